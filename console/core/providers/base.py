@@ -1,0 +1,119 @@
+"""The one async streaming interface every provider implements, and the error it raises.
+
+A provider turns a ``ProviderCall`` into an async iterator of ``TextChunk`` events ending in exactly
+one ``Completion``. Anything that goes wrong is raised as ``ProviderError`` carrying an ``Outcome``;
+transport exceptions (httpx, sockets, llama.cpp) never escape a provider.
+
+Deadlines: providers apply the connect timeout themselves; the executor enforces first-token and
+total deadlines around the iterator, so every provider (hosted or in-process) gets the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Protocol, Union, runtime_checkable
+
+from console.core.outcomes import Outcome
+from console.core.request import Message
+
+
+@dataclass
+class Usage:
+    """Token counts of one call. ``estimated`` is True when the provider did not report them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: bool = False
+
+
+@dataclass(frozen=True)
+class TextChunk:
+    """A piece of the answer. ``logprobs`` holds the token log-probabilities in it, when sent."""
+
+    text: str
+    logprobs: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The end of a successful stream."""
+
+    usage: Usage
+    model_id: str
+    finish_reason: str | None = None
+
+
+StreamEvent = Union[TextChunk, Completion]
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    model_id: str
+    messages: tuple[Message, ...]
+    max_tokens: int
+    temperature: float | None = None
+    json_mode: bool = False
+    want_logprobs: bool = False
+    stream: bool = True
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 120.0
+
+
+class ProviderError(Exception):
+    """A classified failure of one call.
+
+    Attributes:
+        outcome: which of the documented outcomes this is.
+        message: a human sentence, never containing a key.
+        http_status: the status code when there was one.
+        retry_after_s: seconds the provider asked us to wait (429/503).
+        usage: tokens the provider will bill for despite the failure (e.g. a stream cut after output).
+        partial_text: what had streamed before the failure (discarded by the executor, kept for the log).
+    """
+
+    def __init__(
+        self,
+        outcome: Outcome,
+        message: str,
+        *,
+        http_status: int | None = None,
+        retry_after_s: float | None = None,
+        usage: Usage | None = None,
+        partial_text: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.message = message
+        self.http_status = http_status
+        self.retry_after_s = retry_after_s
+        self.usage = usage
+        self.partial_text = partial_text
+
+    def __repr__(self) -> str:
+        return f"ProviderError({self.outcome.value}, {self.message!r}, http_status={self.http_status})"
+
+
+@runtime_checkable
+class ChatProvider(Protocol):
+    """What the executor needs from a provider."""
+
+    name: str
+
+    def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+        """Yield TextChunks then one Completion, or raise ProviderError."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections / workers."""
+        ...
+
+
+@dataclass
+class ProviderInfo:
+    """What the console shows about a provider instance."""
+
+    name: str
+    kind: str
+    detail: dict[str, str] = field(default_factory=dict)
