@@ -10,7 +10,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
+from concurrent.futures import Future
+from typing import Optional, Protocol
 
 from console.core.outcomes import Outcome
 
@@ -76,7 +77,10 @@ class RequestRecord:
 class Recorder(Protocol):
     """Where finished requests go (the ledger's writer, or an in-memory list in tests)."""
 
-    def record(self, request: RequestRecord) -> None: ...
+    def record(self, request: RequestRecord) -> Optional["Future[None]"]:
+        """Queue a finished request. May return a Future that resolves once it is durable;
+        the Engine awaits it before handing the answer back (group commit keeps that cheap)."""
+        ...
 
 
 class MemoryRecorder:
@@ -87,3 +91,4 @@ class MemoryRecorder:
 
     def record(self, request: RequestRecord) -> None:
         self.requests.append(request)
+        return None

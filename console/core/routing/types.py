@@ -1,0 +1,59 @@
+"""Value types of routing decisions: a classified task and an explained plan.
+
+These are what ``routedesk explain``, the editor's Try-it panel and the ledger show, so every
+decision carries its reason as a sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Classified:
+    """Which task a request belongs to, and why.
+
+    Attributes:
+        task: the task name.
+        reason: a sentence: which rule matched, the hint, the model's label and probability, or the default.
+        rule: the matched rule's name (or index as 'rule #N') when a rule decided.
+        probability: the local model's probability for its label, when a model decided.
+    """
+
+    task: str
+    reason: str
+    rule: str | None = None
+    probability: float | None = None
+
+
+@dataclass(frozen=True)
+class CandidateDecision:
+    """One model considered for a request, kept or dropped with the reason."""
+
+    model: str
+    kept: bool
+    reason: str
+    estimated_cost_usd: float
+    position: int  # order in the route (budget fallbacks come after the route's own candidates)
+    via_budget: str | None = None  # budget name when this candidate was added by a budget's fallback
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered, explained route for one request. Built by the pure ``plan_route``."""
+
+    task: str
+    task_reason: str
+    candidates: tuple[CandidateDecision, ...]
+    estimated_input_tokens: int
+    max_output_tokens: int
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+    blocked_by: str | None = None  # the budget that blocked the request, if one did
+
+    @property
+    def kept(self) -> tuple[CandidateDecision, ...]:
+        return tuple(c for c in self.candidates if c.kept)
+
+    @property
+    def dropped(self) -> tuple[CandidateDecision, ...]:
+        return tuple(c for c in self.candidates if not c.kept)
