@@ -145,6 +145,7 @@ class Latency(Strict):
 class Timeouts(Strict):
     connect_s: float = Field(default=5.0, gt=0)
     first_token_s: float = Field(default=20.0, gt=0)
+    idle_s: float = Field(default=15.0, gt=0, description="longest silence allowed between chunks")
     total_s: float = Field(default=120.0, gt=0)
 
 
@@ -209,6 +210,15 @@ class ResidencyRule(Strict):
     notes: str | None = None
 
 
+class Circuit(Strict):
+    """Circuit breaker settings shared by every model of the policy."""
+
+    failures: int = Field(default=5, ge=1, description="failures within window_s that open the circuit")
+    window_s: float = Field(default=60.0, gt=0)
+    cooldown_s: float = Field(default=30.0, gt=0, description="first wait before a half-open probe")
+    max_cooldown_s: float = Field(default=600.0, gt=0, description="cooldown doubles after each failed probe, up to this")
+
+
 class Policy(Strict):
     version: int = SCHEMA_VERSION
     name: str
@@ -221,6 +231,7 @@ class Policy(Strict):
     routes: dict[str, Route]
     budgets: list[Budget] = Field(default_factory=list)
     residency: dict[str, ResidencyRule] = Field(default_factory=dict)
+    circuit: Circuit = Field(default_factory=Circuit)
 
     @field_validator("version")
     @classmethod

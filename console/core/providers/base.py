@@ -59,6 +59,9 @@ class ProviderCall:
     stream: bool = True
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 120.0
+    #: when set, the answer must be exactly one of these labels (a grammar for llama.cpp, an enum
+    #: JSON schema where the protocol supports one); used by the model-based task classifier.
+    choices: tuple[str, ...] | None = None
 
 
 class ProviderError(Exception):
