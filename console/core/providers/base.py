@@ -74,6 +74,8 @@ class ProviderError(Exception):
         retry_after_s: seconds the provider asked us to wait (429/503).
         usage: tokens the provider will bill for despite the failure (e.g. a stream cut after output).
         partial_text: what had streamed before the failure (discarded by the executor, kept for the log).
+        before_response: the connection failed before any byte of a response arrived (e.g. a reset);
+            the executor retries such a failure once even when the route allows no retries.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class ProviderError(Exception):
         retry_after_s: float | None = None,
         usage: Usage | None = None,
         partial_text: str = "",
+        before_response: bool = False,
     ) -> None:
         super().__init__(message)
         self.outcome = outcome
@@ -93,6 +96,7 @@ class ProviderError(Exception):
         self.retry_after_s = retry_after_s
         self.usage = usage
         self.partial_text = partial_text
+        self.before_response = before_response
 
     def __repr__(self) -> str:
         return f"ProviderError({self.outcome.value}, {self.message!r}, http_status={self.http_status})"
