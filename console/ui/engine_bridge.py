@@ -1,0 +1,238 @@
+"""One asyncio loop on its own "engine" thread, and the way the GUI hands it work.
+
+The GUI thread never runs a coroutine and never blocks: it submits a coroutine factory (or a
+blocking callable, which runs in the loop's executor), gets a ``Job`` back at once and hears about
+progress through the Job's signals. Streamed text is not sent chunk by chunk: the engine thread
+appends to a locked buffer and one GUI-thread timer flushes every active job at screen rate, so a
+fast token stream costs the GUI at most ~60 repaints a second however many tokens arrive.
+
+Nothing crosses threads except through ``asyncio.run_coroutine_threadsafe`` /
+``call_soon_threadsafe`` (GUI → engine) and the locked buffers (engine → GUI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+FLUSH_INTERVAL_MS = 16
+ENGINE_THREAD_NAME = "engine"
+
+
+class Job(QObject):
+    """A piece of work running on the engine loop.
+
+    Signals:
+        sig_text_arrived(str): text streamed since the last flush (coalesced).
+        sig_event_arrived(object): a non-text event from a stream (e.g. Started, Discarded).
+        sig_finished(object): the coroutine's result.
+        sig_failed(str): the work raised; a sentence, never a traceback.
+        sig_cancelled(): the work was cancelled before it finished.
+    """
+
+    sig_text_arrived = Signal(str)
+    sig_event_arrived = Signal(object)
+    sig_finished = Signal(object)
+    sig_failed = Signal(str)
+    sig_cancelled = Signal()
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._text: list[str] = []
+        self._events: list[Any] = []
+        self._future: concurrent.futures.Future[Any] | None = None
+        self._delivered = False
+
+    # --- engine-thread side ---------------------------------------------------------------
+    def push_text(self, text: str) -> None:
+        """Called from the engine thread: queue text for the next flush."""
+        with self._lock:
+            self._text.append(text)
+
+    def push_event(self, event: Any) -> None:
+        """Called from the engine thread: queue a non-text event for the next flush."""
+        with self._lock:
+            self._events.append(event)
+
+    # --- GUI-thread side ------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self._delivered
+
+    def cancel(self) -> None:
+        """Ask the engine loop to cancel the work; ``sig_cancelled`` follows when it stops."""
+        if self._future is not None and not self._future.done():
+            self._future.cancel()  # thread-safe: cancels the asyncio task on its own loop
+
+    def flush(self) -> bool:
+        """Deliver queued text, events and (once) the ending; return True when the job is over."""
+        with self._lock:
+            text, self._text = "".join(self._text), []
+            events, self._events = self._events, []
+        for event in events:
+            self.sig_event_arrived.emit(event)
+        if text:
+            self.sig_text_arrived.emit(text)
+        future = self._future
+        if future is None or not future.done() or self._delivered:
+            return self._delivered
+        self._delivered = True
+        if future.cancelled():
+            self.sig_cancelled.emit()
+            return True
+        error = future.exception()
+        if isinstance(error, asyncio.CancelledError):
+            self.sig_cancelled.emit()
+        elif error is not None:
+            self.sig_failed.emit(_sentence(error))
+        else:
+            self.sig_finished.emit(future.result())
+        return True
+
+
+def _sentence(error: BaseException) -> str:
+    message = str(error) or type(error).__name__
+    return message if message.endswith((".", "!", "?")) else f"{message}."
+
+
+class EngineBridge(QObject):
+    """Owns the engine thread and loop; submits work; flushes results to the GUI at screen rate.
+
+    Signals:
+        sig_busy_changed(bool): True while any job is running.
+    """
+
+    sig_busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._jobs: list[Job] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(FLUSH_INTERVAL_MS)
+        self._timer.timeout.connect(self._on_timer_timeout)
+        self.engine: Any = None  # the core Engine, set by whoever builds one; used on the engine thread only
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            loop.run_forever()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name=ENGINE_THREAD_NAME, daemon=True)
+        self._thread.start()
+        ready.wait()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def shutdown(self, timeout_s: float = 5.0) -> None:
+        """Cancel every job, close the engine, stop the loop and join the thread."""
+        self._timer.stop()
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        for job in self._jobs:
+            job.cancel()
+        self._jobs.clear()
+
+        async def close() -> None:
+            engine, self.engine = self.engine, None
+            if engine is not None and hasattr(engine, "aclose"):
+                await engine.aclose()
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            await loop.shutdown_asyncgens()
+            await loop.shutdown_default_executor()
+
+        try:
+            asyncio.run_coroutine_threadsafe(close(), loop).result(timeout_s)
+        except Exception:  # noqa: BLE001 - shutting down: a failing aclose must not keep the thread alive
+            pass
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout_s)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = self._thread = None
+
+    # --- submitting work ------------------------------------------------------------------
+    def submit(self, make_coro: Callable[[], Awaitable[Any]]) -> Job:
+        """Run ``make_coro()`` on the engine loop; the Job reports its result on the GUI thread."""
+        self.start()
+        assert self._loop is not None
+        job = Job(self._loop)
+
+        async def runner() -> Any:
+            return await make_coro()
+
+        job._future = asyncio.run_coroutine_threadsafe(runner(), self._loop)
+        self._track(job)
+        return job
+
+    def run_blocking(self, func: Callable[..., Any], *args: Any) -> Job:
+        """Run a blocking call (keyring, llama load, disk) in the engine loop's executor."""
+
+        async def call() -> Any:
+            return await asyncio.get_running_loop().run_in_executor(None, func, *args)
+
+        return self.submit(call)
+
+    def stream(
+        self,
+        make_stream: Callable[[], AsyncIterator[Any]],
+        text_of: Callable[[Any], str | None] = lambda event: event if isinstance(event, str) else None,
+    ) -> Job:
+        """Iterate ``make_stream()`` on the engine loop; text events are coalesced, others queued.
+
+        ``text_of`` says which events are answer text (and what text); the stream's last event that
+        is not text becomes the job's result, so an Engine.route_stream ends with its RouteResult.
+        """
+        self.start()
+        assert self._loop is not None
+        job = Job(self._loop)
+
+        async def runner() -> Any:
+            last: Any = None
+            async for event in make_stream():
+                text = text_of(event)
+                if text is not None:
+                    job.push_text(text)
+                else:
+                    job.push_event(event)
+                    last = event
+            return last
+
+        job._future = asyncio.run_coroutine_threadsafe(runner(), self._loop)
+        self._track(job)
+        return job
+
+    def _track(self, job: Job) -> None:
+        self._jobs.append(job)
+        if not self._timer.isActive():
+            self._timer.start()
+            self.sig_busy_changed.emit(True)
+
+    def _on_timer_timeout(self) -> None:
+        for job in list(self._jobs):
+            if job.flush():
+                self._jobs.remove(job)  # the caller's reference keeps the Job alive as long as it cares
+        if not self._jobs:
+            self._timer.stop()
+            self.sig_busy_changed.emit(False)

@@ -1,0 +1,118 @@
+"""The engine bridge: results hop back to the GUI thread, streams are coalesced, cancel and shutdown work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from PySide6.QtCore import QElapsedTimer, QTimer
+
+from console.ui.engine_bridge import EngineBridge
+
+
+def test_coroutine_runs_on_engine_thread_and_result_arrives_on_gui(qtbot, bridge: EngineBridge) -> None:
+    async def where() -> str:
+        await asyncio.sleep(0)
+        return threading.current_thread().name
+
+    job = bridge.submit(where)
+    with qtbot.waitSignal(job.sig_finished, timeout=3000) as blocker:
+        pass
+    assert blocker.args == ["engine"]
+
+
+def test_failure_is_a_sentence(qtbot, bridge: EngineBridge) -> None:
+    async def boom() -> None:
+        raise ValueError("the key is missing")
+
+    job = bridge.submit(boom)
+    with qtbot.waitSignal(job.sig_failed, timeout=3000) as blocker:
+        pass
+    assert blocker.args == ["the key is missing."]
+
+
+def test_blocking_call_runs_off_the_gui_thread(qtbot, bridge: EngineBridge) -> None:
+    job = bridge.run_blocking(lambda: threading.current_thread() is threading.main_thread())
+    with qtbot.waitSignal(job.sig_finished, timeout=3000) as blocker:
+        pass
+    assert blocker.args == [False]
+
+
+def test_stream_is_coalesced_and_ends_with_last_event(qtbot, bridge: EngineBridge) -> None:
+    async def tokens():
+        for i in range(200):
+            yield f"t{i} "
+        yield {"done": True}
+
+    received: list[str] = []
+    job = bridge.stream(tokens)
+    job.sig_text_arrived.connect(received.append)
+    with qtbot.waitSignal(job.sig_finished, timeout=3000) as blocker:
+        pass
+    assert "".join(received) == "".join(f"t{i} " for i in range(200))
+    assert len(received) < 200  # coalesced: far fewer GUI updates than tokens
+    assert blocker.args == [{"done": True}]
+
+
+def test_cancel_stops_a_stream(qtbot, bridge: EngineBridge) -> None:
+    async def endless():
+        while True:
+            await asyncio.sleep(0.01)
+            yield "x"
+
+    job = bridge.stream(endless)
+    qtbot.waitSignal(job.sig_text_arrived, timeout=3000).wait()
+    with qtbot.waitSignal(job.sig_cancelled, timeout=3000):
+        job.cancel()
+
+
+def test_shutdown_joins_the_engine_thread(qtbot) -> None:
+    engine_bridge = EngineBridge()
+    engine_bridge.start()
+    assert any(t.name == "engine" for t in threading.enumerate())
+
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    engine_bridge.submit(forever)
+    engine_bridge.shutdown()
+    assert not any(t.name == "engine" and t.is_alive() for t in threading.enumerate())
+
+
+class SlowStreamingProvider:
+    """A ChatProvider-shaped upstream that trickles text, like a slow hosted model."""
+
+    name = "slow"
+
+    async def stream(self, count: int, delay_s: float):
+        for i in range(count):
+            await asyncio.sleep(delay_s)
+            yield f"tok{i} "
+
+
+def test_gui_keeps_ticking_while_a_slow_provider_streams(qtbot, bridge: EngineBridge) -> None:
+    provider = SlowStreamingProvider()
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    ticker = QTimer()
+    ticker.setInterval(10)
+    ticker.timeout.connect(tick)
+    ticker.start()
+    job = bridge.stream(lambda: provider.stream(150, 0.005))
+    text: list[str] = []
+    job.sig_text_arrived.connect(text.append)
+    with qtbot.waitSignal(job.sig_finished, timeout=10000):
+        pass
+    ticker.stop()
+    assert "".join(text).count("tok") == 150
+    # Not a benchmark: a generous bound that only a blocked GUI thread (seconds) would break.
+    assert max(gaps) < 250, f"GUI thread stalled for {max(gaps)} ms"
+    assert len(gaps) > 5
