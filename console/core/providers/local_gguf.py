@@ -1,0 +1,195 @@
+"""The in-process GGUF provider: llama.cpp models run inside Routedesk, behind ``ChatProvider``.
+
+Usage::
+
+    provider = LocalGGUFProvider("local", policy.providers["local"], policy_dir=policy_path.parent)
+    provider.configure(policy.models["tiny"])          # n_ctx / gpu_layers / threads from the policy
+    await provider.load(provider.settings_for("bundled:smollm2-135m"))   # optional: stream() loads lazily
+    async for event in provider.stream(call): ...      # call.model_id is the policy's model field
+
+One ``LoadedModel`` is kept per distinct ``LocalModelSettings``; each owns a single-worker thread
+pool, so requests to one model are serialised (llama.cpp is not re-entrant) while the event loop
+never blocks. Generated text crosses from the worker to the loop through an ``asyncio.Queue``.
+Every failure leaves as a ``ProviderError``: a bad file is ``bad_request`` with the GGUF check's
+sentence, a prompt longer than the context is ``context_overflow``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from console.core.outcomes import Outcome
+from console.core.policy import schema
+from console.core.providers.base import Completion, ProviderCall, ProviderError, ProviderInfo, StreamEvent, TextChunk
+from console.core.providers.gguf_file import GGUFError, read_gguf_info
+from console.core.providers.local_gguf_model import LoadedModel, LocalModelSettings
+from console.core.providers.local_models import ModelNotFound, resolve_model_path
+
+ProgressCallback = Callable[[str, float], None]
+DEFAULT_N_CTX = 4096
+_END = object()
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama-cpp-python build can put layers on a GPU (CUDA, Metal, Vulkan...)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return False
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+class LocalGGUFProvider:
+    """Runs GGUF models in this process through llama-cpp-python.
+
+    Attributes:
+        name: the provider's alias in the policy.
+        config: its policy entry (kind local-gguf; no key, no URL).
+        last_tokens_per_second: decode speed of the most recent finished generation.
+    """
+
+    def __init__(self, name: str, config: schema.Provider, *, policy_dir: Path | None = None) -> None:
+        self.name = name
+        self.config = config
+        self.policy_dir = policy_dir
+        self.last_tokens_per_second = 0.0
+        self._model_options: dict[str, tuple[int | None, int, int | None]] = {}
+        self._loaded: dict[LocalModelSettings, LoadedModel] = {}
+        self._loading: dict[LocalModelSettings, asyncio.Future[LoadedModel]] = {}
+
+    # --- settings -------------------------------------------------------------------------------
+
+    def configure(self, model: schema.Model) -> None:
+        """Remember a policy model's load settings, keyed by its ``model`` field."""
+        layers = -1 if model.gpu_layers == "all" else int(model.gpu_layers)
+        self._model_options[model.model] = (model.context_window, layers, model.threads)
+
+    def settings_for(self, model_id: str) -> LocalModelSettings:
+        """Resolve ``model_id`` to a checked file and the settings it loads with; raise ProviderError."""
+        try:
+            path = resolve_model_path(model_id, policy_dir=self.policy_dir)
+            info = read_gguf_info(path)
+        except (ModelNotFound, GGUFError) as exc:
+            raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
+        n_ctx, layers, threads = self._model_options.get(model_id, (None, 0, None))
+        n_ctx = n_ctx or DEFAULT_N_CTX
+        if info.context_length:  # a context past what the model was trained on only wastes memory
+            n_ctx = min(n_ctx, info.context_length)
+        return LocalModelSettings(path=path, n_ctx=n_ctx, n_gpu_layers=layers, n_threads=threads)
+
+    # --- loading --------------------------------------------------------------------------------
+
+    async def load(self, settings: LocalModelSettings, progress: ProgressCallback | None = None) -> LoadedModel:
+        """Load (once) the model these settings describe; concurrent callers share one load."""
+        if settings in self._loaded:
+            return self._loaded[settings]
+        if settings in self._loading:
+            return await asyncio.shield(self._loading[settings])
+        report = progress or (lambda stage, fraction: None)
+        future: asyncio.Future[LoadedModel] = asyncio.get_running_loop().create_future()
+        self._loading[settings] = future
+        try:
+            report("checking", 0.0)
+            try:
+                info = read_gguf_info(settings.path)
+            except GGUFError as exc:
+                raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gguf-{settings.path.stem}")
+            model = LoadedModel(settings=settings, info=info, executor=executor)
+            report("loading", 0.1)
+            try:
+                offload = gpu_offload_supported()
+                await asyncio.get_running_loop().run_in_executor(executor, model.load_in_worker, offload)
+            except BaseException:
+                executor.shutdown(wait=False)
+                raise
+            self._loaded[settings] = model
+            report("ready", 1.0)
+            future.set_result(model)
+            return model
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it, and nobody waiting is fine too
+            raise
+        finally:
+            del self._loading[settings]
+
+    async def unload(self, settings: LocalModelSettings | None = None) -> None:
+        """Free one loaded model (or all); the next call loads it again."""
+        targets = [settings] if settings else list(self._loaded)
+        for key in targets:
+            model = self._loaded.pop(key, None)
+            if model is None:
+                continue
+            await asyncio.get_running_loop().run_in_executor(model.executor, model.free_in_worker)
+            model.executor.shutdown(wait=True)
+
+    async def aclose(self) -> None:
+        await self.unload()
+
+    # --- generation -----------------------------------------------------------------------------
+
+    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+        """Yield TextChunks then one Completion; cancel between tokens when the consumer stops."""
+        model = await self.load(self.settings_for(call.model_id))
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def emit(chunk: TextChunk) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, chunk)
+            except RuntimeError:  # the loop closed under us: stop generating
+                cancelled.set()
+
+        def run() -> Completion:
+            try:
+                return model.generate_in_worker(call, emit, cancelled)
+            finally:
+                try:
+                    loop.call_soon_threadsafe(queue.put_nowait, _END)
+                except RuntimeError:
+                    pass
+
+        job = loop.run_in_executor(model.executor, self._guarded, run)
+        try:
+            while (item := await queue.get()) is not _END:
+                assert isinstance(item, TextChunk)
+                yield item
+            completion = await job
+            self.last_tokens_per_second = model.last_run.tokens_per_second
+            yield completion
+        finally:
+            cancelled.set()
+            if not job.done():
+                # The consumer left early; the worker stops at its next token. Collect its end quietly.
+                job.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    @staticmethod
+    def _guarded(run: Callable[[], Completion]) -> Completion:
+        try:
+            return run()
+        except ProviderError:
+            raise
+        except Exception as exc:  # llama.cpp surfaces failures as ValueError/RuntimeError
+            raise ProviderError(Outcome.SERVER_ERROR, f"local generation failed: {exc}") from None
+
+    # --- reporting ------------------------------------------------------------------------------
+
+    def info(self) -> ProviderInfo:
+        detail = {"gpu_offload": "supported" if gpu_offload_supported() else "not in this build"}
+        for model in self._loaded.values():
+            label = model.settings.path.name
+            detail[label] = (
+                f"n_ctx {model.settings.n_ctx}, layers on GPU {model.layers_offloaded}, "
+                f"{model.last_run.tokens_per_second:.1f} tok/s last run"
+            )
+        return ProviderInfo(name=self.name, kind=schema.ProviderKind.LOCAL_GGUF.value, detail=detail)
+
+    async def list_models(self) -> list[str]:
+        """The model fields this provider has been configured with."""
+        return sorted(self._model_options)
