@@ -1,0 +1,71 @@
+"""Running spend against each budget of a policy, per day or month (UTC).
+
+The Engine seeds it from the ledger at start (what was already spent this period) and adds each
+finished request's attempts as they are priced. The planner only ever sees ``snapshot()``: a plain
+mapping of budget name to dollars spent in the current period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Mapping
+
+from console.core.policy.schema import Budget, Policy
+
+WallClock = Callable[[], datetime]
+
+
+def period_key(budget: Budget, when: datetime) -> str:
+    when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%d") if budget.period == "day" else when.strftime("%Y-%m")
+
+
+def period_start(budget: Budget, when: datetime) -> datetime:
+    when = when.astimezone(timezone.utc)
+    start = when.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start if budget.period == "day" else start.replace(day=1)
+
+
+class BudgetTracker:
+    """Spend per budget in its current period.
+
+    Attributes:
+        policy: whose budgets are tracked.
+    """
+
+    def __init__(self, policy: Policy, now: WallClock | None = None, seed: Mapping[str, float] | None = None) -> None:
+        self.policy = policy
+        self._now = now or (lambda: datetime.now(timezone.utc))
+        self._spent: dict[str, tuple[str, float]] = {}
+        stamp = self._now()
+        for budget in policy.budgets:
+            self._spent[budget.name] = (period_key(budget, stamp), float((seed or {}).get(budget.name, 0.0)))
+
+    def add(self, cost_usd: float, *, task: str, team: str | None, provider: str, model: str) -> None:
+        """Count one priced attempt against every budget whose scope covers it."""
+        if cost_usd <= 0:
+            return
+        stamp = self._now()
+        for budget in self.policy.budgets:
+            scope = budget.scope
+            if (
+                (scope.task is not None and scope.task != task)
+                or (scope.team is not None and scope.team != team)
+                or (scope.provider is not None and scope.provider != provider)
+                or (scope.model is not None and scope.model != model)
+            ):
+                continue
+            key = period_key(budget, stamp)
+            held_key, spent = self._spent.get(budget.name, (key, 0.0))
+            self._spent[budget.name] = (key, (spent if held_key == key else 0.0) + cost_usd)
+
+    def snapshot(self) -> dict[str, float]:
+        stamp = self._now()
+        view = {}
+        for budget in self.policy.budgets:
+            key, spent = self._spent.get(budget.name, ("", 0.0))
+            view[budget.name] = spent if key == period_key(budget, stamp) else 0.0
+        return view
+
+    def budgets(self) -> Iterable[Budget]:
+        return self.policy.budgets

@@ -1,0 +1,139 @@
+"""Turn a request into a task, with the reason: explicit hint, first matching rule, or the default.
+
+Rules are tested in order; the first whose condition holds wins. Each condition explains itself
+(which keyword, which regex, how many tokens) so the window and ``routedesk explain`` can show why.
+Model-based classification (a small local model choosing a label) lives in ``classify_model.py``;
+this module is pure and never calls a model.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from console.core.policy.schema import Condition, Policy, Rule
+from console.core.request import Request
+from console.core.routing.types import Classified
+from console.core.tokens import estimate_tokens
+
+
+@lru_cache(maxsize=1024)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    # Word boundaries only where the keyword starts/ends with a word character, so "C++" still matches.
+    parts = []
+    for word in keywords:
+        escaped = re.escape(word)
+        left = r"\b" if word[:1].isalnum() else ""
+        right = r"\b" if word[-1:].isalnum() else ""
+        parts.append(f"{left}{escaped}{right}")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class _Subject:
+    """The parts of a request that conditions look at, computed at most once per classification."""
+
+    __slots__ = ("request", "text", "_tokens")
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.text = request.text
+        self._tokens: int | None = None
+
+    @property
+    def tokens(self) -> int:
+        if self._tokens is None:
+            self._tokens = estimate_tokens(self.text)
+        return self._tokens
+
+
+def _meta_matches(expected: dict[str, str | list[str]], metadata: dict[str, str]) -> str | None:
+    for key, want in expected.items():
+        have = metadata.get(key)
+        options = [want] if isinstance(want, str) else want
+        if have is None or have.casefold() not in {o.casefold() for o in options}:
+            return None
+    return ", ".join(f"{k}={metadata[k]}" for k in expected)
+
+
+def explain_condition(cond: Condition, subject: _Subject) -> str | None:
+    """Why ``cond`` holds for the subject, or None when it does not."""
+    if cond.keywords is not None:
+        hit = _keyword_pattern(tuple(cond.keywords)).search(subject.text) if cond.keywords else None
+        return f"keyword '{hit.group()}'" if hit else None
+    if cond.regex is not None:
+        hit = _regex(cond.regex).search(subject.text)
+        return f"regex /{cond.regex}/ matched '{hit.group()[:40]}'" if hit else None
+    if cond.tokens is not None:
+        n = subject.tokens
+        low, high = cond.tokens.min, cond.tokens.max
+        if (low is None or n >= low) and (high is None or n <= high):
+            bounds = " and ".join(
+                part for part in (f">= {low}" if low is not None else "", f"<= {high}" if high is not None else "") if part
+            )
+            return f"~{n} prompt tokens ({bounds})"
+        return None
+    if cond.meta is not None:
+        why = _meta_matches(cond.meta, subject.request.metadata)
+        return f"metadata {why}" if why else None
+    if cond.all is not None:
+        reasons = []
+        for part in cond.all:
+            why = explain_condition(part, subject)
+            if why is None:
+                return None
+            reasons.append(why)
+        return " and ".join(reasons)
+    if cond.any is not None:
+        for part in cond.any:
+            why = explain_condition(part, subject)
+            if why is not None:
+                return why
+        return None
+    if cond.not_ is not None:
+        return None if explain_condition(cond.not_, subject) is not None else "not (" + _describe(cond.not_) + ")"
+    return None
+
+
+def _describe(cond: Condition) -> str:
+    if cond.keywords is not None:
+        return "keywords " + ", ".join(cond.keywords)
+    if cond.regex is not None:
+        return f"regex /{cond.regex}/"
+    if cond.tokens is not None:
+        return f"tokens {cond.tokens.min}..{cond.tokens.max}"
+    if cond.meta is not None:
+        return "metadata " + ", ".join(f"{k}={v}" for k, v in cond.meta.items())
+    if cond.all is not None:
+        return "all of " + "; ".join(_describe(c) for c in cond.all)
+    if cond.any is not None:
+        return "any of " + "; ".join(_describe(c) for c in cond.any)
+    if cond.not_ is not None:
+        return "not " + _describe(cond.not_)
+    return "empty condition"
+
+
+def rule_label(rule: Rule, index: int) -> str:
+    return rule.name or f"rule #{index + 1}"
+
+
+def classify_by_rules(request: Request, policy: Policy) -> Classified:
+    """The task for ``request`` by hint, rules, or default. Pure; no model is called."""
+    cls = policy.classification
+    hint = request.task_hint
+    if hint and cls.honour_task_hint and hint in policy.tasks:
+        return Classified(task=hint, reason=f"explicit task hint '{hint}'")
+    subject = _Subject(request)
+    for index, rule in enumerate(cls.rules):
+        why = explain_condition(rule.when, subject)
+        if why is not None:
+            label = rule_label(rule, index)
+            return Classified(task=rule.task, reason=f"{label} matched: {why}", rule=label)
+    reason = "no rule matched; default task"
+    if hint and hint not in policy.tasks:
+        reason = f"task hint '{hint}' is not a task of this policy; no rule matched; default task"
+    return Classified(task=cls.default, reason=reason)

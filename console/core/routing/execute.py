@@ -1,0 +1,221 @@
+"""Run a plan: attempts in order, retries, fallback, escalation; events out, records to the ledger.
+
+Conduct by outcome (DESIGN.md, issue 3):
+- rate_limited / unavailable / server_error / stream_cut retry the same model with jittered
+  exponential backoff that honours Retry-After, unless Retry-After is longer than the route can wait
+  (its p95 latency requirement, else its total timeout): then it falls back at once;
+- a failure before any response byte is retried once even when the route allows no retries;
+- timeouts never retry the same model (a silent provider is not hammered);
+- context_overflow never retries and skips candidates whose context is not larger;
+- content_policy never retries and carries the provider's reason;
+- every other failure falls back when the route's ``fallback_on`` names it, else ends the request.
+Low-confidence answers fall through the chain and, when it runs out, escalate to the route's
+``confidence.escalate_to`` task once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable
+
+from console.core.outcomes import RETRYABLE_SAME_MODEL, Outcome
+from console.core.policy.schema import Policy, Route
+from console.core.providers.base import ChatProvider, ProviderCall
+from console.core.request import Request
+from console.core.routing.attempt import AttemptResult, run_attempt
+from console.core.routing.events import Delta, Discarded, RouteEvent, Started
+from console.core.routing.health import HealthRegistry
+from console.core.routing.types import Plan
+
+_NO_RETRY = frozenset({Outcome.TIMEOUT, Outcome.FIRST_TOKEN_TIMEOUT, Outcome.CONTEXT_OVERFLOW, Outcome.CONTENT_POLICY})
+
+
+@dataclass
+class Binding:
+    """How to call one model alias: its provider and the id the provider knows it by.
+
+    ``problem`` is set (and ``provider`` None) when the model cannot be called at all, e.g. its key
+    is missing; the attempt then fails with ``problem_outcome`` without any network call.
+    """
+
+    alias: str
+    provider_name: str
+    model_id: str
+    provider: ChatProvider | None
+    problem: str | None = None
+    problem_outcome: Outcome = Outcome.AUTH
+
+
+@dataclass
+class Tried:
+    """One attempt as the executor saw it; the engine turns these into ledger records."""
+
+    binding: Binding
+    result: AttemptResult
+    retry_index: int
+    task: str
+
+
+def _ignore(_: str) -> None:
+    return None
+
+
+Binder = Callable[[str], Binding]
+Replanner = Callable[[Request, str], Plan]
+
+
+class ChainRunner:
+    """Executes one request's plan. Create one per request; iterate ``events()``."""
+
+    def __init__(
+        self,
+        request: Request,
+        plan: Plan,
+        policy: Policy,
+        bind: Binder,
+        health: HealthRegistry,
+        replan: Replanner,
+        *,
+        sleep: Callable[[float], "asyncio.Future[None] | object"] = asyncio.sleep,
+        rng: random.Random | None = None,
+        stream_text: bool = False,
+    ) -> None:
+        self.request = request
+        self.plan = plan
+        self.policy = policy
+        self.bind = bind
+        self.health = health
+        self.replan = replan
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.stream_text = stream_text
+        self.tried: list[Tried] = []
+        self.answer: Tried | None = None
+        self.stopped: str | None = None  # why the chain stopped early (non-fallback outcome)
+        self.waited_s = 0.0
+        self.in_flight: tuple[Binding, float, str, int] | None = None  # (binding, loop start, task, retry)
+
+    async def events(self) -> AsyncIterator[RouteEvent]:
+        plans, seen_tasks = [self.plan], {self.plan.task}
+        while plans:
+            plan = plans.pop(0)
+            route = self.policy.routes.get(plan.task)
+            if route is None:
+                return
+            async for event in self._run_route(plan, route):
+                yield event
+            if self.answer or self.stopped:
+                return
+            target = route.confidence.escalate_to
+            unsure = any(t.result.outcome is Outcome.LOW_CONFIDENCE for t in self.tried if t.task == plan.task)
+            if unsure and target and target not in seen_tasks and target in self.policy.routes:
+                seen_tasks.add(target)
+                plans.append(self.replan(self.request, target))
+
+    async def _run_route(self, plan: Plan, route: Route) -> AsyncIterator[RouteEvent]:
+        min_context = 0  # after a context overflow, only larger-context models are worth trying
+        for decision in plan.kept:
+            model = self.policy.models[decision.model]
+            if model.context_window < min_context:
+                continue
+            binding = self.bind(decision.model)
+            async for event in self._run_candidate(binding, route, plan.task):
+                yield event
+            if self.answer or self.stopped:
+                return
+            last = self.tried[-1].result.outcome if self.tried else None
+            if last is Outcome.CONTEXT_OVERFLOW:
+                min_context = model.context_window + 1
+
+    async def _run_candidate(self, binding: Binding, route: Route, task: str) -> AsyncIterator[RouteEvent]:
+        retries_left, reset_retry_left, retry_index = route.retries.max, 1, 0
+        while True:
+            breaker = self.health.breaker(binding.alias)
+            if binding.provider is not None and not breaker.allow():
+                return  # opened since the plan was made; its state is in the plan and the health view
+            yield Started(binding.alias, len(self.tried))
+            self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
+            if self.stream_text:
+                result = None
+                async for item in self._call_streaming(binding, route):
+                    if isinstance(item, str):
+                        yield Delta(binding.alias, item)
+                    else:
+                        result = item
+                assert result is not None
+            else:
+                result = await self._call(binding, route, _ignore)
+            self.tried.append(Tried(binding, result, retry_index, task))
+            self.in_flight = None
+            if binding.provider is not None:
+                self.health.observe(binding.alias, result.outcome, result.latency_ms, result.ttft_ms)
+            if result.outcome is Outcome.OK:
+                self.answer = self.tried[-1]
+                return
+            if result.streamed_chars:
+                yield Discarded(binding.alias, result.outcome, result.error or result.outcome.value, result.streamed_chars)
+            delay = self._retry_delay(result, route, retries_left, reset_retry_left, retry_index)
+            if delay is not None:
+                if result.before_response and reset_retry_left and retries_left == 0:
+                    reset_retry_left -= 1
+                else:
+                    retries_left -= 1
+                retry_index += 1
+                self.waited_s += delay
+                await self.sleep(delay)
+                continue
+            if result.outcome not in route.fallback_on:
+                self.stopped = f"{result.outcome.value} does not fall back on this route"
+            return
+
+    async def _call_streaming(self, binding: Binding, route: Route) -> AsyncIterator[str | AttemptResult]:
+        """Run the call as a task and hand its text out as it arrives."""
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        task = asyncio.ensure_future(self._call(binding, route, queue.put_nowait))
+        task.add_done_callback(lambda _: queue.put_nowait(None))
+        try:
+            while (text := await queue.get()) is not None:
+                yield text
+            yield await task
+        finally:
+            if not task.done():
+                task.cancel()
+
+    async def _call(self, binding: Binding, route: Route, on_text: Callable[[str], None]) -> AttemptResult:
+        if binding.provider is None:
+            return AttemptResult(outcome=binding.problem_outcome, error=binding.problem)
+        request = self.request
+        call = ProviderCall(
+            model_id=binding.model_id,
+            messages=request.messages,
+            max_tokens=self.plan.max_output_tokens,
+            temperature=request.temperature,
+            json_mode=route.output.json_ or request.json_schema is not None,
+            want_logprobs=route.confidence.min_mean_logprob is not None,
+            stream=True,
+            connect_timeout_s=route.timeouts.connect_s,
+            read_timeout_s=route.timeouts.total_s,
+        )
+        return await run_attempt(binding.provider, call, route, on_text, request.json_schema or route.output.schema_)
+
+    def _retry_delay(
+        self, result: AttemptResult, route: Route, retries_left: int, reset_left: int, retry_index: int
+    ) -> float | None:
+        """Seconds to wait before retrying the same model, or None to move on."""
+        outcome = result.outcome
+        if outcome in _NO_RETRY or outcome not in RETRYABLE_SAME_MODEL:
+            return None
+        if retries_left <= 0 and not (result.before_response and reset_left):
+            return None
+        budget_s = (route.latency.p95_ms / 1000) if route.latency.p95_ms else route.timeouts.total_s
+        if result.retry_after_s is not None and result.retry_after_s > budget_s:
+            return None  # waiting would blow the latency requirement: fall back now
+        base = route.retries.backoff_ms / 1000 * (2**retry_index)
+        cap = route.retries.max_backoff_ms / 1000
+        delay = self.rng.uniform(base / 2, base) if base else 0.0  # jitter, never zero-spaced storms
+        delay = min(delay, cap)
+        if result.retry_after_s is not None:
+            delay = max(delay, result.retry_after_s)
+        return delay

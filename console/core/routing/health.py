@@ -1,0 +1,182 @@
+"""What the router knows about each model's recent behaviour: circuit breakers and latency windows.
+
+The clock is injected (a callable returning seconds, monotonic), so tests drive time by hand.
+``HealthRegistry.snapshot()`` gives the planner an immutable view; the planner stays pure.
+
+Circuit: closed → (``failures`` failures within ``window_s``) → open for ``cooldown``; after the
+cooldown the next request may send one probe (half-open). A successful probe closes the circuit and
+resets the cooldown; a failed one reopens it with the cooldown doubled, up to ``max_cooldown_s``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable, Mapping
+
+from console.core.outcomes import Outcome
+from console.core.policy.schema import Circuit
+
+Clock = Callable[[], float]
+
+#: Outcomes that say the model (not the request) is in trouble.
+COUNTS_AGAINST_HEALTH = frozenset(
+    {
+        Outcome.RATE_LIMITED,
+        Outcome.UNAVAILABLE,
+        Outcome.SERVER_ERROR,
+        Outcome.TIMEOUT,
+        Outcome.FIRST_TOKEN_TIMEOUT,
+        Outcome.STREAM_CUT,
+        Outcome.AUTH,
+    }
+)
+
+
+class CircuitState(str, Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+class CircuitBreaker:
+    """One model's breaker.
+
+    Attributes:
+        settings: thresholds and cooldowns from the policy.
+        cooldown_s: the cooldown that the next opening will use.
+    """
+
+    def __init__(self, settings: Circuit, clock: Clock) -> None:
+        self.settings = settings
+        self._clock = clock
+        self._failures: deque[float] = deque()
+        self._opened_at: float | None = None
+        self.cooldown_s = settings.cooldown_s
+        self._probe_in_flight = False
+
+    def state(self) -> CircuitState:
+        if self._opened_at is None:
+            return CircuitState.CLOSED
+        if self._clock() - self._opened_at >= self.cooldown_s:
+            return CircuitState.HALF_OPEN
+        return CircuitState.OPEN
+
+    def reopens_in(self) -> float:
+        if self._opened_at is None:
+            return 0.0
+        return max(0.0, self._opened_at + self.cooldown_s - self._clock())
+
+    def allow(self) -> bool:
+        """May a request be sent now? In half-open, only one probe at a time is allowed."""
+        state = self.state()
+        if state is CircuitState.CLOSED:
+            return True
+        if state is CircuitState.HALF_OPEN and not self._probe_in_flight:
+            self._probe_in_flight = True
+            return True
+        return False
+
+    def on_success(self) -> None:
+        self._failures.clear()
+        self._opened_at = None
+        self._probe_in_flight = False
+        self.cooldown_s = self.settings.cooldown_s
+
+    def on_failure(self) -> None:
+        now = self._clock()
+        if self._opened_at is not None:
+            if self._probe_in_flight:  # the half-open probe failed: reopen, wait longer
+                self._probe_in_flight = False
+                self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
+                self._opened_at = now
+            return
+        self._failures.append(now)
+        while self._failures and now - self._failures[0] > self.settings.window_s:
+            self._failures.popleft()
+        if len(self._failures) >= self.settings.failures:
+            self._opened_at = now
+            self._failures.clear()
+
+    def release_probe(self) -> None:
+        """A probe ended without a verdict on the model (e.g. cancelled)."""
+        self._probe_in_flight = False
+
+
+class LatencyWindow:
+    """The last ``size`` latencies and times to first token of one model, for p95 checks."""
+
+    def __init__(self, size: int = 200) -> None:
+        self.latency_ms: deque[float] = deque(maxlen=size)
+        self.ttft_ms: deque[float] = deque(maxlen=size)
+
+    def add(self, latency_ms: float, ttft_ms: float | None) -> None:
+        self.latency_ms.append(latency_ms)
+        if ttft_ms is not None:
+            self.ttft_ms.append(ttft_ms)
+
+    @staticmethod
+    def p95(values: deque[float]) -> float | None:
+        if not values:
+            return None
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    """A frozen view of one model for the planner."""
+
+    circuit: CircuitState = CircuitState.CLOSED
+    reopens_in_s: float = 0.0
+    p95_ms: float | None = None
+    ttft_p95_ms: float | None = None
+    samples: int = 0
+
+
+#: Fewer samples than this and latency requirements are not enforced (nothing to judge by yet).
+MIN_LATENCY_SAMPLES = 20
+
+HealthSnapshot = Mapping[str, ModelHealth]
+
+
+class HealthRegistry:
+    """Breakers and latency windows for every model alias, created on first sight."""
+
+    def __init__(self, settings: Circuit, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._latency: dict[str, LatencyWindow] = {}
+
+    def breaker(self, alias: str) -> CircuitBreaker:
+        found = self._breakers.get(alias)
+        if found is None:
+            found = self._breakers[alias] = CircuitBreaker(self.settings, self.clock)
+        return found
+
+    def observe(self, alias: str, outcome: Outcome, latency_ms: float, ttft_ms: float | None) -> None:
+        """Feed one finished attempt."""
+        if outcome is Outcome.OK:
+            self.breaker(alias).on_success()
+            self._latency.setdefault(alias, LatencyWindow()).add(latency_ms, ttft_ms)
+        elif outcome in COUNTS_AGAINST_HEALTH:
+            self.breaker(alias).on_failure()
+        else:
+            self.breaker(alias).release_probe()
+
+    def snapshot(self) -> dict[str, ModelHealth]:
+        aliases = set(self._breakers) | set(self._latency)
+        view = {}
+        for alias in aliases:
+            breaker = self._breakers.get(alias)
+            window = self._latency.get(alias)
+            view[alias] = ModelHealth(
+                circuit=breaker.state() if breaker else CircuitState.CLOSED,
+                reopens_in_s=breaker.reopens_in() if breaker else 0.0,
+                p95_ms=LatencyWindow.p95(window.latency_ms) if window else None,
+                ttft_p95_ms=LatencyWindow.p95(window.ttft_ms) if window else None,
+                samples=len(window.latency_ms) if window else 0,
+            )
+        return view
