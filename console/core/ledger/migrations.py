@@ -1,0 +1,138 @@
+"""Schema versions of the routing log and the steps between them.
+
+``schema_meta`` holds ``version``. Opening a log:
+  * no log tables yet → create the current schema;
+  * an older version → run each step in order, each in its own transaction, then record the version;
+  * a newer version → ``LedgerVersionError``, before anything is written (not even WAL mode).
+
+Version history:
+  1. request, attempt, schema_meta.
+  2. request.customer and request.first_model columns (backfilled); hourly rollup tables
+     ``attempt_hour`` / ``request_hour`` (backfilled from raw rows); covering chart indexes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+from sqlalchemy import Connection, Engine, inspect, select, text, update
+
+from console.core.ledger.tables import (
+    SCHEMA_VERSION,
+    attempt_hour_table,
+    ledger_tables,
+    named_indexes,
+    request_hour_table,
+    request_table,
+)
+
+
+class LedgerVersionError(Exception):
+    """The log was written by a newer Routedesk, or is not a Routedesk log at all."""
+
+
+def read_version(conn: Connection) -> int | None:
+    """The log's schema version; None when the database holds no Routedesk log yet."""
+    names = set(inspect(conn).get_table_names())
+    if "schema_meta" not in names:
+        if "request" in names or "attempt" in names:
+            raise LedgerVersionError(
+                "this database has 'request'/'attempt' tables but no schema_meta: it is not a Routedesk log"
+            )
+        return None
+    value = conn.execute(text("SELECT value FROM schema_meta WHERE key = 'version'")).scalar()
+    if value is None:
+        raise LedgerVersionError("schema_meta has no version row: the log is damaged or not a Routedesk log")
+    try:
+        return int(value)
+    except ValueError:
+        raise LedgerVersionError(f"schema_meta version {value!r} is not a number") from None
+
+
+def _write_version(conn: Connection, version: int) -> None:
+    updated = conn.execute(text("UPDATE schema_meta SET value = :v WHERE key = 'version'"), {"v": str(version)})
+    if updated.rowcount == 0:
+        conn.execute(text("INSERT INTO schema_meta (key, value) VALUES ('version', :v)"), {"v": str(version)})
+
+
+def create_current_schema(conn: Connection) -> None:
+    tables = ledger_tables()
+    tables[0].metadata.create_all(conn, tables=tables, checkfirst=True)
+    ensure_indexes(conn)
+    _write_version(conn, SCHEMA_VERSION)
+
+
+def ensure_indexes(conn: Connection) -> None:
+    existing = {t: {ix["name"] for ix in inspect(conn).get_indexes(t)} for t in inspect(conn).get_table_names()}
+    for index in named_indexes():
+        table_name = index.table.name  # type: ignore[union-attr]
+        if index.name not in existing.get(table_name, set()):
+            index.create(conn)
+
+
+def _v1_to_v2(conn: Connection) -> None:
+    """Add customer/first_model, build the hourly rollups from the raw rows, add chart indexes."""
+    conn.execute(text("ALTER TABLE request ADD COLUMN customer VARCHAR NOT NULL DEFAULT ''"))
+    conn.execute(text("ALTER TABLE request ADD COLUMN first_model VARCHAR NOT NULL DEFAULT ''"))
+    conn.execute(text(
+        "UPDATE request SET first_model = (SELECT a.model_alias FROM attempt a "
+        "WHERE a.request_id = request.request_id AND a.position = 0) "
+        "WHERE EXISTS (SELECT 1 FROM attempt a WHERE a.request_id = request.request_id AND a.position = 0)"
+    ))
+    req = request_table()
+    rows = conn.execute(
+        select(req.c.request_id, req.c.metadata_json).where(req.c.metadata_json.like('%"customer"%'))
+    ).all()
+    for request_id, metadata_json in rows:
+        customer = str(json.loads(metadata_json or "{}").get("customer", ""))
+        conn.execute(update(req).where(req.c.request_id == request_id).values(customer=customer))
+    for table in (attempt_hour_table(), request_hour_table()):
+        table.create(conn, checkfirst=True)
+    conn.execute(text(
+        "INSERT INTO attempt_hour (hour, kind, policy_name, task, team, model_alias, provider, "
+        "attempts, failures, cost_usd, input_tokens, output_tokens) "
+        "SELECT hour, kind, policy_name, task, team, model_alias, provider, COUNT(*), SUM(1 - ok), "
+        "SUM(cost_usd), SUM(input_tokens), SUM(output_tokens) FROM attempt "
+        "GROUP BY hour, kind, policy_name, task, team, model_alias, provider"
+    ))
+    conn.execute(text(
+        "INSERT INTO request_hour (hour, kind, policy_name, task, team, first_model, "
+        "requests, failures, fallbacks, cost_usd) "
+        "SELECT hour, kind, policy_name, task, team, first_model, COUNT(*), SUM(1 - ok), SUM(fell_back), "
+        "SUM(total_cost_usd) FROM request GROUP BY hour, kind, policy_name, task, team, first_model"
+    ))
+    ensure_indexes(conn)
+
+
+#: ``STEPS[n]`` upgrades a log at version n to n + 1.
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+
+
+def prepare_schema(db: Engine, before_first_write: Callable[[Engine], None] | None = None) -> int:
+    """Create or upgrade the log's schema; returns the version it had (0 for a new log)."""
+    with db.connect() as conn:
+        found = read_version(conn)
+    if found is not None and found > SCHEMA_VERSION:
+        raise LedgerVersionError(
+            f"this log has schema version {found}, written by a newer Routedesk; this one understands up to "
+            f"version {SCHEMA_VERSION}. Upgrade Routedesk, or open a different log (--db). The file was not changed."
+        )
+    if found == SCHEMA_VERSION:
+        if before_first_write:
+            before_first_write(db)
+        return found
+    if before_first_write:
+        before_first_write(db)
+    if found is None:
+        with db.begin() as conn:
+            create_current_schema(conn)
+        return 0
+    for version in range(found, SCHEMA_VERSION):
+        step = STEPS.get(version)
+        if step is None:
+            raise LedgerVersionError(f"no upgrade step from schema version {version}")
+        with db.begin() as conn:
+            step(conn)
+            _write_version(conn, version + 1)
+    return found
