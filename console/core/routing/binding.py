@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy, ProviderKind
 from console.core.providers.base import ChatProvider
 from console.core.routing.execute import Binding
@@ -34,13 +33,14 @@ def bind_model(
     name = model.provider
     config = policy.providers[name]
     model_id = model.model
-    if config.kind is ProviderKind.LOCAL_GGUF:
-        from console.core.providers.local_gguf import local_model_id
+    if config.kind is ProviderKind.LOCAL_GGUF and name not in providers:
+        from console.core.providers.local_gguf import LocalGGUFProvider
 
-        try:
-            model_id = local_model_id(model, policy_path)
-        except Exception as err:  # a bad path is a request-time failure with a clear sentence
-            return Binding(alias, name, model.model, None, f"local model {model.model!r}: {err}", Outcome.BAD_REQUEST)
+        local = LocalGGUFProvider(name, config, policy_dir=policy_path.parent if policy_path else None)
+        for other in policy.models.values():
+            if other.provider == name:
+                local.configure(other)
+        providers[name] = local
     provider = providers.get(name)
     if provider is None:
         key = None
