@@ -1,0 +1,217 @@
+"""The HTTP layer of the hosted providers: the only module that imports httpx.
+
+One ``HttpChannel`` per provider instance owns one ``httpx.AsyncClient`` (a keep-alive pool),
+created lazily inside the running event loop so that nothing happens at import or construction.
+Environment proxies are ignored (``trust_env=False``): a desktop router must reach the URL the
+policy names, and loopback tests must not be proxied.
+
+Every httpx exception is mapped to a ``ProviderError`` here (see :func:`transport_error`), so the
+protocol modules never see a transport exception:
+
+======================================  =========================================
+httpx exception                         outcome
+======================================  =========================================
+ConnectError, ProxyError                unavailable
+ConnectTimeout, PoolTimeout             timeout
+WriteError / ReadError /                unavailable with ``before_response=True``
+RemoteProtocolError before the head     (no response byte: the executor retries once)
+ReadError / RemoteProtocolError after   stream_cut (the body broke off)
+ReadTimeout, WriteTimeout               timeout
+DecodingError                           invalid_output
+anything else (bad URL, ...)            bad_request
+======================================  =========================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Iterable, Mapping
+
+import httpx
+
+from console.core.outcomes import Outcome
+from console.core.providers.base import ProviderError
+from console.core.providers.errors import redact, truncate
+
+_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0)
+USER_AGENT = "routedesk"
+
+
+def transport_error(
+    exc: BaseException, *, provider: str, response_started: bool, secrets: Iterable[str | None] = ()
+) -> ProviderError:
+    """The classified ProviderError for an httpx (or socket) exception."""
+    detail = redact(truncate(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__), secrets)
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return ProviderError(Outcome.TIMEOUT, f"{provider}: could not connect in time ({detail})")
+    if isinstance(exc, (httpx.ConnectError, httpx.ProxyError)):
+        return ProviderError(Outcome.UNAVAILABLE, f"{provider}: could not connect ({detail})")
+    if isinstance(exc, (httpx.ReadTimeout, httpx.WriteTimeout)):
+        where = "the response stalled" if response_started else "no response arrived"
+        return ProviderError(Outcome.TIMEOUT, f"{provider}: {where} before the read timeout ({detail})")
+    if isinstance(exc, httpx.DecodingError):
+        return ProviderError(Outcome.INVALID_OUTPUT, f"{provider}: undecodable response body ({detail})")
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, OSError)):
+        if not response_started:
+            return ProviderError(
+                Outcome.UNAVAILABLE,
+                f"{provider}: connection closed before any response byte ({detail})",
+                before_response=True,
+            )
+        return ProviderError(Outcome.STREAM_CUT, f"{provider}: the response broke off ({detail})")
+    return ProviderError(Outcome.BAD_REQUEST, f"{provider}: request could not be sent ({detail})")
+
+
+_TRANSPORT_EXCEPTIONS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError)
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    """A whole response: status, headers (lower-case names) and body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class StreamingReply:
+    """An open response whose body is read as lines (SSE) or, on error statuses, whole."""
+
+    def __init__(self, response: httpx.Response, channel: "HttpChannel") -> None:
+        self._response = response
+        self._channel = channel
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
+
+    async def read(self) -> bytes:
+        try:
+            return await self._response.aread()
+        except _TRANSPORT_EXCEPTIONS as exc:
+            raise self._channel.error(exc, response_started=True) from None
+
+    async def lines(self) -> AsyncIterator[str]:
+        """Body lines (LF, CRLF or CR endings removed); transport failures become ProviderError."""
+        iterator = self._response.aiter_lines().__aiter__()
+        while True:
+            try:
+                line = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            except _TRANSPORT_EXCEPTIONS as exc:
+                raise self._channel.error(exc, response_started=True) from None
+            yield line
+
+
+class HttpChannel:
+    """One provider's connection pool, base URL and fixed headers (which may carry its key)."""
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        secrets: Iterable[str | None] = (),
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self._headers = {"user-agent": USER_AGENT, **dict(headers)}
+        self._secrets = tuple(s for s in secrets if s)
+        self._client: httpx.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def error(self, exc: BaseException, *, response_started: bool) -> ProviderError:
+        return transport_error(
+            exc, provider=self.provider, response_started=response_started, secrets=self._secrets
+        )
+
+    def _client_for_this_loop(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            # Pooled connections belong to the loop that opened them; a new loop needs a new pool.
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url + "/",
+                headers=self._headers,
+                limits=_LIMITS,
+                trust_env=False,
+                follow_redirects=False,
+            )
+            self._loop = loop
+        return self._client
+
+    @staticmethod
+    def _timeout(connect_timeout_s: float, read_timeout_s: float) -> httpx.Timeout:
+        return httpx.Timeout(
+            connect=connect_timeout_s, read=read_timeout_s, write=read_timeout_s, pool=connect_timeout_s
+        )
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+    ) -> HttpReply:
+        """Send one request and read the whole response body."""
+        client = self._client_for_this_loop()
+        started = False
+        try:
+            async with client.stream(
+                method,
+                path.lstrip("/"),
+                json=json_body,
+                params=params,
+                timeout=self._timeout(connect_timeout_s, read_timeout_s),
+            ) as response:
+                started = True
+                body = await response.aread()
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return HttpReply(response.status_code, headers, body)
+        except _TRANSPORT_EXCEPTIONS as exc:
+            raise self.error(exc, response_started=started) from None
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        path: str,
+        *,
+        json_body: Any,
+        params: Mapping[str, str] | None = None,
+        connect_timeout_s: float,
+        read_timeout_s: float,
+    ) -> AsyncIterator[StreamingReply]:
+        """POST ``json_body`` and yield the open response once its head has arrived."""
+        client = self._client_for_this_loop()
+        request = client.build_request(
+            "POST",
+            path.lstrip("/"),
+            json=json_body,
+            params=params,
+            headers={"accept": "text/event-stream"},
+            timeout=self._timeout(connect_timeout_s, read_timeout_s),
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except _TRANSPORT_EXCEPTIONS as exc:
+            raise self.error(exc, response_started=False) from None
+        try:
+            yield StreamingReply(response, self)
+        finally:
+            # Closing mid-body drops the connection instead of draining a stalled stream.
+            try:
+                await response.aclose()
+            except _TRANSPORT_EXCEPTIONS:
+                pass  # the connection is being dropped anyway
+
+    async def aclose(self) -> None:
+        client, self._client, self._loop = self._client, None, None
+        if client is not None:
+            try:
+                await client.aclose()
+            except RuntimeError:
+                pass  # opened on a loop that has since closed; its sockets went with it

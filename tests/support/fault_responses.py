@@ -1,0 +1,146 @@
+"""Bodies the fault server sends: deterministic OpenAI-shaped answers, stream chunks and errors.
+
+An answer echoes the words of the last user message (``ok``), wraps them in JSON (``ok-json``),
+or is shaped by the fault (empty, not JSON, stopped by a content filter). Token counts are word
+counts, so tests can predict usage exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+CREATED = 1_700_000_000
+
+
+class _FaultLike(Protocol):
+    name: str
+    params: dict[str, str]
+
+    def number(self, key: str, default: float) -> float: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the server will say: text pieces (one per stream chunk) and its usage."""
+
+    model: str
+    pieces: list[str]
+    finish_reason: str
+    prompt_tokens: int
+    logprob: float
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+
+def _words_of_last_user_message(body: dict[str, Any]) -> list[str]:
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return str(message.get("content") or "").split() or ["ok"]
+    return ["ok"]
+
+
+def _split(text: str, parts: int) -> list[str]:
+    size = max(1, -(-len(text) // parts))
+    return [text[i : i + size] for i in range(0, len(text), size)]
+
+
+def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
+    words = _words_of_last_user_message(body)
+    finish = "stop"
+    if fault.name == "ok-json":
+        pieces = _split(json.dumps({"answer": " ".join(words)}), 4)
+    elif fault.name == "invalid-json":
+        pieces = _split("Sure! Here is the JSON you asked for: {answer: " + " ".join(words), 4)
+    elif fault.name == "empty":
+        pieces = []
+    else:
+        pieces = [word if i == 0 else " " + word for i, word in enumerate(words)]
+    if fault.name == "content-filter":
+        pieces, finish = pieces[:1], "content_filter"
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and len(pieces) > max_tokens:
+        pieces, finish = pieces[:max_tokens], "length"
+    prompt_tokens = sum(
+        len(str(m.get("content") or "").split()) for m in body.get("messages") or [] if isinstance(m, dict)
+    )
+    return Answer(str(body.get("model")), pieces, finish, prompt_tokens, fault.number("logprob", -0.05))
+
+
+def _usage(answer: Answer) -> dict[str, Any]:
+    return {
+        "prompt_tokens": answer.prompt_tokens,
+        "completion_tokens": len(answer.pieces),
+        "total_tokens": answer.prompt_tokens + len(answer.pieces),
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def _logprobs(pieces: list[str], logprob: float) -> dict[str, Any]:
+    return {"content": [{"token": p, "logprob": logprob, "bytes": list(p.encode()), "top_logprobs": []} for p in pieces]}
+
+
+def json_completion(answer: Answer, body: dict[str, Any]) -> bytes:
+    choice: dict[str, Any] = {
+        "index": 0,
+        "message": {"role": "assistant", "content": answer.text, "refusal": None},
+        "finish_reason": answer.finish_reason,
+        "logprobs": _logprobs(answer.pieces, answer.logprob) if body.get("logprobs") else None,
+    }
+    payload = {
+        "id": "chatcmpl-fault",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": answer.model,
+        "choices": [choice],
+        "usage": _usage(answer),
+    }
+    return json.dumps(payload).encode()
+
+
+@dataclass(frozen=True)
+class StreamEvents:
+    """SSE events of a streamed answer: the role chunk, one per text piece, and the tail
+    (finish chunk, usage chunk when asked for, ``[DONE]``)."""
+
+    role: bytes
+    text: list[bytes]
+    tail: list[bytes]
+
+
+def _event(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+
+def sse_chunks(answer: Answer, body: dict[str, Any], fault: _FaultLike) -> StreamEvents:
+    def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None = None) -> bytes:
+        payload: dict[str, Any] = {
+            "id": "chatcmpl-fault", "object": "chat.completion.chunk", "created": CREATED,
+            "model": answer.model, "choices": choices,
+        }
+        if usage is not None:
+            payload["usage"] = usage
+        return _event(payload)
+
+    want_logprobs = bool(body.get("logprobs"))
+    role = chunk([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}])
+    text = [
+        chunk([{
+            "index": 0, "delta": {"content": piece}, "finish_reason": None,
+            "logprobs": _logprobs([piece], answer.logprob) if want_logprobs else None,
+        }])
+        for piece in answer.pieces
+    ]
+    tail = [chunk([{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}])]
+    if (body.get("stream_options") or {}).get("include_usage"):
+        tail.append(chunk([], _usage(answer)))
+    tail.append(b"data: [DONE]\n\n")
+    return StreamEvents(role, text, tail)
+
+
+def error_body(kind: str, message: str, *, code: str | None = None, param: str | None = None) -> bytes:
+    return json.dumps({"error": {"message": message, "type": kind, "param": param, "code": code}}).encode()
