@@ -1,0 +1,97 @@
+"""The single writer: futures resolve after commit, group commit, errors surface, drain on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+
+import pytest
+from sqlalchemy import text
+
+from console.core.ledger.chains import requests_behind
+from console.core.ledger.filters import Filters
+from console.core.ledger.writer import LedgerClosedError, LedgerWriter
+from console.core.outcomes import Outcome
+from console.core.records import Recorder
+
+from records_factory import make_record
+
+
+def _count(writer: LedgerWriter, table: str) -> int:
+    with writer.db.connect() as conn:
+        return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
+
+
+def test_future_resolves_only_once_the_row_is_readable(ledger_url: str) -> None:
+    writer = LedgerWriter(ledger_url)
+    record = make_record("r1", chain=(("gpt-mini", Outcome.RATE_LIMITED, 0.0), ("claude", Outcome.OK, 0.02)))
+    future = writer.record(record)
+    assert future.result(timeout=10) is None
+    chains = requests_behind(writer.db, Filters())  # read through another connection
+    assert [c.request["request_id"] for c in chains] == ["r1"]
+    assert [a["model_alias"] for a in chains[0].attempts] == ["gpt-mini", "claude"]
+    assert chains[0].request["fell_back"] == 1 and chains[0].request["customer"] == "acme"
+    assert chains[0].as_json()["metadata"] == {"ticket": "T-1", "team": "growth", "region": "eu", "customer": "acme"}
+    writer.close()
+
+
+def test_many_concurrent_records_share_commits(ledger_url: str) -> None:
+    writer = LedgerWriter(ledger_url, batch_rows=500)
+    recorder: Recorder = writer  # type-checks against the protocol
+    assert callable(recorder.record)
+    futures = [writer.record(make_record(f"r{i}")) for i in range(3000)]
+    for f in futures:
+        f.result(timeout=30)
+    assert _count(writer, "request") == 3000
+    assert writer.commits < 3000 / 2  # grouped, not a commit each
+    assert writer.committed_requests == 3000
+    writer.close()
+
+
+def test_asyncio_callers_await_durability(ledger_url: str) -> None:
+    writer = LedgerWriter(ledger_url)
+
+    async def route_many() -> None:
+        async def one(i: int) -> None:
+            await asyncio.wrap_future(writer.record(make_record(f"a{i}")))
+        await asyncio.gather(*(one(i) for i in range(200)))
+
+    asyncio.run(route_many())
+    assert _count(writer, "request") == 200
+    writer.close()
+
+
+def test_a_bad_record_fails_its_own_future_only(sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    writer = LedgerWriter(sqlite_url, max_delay_s=0.05)  # hold the batch open so all three share it
+    good1 = writer.record(make_record("same"))
+    dup = writer.record(make_record("same"))  # primary key clash
+    good2 = writer.record(make_record("other"))
+    with caplog.at_level(logging.ERROR, logger="console.core.ledger.writer"):
+        good1.result(timeout=10)
+        good2.result(timeout=10)
+        with pytest.raises(Exception, match="(?i)unique|integrity"):
+            dup.result(timeout=10)
+    assert any("same" in r.getMessage() for r in caplog.records)
+    assert _count(writer, "request") == 2
+    writer.close()
+
+
+def test_close_drains_the_queue_and_refuses_more(sqlite_url: str) -> None:
+    writer = LedgerWriter(sqlite_url)
+    futures = [writer.record(make_record(f"c{i}")) for i in range(500)]
+    writer.close()
+    assert all(f.done() and f.exception() is None for f in futures)
+    with pytest.raises(LedgerClosedError):
+        writer.record(make_record("late"))
+    writer.close()  # idempotent
+    assert not any(t.name == "routedesk-ledger-writer" and t.is_alive() for t in threading.enumerate())
+
+
+def test_flush_waits_for_everything_before_it(sqlite_url: str) -> None:
+    writer = LedgerWriter(sqlite_url)
+    for i in range(300):
+        writer.record(make_record(f"f{i}"))
+    writer.flush(timeout=10)
+    assert _count(writer, "request") == 300
+    writer.close()
