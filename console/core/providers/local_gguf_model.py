@@ -46,6 +46,7 @@ class RunStats:
 
     output_tokens: int = 0
     decode_seconds: float = 0.0
+    cancelled: bool = False
 
     @property
     def tokens_per_second(self) -> float:
@@ -168,12 +169,12 @@ class LoadedModel:
                 new_logprobs = tuple(tracker.values[reported:]) if tracker else ()
                 reported += len(new_logprobs)
                 emit(TextChunk(text, new_logprobs))
-        if cancelled.is_set():
-            raise ProviderError(Outcome.CANCELLED, "generation was cancelled", partial_text="".join(parts))
         answer = "".join(parts)
         output = len(self.llama.tokenize(answer.encode("utf-8"), add_bos=False, special=True)) if answer else 0
         ended = time.perf_counter()
-        self.last_run = RunStats(output, ended - (first_token_at or started))
+        self.last_run = RunStats(output, ended - (first_token_at or started), cancelled.is_set())
+        if cancelled.is_set():
+            raise ProviderError(Outcome.CANCELLED, "generation was cancelled", partial_text=answer)
         usage = Usage(input_tokens=len(tokens), output_tokens=output, estimated=False)
         return Completion(usage=usage, model_id=call.model_id, finish_reason=finish)
 
