@@ -113,11 +113,12 @@ def load_policy_text(text: str, filename: str = "<policy>") -> LoadResult:
     if data is None and not parsed.problems:
         diagnostics.append(Diagnostic(filename, 1, 1, "", "the file is empty", code="empty",
                                       expected="a mapping with name, providers, models, tasks, classification, routes"))
-    if data is None or (parsed.problems and any(p.code == "too-big" for p in parsed.problems)):
+    if data is None or (parsed.problems and any(p.code in ("too-big", "recursive-alias") for p in parsed.problems)):
         return LoadResult(filename, None, _sorted(diagnostics), text, digest)
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"'{data}'"
-        diagnostics.append(Diagnostic(filename, 1, 1, "", f"the top level must be a mapping, found {kind}",
+        line, column = parsed.source.locate(())
+        diagnostics.append(Diagnostic(filename, line, column, "", f"the top level must be a mapping, found {kind}",
                                       expected="name:, providers:, models:, ...", code="not-a-mapping"))
         return LoadResult(filename, None, _sorted(diagnostics), text, digest)
     policy, schema_diagnostics, removed = _validate(data, parsed.source, filename)

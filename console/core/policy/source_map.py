@@ -85,6 +85,7 @@ class _Walker:
         self.too_big = False
         self._checked_mappings: set[int] = set()
         self._keys = SafeConstructor()
+        self._open: set[int] = set()  # collections being walked: meeting one again is a recursive alias
 
     def key_of(self, node: Node) -> Any:
         if isinstance(node, ScalarNode):
@@ -104,11 +105,20 @@ class _Walker:
             self.problems.append(YamlProblem(f"the document is {reason}", _position(node), path[:4], code="too-big"))
             return
         self.source.values.setdefault(path, _position(node))
+        if not isinstance(node, (SequenceNode, MappingNode)):
+            return
+        if id(node) in self._open:
+            self.too_big = True
+            self.problems.append(YamlProblem("an alias refers to the collection that contains it (recursive alias)",
+                                             _position(node), path[:4], code="recursive-alias"))
+            return
+        self._open.add(id(node))
         if isinstance(node, SequenceNode):
             for index, item in enumerate(node.value):
                 self.walk(item, path + (index,), depth + 1)
-        elif isinstance(node, MappingNode):
+        else:
             self._walk_mapping(node, path, depth, explicit=True)
+        self._open.discard(id(node))
 
     def _walk_mapping(self, node: MappingNode, path: PathTuple, depth: int, *, explicit: bool) -> None:
         seen: dict[Any, Position] = {}
@@ -172,7 +182,12 @@ def describe_yaml_error(error: yaml.YAMLError, text: str) -> YamlProblem:
         if error.context and error.context_mark is not None and error.problem_mark is not None:
             if error.context_mark.line != error.problem_mark.line:
                 message = f"{error.problem} ({error.context} at line {error.context_mark.line + 1})"
-        return YamlProblem(f"YAML syntax: {message}", _mark_position(error), code="yaml")
+        position = _mark_position(error)
+        at_end = error.problem_mark is not None and error.problem_mark.index >= len(text.rstrip())
+        if at_end and error.context_mark is not None:
+            # "got <stream end>" points past the last line; the unclosed thing starts at the context mark.
+            position = (error.context_mark.line + 1, error.context_mark.column + 1)
+        return YamlProblem(f"YAML syntax: {message}", position, code="yaml")
     return YamlProblem(f"YAML: {error}", (1, 1), code="yaml")
 
 
