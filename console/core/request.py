@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -45,6 +46,13 @@ class Request:
     def text(self) -> str:
         """All message text joined, for classification rules."""
         return "\n".join(m.content for m in self.messages)
+
+    @cached_property
+    def estimated_prompt_tokens(self) -> int:
+        """Estimated prompt tokens, computed once; token rules and the planner use the same figure."""
+        from console.core.tokens import estimate_chat_tokens
+
+        return estimate_chat_tokens([m.content for m in self.messages])
 
     @property
     def region(self) -> str | None:

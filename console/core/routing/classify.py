@@ -14,7 +14,6 @@ from functools import lru_cache
 from console.core.policy.schema import Condition, Policy, Rule
 from console.core.request import Request
 from console.core.routing.types import Classified
-from console.core.tokens import estimate_tokens
 
 
 @lru_cache(maxsize=1024)
@@ -37,18 +36,15 @@ def _regex(pattern: str) -> re.Pattern[str]:
 class _Subject:
     """The parts of a request that conditions look at, computed at most once per classification."""
 
-    __slots__ = ("request", "text", "_tokens")
+    __slots__ = ("request", "text")
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.text = request.text
-        self._tokens: int | None = None
 
     @property
     def tokens(self) -> int:
-        if self._tokens is None:
-            self._tokens = estimate_tokens(self.text)
-        return self._tokens
+        return self.request.estimated_prompt_tokens
 
 
 def _meta_matches(expected: dict[str, str | list[str]], metadata: dict[str, str]) -> str | None:

@@ -16,7 +16,6 @@ from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.health import MIN_LATENCY_SAMPLES, CircuitState, HealthSnapshot, ModelHealth
 from console.core.routing.types import CandidateDecision, Classified, Plan
-from console.core.tokens import estimate_chat_tokens
 
 _HEALTHY = ModelHealth()
 
@@ -52,7 +51,7 @@ class _Planner:
         self.spend = spend
         self.prices = prices
         self.team = request.metadata.get("team")
-        self.input_tokens = estimate_chat_tokens([m.content for m in request.messages])
+        self.input_tokens = request.estimated_prompt_tokens
         self.output_tokens = request.max_tokens or route.max_output_tokens
         region = request.region
         self.residency = policy.allowed_regions_for(region) if region else None
@@ -170,7 +169,7 @@ def plan_route(
             task=classified.task,
             task_reason=classified.reason,
             candidates=(),
-            estimated_input_tokens=estimate_chat_tokens([m.content for m in request.messages]),
+            estimated_input_tokens=request.estimated_prompt_tokens,
             max_output_tokens=request.max_tokens or 0,
             warnings=(f"no route for task '{classified.task}'",),
         )
