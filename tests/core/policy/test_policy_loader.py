@@ -1,0 +1,126 @@
+"""Loading: every problem reported and located, files that are not policies, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from console.core.policy.diagnostics import Diagnostic, PolicyLoadError, format_path
+from console.core.policy.loader import load_policy, load_policy_or_raise, load_policy_text
+
+DEMO = Path(__file__).resolve().parents[3] / "policies" / "demo.yaml"
+
+MANY_PROBLEMS = """\
+name: many
+providers:
+  local: {kind: local-gguf}
+models:
+  small: {provider: local, model: x.gguf, context_window: big}
+tasks:
+  chat: {}
+classification:
+  default: chat
+  rulez: []
+routes:
+  chat:
+    candidates: [smal]
+    max_cost_usd: -2
+"""
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    result = load_policy_text(MANY_PROBLEMS, "many.yaml")
+    found = {(d.line, d.path, d.code) for d in result.errors}
+    assert found == {
+        (5, "models.small.context_window", "wrong-type"),
+        (10, "classification.rulez", "unknown-key"),
+        (13, "routes.chat.candidates[0]", "unknown-model"),
+        (14, "routes.chat.max_cost_usd", "out-of-range"),
+    }
+    assert result.policy is None and result.parsed is None
+
+
+def test_unknown_key_suggests_the_field_it_resembles() -> None:
+    result = load_policy_text(MANY_PROBLEMS, "many.yaml")
+    [diagnostic] = [d for d in result.errors if d.code == "unknown-key"]
+    assert diagnostic.suggestion == "rules"
+    assert diagnostic.format() == (
+        "many.yaml:10:3: error: classification.rulez: unknown key 'rulez' (did you mean 'rules'?); "
+        "expected one of method, default, honour_task_hint, rules, model, notes"
+    )
+
+
+def test_the_demo_policy_loads() -> None:
+    policy = load_policy_or_raise(DEMO)
+    assert policy.name == "demo"
+    assert set(policy.tasks) >= {"chat", "summarize"}
+
+
+def test_load_or_raise_carries_every_diagnostic(tmp_path: Path) -> None:
+    path = tmp_path / "many.yaml"
+    path.write_text(MANY_PROBLEMS)
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policy_or_raise(path)
+    assert len(caught.value.errors) == 4
+    assert str(caught.value).count("\n") == 3
+    assert str(caught.value).startswith(f"{path}:5:")
+
+
+def test_warnings_alone_do_not_stop_a_load() -> None:
+    text = DEMO.read_text().replace("classification:\n", "classification:\n  honour_task_hint: false\n", 1)
+    text = text.replace("  summarize:\n    description", "  unused:\n    description: never chosen\n  summarize:\n    description", 1)
+    text += "  unused:\n    candidates:\n      - smollm2\n"
+    result = load_policy_text(text, "w.yaml")
+    assert result.policy is not None
+    assert [d.code for d in result.diagnostics] == ["unreachable-task"]
+    assert result.diagnostics[0].severity == "warning"
+
+
+def test_a_broken_entry_is_set_aside_without_cascading_errors() -> None:
+    text = DEMO.read_text().replace("    gpu_layers: all\n", "    gpu_layers: every\n")
+    result = load_policy_text(text, "d.yaml")
+    # smollm2 is broken; the routes naming it must not add "unknown model" noise
+    assert [d.path for d in result.errors] == ['models.smollm2.gpu_layers']
+
+
+def test_missing_file_directory_and_non_utf8(tmp_path: Path) -> None:
+    missing = load_policy(tmp_path / "nope.yaml")
+    assert [d.code for d in missing.diagnostics] == ["no-file"]
+    folder = load_policy(tmp_path)
+    assert [d.code for d in folder.diagnostics] == ["not-a-file"]
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"name: ok\ndescription: caf\xe9\n")
+    [diagnostic] = load_policy(latin).diagnostics
+    assert (diagnostic.code, diagnostic.line, diagnostic.column) == ("not-utf8", 2, 17)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text("name: x\n")
+    path.chmod(0)
+    assert [d.code for d in load_policy(path).diagnostics] == ["unreadable"]
+
+
+def test_alias_bomb_is_refused_before_it_expands() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    result = load_policy_text("\n".join(lines) + "\n", "bomb.yaml")
+    assert [d.code for d in result.diagnostics] == ["too-big"]
+
+
+def test_a_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + DEMO.read_bytes())
+    assert load_policy(path).policy is not None
+
+
+def test_diagnostic_format_and_json() -> None:
+    diagnostic = Diagnostic("p.yaml", 3, 7, "routes.routine.candidates[1]", "unknown model 'gpt5'",
+                            found="gpt5", suggestion="gpt-5", code="unknown-model")
+    assert diagnostic.format() == "p.yaml:3:7: error: routes.routine.candidates[1]: unknown model 'gpt5' (did you mean 'gpt-5'?)"
+    assert diagnostic.to_json()["line"] == 3 and diagnostic.to_json()["severity"] == "error"
+    assert format_path(("models", "gpt-4.1", "prices")) == 'models["gpt-4.1"].prices'
+    assert Diagnostic("p.yaml", None, None, "", "no such file").format() == "p.yaml: error: no such file"
