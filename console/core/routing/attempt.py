@@ -70,7 +70,9 @@ async def run_attempt(
     phase = "first"
     stream = provider.stream(call)
     try:
-        async with asyncio.timeout(min(start + timeouts.first_token_s, total_deadline)) as deadline:
+        # Without streaming nothing arrives before the whole answer: only the total deadline applies.
+        first_deadline = min(start + timeouts.first_token_s, total_deadline) if call.stream else total_deadline
+        async with asyncio.timeout_at(first_deadline) as deadline:
             async for event in stream:
                 if isinstance(event, TextChunk):
                     if event.text:
@@ -87,7 +89,7 @@ async def run_attempt(
     except TimeoutError:
         partial = "".join(parts)
         elapsed = loop.time() - start
-        if phase == "first" and elapsed < timeouts.total_s - 1e-3:
+        if phase == "first" and call.stream and elapsed < timeouts.total_s - 1e-3:
             outcome, why = Outcome.FIRST_TOKEN_TIMEOUT, f"no first token within {timeouts.first_token_s:g}s"
         elif elapsed >= timeouts.total_s - 1e-3:
             outcome, why = Outcome.TIMEOUT, f"not finished within the total timeout {timeouts.total_s:g}s"

@@ -194,7 +194,7 @@ class ChainRunner:
             temperature=request.temperature,
             json_mode=route.output.json_ or request.json_schema is not None,
             want_logprobs=route.confidence.min_mean_logprob is not None,
-            stream=True,
+            stream=request.stream or self.stream_text,
             connect_timeout_s=route.timeouts.connect_s,
             read_timeout_s=route.timeouts.total_s,
         )
