@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import re
 import socket
 import struct
 import threading
@@ -369,9 +370,9 @@ async def _send_canned(writer: asyncio.StreamWriter, canned: CannedResponse) -> 
         return True
     headers = {"cache-control": "no-cache", **canned.headers, "transfer-encoding": "chunked"}
     writer.write(_head(canned.status, headers))
-    normalised = canned.body.replace("\r\n", "\n")
-    events = [e + "\n\n" for e in normalised.split("\n\n") if e.strip()]
-    await _send_chunks(writer, [e.encode() for e in events])
+    # One chunk per event, each keeping its own line endings (Gemini sends CRLF, others LF).
+    events = re.findall(r".*?(?:\r\n\r\n|\n\n)|.+$", canned.body, re.S)
+    await _send_chunks(writer, [e.encode() for e in events if e])
     if canned.cut:
         writer.transport.abort()
         return False

@@ -141,14 +141,14 @@ class GeminiProvider:
         if "error" in payload:
             raise classify_failure(provider=self.name, status=status, payload=payload, secrets=(self._key,))
         try:
-            block = (payload.get("promptFeedback") or {}).get("blockReason")
-            if block:
-                raise answer.attach(content_policy_error(self.name, f"prompt blocked: {block}"))
             if payload.get("modelVersion"):
                 answer.model_id = str(payload["modelVersion"])
             usage = usage_from_gemini(payload.get("usageMetadata"))
             if usage is not None:
                 answer.reported = usage
+            block = (payload.get("promptFeedback") or {}).get("blockReason")
+            if block:
+                raise answer.attach(content_policy_error(self.name, f"prompt blocked: {block}"))
             candidates = payload.get("candidates") or []
             if not candidates:
                 return None
