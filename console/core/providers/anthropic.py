@@ -58,6 +58,7 @@ class AnthropicProvider:
 
     Attributes:
         name: the policy's provider name.
+        base_url: where requests go (no key in it).
         kind: the wire protocol, for display.
     """
 
@@ -68,6 +69,7 @@ class AnthropicProvider:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.base_url = base_url.rstrip("/")
         fixed = {"content-type": "application/json", "anthropic-version": API_VERSION, **dict(headers or {})}
         if key:
             fixed["x-api-key"] = key

@@ -59,6 +59,7 @@ class OpenAICompatProvider:
 
     Attributes:
         name: the policy's provider name (used in messages and records).
+        base_url: where requests go (no key in it).
         kind: the wire protocol, for display.
     """
 
@@ -69,6 +70,7 @@ class OpenAICompatProvider:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.base_url = base_url.rstrip("/")
         fixed = {"content-type": "application/json", **dict(headers or {})}
         if key:
             fixed["authorization"] = f"Bearer {key}"
