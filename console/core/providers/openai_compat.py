@@ -90,6 +90,8 @@ class OpenAICompatProvider:
             body["temperature"] = call.temperature
         if call.want_logprobs:
             body["logprobs"] = True
+            # llama.cpp's server returns logprobs only when top_logprobs is set; 1 is the cheapest.
+            body["top_logprobs"] = 1
         if call.json_mode:
             body["response_format"] = {"type": "json_object"}
         return body

@@ -36,6 +36,7 @@ def test_streaming_request_shape(fault_server: FaultServer) -> None:
         "stream_options": {"include_usage": True},
         "temperature": 0.3,
         "logprobs": True,
+        "top_logprobs": 1,
         "response_format": {"type": "json_object"},
     }
     assert [lp for c in got.chunks for lp in c.logprobs] == [-0.05] * 4
