@@ -16,6 +16,7 @@ recorder with its full attempt chain, and ``route`` returns only once the record
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from pathlib import Path
 from typing import AsyncIterator, Callable, Mapping
@@ -71,6 +72,8 @@ class Engine:
         self._sleep = sleep
         self._providers: dict[str, ChatProvider] = {}
         self._retired: list[ChatProvider] = []
+        self._bindings: dict[str, Binding] = {}
+        self._rng = random.Random()
         self._spend_seed = spend_seed
         self.set_policy(policy, policy_path)
 
@@ -97,6 +100,7 @@ class Engine:
         }
         if old is None or old.circuit != policy.circuit:
             self.health = HealthRegistry(policy.circuit, self._clock)
+        self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         self.budgets = BudgetTracker(policy, seed=seed)
         if old is not None and old.providers != policy.providers:
@@ -165,6 +169,7 @@ class Engine:
                 req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=target
             ),
             sleep=self._sleep,  # type: ignore[arg-type]
+            rng=self._rng,
             stream_text=stream,
         )
         outcome_override: Outcome | None = None
@@ -200,9 +205,15 @@ class Engine:
         yield result
 
     def _bind(self, alias: str) -> Binding:
-        from console.core.routing.binding import bind_model
+        """The alias's binding, cached while the policy stands (a missing key is looked up again)."""
+        found = self._bindings.get(alias)
+        if found is None:
+            from console.core.routing.binding import bind_model
 
-        return bind_model(alias, self.policy, self._providers, self._key_store, self._provider_factory, self.policy_path)
+            found = bind_model(alias, self.policy, self._providers, self._key_store, self._provider_factory, self.policy_path)
+            if found.provider is not None:
+                self._bindings[alias] = found
+        return found
 
     async def aclose(self) -> None:
         """Close provider connections and unload local models."""

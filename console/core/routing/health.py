@@ -105,16 +105,33 @@ class CircuitBreaker:
 
 
 class LatencyWindow:
-    """The last ``size`` latencies and times to first token of one model, for p95 checks."""
+    """The last ``size`` latencies and times to first token of one model, for p95 checks.
+
+    p95 is recomputed at most every ``REFRESH_EVERY`` additions: the planner reads it on every
+    request, and sorting 200 samples per request would be most of the router's own cost.
+    """
+
+    REFRESH_EVERY = 10
 
     def __init__(self, size: int = 200) -> None:
         self.latency_ms: deque[float] = deque(maxlen=size)
         self.ttft_ms: deque[float] = deque(maxlen=size)
+        self._cached: tuple[float | None, float | None] | None = None
+        self._since_refresh = 0
 
     def add(self, latency_ms: float, ttft_ms: float | None) -> None:
         self.latency_ms.append(latency_ms)
         if ttft_ms is not None:
             self.ttft_ms.append(ttft_ms)
+        self._since_refresh += 1
+        if self._since_refresh >= self.REFRESH_EVERY or len(self.latency_ms) <= MIN_LATENCY_SAMPLES:
+            self._cached = None
+
+    def p95s(self) -> tuple[float | None, float | None]:
+        if self._cached is None:
+            self._cached = (self.p95(self.latency_ms), self.p95(self.ttft_ms))
+            self._since_refresh = 0
+        return self._cached
 
     @staticmethod
     def p95(values: deque[float]) -> float | None:
@@ -172,11 +189,12 @@ class HealthRegistry:
         for alias in aliases:
             breaker = self._breakers.get(alias)
             window = self._latency.get(alias)
+            p95, ttft_p95 = window.p95s() if window else (None, None)
             view[alias] = ModelHealth(
                 circuit=breaker.state() if breaker else CircuitState.CLOSED,
                 reopens_in_s=breaker.reopens_in() if breaker else 0.0,
-                p95_ms=LatencyWindow.p95(window.latency_ms) if window else None,
-                ttft_p95_ms=LatencyWindow.p95(window.ttft_ms) if window else None,
+                p95_ms=p95,
+                ttft_p95_ms=ttft_p95,
                 samples=len(window.latency_ms) if window else 0,
             )
         return view
