@@ -119,6 +119,7 @@ class EngineBridge(QObject):
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
         self.engine: Any = None  # the core Engine, set by whoever builds one; used on the engine thread only
+        self._closers: list[Callable[[], Awaitable[Any]]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -137,6 +138,10 @@ class EngineBridge(QObject):
         self._thread.start()
         ready.wait()
 
+    def add_closer(self, close: Callable[[], Awaitable[Any]]) -> None:
+        """Have ``close()`` awaited on the engine loop at shutdown (free models, close clients)."""
+        self._closers.append(close)
+
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
@@ -153,8 +158,12 @@ class EngineBridge(QObject):
 
         async def close() -> None:
             engine, self.engine = self.engine, None
-            if engine is not None and hasattr(engine, "aclose"):
-                await engine.aclose()
+            closers = [engine.aclose] if engine is not None and hasattr(engine, "aclose") else []
+            for close in closers + self._closers:
+                try:
+                    await close()
+                except Exception:  # noqa: BLE001 - one failing closer must not keep the others open
+                    pass
             pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for task in pending:
                 task.cancel()

@@ -1,0 +1,154 @@
+"""The main window: page navigation, status bar, shortcuts, remembered geometry.
+
+Pages are built once, in navigation order; Ctrl+1..n switch between them. QSettings holds the
+window geometry and nothing else (domain data lives in the data directory).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QSplitter, QStackedWidget, QWidget
+
+from console.ui.engine_bridge import EngineBridge
+
+GEOMETRY_KEY = "window/geometry"
+PageFactory = Callable[[EngineBridge, "MainWindow"], QWidget]
+
+
+def _policy_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.policy_editor.page import PolicyEditorPage
+
+    page = PolicyEditorPage(bridge)
+    page.sig_active_policy_changed.connect(window.show_active_policy)
+    return page
+
+
+def _keys_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.keys.page import KeysPage
+
+    page = KeysPage(bridge, policies=window.open_policies)
+    window.sig_policies_changed_hook = page.refresh
+    return page
+
+
+def _local_models_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.local_models.page import LocalModelsPage
+
+    page = LocalModelsPage(bridge)
+    page.sig_loaded_count_changed.connect(window.show_loaded_models)
+    return page
+
+
+PAGES: list[tuple[str, PageFactory]] = [
+    ("Policies", _policy_page),
+    ("Keys", _keys_page),
+    ("Local models", _local_models_page),
+]
+
+
+def settings() -> QSettings:
+    return QSettings("routedesk", "routedesk")
+
+
+class MainWindow(QMainWindow):
+    """Navigation list on the left, the current page on the right, facts in the status bar."""
+
+    def __init__(self, bridge: EngineBridge | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Routedesk")
+        self.bridge = bridge or EngineBridge(self)
+        self.sig_policies_changed_hook: Callable[[], None] | None = None
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(170)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        for number, (title, factory) in enumerate(PAGES, start=1):
+            page = factory(self.bridge, self)
+            self.pages[title] = page
+            self.navigation.addItem(title)
+            self.stack.addWidget(page)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            shortcut.activated.connect(lambda n=number - 1: self.navigation.setCurrentRow(n))
+        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.navigation.setCurrentRow(0)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.navigation)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setCollapsible(1, False)
+        self.setCentralWidget(splitter)
+        self._build_status_bar()
+        self.policy_page.sig_policies_changed.connect(self._on_policy_page_policies_changed)
+        self.resize(1280, 820)
+        geometry = settings().value(GEOMETRY_KEY)
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+    @property
+    def policy_page(self) -> Any:
+        return self.pages["Policies"]
+
+    def open_policies(self) -> list[Any]:
+        """Documents of every open policy tab (the Keys page lists their providers)."""
+        return [editor.document for editor in self.policy_page.editors()]
+
+    def _build_status_bar(self) -> None:
+        from console.core.paths import default_log_url
+
+        self.policy_label = QLabel("no policy open")
+        self.models_label = QLabel("local models loaded: 0")
+        self.gpu_label = QLabel("GPU offload: checking…")
+        self.log_label = QLabel(f"log: {default_log_url().removeprefix('sqlite:///')}")
+        self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar = self.statusBar()
+        for label in (self.policy_label, self.models_label, self.gpu_label):
+            bar.addWidget(label)
+        bar.addPermanentWidget(self.log_label)
+        job = self.bridge.run_blocking(gpu_offload_available)
+        job.sig_finished.connect(self._on_gpu_check_finished)
+        job.sig_failed.connect(lambda message: self.gpu_label.setText("GPU offload: unknown"))
+        self._gpu_job = job
+
+    def _on_gpu_check_finished(self, available: Any) -> None:
+        text = {True: "available", False: "not available", None: "llama.cpp not installed"}[available]
+        self.gpu_label.setText(f"GPU offload: {text}")
+
+    def show_active_policy(self, title: str) -> None:
+        self.policy_label.setText(f"policy: {title}")
+
+    def show_loaded_models(self, count: int) -> None:
+        self.models_label.setText(f"local models loaded: {count}")
+
+    def _on_policy_page_policies_changed(self) -> None:
+        if self.sig_policies_changed_hook is not None:
+            self.sig_policies_changed_hook()
+
+    def open_first_policy(self, path: Path | None) -> None:
+        if path is not None:
+            self.policy_page.open_path(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for editor in self.policy_page.editors():
+            if editor.dirty and not editor.ask("Unsaved changes", f"Quit and lose the unsaved changes to {editor.title()}?"):
+                event.ignore()
+                return
+        settings().setValue(GEOMETRY_KEY, self.saveGeometry())
+        for page in self.pages.values():
+            if hasattr(page, "shutdown"):
+                page.shutdown()
+        self.bridge.shutdown()
+        event.accept()
+
+
+def gpu_offload_available() -> bool | None:
+    """Whether this llama.cpp build can offload layers to a GPU (None: llama.cpp missing)."""
+    try:
+        import llama_cpp
+    except ImportError:
+        return None
+    return bool(llama_cpp.llama_supports_gpu_offload())

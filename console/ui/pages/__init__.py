@@ -1,0 +1,1 @@
+"""Pages of the console window; each runs alone with ``python -m console.ui.pages.<page>``."""

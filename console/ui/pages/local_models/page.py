@@ -1,0 +1,296 @@
+"""The Local models page: pick GGUF files, read their headers, load/unload them, measure a short run.
+
+Every file read, load and generation runs on the engine thread through the bridge; the page owns
+one LocalGGUFProvider, which keeps a single worker per loaded model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.ui.pages.local_models.facts import bundled_model, describe, process_memory_mib
+
+
+class LocalModelsPage(QWidget):
+    """GGUF files on the left; metadata, load settings, load state and a speed test on the right.
+
+    Signals:
+        sig_loaded_count_changed(int): how many models are loaded now.
+        sig_info_shown(object): the GGUFInfo shown, or the error sentence for a bad file.
+    """
+
+    sig_loaded_count_changed = Signal(int)
+    sig_info_shown = Signal(object)
+
+    def __init__(self, bridge: Any, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._provider: Any = None  # used on the engine thread only
+        self._loaded: dict[Path, Any] = {}  # path -> LocalModelSettings
+        self._job: Any = None
+        self.setAcceptDrops(True)
+        self.files = QListWidget()
+        self.files.setObjectName("gguf-files")
+        self.files.currentTextChanged.connect(self._on_files_current_text_changed)
+        add = QPushButton("Add GGUF file…")
+        add.clicked.connect(self._on_add_clicked)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(QLabel("GGUF files (drop files here)"))
+        left_layout.addWidget(self.files)
+        left_layout.addWidget(add)
+
+        self.metadata = QFormLayout()
+        meta_box = QGroupBox("Metadata")
+        meta_box.setLayout(self.metadata)
+        self.error = QLabel()
+        self.error.setObjectName("banner")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.gpu_layers = QSpinBox()
+        self.gpu_layers.setRange(-1, 999)
+        self.gpu_layers.setSpecialValueText("all")
+        self.gpu_layers.setValue(0)
+        self.context = QSpinBox()
+        self.context.setRange(256, 1_048_576)
+        self.context.setSingleStep(512)
+        self.context.setValue(2048)
+        self.load_button, self.unload_button, self.cancel_button = QPushButton("Load"), QPushButton("Unload"), QPushButton("Cancel")
+        self.test_button = QPushButton("Quick run (32 tokens)")
+        self.load_button.clicked.connect(self.load_current)
+        self.unload_button.clicked.connect(self.unload_current)
+        self.cancel_button.clicked.connect(self._on_cancel_clicked)
+        self.test_button.clicked.connect(self.quick_run)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.state = QLabel("Not loaded.")
+        self.state.setWordWrap(True)
+        settings = QFormLayout()
+        settings.addRow("GPU layers (-1 = all)", self.gpu_layers)
+        settings.addRow("Context (tokens)", self.context)
+        buttons = QHBoxLayout()
+        for button in (self.load_button, self.unload_button, self.cancel_button, self.test_button):
+            buttons.addWidget(button)
+        run_box = QGroupBox("Load and run")
+        run_layout = QVBoxLayout(run_box)
+        run_layout.addLayout(settings)
+        run_layout.addLayout(buttons)
+        run_layout.addWidget(self.progress)
+        run_layout.addWidget(self.state)
+        self.output = QPlainTextEdit()
+        self.output.setReadOnly(True)
+        self.output.setPlaceholderText("A quick run's answer appears here.")
+        run_layout.addWidget(self.output)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.error)
+        right_layout.addWidget(meta_box)
+        right_layout.addWidget(run_box, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self._set_busy(False)
+        bridge.add_closer(self.aclose_on_engine)
+        bundled = bundled_model()
+        if bundled is not None:
+            self.add_file(bundled)
+
+    # --- files ----------------------------------------------------------------------------
+    def add_file(self, path: Path) -> None:
+        path = Path(path)
+        matches = self.files.findItems(str(path), Qt.MatchFlag.MatchExactly)
+        if not matches:
+            self.files.addItem(str(path))
+            matches = self.files.findItems(str(path), Qt.MatchFlag.MatchExactly)
+        self.files.setCurrentItem(matches[0])
+
+    @property
+    def current_path(self) -> Path | None:
+        item = self.files.currentItem()
+        return Path(item.text()) if item else None
+
+    def _on_add_clicked(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self, "Add GGUF models", "", "GGUF models (*.gguf);;All files (*)")
+        for name in names:
+            self.add_file(Path(name))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.add_file(Path(url.toLocalFile()))
+        event.acceptProposedAction()
+
+    def _on_files_current_text_changed(self, text: str) -> None:
+        if not text:
+            return
+        from console.core.providers.gguf_file import read_gguf_info
+
+        job = self._bridge.run_blocking(read_gguf_info, Path(text))
+        job.sig_finished.connect(self._show_info)
+        job.sig_failed.connect(self._show_error)
+        self._info_job = job
+        self._show_state()
+
+    def _clear_metadata(self) -> None:
+        while self.metadata.rowCount():
+            self.metadata.removeRow(0)
+
+    def _show_info(self, info: Any) -> None:
+        self.error.hide()
+        self._clear_metadata()
+        for label, value in describe(info):
+            self.metadata.addRow(label, QLabel(value))
+        if info.context_length:
+            self.context.setValue(min(self.context.value(), info.context_length))
+        self.load_button.setEnabled(True)
+        self.sig_info_shown.emit(info)
+
+    def _show_error(self, message: str) -> None:
+        self._clear_metadata()
+        self.error.setText(message)
+        self.error.show()
+        self.load_button.setEnabled(False)
+        self.sig_info_shown.emit(message)
+
+    # --- load / unload / run --------------------------------------------------------------
+    def _provider_on_engine(self) -> Any:
+        """Called on the engine thread: the page's one provider."""
+        if self._provider is None:
+            from console.core.policy.schema import Provider, ProviderKind
+            from console.core.providers.local_gguf import LocalGGUFProvider
+
+            self._provider = LocalGGUFProvider("local", Provider(kind=ProviderKind.LOCAL_GGUF))
+        return self._provider
+
+    def load_current(self) -> Any:
+        path = self.current_path
+        if path is None or self._job is not None:
+            return None
+        from console.core.policy.schema import Model
+
+        layers = self.gpu_layers.value()
+        model = Model(provider="local", model=str(path), context_window=self.context.value(),
+                      gpu_layers="all" if layers < 0 else layers)
+
+        async def load() -> Any:
+            provider = self._provider_on_engine()
+            provider.configure(model)  # the quick run then finds these same settings
+            settings = provider.settings_for(str(path))
+            loaded = await provider.load(settings)
+            return settings, loaded.layers_offloaded
+
+        self._start(self._bridge.submit(load), f"Loading {path.name}…")
+        self._job.sig_finished.connect(self._on_loaded)
+        return self._job
+
+    def _on_loaded(self, result: Any) -> None:
+        settings, layers = result
+        self._loaded[settings.path] = settings
+        self.sig_loaded_count_changed.emit(len(self._loaded))
+        self._show_state(f"Loaded with {layers} layers on the GPU; memory in use {process_memory_mib():.0f} MiB.")
+
+    def unload_current(self) -> Any:
+        path = self.current_path
+        settings = self._loaded.get(path) if path else None
+        if settings is None or self._job is not None:
+            return None
+
+        async def unload() -> None:
+            await self._provider_on_engine().unload(settings)
+
+        self._start(self._bridge.submit(unload), f"Unloading {path.name}…")
+        self._job.sig_finished.connect(lambda _r: self._on_unloaded(path))
+        return self._job
+
+    def _on_unloaded(self, path: Path) -> None:
+        self._loaded.pop(path, None)
+        self.sig_loaded_count_changed.emit(len(self._loaded))
+        self._show_state(f"Unloaded; memory in use {process_memory_mib():.0f} MiB.")
+
+    def quick_run(self) -> Any:
+        path = self.current_path
+        settings = self._loaded.get(path) if path else None
+        if settings is None or self._job is not None:
+            self.state.setText("Load the model first.")
+            return None
+        from console.core.providers.base import ProviderCall, TextChunk
+        from console.core.request import Message
+
+        call = ProviderCall(model_id=str(path), messages=(Message("user", "Say hello in one sentence."),), max_tokens=32)
+
+        def stream() -> Any:
+            provider = self._provider_on_engine()
+            return provider.stream(call)
+
+        self.output.clear()
+        job = self._bridge.stream(stream, text_of=lambda e: e.text if isinstance(e, TextChunk) else None)
+        self._start(job, "Generating…")
+        job.sig_text_arrived.connect(self.output.insertPlainText)
+        job.sig_finished.connect(self._on_run_finished)
+        return job
+
+    def _on_run_finished(self, completion: Any) -> None:
+        speed = self._provider.last_tokens_per_second if self._provider is not None else 0.0
+        tokens = completion.usage.output_tokens if completion is not None else 0
+        self._show_state(f"Last run: {tokens} tokens at {speed:.1f} tokens/s; memory in use {process_memory_mib():.0f} MiB.")
+
+    def _start(self, job: Any, text: str) -> None:
+        self._job = job
+        self._set_busy(True)
+        self.state.setText(text)
+        job.sig_failed.connect(lambda message: self._show_state(f"Failed: {message}"))
+        job.sig_cancelled.connect(lambda: self._show_state("Cancelled."))
+
+    def _on_cancel_clicked(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+
+    def _show_state(self, text: str | None = None) -> None:
+        self._job = None
+        self._set_busy(False)
+        path = self.current_path
+        if text is not None:
+            self.state.setText(text)
+        elif path is not None:
+            self.state.setText("Loaded." if path in self._loaded else "Not loaded.")
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress.setRange(0, 0 if busy else 1)  # an indeterminate bar while llama.cpp works
+        self.cancel_button.setEnabled(busy)
+        self.load_button.setEnabled(not busy)
+        loaded = self.current_path in self._loaded if self.current_path else False
+        self.unload_button.setEnabled(not busy and loaded)
+        self.test_button.setEnabled(not busy and loaded)
+
+    async def aclose_on_engine(self) -> None:
+        """Free loaded models; the bridge awaits this on the engine thread when it shuts down."""
+        provider, self._provider = self._provider, None
+        if provider is not None:
+            await provider.aclose()

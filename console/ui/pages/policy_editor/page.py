@@ -1,0 +1,164 @@
+"""The policy editor page: several policies in tabs, with open/new/save/save as/revert and recent files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QVBoxLayout, QWidget
+
+from console.ui.pages.policy_editor.document import PolicyDocument
+from console.ui.pages.policy_editor.editor_tab import PolicyEditorTab, PolicyOpenError, open_document
+from console.ui.pages.policy_editor.new_policy import new_policy_data
+from console.ui.pages.policy_editor.recent_files import recent_files, remember
+
+FILE_FILTER = "Policies (*.yaml *.yml);;All files (*)"
+
+
+class PolicyEditorPage(QWidget):
+    """Tabs of PolicyEditorTab sharing one undo group (Ctrl+Z acts on the visible policy).
+
+    Signals:
+        sig_active_policy_changed(str): the visible policy's title, for the status bar.
+        sig_policies_changed(): a policy was opened, closed or saved (the Keys page lists providers).
+    """
+
+    sig_active_policy_changed = Signal(str)
+    sig_policies_changed = Signal()
+
+    def __init__(self, bridge: Any = None, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self.undo_group = QUndoGroup(self)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("policy-tabs")
+        self.tabs.setTabsClosable(True)
+        self.tabs.setDocumentMode(True)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.tabs.currentChanged.connect(self._on_tabs_current_changed)
+        self.actions_by_name = self._make_actions()
+        toolbar = QToolBar()
+        for name in ("new", "open", "save", "save_as", "revert", "undo", "redo"):
+            toolbar.addAction(self.actions_by_name[name])
+        self.recent_menu = QMenu("Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        recent_action = self.recent_menu.menuAction()
+        toolbar.addAction(recent_action)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(toolbar)
+        layout.addWidget(self.tabs)
+
+    def _make_actions(self) -> dict[str, QAction]:
+        def action(text: str, shortcut: Any, slot: Any) -> QAction:
+            made = QAction(text, self)
+            made.setShortcut(QKeySequence(shortcut))
+            made.triggered.connect(slot)
+            return made
+
+        undo = self.undo_group.createUndoAction(self, "Undo")
+        undo.setShortcut(QKeySequence.StandardKey.Undo)
+        redo = self.undo_group.createRedoAction(self, "Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence.StandardKey.Redo])
+        return {
+            "new": action("New", QKeySequence.StandardKey.New, self.new_policy),
+            "open": action("Open…", QKeySequence.StandardKey.Open, self.open_dialog),
+            "save": action("Save", QKeySequence.StandardKey.Save, self.save_current),
+            "save_as": action("Save as…", "Ctrl+Shift+S", self.save_current_as),
+            "revert": action("Revert", "", self.revert_current),
+            "undo": undo,
+            "redo": redo,
+        }
+
+    # --- tabs -----------------------------------------------------------------------------
+    @property
+    def current(self) -> PolicyEditorTab | None:
+        widget = self.tabs.currentWidget()
+        return widget if isinstance(widget, PolicyEditorTab) else None
+
+    def editors(self) -> list[PolicyEditorTab]:
+        return [w for w in (self.tabs.widget(i) for i in range(self.tabs.count())) if isinstance(w, PolicyEditorTab)]
+
+    def add_document(self, document: PolicyDocument) -> PolicyEditorTab:
+        editor = PolicyEditorTab(document, self._bridge)
+        self.undo_group.addStack(editor.stack)
+        editor.sig_title_changed.connect(lambda title, e=editor: self.tabs.setTabText(self.tabs.indexOf(e), title))
+        editor.sig_saved.connect(self._on_editor_saved)
+        self.tabs.setCurrentIndex(self.tabs.addTab(editor, editor.title()))
+        self.sig_policies_changed.emit()
+        return editor
+
+    def open_path(self, path: Path) -> PolicyEditorTab | None:
+        path = Path(path)
+        for editor in self.editors():
+            if editor.document.path and editor.document.path.resolve() == path.resolve():
+                self.tabs.setCurrentWidget(editor)
+                return editor
+        try:
+            document = open_document(path)
+        except PolicyOpenError as error:
+            QMessageBox.warning(self, "Cannot open policy", str(error))
+            return None
+        remember(path)
+        return self.add_document(document)
+
+    def close_tab(self, index: int) -> bool:
+        editor = self.tabs.widget(index)
+        if isinstance(editor, PolicyEditorTab) and editor.dirty:
+            if not editor.ask("Unsaved changes", f"Close {editor.title()} and lose its unsaved changes?"):
+                return False
+        self.tabs.removeTab(index)
+        if isinstance(editor, PolicyEditorTab):
+            self.undo_group.removeStack(editor.stack)
+            editor.deleteLater()
+        self.sig_policies_changed.emit()
+        return True
+
+    # --- actions --------------------------------------------------------------------------
+    def new_policy(self) -> None:
+        self.add_document(PolicyDocument(new_policy_data()))
+
+    def open_dialog(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self, "Open policy", "", FILE_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def save_current(self) -> bool:
+        editor = self.current
+        if editor is None:
+            return False
+        if editor.document.path is None:
+            return self.save_current_as()
+        return editor.save()
+
+    def save_current_as(self) -> bool:
+        editor = self.current
+        if editor is None:
+            return False
+        name, _ = QFileDialog.getSaveFileName(self, "Save policy as", "", FILE_FILTER)
+        return bool(name) and editor.save(Path(name))
+
+    def revert_current(self) -> None:
+        editor = self.current
+        if editor is not None and editor.document.path is not None:
+            editor.reload_from_disk()
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_files():
+            self.recent_menu.addAction(str(path), lambda p=path: self.open_path(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def _on_editor_saved(self, path: str) -> None:
+        remember(Path(path))
+        self.sig_policies_changed.emit()
+        self._on_tabs_current_changed(self.tabs.currentIndex())
+
+    def _on_tabs_current_changed(self, _index: int) -> None:
+        editor = self.current
+        if editor is not None:
+            self.undo_group.setActiveStack(editor.stack)
+        self.sig_active_policy_changed.emit(editor.title() if editor else "no policy open")

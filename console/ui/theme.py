@@ -1,0 +1,71 @@
+"""Light and dark themes that follow the system's colour scheme.
+
+The palette comes from the platform (Fusion style, which honours dark palettes everywhere); the
+stylesheet in ``resources/style.qss`` (when present) adds the few things a palette cannot say,
+such as the red marker on a field with a validation problem.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+FALLBACK_STYLESHEET = """
+*[problem="true"] { border: 1px solid #d64545; background-color: rgba(214, 69, 69, 40); }
+QFrame#banner { background-color: rgba(214, 160, 40, 60); border: 1px solid #d6a028; border-radius: 4px; }
+QListWidget#navigation { font-size: 11pt; }
+QListWidget#navigation::item { padding: 8px 10px; }
+QLabel#hint { color: palette(placeholder-text); }
+"""
+
+
+def stylesheet() -> str:
+    candidate = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+    try:
+        return candidate.read_text(encoding="utf-8")
+    except OSError:
+        return FALLBACK_STYLESHEET
+
+
+def is_dark() -> bool:
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: QColor(37, 39, 43),
+        QPalette.ColorRole.WindowText: QColor(222, 224, 228),
+        QPalette.ColorRole.Base: QColor(28, 30, 33),
+        QPalette.ColorRole.AlternateBase: QColor(44, 47, 52),
+        QPalette.ColorRole.Text: QColor(222, 224, 228),
+        QPalette.ColorRole.Button: QColor(48, 51, 56),
+        QPalette.ColorRole.ButtonText: QColor(222, 224, 228),
+        QPalette.ColorRole.Highlight: QColor(61, 126, 214),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.ToolTipBase: QColor(48, 51, 56),
+        QPalette.ColorRole.ToolTipText: QColor(222, 224, 228),
+        QPalette.ColorRole.PlaceholderText: QColor(140, 144, 150),
+        QPalette.ColorRole.Link: QColor(110, 165, 240),
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, colour)
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor(120, 123, 128))
+    palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor(120, 123, 128))
+    return palette
+
+
+def apply_theme(app: QApplication, dark: bool | None = None) -> None:
+    """Apply the light or dark theme (``dark`` None: follow the system)."""
+    dark = is_dark() if dark is None else dark
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette() if dark else app.style().standardPalette())
+    app.setStyleSheet(stylesheet())
+
+
+def follow_system_theme(app: QApplication) -> None:
+    """Re-theme when the system switches between light and dark."""
+    QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: apply_theme(app))
