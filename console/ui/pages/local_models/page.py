@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -50,7 +51,7 @@ class LocalModelsPage(QWidget):
         self.setAcceptDrops(True)
         self.files = QListWidget()
         self.files.setObjectName("gguf-files")
-        self.files.currentTextChanged.connect(self._on_files_current_text_changed)
+        self.files.currentItemChanged.connect(self._on_files_current_item_changed)
         add = QPushButton("Add GGUF file…")
         add.clicked.connect(self._on_add_clicked)
         left = QWidget()
@@ -83,6 +84,7 @@ class LocalModelsPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        self.progress.setTextVisible(False)
         self.state = QLabel("Not loaded.")
         self.state.setWordWrap(True)
         settings = QFormLayout()
@@ -121,16 +123,20 @@ class LocalModelsPage(QWidget):
     # --- files ----------------------------------------------------------------------------
     def add_file(self, path: Path) -> None:
         path = Path(path)
-        matches = self.files.findItems(str(path), Qt.MatchFlag.MatchExactly)
-        if not matches:
-            self.files.addItem(str(path))
-            matches = self.files.findItems(str(path), Qt.MatchFlag.MatchExactly)
-        self.files.setCurrentItem(matches[0])
+        for row in range(self.files.count()):
+            if self.files.item(row).data(Qt.ItemDataRole.UserRole) == str(path):
+                self.files.setCurrentRow(row)
+                return
+        item = QListWidgetItem(path.name)
+        item.setData(Qt.ItemDataRole.UserRole, str(path))
+        item.setToolTip(str(path))
+        self.files.addItem(item)
+        self.files.setCurrentItem(item)
 
     @property
     def current_path(self) -> Path | None:
         item = self.files.currentItem()
-        return Path(item.text()) if item else None
+        return Path(item.data(Qt.ItemDataRole.UserRole)) if item else None
 
     def _on_add_clicked(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self, "Add GGUF models", "", "GGUF models (*.gguf);;All files (*)")
@@ -147,9 +153,10 @@ class LocalModelsPage(QWidget):
                 self.add_file(Path(url.toLocalFile()))
         event.acceptProposedAction()
 
-    def _on_files_current_text_changed(self, text: str) -> None:
-        if not text:
+    def _on_files_current_item_changed(self, item: Any, _previous: Any) -> None:
+        if item is None:
             return
+        text = item.data(Qt.ItemDataRole.UserRole)
         from console.core.providers.gguf_file import read_gguf_info
 
         job = self._bridge.run_blocking(read_gguf_info, Path(text))

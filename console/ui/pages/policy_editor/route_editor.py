@@ -81,6 +81,7 @@ class RouteEditor(QWidget):
         for widget in (self.add_model, add, remove, up, down):
             chain_buttons.addWidget(widget)
         chain = QGroupBox("Candidates, in order (drag to reorder)")
+        chain.setMaximumWidth(320)
         chain_layout = QVBoxLayout(chain)
         chain_layout.addWidget(self.candidates)
         chain_layout.addLayout(chain_buttons)
@@ -123,6 +124,7 @@ class RouteEditor(QWidget):
         middle.addWidget(chain)
         middle.addWidget(scroll)
         middle.setStretchFactor(1, 1)
+        middle.setSizes([260, 440])
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
@@ -138,6 +140,7 @@ class RouteEditor(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 4)
+        splitter.setSizes([140, 700])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
