@@ -17,8 +17,8 @@ import pytest
 # Set before any test module imports Qt; a developer's explicit choice still wins.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from support.keyring_daemon import keyring_session  # noqa: E402,F401 - fixtures re-exported by name
-from support.llama_server import llama_server  # noqa: E402,F401
+from tests.support.keyring_daemon import keyring_session  # noqa: E402,F401 - fixtures re-exported by name
+from tests.support.llama_server import llama_server  # noqa: E402,F401
 
 THREAD_GRACE_S = 2.0
 

@@ -14,7 +14,7 @@ from console.core.policy import schema
 from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk
 from console.core.providers.local_gguf import LocalGGUFProvider
 from console.core.request import Message
-from support.parts import require_demo_gguf
+from tests.support.parts import require_demo_gguf
 
 pytestmark = pytest.mark.gguf
 MODEL = "bundled:smollm2-135m"

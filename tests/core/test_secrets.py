@@ -13,7 +13,7 @@ from console.core.secrets import (
     SecretsError,
     resolve_key,
 )
-from support.keyring_daemon import KeyringSession
+from tests.support.keyring_daemon import KeyringSession
 
 SECRET = "sk-test-DO-NOT-LEAK-7f3a9c"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from support.keyring_daemon import KeyringSession
+from tests.support.keyring_daemon import KeyringSession
 
 pytestmark = [pytest.mark.keyring, pytest.mark.slow]
 SECRET = "sk-routedesk-cli-8d1e77-NEVER-PRINT"

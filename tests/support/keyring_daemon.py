@@ -20,7 +20,7 @@ from typing import Iterator
 
 import pytest
 
-from support.parts import require_part
+from tests.support.parts import require_part
 
 KEYRING_PASSWORD = b"routedesk-test-keyring"
 

@@ -18,7 +18,7 @@ from typing import Iterator
 
 import pytest
 
-from support.parts import require_demo_gguf, require_part
+from tests.support.parts import require_demo_gguf, require_part
 
 START_TIMEOUT_S = 60.0
 

@@ -8,7 +8,7 @@ import sys
 
 from console.core.ledger.writer import LedgerWriter
 
-from records_factory import make_record
+from tests.core.ledger.records_factory import make_record
 
 
 async def main(url: str) -> None:

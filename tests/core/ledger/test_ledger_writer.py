@@ -15,7 +15,7 @@ from console.core.ledger.writer import LedgerClosedError, LedgerWriter
 from console.core.outcomes import Outcome
 from console.core.records import Recorder
 
-from records_factory import make_record
+from tests.core.ledger.records_factory import make_record
 
 
 def _count(writer: LedgerWriter, table: str) -> int:
