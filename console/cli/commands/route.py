@@ -21,20 +21,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _recorder(args: argparse.Namespace):
-    if args.no_log:
-        return None
-    from console.core.ledger.writer import LedgerWriter
-
-    return LedgerWriter(args.db)
-
-
 async def _route(args: argparse.Namespace, policy, path, request) -> int:
-    from console.core.engine import Engine
     from console.core.routing.events import Delta, Discarded, RouteResult
+    from console.core.workspace import Workspace
 
-    recorder = _recorder(args)
-    engine = Engine(policy, policy_path=path, recorder=recorder)
+    workspace = Workspace(args.db, record=not args.no_log)
+    engine = workspace.engine(policy, path)
     result = None
     try:
         if args.stream and not args.json:
@@ -53,9 +45,7 @@ async def _route(args: argparse.Namespace, policy, path, request) -> int:
         else:
             result = await engine.route(request)
     finally:
-        await engine.aclose()
-        if recorder is not None:
-            recorder.close()
+        await workspace.aclose()
     assert result is not None
     if args.json:
         print(json.dumps(result_to_json(result), indent=2))

@@ -1,0 +1,88 @@
+"""Workspace: what one Routedesk process shares across its engines — the log, the keys, the engines.
+
+The CLI, the window and the local endpoint all get their ``Engine`` here, so every request they
+route lands in the same ledger (through one writer) and budgets start from what the log says was
+already spent this period. Nothing is opened until first asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from console.core.engine import Engine
+from console.core.policy.schema import Policy
+from console.core.records import MemoryRecorder, Recorder
+from console.core.secrets import KeyStore
+
+log = logging.getLogger(__name__)
+
+
+class Workspace:
+    """Engines by policy file, one recorder, one key store.
+
+    Attributes:
+        log_url: SQLAlchemy URL of the routing log (None: the default file in the data directory).
+        record: False keeps requests in memory only (``--no-log``).
+    """
+
+    def __init__(self, log_url: str | None = None, *, key_store: KeyStore | None = None, record: bool = True) -> None:
+        self.log_url = log_url
+        self.record = record
+        self._key_store = key_store
+        self._recorder: Recorder | None = None
+        self._engines: dict[str, Engine] = {}
+
+    @property
+    def recorder(self) -> Recorder:
+        if self._recorder is None:
+            if self.record:
+                from console.core.ledger.writer import LedgerWriter
+
+                self._recorder = LedgerWriter(self.log_url)
+            else:
+                self._recorder = MemoryRecorder()
+        return self._recorder
+
+    def spend_so_far(self, policy: Policy) -> dict[str, float]:
+        """Each budget's spend this period, from the log (empty when there is no log)."""
+        if not self.record or not policy.budgets:
+            return {}
+        from console.core.ledger.burn import budget_burn
+
+        writer = self.recorder
+        db = getattr(writer, "db", None)
+        if db is None:
+            return {}
+        try:
+            return {burn.name: burn.spent_usd for burn in budget_burn(db, policy.budgets)}
+        except Exception as err:  # a log we cannot read must not stop routing; say so
+            log.warning("could not read budget spend from the routing log: %s", err)
+            return {}
+
+    def engine(self, policy: Policy, path: str | Path | None = None) -> Engine:
+        """The engine for ``path`` (or this policy's name), switched to ``policy`` if it changed."""
+        key = str(Path(path).resolve()) if path is not None else f"<memory:{policy.name}>"
+        engine = self._engines.get(key)
+        if engine is None:
+            engine = Engine(
+                policy,
+                policy_path=path,
+                recorder=self.recorder,
+                key_store=self._key_store,
+                spend_seed=self.spend_so_far(policy),
+            )
+            self._engines[key] = engine
+        elif engine.policy != policy:
+            engine.set_policy(policy, path)
+        return engine
+
+    async def aclose(self) -> None:
+        """Close every engine's providers, then flush and close the log."""
+        for engine in self._engines.values():
+            await engine.aclose()
+        self._engines.clear()
+        close = getattr(self._recorder, "close", None)
+        if close is not None:
+            close()
+        self._recorder = None
