@@ -106,21 +106,62 @@ def rollup_deltas(
     )
 
 
+# Built statements, reused: constructing an upsert (its ``excluded`` alias proxies every column)
+# cost several times more than executing it, and the writer commits one small batch per request
+# under light load. Statements are immutable, so sharing them across threads is safe.
+_STATEMENTS: dict[tuple[str, str, str], Any] = {}
+
+
+def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str]) -> Any:
+    cache_key = ("upsert", dialect, table.name)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        base = dialect_insert(table)
+        stmt = _STATEMENTS[cache_key] = base.on_conflict_do_update(
+            index_elements=list(key), set_={name: table.c[name] + base.excluded[name] for name in sums}
+        )
+    return stmt
+
+
+def _insert(table: Table) -> Any:
+    cache_key = ("insert", "", table.name)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is None:
+        stmt = _STATEMENTS[cache_key] = insert(table)
+    return stmt
+
+
+def _execute(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """executemany; on SQLite straight through the driver with SQL compiled once per statement shape.
+
+    SQLAlchemy's per-execute bookkeeping costs more than SQLite's own insert; the writer pays it
+    on every request under light load, and callers wait for that commit (the routing overhead budget).
+    """
+    if conn.dialect.name != "sqlite":
+        conn.execute(stmt, rows)
+        return
+    keys = tuple(rows[0])
+    cache_key = ("sql", str(id(stmt)), ",".join(keys))
+    sql = _STATEMENTS.get(cache_key)
+    if sql is None:
+        from sqlalchemy.dialects import sqlite
+
+        compiled = stmt.compile(dialect=sqlite.dialect(paramstyle="named"), column_keys=list(keys))
+        sql = _STATEMENTS[cache_key] = str(compiled)
+    conn.connection.driver_connection.executemany(sql, rows)  # type: ignore[union-attr]
+
+
 def _add_to_rollup(conn: Connection, table: Table, key: Sequence[str], sums: Sequence[str],
                    rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        stmt = dialect_insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(key), set_={name: table.c[name] + stmt.excluded[name] for name in sums}
-        )
-        conn.execute(stmt, rows)
+        _execute(conn, _upsert(dialect, table, key, sums), rows)
         return
     # Other backends: update-then-insert, one key at a time (correct, slower; no concurrent writers).
     for row in rows:
@@ -143,9 +184,9 @@ def insert_batch(conn: Connection, records: Iterable[RequestRecord]) -> int:
 
 def insert_row_dicts(conn: Connection, requests: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> int:
     if requests:
-        conn.execute(insert(request_table()), requests)
+        _execute(conn, _insert(request_table()), requests)
     if attempts:
-        conn.execute(insert(attempt_table()), attempts)
+        _execute(conn, _insert(attempt_table()), attempts)
     attempt_sums, request_sums = rollup_deltas(requests, attempts)
     _add_to_rollup(conn, attempt_hour_table(), ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, attempt_sums)
     _add_to_rollup(conn, request_hour_table(), REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, request_sums)
