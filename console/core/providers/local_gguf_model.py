@@ -40,6 +40,14 @@ class LocalModelSettings:
     n_threads: int | None = None
 
 
+def choices_gbnf(choices: tuple[str, ...]) -> str:
+    """A GBNF grammar whose only sentences are the given labels."""
+    quoted = (
+        '"' + label.replace("\\", "\\\\").replace('"', '\\"') + '"' for label in choices
+    )
+    return "root ::= " + " | ".join(quoted)
+
+
 @dataclass
 class RunStats:
     """Figures of the last generation on a model."""
@@ -144,7 +152,11 @@ class LoadedModel:
             return cancelled.is_set() or bool(template_stop and template_stop(input_ids, logits))
 
         tracker = _LogprobTracker() if call.want_logprobs else None
-        grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False) if call.json_mode else None
+        grammar = None
+        if call.choices:  # decoding can only spell one of the labels (the model-based classifier)
+            grammar = LlamaGrammar.from_string(choices_gbnf(call.choices), verbose=False)
+        elif call.json_mode:
+            grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
         parts: list[str] = []
         finish: str | None = None
         started = time.perf_counter()
