@@ -20,6 +20,30 @@ export CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON 
 say() { printf 'routedesk-dev: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
+# Debian packages each verb needs: building llama.cpp and a venv, Qt's window libraries, and for the
+# test suite the real parts it runs against (keyring daemon on D-Bus, PostgreSQL, Xvfb).
+DEMO_PACKAGES=(python3 python3-venv python3-dev build-essential cmake
+    libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libxcb-cursor0 libdbus-1-3 libglib2.0-0)
+TEST_PACKAGES=("${DEMO_PACKAGES[@]}" gnome-keyring dbus dbus-x11 postgresql xvfb)
+
+ensure_system_packages() {
+    command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || return 0  # not Debian: trust the user
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    ((${#missing[@]})) || return 0
+    local sudo=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})"
+        sudo=(sudo)
+    fi
+    say "installing Debian packages: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+        die "could not install: ${missing[*]}"
+}
+
 find_python() {
     local candidate
     for candidate in python3.11 python3; do
@@ -110,8 +134,8 @@ main() {
     local verb="${1:-}"
     shift || true
     case "$verb" in
-        demo) setup && run_demo "$@" ;;
-        test) setup && run_tests "$@" ;;
+        demo) ensure_system_packages "${DEMO_PACKAGES[@]}" && setup && run_demo "$@" ;;
+        test) ensure_system_packages "${TEST_PACKAGES[@]}" && setup && run_tests "$@" ;;
         setup) setup ;;
         *) die "usage: bash packaging/dev.sh demo|test [ARGS...]" ;;
     esac
