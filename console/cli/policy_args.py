@@ -30,13 +30,10 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def demo_policy_path() -> Path:
-    """The bundled demo policy: the checkout's policies/ or the installed copy."""
-    here = Path(__file__).resolve().parents[2] / "policies" / "demo.yaml"
-    if here.exists():
-        return here
-    from console.core.policy.prices import resources_dir
+    """The bundled demo policy: the checkout's policies/, the frozen app's or the installed copy."""
+    from console.core.resources import DEMO_POLICY, example_policy_path, policies_dirs
 
-    return Path(str(resources_dir())).parent / "policies" / "demo.yaml"
+    return example_policy_path() or policies_dirs()[0] / DEMO_POLICY
 
 
 def load_policy_arg(path: Path | None) -> tuple[Policy, Path] | None:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 DEMO_NAME = "demo.yaml"
 
 
 def demo_policy_path() -> Path | None:
-    """The bundled demo policy, or None when this build has none."""
-    checkout = Path(__file__).resolve().parents[2] / "policies" / DEMO_NAME
-    if checkout.is_file():
-        return checkout
-    for prefix in (Path(sys.prefix), Path(sys.base_prefix)):
-        installed = prefix / "share" / "routedesk" / "policies" / DEMO_NAME
-        if installed.is_file():
-            return installed
-    return None
+    """The bundled demo policy, or None when this build has none (``console.core.resources`` looks)."""
+    from console.core.resources import example_policy_path
+
+    return example_policy_path(DEMO_NAME)

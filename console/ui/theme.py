@@ -7,8 +7,6 @@ such as the red marker on a field with a validation problem.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
@@ -23,7 +21,9 @@ QLabel#hint { color: palette(placeholder-text); }
 
 
 def stylesheet() -> str:
-    candidate = Path(__file__).resolve().parents[2] / "resources" / "style.qss"
+    from console.core.resources import resource_path
+
+    candidate = resource_path("style.qss")
     try:
         return candidate.read_text(encoding="utf-8")
     except OSError:

@@ -9,7 +9,6 @@ turning these prices into dollars is ``console.core.pricing``'s job, not this mo
 from __future__ import annotations
 
 import functools
-import importlib.resources
 import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -50,16 +49,10 @@ class PriceTable:
 
 
 def resources_dir() -> Traversable:
-    """The ``resources/`` folder: mapped into the wheel as ``console.resources``, or the source checkout's."""
-    try:
-        packaged = importlib.resources.files("console.resources")
-        if packaged.joinpath(PRICE_FILE).is_file():
-            return packaged
-    except ModuleNotFoundError:
-        pass
-    import console
+    """The ``resources/`` folder (frozen app, wheel or checkout): ``console.core.resources`` decides."""
+    from console.core.resources import resources_dir as shipped_resources_dir
 
-    return Path(console.__file__).resolve().parent.parent / "resources"
+    return shipped_resources_dir()
 
 
 def parse_price_table(text: str, origin: str) -> PriceTable:

@@ -34,6 +34,11 @@ def bundled_model_path(name: str) -> Path:
         known = ", ".join(sorted(BUNDLED_MODELS))
         raise ModelNotFound(f"no bundled model is called {name!r}; bundled models: {known}")
     package, filename = BUNDLED_MODELS[name]
+    from console.core.resources import bundled_model_file
+
+    frozen = bundled_model_file(filename)  # a frozen app carries the file itself, not the package
+    if frozen is not None:
+        return frozen
     spec = importlib.util.find_spec(package)
     locations = list(spec.submodule_search_locations or []) if spec else []
     for folder in locations:
