@@ -1,0 +1,41 @@
+"""The benchmark's 1M-attempt routing log, built once and cached in the temp directory.
+
+The log ends at a fixed moment (``LOG_END``) so a cached file stays valid between runs; its
+generation settings are in the file name, so changing them builds a new one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+from console.core.ledger.bulk import write_records
+from console.core.ledger.store import open_ledger
+from console.core.ledger.traffic import generate
+
+ATTEMPTS_PER_REQUEST = 1.06  # what the demo traffic mix averages
+LOG_END = 1_790_000_000.0  # a fixed "now" (Sept 2026) so the cached log does not go stale
+SPIKE = ("support", "gpt-mini")
+
+
+def cached_log(attempts: int = 1_000_000, days: float = 365.0, *, seed: int = 1) -> tuple[str, float]:
+    """(SQLite URL, log end) of a cached synthetic log, built on first use (a minute or so)."""
+    folder = Path(tempfile.gettempdir()) / "routedesk-bench"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"dashboard-{attempts}-{days:g}d-s{seed}-v1.sqlite3"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        for stale in folder.glob(partial.name + "*"):
+            stale.unlink()
+        t0 = time.perf_counter()
+        db = open_ledger(f"sqlite:///{partial}")
+        write_records(db, generate(int(attempts / ATTEMPTS_PER_REQUEST), days=days, seed=seed, end=LOG_END,
+                                   spike=SPIKE), batch_requests=20_000)
+        with db.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.dispose()
+        partial.rename(path)
+        print(f"built {path} in {time.perf_counter() - t0:.0f} s")
+    return url, LOG_END
