@@ -6,6 +6,7 @@
     await engine.classify(request) -> Classified
     await engine.route(request) -> RouteResult       # never raises for provider failures
     engine.route_stream(request) -> AsyncIterator[RouteEvent]   # Started/Delta/Discarded..., RouteResult last
+    route/route_stream(..., task=NAME, prefer=ALIAS)   # route as a task; try ALIAS first (local endpoint)
     engine.set_policy(policy, path=None)      # swap for new requests
     await engine.aclose()
 
@@ -34,6 +35,7 @@ from console.core.routing.events import RouteEvent, RouteResult
 from console.core.routing.execute import Binding, ChainRunner
 from console.core.routing.health import HealthRegistry
 from console.core.routing.plan import plan_route
+from console.core.routing.prefer import prefer_model
 from console.core.routing.recording import build_result, record_request
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
@@ -51,6 +53,7 @@ class Engine:
         health: circuit breakers and latency windows per model alias.
         budgets: spend against each budget in its current period.
         recorder: where finished requests go (the ledger writer, or memory).
+        store_prompts: whether prompt text is logged (off unless the user opts in).
     """
 
     def __init__(
@@ -64,12 +67,14 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
         sleep: Callable[[float], object] = asyncio.sleep,
+        store_prompts: bool = False,
     ) -> None:
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._key_store = key_store
         self._provider_factory = provider_factory
         self._clock = clock
         self._sleep = sleep
+        self.store_prompts = store_prompts  # prompt text goes to the log only when the user opted in
         self._providers: dict[str, ChatProvider] = {}
         self._retired: list[ChatProvider] = []
         self._bindings: dict[str, Binding] = {}
@@ -137,20 +142,29 @@ class Engine:
 
     # --- routing --------------------------------------------------------------------------
 
-    async def route(self, request: Request, *, task: str | None = None, kind: str = "production") -> RouteResult:
-        """Route one request to an answer or a clear error; the chain of attempts either way."""
+    async def route(
+        self, request: Request, *, task: str | None = None, kind: str = "production", prefer: str | None = None
+    ) -> RouteResult:
+        """Route one request to an answer or a clear error; the chain of attempts either way.
+
+        ``prefer`` names a model alias to try first, the route's other candidates after it.
+        """
         result: RouteResult | None = None
-        async for event in self._route_events(request, stream=False, task=task, kind=kind):
+        async for event in self._route_events(request, stream=False, task=task, kind=kind, prefer=prefer):
             if isinstance(event, RouteResult):
                 result = event
         assert result is not None
         return result
 
-    def route_stream(self, request: Request, *, task: str | None = None, kind: str = "production") -> AsyncIterator[RouteEvent]:
+    def route_stream(
+        self, request: Request, *, task: str | None = None, kind: str = "production", prefer: str | None = None
+    ) -> AsyncIterator[RouteEvent]:
         """Stream the answer: Started / Delta / Discarded events, then the RouteResult."""
-        return self._route_events(request, stream=True, task=task, kind=kind)
+        return self._route_events(request, stream=True, task=task, kind=kind, prefer=prefer)
 
-    async def _route_events(self, request: Request, *, stream: bool, task: str | None, kind: str) -> AsyncIterator[RouteEvent]:
+    async def _route_events(
+        self, request: Request, *, stream: bool, task: str | None, kind: str, prefer: str | None = None
+    ) -> AsyncIterator[RouteEvent]:
         started_wall = time.time()
         t0 = time.perf_counter()
         policy, policy_hash = self.policy, self.policy_hash
@@ -159,6 +173,8 @@ class Engine:
         else:
             classified = await self.classify(request)
         plan = self._plan(request, classified)
+        if prefer is not None:
+            plan = prefer_model(plan, prefer)
         runner = ChainRunner(
             request,
             plan,
@@ -198,7 +214,8 @@ class Engine:
                     model=tried.binding.alias,
                 )
             durable = record_request(
-                self.recorder, request, result, policy.name, policy_hash, classified, started_wall, stream, kind
+                self.recorder, request, result, policy.name, policy_hash, classified, started_wall, stream, kind,
+                prompt_text=request.text if self.store_prompts else None,
             )
         if durable is not None:
             await asyncio.wrap_future(durable)

@@ -1,0 +1,70 @@
+"""What one running endpoint holds: the engine it routes by, the token, the refusal count, the watcher.
+
+The front end that starts the endpoint (``routedesk serve``, the window's switch, a test) builds a
+``GatewayState`` and hands it to ``create_app``; it reads the counters back while and after the
+server runs. The state owns its ``Workspace`` unless given one, and closes it at shutdown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from console.core.engine import Engine
+from console.core.policy.schema import Policy
+from console.core.workspace import Workspace
+from console.gateway.auth import RefusalCounter
+from console.gateway.watch import PolicyStatus, PolicyWatcher
+from console.gateway.wire import FailoverMode
+
+
+@dataclass
+class GatewayState:
+    """Attributes:
+        engine: routes every request (its policy can change under it: hot reload).
+        workspace: where the engine came from; its ledger writer records every request.
+        token: the bearer token clients must present (bytes; replace it to rotate while running).
+        refusals: requests refused for a missing or wrong token.
+        watcher: polls the policy file, when there is one.
+        stream_failover: what a stream does when an attempt fails after sending text and another
+            model could take over: "error" (end with an error event; the default) or "restart".
+        owns_workspace: close the workspace at shutdown.
+    """
+
+    engine: Engine
+    workspace: Workspace
+    token: bytes
+    refusals: RefusalCounter = field(default_factory=RefusalCounter)
+    watcher: PolicyWatcher | None = None
+    stream_failover: FailoverMode = "error"
+    owns_workspace: bool = True
+
+    @classmethod
+    def open(
+        cls,
+        policy: Policy,
+        path: str | Path | None,
+        *,
+        token: str,
+        workspace: Workspace | None = None,
+        watch_interval_s: float = 1.0,
+        on_policy_status: Callable[[PolicyStatus], None] | None = None,
+        stream_failover: FailoverMode = "error",
+    ) -> "GatewayState":
+        owns = workspace is None
+        workspace = workspace if workspace is not None else Workspace()
+        engine = workspace.engine(policy, path)
+        watcher = (
+            PolicyWatcher(engine, path, interval_s=watch_interval_s, on_status=on_policy_status)
+            if path is not None
+            else None
+        )
+        return cls(engine, workspace, token.encode(), watcher=watcher, stream_failover=stream_failover, owns_workspace=owns)
+
+    @property
+    def policy_status(self) -> PolicyStatus | None:
+        return self.watcher.status if self.watcher is not None else None
+
+    def set_token(self, token: str) -> None:
+        self.token = token.encode()

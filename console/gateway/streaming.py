@@ -1,0 +1,141 @@
+"""Streamed chat completions: engine events → SSE chunks, honest about failures.
+
+- The response head waits for the first text (or the end): a request that fails before any text
+  is answered with a plain OpenAI-style error and a fitting status, exactly like a non-streaming one.
+- Each text chunk's ``model`` is the alias producing it; the final chunk's ``model`` is the alias
+  that answered, with a ``routedesk`` extension object (task, attempts, policy hash, overhead), then
+  a usage chunk (when ``stream_options.include_usage``), an SSE comment with the same facts, and
+  ``data: [DONE]``.
+- An upstream that fails after sending text, with no model left to take over: a ``data:
+  {"error": ...}`` event and no ``[DONE]`` — OpenAI SDKs raise APIError; never a clean end.
+- An upstream that fails after sending text while another model can take over (failover mode):
+  ``error`` (the default) ends the stream with an error event naming the failure, so no client
+  ever reads a spliced answer as whole. ``restart`` (header ``X-Routedesk-Stream-Failover:
+  restart`` or ``serve --stream-failover restart``) sends a chunk with an empty delta and
+  ``routedesk: {"discarded": {...}}``, an SSE comment, and continues with the next model's answer
+  from its start: clients that read the extension drop what they showed; clients that ignore it
+  see the two texts concatenated. Failures before any text fail over silently in both modes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import AsyncIterator
+
+from starlette.responses import Response, StreamingResponse
+
+from console.core.routing.events import Delta, Discarded, RouteEvent, RouteResult, Started
+from console.gateway.responses import (
+    ChunkWriter,
+    attempts_header,
+    dumps,
+    error_body,
+    finish_reason,
+    header_safe,
+    result_error_body,
+    routedesk_extension,
+    routedesk_headers,
+    usage_of,
+)
+from console.gateway.state import GatewayState
+from console.gateway.targets import Target
+from console.gateway.wire import ChatCall
+
+
+async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: float) -> Response:
+    engine = state.engine
+    policy_hash = engine.policy_hash
+    pre_ms = (time.perf_counter() - t0) * 1000
+    events = engine.route_stream(call.request, task=target.task, prefer=target.prefer)
+    buffered: list[RouteEvent] = []
+    try:
+        async for event in events:
+            buffered.append(event)
+            if isinstance(event, (Delta, RouteResult)):
+                break
+    except BaseException:
+        await events.aclose()
+        raise
+    last = buffered[-1] if buffered else None
+    if isinstance(last, RouteResult) and not last.ok:
+        overhead = last.overhead_ms + pre_ms
+        status, body = result_error_body(last)
+        body["error"]["routedesk"] = routedesk_extension(last, policy_hash, overhead)
+        return Response(dumps(body), status, media_type="application/json",
+                        headers=routedesk_headers(last, policy_hash, overhead))
+    failover = call.failover or state.stream_failover
+    frames = _frames(events, buffered, call.include_usage, failover, policy_hash, pre_ms)
+    headers = {"cache-control": "no-cache", "x-routedesk-policy-hash": policy_hash, "x-routedesk-stream-failover": failover}
+    if target.task is not None:
+        headers["x-routedesk-task"] = header_safe(target.task)
+    return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
+
+
+async def _replay(buffered: list[RouteEvent], events: AsyncIterator[RouteEvent]) -> AsyncIterator[RouteEvent]:
+    for event in buffered:
+        yield event
+    async for event in events:
+        yield event
+
+
+async def _frames(
+    events: AsyncIterator[RouteEvent],
+    buffered: list[RouteEvent],
+    include_usage: bool,
+    failover: str,
+    policy_hash: str,
+    pre_ms: float,
+) -> AsyncIterator[bytes]:
+    writer: ChunkWriter | None = None
+    model: str | None = None
+    try:
+        async for event in _replay(buffered, events):
+            if isinstance(event, Started):
+                model = event.model
+            elif isinstance(event, Delta):
+                if writer is None:
+                    writer = ChunkWriter(f"chatcmpl-{time.time_ns():x}")
+                    yield writer.chunk(event.model, {"role": "assistant", "content": ""})
+                yield writer.chunk(event.model, {"content": event.text})
+            elif isinstance(event, Discarded):
+                assert writer is not None  # text was sent, or nothing would be discarded
+                notice = {"model": event.model, "outcome": event.outcome.value, "reason": event.reason,
+                          "chars": event.discarded_chars}
+                if failover == "error":
+                    message = (f"{event.model} failed mid-stream ({event.outcome.value}: {event.reason}) after "
+                               f"{event.discarded_chars} characters: the text above is incomplete. Another model could "
+                               "take over; send X-Routedesk-Stream-Failover: restart to let it.")
+                    body = error_body(message, type_="upstream_error", code=event.outcome.value)
+                    body["error"]["routedesk"] = {"discarded": notice}
+                    yield writer.error(body)
+                    return  # closing the route cancels the fallback; the ledger shows the chain
+                yield writer.chunk(event.model, {}, routedesk={"discarded": notice, "restart": True})
+                yield writer.comment(f"routedesk: the {event.discarded_chars} characters from {event.model} above are "
+                                     "discarded; the answer restarts on the next model")
+            elif isinstance(event, RouteResult):
+                if writer is None:
+                    writer = ChunkWriter(f"chatcmpl-{event.request_id}")
+                    if event.ok:
+                        yield writer.chunk(event.answered_by, {"role": "assistant", "content": ""})
+                async for frame in _ending(writer, event, include_usage, policy_hash, event.overhead_ms + pre_ms):
+                    yield frame
+    finally:
+        await events.aclose()
+
+
+async def _ending(writer: ChunkWriter, result: RouteResult, include_usage: bool, policy_hash: str,
+                  overhead_ms: float) -> AsyncIterator[bytes]:
+    extension = routedesk_extension(result, policy_hash, overhead_ms)
+    if not result.ok:
+        _, body = result_error_body(result)
+        body["error"]["routedesk"] = extension
+        yield writer.error(body)
+        return
+    yield writer.chunk(result.answered_by, {}, finish_reason(result), routedesk=extension)
+    if include_usage:
+        yield writer.usage_chunk(result.answered_by, usage_of(result))
+    summary = {"model": result.answered_by, "task": result.plan.task, "attempts": attempts_header(result),
+               "policy_hash": policy_hash, "overhead_ms": round(overhead_ms, 3), "request_id": result.request_id}
+    yield writer.comment("routedesk " + json.dumps(summary, separators=(",", ":")))
+    yield ChunkWriter.DONE
