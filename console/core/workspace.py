@@ -24,11 +24,20 @@ class Workspace:
     Attributes:
         log_url: SQLAlchemy URL of the routing log (None: the default file in the data directory).
         record: False keeps requests in memory only (``--no-log``).
+        store_prompts: log prompt text too (opt-in; off by default).
     """
 
-    def __init__(self, log_url: str | None = None, *, key_store: KeyStore | None = None, record: bool = True) -> None:
+    def __init__(
+        self,
+        log_url: str | None = None,
+        *,
+        key_store: KeyStore | None = None,
+        record: bool = True,
+        store_prompts: bool = False,
+    ) -> None:
         self.log_url = log_url
         self.record = record
+        self.store_prompts = store_prompts
         self._key_store = key_store
         self._recorder: Recorder | None = None
         self._engines: dict[str, Engine] = {}
@@ -71,6 +80,7 @@ class Workspace:
                 recorder=self.recorder,
                 key_store=self._key_store,
                 spend_seed=self.spend_so_far(policy),
+                store_prompts=self.store_prompts,
             )
             self._engines[key] = engine
         elif engine.policy != policy:

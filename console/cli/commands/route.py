@@ -18,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stream", action="store_true", help="print the answer as it arrives")
     parser.add_argument("--db", help="routing log URL (default: the log in the user's data directory)")
     parser.add_argument("--no-log", action="store_true", help="do not write the routing log")
+    parser.add_argument("--store-prompt", action="store_true", help="keep the prompt text in the log (off by default)")
     parser.set_defaults(func=run)
 
 
@@ -25,7 +26,7 @@ async def _route(args: argparse.Namespace, policy, path, request) -> int:
     from console.core.routing.events import Delta, Discarded, RouteResult
     from console.core.workspace import Workspace
 
-    workspace = Workspace(args.db, record=not args.no_log)
+    workspace = Workspace(args.db, record=not args.no_log, store_prompts=args.store_prompt)
     engine = workspace.engine(policy, path)
     result = None
     try:

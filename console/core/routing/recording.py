@@ -118,6 +118,8 @@ def record_request(
     started_wall: float,
     streamed: bool,
     kind: str,
+    *,
+    prompt_text: str | None = None,
 ) -> "Future[None] | None":
     record = RequestRecord(
         request_id=result.request_id,
@@ -134,6 +136,7 @@ def record_request(
         overhead_ms=result.overhead_ms,
         streamed=streamed,
         kind=kind,
+        prompt_text=prompt_text,
         attempts=result.attempts,
     )
     return recorder.record(record)
