@@ -142,6 +142,8 @@ async def run(n: int, concurrencies: list[int], rounds: int) -> dict[str, dict[s
             await close()
             proc.terminate()
             proc.wait(timeout=10)
+            if proc.stdout is not None:
+                proc.stdout.close()
     return figures
 
 

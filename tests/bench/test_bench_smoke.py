@@ -1,0 +1,32 @@
+"""Each benchmark runs end to end on a tiny workload so it cannot rot. No timing is asserted here:
+the figures are printed by the benchmarks themselves (run them as modules for real numbers)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.bench import bench_gguf, bench_ledger, bench_overhead, bench_plan
+from tests.support.parts import require_demo_gguf
+
+
+def test_plan_bench_measures_every_prompt() -> None:
+    figures = bench_plan.measure(200)
+    assert figures["classify+plan median us"] > 0
+    assert sum(1 for name in figures if name.startswith("prompt ")) == len(bench_plan.PROMPTS)
+
+
+def test_overhead_bench_runs_all_clients() -> None:
+    figures = asyncio.run(bench_overhead.run(8, [1, 4], 2))
+    assert {"direct c=1", "engine c=1", "litellm c=1", "engine c=4"} <= set(figures)
+    lines = bench_overhead.report(figures, [1, 4])
+    assert lines[-1].startswith("Routedesk adds")
+
+
+def test_gguf_bench_runs_both_paths() -> None:
+    require_demo_gguf()
+    rates = asyncio.run(bench_gguf.measure(8, 1))
+    assert rates["bare"][0] > 0 and rates["engine"][0] > 0
+
+
+def test_ledger_bench_small() -> None:
+    bench_ledger.test_bench_ledger_small()
