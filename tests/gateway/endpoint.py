@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +27,7 @@ class LiveEndpoint:
     state: GatewayState
     token: str
     log_url: str | None
+    clients: list[Any] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -37,7 +38,9 @@ class LiveEndpoint:
 
         kwargs.setdefault("timeout", 30.0)
         kwargs.setdefault("max_retries", 0)
-        return openai.OpenAI(base_url=self.url, api_key=kwargs.pop("api_key", self.token), **kwargs)
+        client = openai.OpenAI(base_url=self.url, api_key=kwargs.pop("api_key", self.token), **kwargs)
+        self.clients.append(client)  # closed when the endpoint stops: no sockets left open
+        return client
 
     def ledger_requests(self) -> list[dict[str, Any]]:
         """Every request row in the log, oldest first."""
@@ -73,7 +76,10 @@ def running_endpoint(
     )
     state.owns_workspace = True  # the server's loop opened its connections; it closes them
     server = EndpointServer(create_app(state)).start()
+    live = LiveEndpoint(server, state, token, log_url)
     try:
-        yield LiveEndpoint(server, state, token, log_url)
+        yield live
     finally:
+        for client in live.clients:
+            client.close()
         server.stop()

@@ -1,0 +1,106 @@
+"""``routedesk serve``: the local OpenAI-compatible endpoint over the policy, until Ctrl-C.
+
+Binds 127.0.0.1 by default; any other address needs ``--allow-remote`` and prints a warning.
+Clients send ``Authorization: Bearer <token>``; the token lives in the keyring
+(``routedesk serve --show-token`` prints it, ``--rotate-token`` replaces it). The policy file is
+watched: a valid save applies to new requests, an invalid one is refused and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from console.cli.policy_args import add_policy_argument, load_policy_arg
+
+DEFAULT_PORT = 8765
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("serve", help="run the local OpenAI-compatible endpoint that routes by the policy")
+    add_policy_argument(parser)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, loopback only)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--allow-remote", action="store_true", help="allow binding an address other than loopback")
+    parser.add_argument("--db", help="routing log URL (default: the log in the user's data directory)")
+    parser.add_argument("--no-log", action="store_true", help="do not write the routing log")
+    parser.add_argument("--stream-failover", choices=("error", "restart"), default="error",
+                        help="when a streamed answer breaks after text was sent and another model could take over: "
+                             "end with an error event (default) or restart on the next model with a marked notice")
+    parser.add_argument("--watch-interval", type=float, default=1.0, metavar="S", help="seconds between policy file checks")
+    parser.add_argument("--show-token", action="store_true", help="print the endpoint's bearer token and exit")
+    parser.add_argument("--rotate-token", action="store_true", help="replace the bearer token, print the new one and exit")
+    parser.set_defaults(func=run)
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    from console.core.secrets import KeyringStore, SecretsError
+    from console.gateway.token import get_or_create_token, rotate_token
+
+    try:
+        store = KeyringStore()
+        return rotate_token(store) if args.rotate_token else get_or_create_token(store)
+    except SecretsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from console.gateway.server import is_loopback
+
+    if not is_loopback(args.host) and not args.allow_remote:
+        print(f"error: {args.host} is not a loopback address; add --allow-remote to serve other machines", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"error: --port must be 0..65535, got {args.port}", file=sys.stderr)
+        return 2
+    if args.watch_interval <= 0:
+        print("error: --watch-interval must be more than 0", file=sys.stderr)
+        return 2
+    token = _token(args)
+    if token is None:
+        return 1
+    if args.show_token or args.rotate_token:
+        print(token)
+        return 0
+    loaded = load_policy_arg(args.policy)
+    if loaded is None:
+        return 1
+    return _serve(args, *loaded, token=token)
+
+
+def _serve(args: argparse.Namespace, policy, path, *, token: str) -> int:
+    from console.core.workspace import Workspace
+    from console.gateway.app import create_app
+    from console.gateway.server import bind_socket, is_loopback, make_server
+    from console.gateway.state import GatewayState
+    from console.gateway.token import TOKEN_KEY_NAME
+
+    try:
+        sock = bind_socket(args.host, args.port)
+    except OSError as err:
+        print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    state = GatewayState.open(
+        policy, path, token=token, workspace=Workspace(args.db, record=not args.no_log),
+        watch_interval_s=args.watch_interval, stream_failover=args.stream_failover,
+        on_policy_status=lambda status: print(status.summary(), file=sys.stderr, flush=True),
+    )
+    host, port = sock.getsockname()[:2]
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/v1"
+    if not is_loopback(args.host):
+        print(f"WARNING: serving on {host}, reachable from other machines; anyone with the token can spend "
+              "your providers' budgets", file=sys.stderr)
+    print(f"Routedesk endpoint: {url}", flush=True)
+    print(f"policy: {path} ({policy.name}, {state.engine.policy_hash}); saved changes apply without a restart")
+    print(f"token: in the keyring as '{TOKEN_KEY_NAME}'; print it with `routedesk serve --show-token`")
+    print(f"  OPENAI_BASE_URL={url} OPENAI_API_KEY=$(routedesk serve --show-token)  model: auto, a task or a model alias")
+    print("log: " + ("off (--no-log)" if args.no_log else args.db or "the routing log in the data directory"))
+    print("Ctrl-C stops.", flush=True)
+    server = make_server(create_app(state), sock)
+    try:
+        server.run(sockets=[sock])  # uvicorn handles Ctrl-C: finishes requests, runs the lifespan's close
+    finally:
+        sock.close()
+    print(f"stopped; {state.refusals.count} request(s) refused for a missing or wrong token", file=sys.stderr)
+    return 0
