@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncIterator, Callable
@@ -41,6 +42,43 @@ def gpu_offload_supported() -> bool:
     except ImportError:
         return False
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+class _TokenBridge:
+    """Hands items from the worker thread to the event loop, waking the loop at most once per batch.
+
+    A wake-up per token costs the decoding thread GIL hand-offs; when the loop is busy, tokens that
+    arrive meanwhile ride along with the pending wake-up instead of scheduling their own.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._pending: deque[object] = deque()
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._ready = asyncio.Event()
+
+    def put(self, item: object) -> bool:
+        """Called on the worker thread; False when the loop is gone."""
+        self._pending.append(item)
+        with self._lock:
+            if self._scheduled:
+                return True
+            self._scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._ready.set)
+        except RuntimeError:
+            return False
+        return True
+
+    async def items(self) -> AsyncIterator[object]:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            with self._lock:  # clear before draining: an item added after the drain schedules a new wake-up
+                self._scheduled = False
+            while self._pending:
+                yield self._pending.popleft()
 
 
 class LocalGGUFProvider:
@@ -137,27 +175,24 @@ class LocalGGUFProvider:
         """Yield TextChunks then one Completion; cancel between tokens when the consumer stops."""
         model = await self.load(self.settings_for(call.model_id))
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[object] = asyncio.Queue()
+        bridge = _TokenBridge(loop)
         cancelled = threading.Event()
 
         def emit(chunk: TextChunk) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, chunk)
-            except RuntimeError:  # the loop closed under us: stop generating
+            if not bridge.put(chunk):  # the loop closed under us: stop generating
                 cancelled.set()
 
         def run() -> Completion:
             try:
                 return model.generate_in_worker(call, emit, cancelled)
             finally:
-                try:
-                    loop.call_soon_threadsafe(queue.put_nowait, _END)
-                except RuntimeError:
-                    pass
+                bridge.put(_END)
 
         job = loop.run_in_executor(model.executor, self._guarded, run)
         try:
-            while (item := await queue.get()) is not _END:
+            async for item in bridge.items():
+                if item is _END:
+                    break
                 assert isinstance(item, TextChunk)
                 yield item
             completion = await job
