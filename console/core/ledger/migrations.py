@@ -9,6 +9,8 @@ Version history:
   1. request, attempt, schema_meta.
   2. request.customer and request.first_model columns (backfilled); hourly rollup tables
      ``attempt_hour`` / ``request_hour`` (backfilled from raw rows); covering chart indexes.
+  3. saved side-by-side comparisons (``comparison``, ``comparison_column``) and pilots
+     (``history_case``, ``history_answer``, ``pilot_run``, ``pilot_result``); new tables only.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, inspect, select, text, update
+from sqlalchemy import Connection, Engine, Table, inspect, select, text, update
 
 from console.core.ledger.tables import (
     SCHEMA_VERSION,
@@ -56,8 +58,16 @@ def _write_version(conn: Connection, version: int) -> None:
         conn.execute(text("INSERT INTO schema_meta (key, value) VALUES ('version', :v)"), {"v": str(version)})
 
 
+def feature_tables() -> list[Table]:
+    """Tables of features built on the log (comparisons, pilots), kept in their own modules."""
+    from console.core.ledger.comparisons import comparison_tables
+    from console.core.ledger.pilots import pilot_tables
+
+    return comparison_tables() + pilot_tables()
+
+
 def create_current_schema(conn: Connection) -> None:
-    tables = ledger_tables()
+    tables = ledger_tables() + feature_tables()
     tables[0].metadata.create_all(conn, tables=tables, checkfirst=True)
     ensure_indexes(conn)
     _write_version(conn, SCHEMA_VERSION)
@@ -105,8 +115,14 @@ def _v1_to_v2(conn: Connection) -> None:
     ensure_indexes(conn)
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Add the comparison and pilot tables; nothing existing changes."""
+    tables = feature_tables()
+    tables[0].metadata.create_all(conn, tables=tables, checkfirst=True)
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def prepare_schema(db: Engine, before_first_write: Callable[[Engine], None] | None = None) -> int:

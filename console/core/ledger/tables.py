@@ -18,7 +18,7 @@ from sqlalchemy import Column, Index, Table, Text
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 KINDS = ("production", "comparison", "pilot", "imported")
 

@@ -92,7 +92,7 @@ def test_v1_log_is_upgraded_in_place_with_rollups_backfilled(tmp_path: Path) -> 
         _v1_insert(conn, "b", outcomes=[("gpt-mini", "ok", 0.125)], customer="")
     db = open_ledger(f"sqlite:///{path}")
     with db.connect() as conn:
-        assert conn.execute(text("SELECT value FROM schema_meta WHERE key='version'")).scalar() == "2"
+        assert conn.execute(text("SELECT value FROM schema_meta WHERE key='version'")).scalar() == str(SCHEMA_VERSION)
         rows = dict(conn.execute(text("SELECT request_id, first_model FROM request")).all())
         assert rows == {"a": "gpt-mini", "b": "gpt-mini"}
         assert conn.execute(text("SELECT customer FROM request WHERE request_id='a'")).scalar() == "acme"

@@ -1,0 +1,68 @@
+"""A comparison as Markdown (for a ticket), CSV (for a spreadsheet) or JSON (for scripts)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from console.core.compare.results import ComparisonResult
+
+CSV_FIELDS = ("label", "model", "outcome", "ttft_ms", "latency_ms", "tokens_per_second", "input_tokens",
+              "output_tokens", "tokens_estimated", "cost_usd", "error", "shared_worker", "winner", "text")
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def to_markdown(result: ComparisonResult) -> str:
+    lines = ["# Side by side", ""]
+    if result.params.system:
+        lines += [f"**System:** {result.params.system}", ""]
+    lines += [f"**Prompt:** {result.params.prompt}", "",
+              f"max tokens {result.params.max_tokens}, temperature "
+              f"{'default' if result.params.temperature is None else result.params.temperature}, "
+              f"JSON mode {'on' if result.params.json_mode else 'off'}; wall time {result.wall_ms:.0f} ms", ""]
+    lines += ["| column | model | outcome | TTFT | total | tok/s | tokens in/out | cost |",
+              "|---|---|---|---|---|---|---|---|"]
+    for c in result.columns:
+        star = " ★" if c.label == result.winner else ""
+        est = " (est.)" if c.tokens_estimated else ""
+        lines.append(f"| {c.label}{star} | {c.model} | {c.outcome.value} | {_ms(c.ttft_ms)} | {_ms(c.latency_ms)} | "
+                     f"{c.tokens_per_second:.1f} | {c.input_tokens}/{c.output_tokens}{est} | ${c.cost_usd:.6f} |")
+    if result.winner:
+        lines += ["", f"**Winner:** {result.winner}" + (f" — {result.note}" if result.note else "")]
+    for note in result.notes:
+        lines += ["", f"_{note}_"]
+    for c in result.columns:
+        lines += ["", f"## {c.label}", ""]
+        if c.error:
+            lines += [f"> {c.outcome.value}: {c.error}", ""]
+        lines += ["```", c.text, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(result: ComparisonResult) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for c in result.columns:
+        row = c.to_json()
+        row["winner"] = int(c.label == result.winner)
+        writer.writerow({k: row.get(k) for k in CSV_FIELDS})
+    return out.getvalue()
+
+
+def to_json(result: ComparisonResult) -> str:
+    return json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
+
+
+EXPORTERS = {"md": to_markdown, "markdown": to_markdown, "csv": to_csv, "json": to_json}
+
+
+def export_text(result: ComparisonResult, fmt: str) -> str:
+    try:
+        return EXPORTERS[fmt.lower().lstrip(".")](result)
+    except KeyError:
+        raise ValueError(f"unknown export format {fmt!r}: use md, csv or json") from None
