@@ -69,6 +69,11 @@ class RouteEditor(QWidget):
         self._reload_tasks()
 
     # --- layout ---------------------------------------------------------------------------
+    @staticmethod
+    def _hinted(edit: QLineEdit, hint: str) -> QLineEdit:
+        edit.setPlaceholderText(hint)
+        return edit
+
     def _build_layout(self) -> None:
         self.add_model = QComboBox()
         add, remove = QPushButton("Add"), QPushButton("Remove")
@@ -81,26 +86,36 @@ class RouteEditor(QWidget):
         for widget in (self.add_model, add, remove, up, down):
             chain_buttons.addWidget(widget)
         chain = QGroupBox("Candidates, in order (drag to reorder)")
-        chain.setMaximumWidth(320)
+        chain.setMaximumWidth(260)
         chain_layout = QVBoxLayout(chain)
         chain_layout.addWidget(self.candidates)
         chain_layout.addLayout(chain_buttons)
 
         b = self.binding
         limits = QFormLayout()
-        limits.addRow("Cost ceiling ($ per request)", b.line(QLineEdit(), ("max_cost_usd",), "number"))
-        limits.addRow("Max output tokens", b.line(QLineEdit(), ("max_output_tokens",), "integer"))
-        limits.addRow("p95 latency (ms)", b.line(QLineEdit(), ("latency", "p95_ms"), "number"))
-        limits.addRow("First token within (ms)", b.line(QLineEdit(), ("latency", "ttft_ms"), "number"))
-        limits.addRow("Allowed regions", b.line(QLineEdit(), ("regions",), "list"))
+        # Placeholders say what an empty field means (the schema's default), so "empty" is never a mystery.
+        fields = [
+            ("Cost ceiling ($ per request)", ("max_cost_usd",), "number", "no ceiling"),
+            ("Max output tokens", ("max_output_tokens",), "integer", "512"),
+            ("p95 latency (ms)", ("latency", "p95_ms"), "number", "no requirement"),
+            ("First token within (ms)", ("latency", "ttft_ms"), "number", "no requirement"),
+            ("Allowed regions", ("regions",), "list", "any region (e.g. eu, on-prem)"),
+        ]
+        for label, path, kind, hint in fields:
+            limits.addRow(label, self._hinted(b.line(QLineEdit(), path, kind), hint))
         limits.addRow("", b.check(QCheckBox("On-prem models only"), ("on_prem_only",)))
         limits.addRow("", b.check(QCheckBox("Answer must be JSON"), ("output", "json")))
-        limits.addRow("Min mean logprob", b.line(QLineEdit(), ("confidence", "min_mean_logprob"), "number"))
-        limits.addRow("Answer must match regex", b.line(QLineEdit(), ("confidence", "validator_regex")))
-        limits.addRow("When unsure, escalate to task", b.line(QLineEdit(), ("confidence", "escalate_to")))
-        limits.addRow("Retries", b.line(QLineEdit(), ("retries", "max"), "integer"))
-        limits.addRow("First-token timeout (s)", b.line(QLineEdit(), ("timeouts", "first_token_s"), "number"))
-        limits.addRow("Total timeout (s)", b.line(QLineEdit(), ("timeouts", "total_s"), "number"))
+        fields = [
+            ("Min mean logprob", ("confidence", "min_mean_logprob"), "number", "not checked"),
+            ("Answer must match regex", ("confidence", "validator_regex"), None, "not checked"),
+            ("When unsure, escalate to task", ("confidence", "escalate_to"), None, "no escalation"),
+            ("Retries", ("retries", "max"), "integer", "1"),
+            ("First-token timeout (s)", ("timeouts", "first_token_s"), "number", "20"),
+            ("Total timeout (s)", ("timeouts", "total_s"), "number", "120"),
+        ]
+        for label, path, kind, hint in fields:
+            edit = b.line(QLineEdit(), path, kind) if kind else b.line(QLineEdit(), path)
+            limits.addRow(label, self._hinted(edit, hint))
 
         self.fallback_box = QGroupBox("Fall back to the next candidate on")
         grid = QGridLayout(self.fallback_box)
@@ -108,7 +123,7 @@ class RouteEditor(QWidget):
         for number, outcome in enumerate(FALLBACK_CHOICES):
             check = QCheckBox(outcome.value.replace("_", " "))
             check.toggled.connect(self._on_fallback_toggled)
-            grid.addWidget(check, number // 3, number % 3)
+            grid.addWidget(check, number // 2, number % 2)
             self.fallback_checks[outcome] = check
 
         settings = QWidget()
