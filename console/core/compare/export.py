@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import tempfile
+from pathlib import Path
 
 from console.core.compare.results import ComparisonResult
 
@@ -66,3 +69,17 @@ def export_text(result: ComparisonResult, fmt: str) -> str:
         return EXPORTERS[fmt.lower().lstrip(".")](result)
     except KeyError:
         raise ValueError(f"unknown export format {fmt!r}: use md, csv or json") from None
+
+
+def write_export(path: str | Path, result: ComparisonResult) -> None:
+    """Write the export whose format the file's suffix names, atomically (old file or new, never half)."""
+    target = Path(path)
+    text = export_text(result, target.suffix or "md")
+    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

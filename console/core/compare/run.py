@@ -49,20 +49,23 @@ CompareEvent = Union[ColumnStarted, ColumnText, ColumnFinished]
 EventSink = Callable[[CompareEvent], None]
 
 
-def shared_worker_notes(columns: list[ResolvedColumn]) -> dict[int, str]:
-    """A sentence for each column that shares a local worker with another column."""
+def shared_worker_notes(columns: list[ResolvedColumn]) -> tuple[dict[int, str], list[str]]:
+    """A sentence for each column that shares a local worker with another, and one per shared file."""
     by_file: dict[str, list[int]] = {}
     for index, column in enumerate(columns):
         if column.worker is not None:
             by_file.setdefault(column.worker, []).append(index)
     notes: dict[int, str] = {}
+    groups: list[str] = []
     for path, indexes in by_file.items():
         if len(indexes) < 2:
             continue
+        names = ", ".join(columns[i].spec.label for i in indexes)
+        groups.append(f"{names} share one llama.cpp worker ({path.rsplit('/', 1)[-1]}): they run one after another")
         for index in indexes:
             others = ", ".join(columns[i].spec.label for i in indexes if i != index)
             notes[index] = f"shares one llama.cpp worker with {others} ({path.rsplit('/', 1)[-1]}): they run one after another"
-    return notes
+    return notes, groups
 
 
 class SideBySide:
@@ -94,7 +97,7 @@ class SideBySide:
 
     async def run(self, on_event: EventSink | None = None) -> ComparisonResult:
         sink = on_event or (lambda event: None)
-        notes = shared_worker_notes(self.columns)
+        notes, groups = shared_worker_notes(self.columns)
         started = time.time()
         t0 = time.perf_counter()
         for index, column in enumerate(self.columns):
@@ -111,7 +114,7 @@ class SideBySide:
         return ComparisonResult(
             params=self.params, specs=[c.spec for c in self.columns], columns=results,
             wall_ms=(time.perf_counter() - t0) * 1000, policy_name=self._policy_name, started_at=started,
-            notes=sorted(set(notes.values())),
+            notes=groups,
         )
 
     async def _run_column(self, index: int, column: ResolvedColumn, shared: str | None, sink: EventSink) -> ColumnResult:

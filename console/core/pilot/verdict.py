@@ -70,6 +70,10 @@ def decide(report: PilotReport, bar: QualityBar, candidate: str, *, volume: int 
         headline += f" — the pilot is incomplete ({len(report.cells)} of {len(report.cases) * len(report.models)} cells)"
     verdict.lines = [headline] + [("✓ " if ok else "✗ ") + text for ok, text in checks]
     verdict.lines.append(_pass_line(base) + "; " + _pass_line(cand))
+    judged = _dataset_judgements(report, [base.model, cand.model])
+    if judged:
+        verdict.lines.append("the dataset's own judges marked correct: " + ", ".join(
+            f"{model} {rate:.1%}" for model, rate in judged.items()) + " (the bar's checks above are this pilot's own)")
     verdict.savings_per_1k_usd = base.cost_per_1k_usd - cand.cost_per_1k_usd
     verdict.lines.append(f"cost per 1,000 requests: {base.model} ${base.cost_per_1k_usd:.4f}, {cand.model} "
                          f"${cand.cost_per_1k_usd:.4f} (switching saves ${verdict.savings_per_1k_usd:.4f} per 1,000)")
@@ -88,3 +92,14 @@ def decide(report: PilotReport, bar: QualityBar, candidate: str, *, volume: int 
 def _pass_line(summary: ModelSummary) -> str:
     return (f"{summary.model}: {summary.passed}/{summary.cases} pass ({summary.pass_rate:.1%}, "
             f"95% CI {summary.ci_low:.1%}–{summary.ci_high:.1%})")
+
+
+def _dataset_judgements(report: PilotReport, models: list[str]) -> dict[str, float]:
+    """Share of cases the imported history itself marked correct, per model that has such marks."""
+    out: dict[str, float] = {}
+    for model in models:
+        marks = [c.recorded[model].judged_correct for c in report.cases
+                 if model in c.recorded and c.recorded[model].judged_correct is not None]
+        if marks and len(marks) == len(report.cases):
+            out[model] = sum(marks) / len(marks)
+    return out
