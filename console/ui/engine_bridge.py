@@ -118,7 +118,8 @@ class EngineBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
-        self.engine: Any = None  # the core Engine, set by whoever builds one; used on the engine thread only
+        self.log_url: str | None = None  # the routing log; None is the default file in the data directory
+        self._workspace: Any = None  # console.core.workspace.Workspace, created on the engine thread
         self._closers: list[Callable[[], Awaitable[Any]]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -137,6 +138,18 @@ class EngineBridge(QObject):
         self._thread = threading.Thread(target=run, name=ENGINE_THREAD_NAME, daemon=True)
         self._thread.start()
         ready.wait()
+
+    @property
+    def workspace(self) -> Any:
+        """The core Workspace every page routes through (one ledger writer, engines per policy).
+
+        Touch it only on the engine thread (inside submitted coroutines or stream factories).
+        """
+        if self._workspace is None:
+            from console.core.workspace import Workspace
+
+            self._workspace = Workspace(self.log_url)
+        return self._workspace
 
     def add_closer(self, close: Callable[[], Awaitable[Any]]) -> None:
         """Have ``close()`` awaited on the engine loop at shutdown (free models, close clients)."""
@@ -157,8 +170,8 @@ class EngineBridge(QObject):
         self._jobs.clear()
 
         async def close() -> None:
-            engine, self.engine = self.engine, None
-            closers = [engine.aclose] if engine is not None and hasattr(engine, "aclose") else []
+            workspace, self._workspace = self._workspace, None
+            closers = [workspace.aclose] if workspace is not None else []
             for close in closers + self._closers:
                 try:
                     await close()

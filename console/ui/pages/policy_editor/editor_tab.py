@@ -174,7 +174,7 @@ class PolicyEditorTab(QWidget):
         self.routes.show_diagnostics(validation.diagnostics)
         self.problems.show_diagnostics(validation.diagnostics, validation.unavailable)
         self.yaml_view.show_text(validation.text)
-        self.try_it.set_policy(validation.policy)
+        self.try_it.set_policy(validation.policy, self.document.path)
         self.sig_validated.emit(validation)
         return validation
 

@@ -46,6 +46,7 @@ class TryItPanel(QWidget):
         super().__init__(parent)
         self._bridge = bridge
         self._policy: Any = None
+        self.policy_path: Any = None  # the file the policy came from: relative GGUF paths resolve against it
         self._engine: Any = None
         self._job: Any = None
         self.plan: Any = None
@@ -105,9 +106,10 @@ class TryItPanel(QWidget):
         hint = self.task_hint.text().strip() or None
         return Request.from_prompt(self.prompt.toPlainText(), metadata=parse_metadata(self.metadata.text()), task_hint=hint)
 
-    def set_policy(self, policy: Any) -> None:
+    def set_policy(self, policy: Any, path: Any = None) -> None:
         """Explain against ``policy`` from now on (None while the policy has errors)."""
         self._policy = policy
+        self.policy_path = path
         self._engine = None
         if policy is not None:
             from console.core.engine import Engine
@@ -153,14 +155,10 @@ class TryItPanel(QWidget):
         policy, request = self._policy, self.request()
         bridge = self._bridge
 
-        def events():  # runs on the engine thread
-            from console.core.engine import Engine
+        path = self.policy_path
 
-            if bridge.engine is None:
-                bridge.engine = Engine(policy)
-            elif bridge.engine.policy is not policy:
-                bridge.engine.set_policy(policy)
-            return bridge.engine.route_stream(request)
+        def events():  # runs on the engine thread; lands in the routing log like any other traffic
+            return bridge.workspace.engine(policy, path).route_stream(request)
 
         self.answer.clear()
         self._job = bridge.stream(events, text_of=lambda e: e.text if isinstance(e, Delta) else None)
