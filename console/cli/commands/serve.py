@@ -100,6 +100,8 @@ def _serve(args: argparse.Namespace, policy, path, *, token: str) -> int:
     server = make_server(create_app(state), sock)
     try:
         server.run(sockets=[sock])  # uvicorn handles Ctrl-C: finishes requests, runs the lifespan's close
+    except KeyboardInterrupt:
+        pass  # uvicorn re-raises the Ctrl-C it handled once it has shut down; that is the normal way out
     finally:
         sock.close()
     print(f"stopped; {state.refusals.count} request(s) refused for a missing or wrong token", file=sys.stderr)
