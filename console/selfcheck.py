@@ -148,6 +148,17 @@ def _logged_requests(log_url: str, request_id: str) -> int:
         db.dispose()
 
 
+def _show_answer_in_try_it(window: Any, prompt: str, answer: str) -> None:
+    """Put the routed prompt, its plan and the answer in the policy editor's Try it pane for the picture."""
+    try_it = getattr(getattr(window.policy_page, "current", None), "try_it", None)
+    if try_it is None:
+        return
+    try_it.prompt.setPlainText(prompt)
+    try_it.explain_now()
+    try_it.answer.setPlainText(f"{answer}\n\n(routed by routedesk self-check)")
+    _settle(200)
+
+
 def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
                    timeout_s: float = ROUTE_TIMEOUT_S) -> SelfCheckReport:
     """Open the window offscreen, route ``prompt`` on the demo policy, check the log; never raises."""
@@ -160,7 +171,8 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
         from PySide6.QtWidgets import QApplication
 
         if QApplication.instance() is None:
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # headless by definition, even with a display
+            # Headless unless the caller picked a platform (QT_QPA_PLATFORM=xcb under Xvfb tests the X11 path).
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
         from console.ui.demo import demo_policy_path
         from console.ui.main_window import MainWindow
@@ -214,6 +226,7 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
     def close_window() -> str:
         window = state.pop("window")
         if screenshot is not None:
+            _show_answer_in_try_it(window, prompt, report.answer)
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             if not window.grab().save(str(screenshot)):
                 raise OSError(f"could not write the screenshot {screenshot}")
