@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -12,6 +13,7 @@ def run_window(argv: list[str] | None = None) -> int:
     from console.ui.demo import demo_policy_path
     from console.ui.main_window import MainWindow
     from console.ui.pages.policy_editor.recent_files import recent_files
+    from console.ui.startup_probe import maybe_probe, policy_opened
     from console.ui.theme import apply_theme, follow_system_theme
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
@@ -21,6 +23,13 @@ def run_window(argv: list[str] | None = None) -> int:
     follow_system_theme(app)
     window = MainWindow()
     recent = [path for path in recent_files() if path.is_file()]
-    window.open_first_policy(recent[0] if recent else demo_policy_path())
+    maybe_probe(window)
     window.show()
+    # Paint the window first, then open the policy (parsing, validating and building its editor take
+    # a few hundred ms): the window appears at once and fills in right after.
+    def open_first() -> None:
+        window.open_first_policy(recent[0] if recent else demo_policy_path())
+        policy_opened(window)
+
+    QTimer.singleShot(0, window, open_first)
     return app.exec()

@@ -118,6 +118,7 @@ class EngineBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(FLUSH_INTERVAL_MS)
         self._timer.timeout.connect(self._on_timer_timeout)
+        self.closing = False  # set by shutdown(); late timers must not start the thread again
         self.log_url: str | None = None  # the routing log; None is the default file in the data directory
         self._workspace: Any = None  # console.core.workspace.Workspace, created on the engine thread
         self._closers: list[Callable[[], Awaitable[Any]]] = []
@@ -161,6 +162,7 @@ class EngineBridge(QObject):
 
     def shutdown(self, timeout_s: float = 5.0) -> None:
         """Cancel every job, close the engine, stop the loop and join the thread."""
+        self.closing = True
         self._timer.stop()
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:

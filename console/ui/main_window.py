@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
 
@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._build_status_bar()
+        self._build_help_menu()
         self.policy_page.sig_policies_changed.connect(self._on_policy_page_policies_changed)
         self.resize(1280, 820)
         geometry = settings().value(GEOMETRY_KEY)
@@ -110,6 +111,14 @@ class MainWindow(QMainWindow):
         for label in (self.policy_label, self.models_label, self.gpu_label):
             bar.addWidget(label)
         bar.addPermanentWidget(self.log_label)
+        self._gpu_job: Any = None
+        # Importing llama.cpp takes ~0.3 s of interpreter time; done at once it would hold the GIL
+        # against the GUI thread's first paint, so the check starts once the window is up.
+        QTimer.singleShot(GPU_CHECK_DELAY_MS, self, self._start_gpu_check)
+
+    def _start_gpu_check(self) -> None:
+        if self.bridge.closing:
+            return
         job = self.bridge.run_blocking(gpu_offload_available)
         job.sig_finished.connect(self._on_gpu_check_finished)
         job.sig_failed.connect(lambda message: self.gpu_label.setText("GPU offload: unknown"))
@@ -129,6 +138,22 @@ class MainWindow(QMainWindow):
         if self.sig_policies_changed_hook is not None:
             self.sig_policies_changed_hook()
 
+    def _build_help_menu(self) -> None:
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About Routedesk", self._on_about_requested)
+
+    def _on_about_requested(self) -> None:
+        from console.build_info import gpu_offload_available
+        from console.ui.about import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        job = self.bridge.run_blocking(gpu_offload_available)  # loads llama.cpp: never on the GUI thread
+        job.sig_finished.connect(dialog.show_gpu_offload)
+        self._about_job = job
+        self.about_dialog = dialog
+        dialog.show()
+
     def open_first_policy(self, path: Path | None) -> None:
         if path is not None:
             self.policy_page.open_path(path)
@@ -144,6 +169,9 @@ class MainWindow(QMainWindow):
                 page.shutdown()
         self.bridge.shutdown()
         event.accept()
+
+
+GPU_CHECK_DELAY_MS = 1500
 
 
 def gpu_offload_available() -> bool | None:

@@ -30,3 +30,10 @@ def test_gguf_bench_runs_both_paths() -> None:
 
 def test_ledger_bench_small() -> None:
     bench_ledger.test_bench_ledger_small()
+
+
+def test_startup_bench_opens_and_closes_the_window() -> None:
+    from tests.bench import bench_startup
+
+    figures = bench_startup.measure(1)
+    assert all(len(values) == 1 and values[0] > 0 for values in figures.values())
