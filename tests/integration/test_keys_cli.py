@@ -109,3 +109,24 @@ def test_without_a_keyring_the_cli_says_so_plainly(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "cannot store keys" in result.stderr and "Traceback" not in result.stderr
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+def test_keys_test_makes_one_authenticated_call(keyring_session: KeyringSession, tmp_path: Path) -> None:
+    from tests.support.fault_server import FaultServer
+
+    server = FaultServer().start()
+    try:
+        home = tmp_path / "home"
+        home.mkdir()
+        policy = tmp_path / "policy.yaml"
+        policy.write_text(POLICY.replace("http://127.0.0.1:9/v1", server.url))
+        stored = routedesk(keyring_session, home, "set", "hosted", "--policy", str(policy), stdin=SECRET + "\n")
+        assert stored.returncode == 0, stored.stderr
+        tested = routedesk(keyring_session, home, "test", "hosted", "--policy", str(policy))
+        assert tested.returncode == 0, tested.stdout + tested.stderr
+        calls = server.requests
+        assert len(calls) == 1 and calls[0].method == "GET" and calls[0].path.endswith("/models")
+        assert calls[0].secret_is("authorization", f"Bearer {SECRET}")  # the stored key was the one sent
+        assert SECRET not in tested.stdout + tested.stderr
+    finally:
+        server.stop()
