@@ -43,10 +43,25 @@ def _local_models_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _dashboard_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.dashboard.page import DashboardPage
+
+    page = DashboardPage(bridge)
+
+    def budgets_of_visible_policy(_title: str) -> None:
+        editor = window.policy_page.current
+        policy = getattr(getattr(editor, "validation", None), "policy", None)
+        page.set_budgets(list(policy.budgets) if policy is not None else [])
+
+    window.policy_page.sig_active_policy_changed.connect(budgets_of_visible_policy)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
     ("Local models", _local_models_page),
+    ("Dashboards", _dashboard_page),
 ]
 
 

@@ -1,0 +1,1 @@
+"""The dashboards page: spend, failure and fallback rates, latency, drift and the requests behind them."""

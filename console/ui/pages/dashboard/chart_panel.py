@@ -1,0 +1,215 @@
+"""The frame every dashboard chart lives in: title, pyqtgraph plot, exact values on hover, a click
+that asks for the requests behind a point, and PNG/CSV export.
+
+Subclasses draw arrays and answer three questions in data coordinates: what is under (x, y)
+(``describe``), which requests are behind it (``drill_at``), and the chart's data as a table
+(``csv_table``). Lines are drawn with peak auto-downsampling and clip-to-view set through the
+item's own setters: with pyqtgraph 0.14 + PySide6 6.12, passing them to ``PlotWidget.plot()`` as
+keyword arguments raises AttributeError (tests/ui/test_dashboard_charts.py pins this).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.exporters import ImageExporter
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+
+from console.ui.pages.dashboard.query import Drill
+
+#: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
+SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                  "#9c755f", "#bab0ac"]
+
+
+def colour(index: int) -> QColor:
+    return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
+
+
+def fast_line(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, **style: Any) -> pg.PlotDataItem:
+    """A line that pans smoothly at a million points (downsampling set through the item's setters)."""
+    item = plot.plot(x, y, **style)
+    item.setDownsampling(auto=True, method="peak")
+    item.setClipToView(True)
+    return item
+
+
+def write_atomic(path: Path, write: Any) -> None:
+    """Call ``write(temp_path)`` then move the result over ``path`` in one step."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+class ChartPanel(QFrame):
+    """A titled chart with hover read-out, drill-down clicks and export.
+
+    Signals:
+        sig_drill_requested(object): a ``Drill`` for the requests behind the clicked point or bar.
+    """
+
+    sig_drill_requested = Signal(object)
+
+    def __init__(self, title: str, *, time_axis: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chart-panel")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.title = QLabel(f"<b>{title}</b>")
+        self.note = QLabel()
+        self.note.setObjectName("hint")
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the grid
+        self.hover = QLabel(" ")
+        self.hover.setObjectName("hint")
+        self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        axis = {"bottom": pg.DateAxisItem()} if time_axis else {}
+        self.plot_widget = pg.PlotWidget(axisItems=axis)
+        self.plot_widget.setMinimumHeight(170)
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.legend = self.plot.addLegend(offset=(6, 4), labelTextSize="8pt", colCount=3)
+        self.png_button = self._tool_button("PNG", "Save this chart as a PNG image", self._on_png_button_clicked)
+        self.csv_button = self._tool_button("CSV", "Save this chart's data as CSV", self._on_csv_button_clicked)
+        self.header = QHBoxLayout()
+        self.header.addWidget(self.title)
+        self.header.addWidget(self.note, 1)
+        self.header.addWidget(self.png_button)
+        self.header.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(2)
+        layout.addLayout(self.header)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.hover)
+        scene = self.plot_widget.scene()
+        scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
+        scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self._apply_palette()
+
+    def _tool_button(self, text: str, tip: str, slot: Any) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    # --- what subclasses answer --------------------------------------------------------------
+    def describe(self, x: float, y: float) -> str | None:
+        """Exact values under data point (x, y), or None."""
+        return None
+
+    def drill_at(self, x: float, y: float) -> Drill | None:
+        """The requests behind data point (x, y), or None."""
+        return None
+
+    def csv_table(self) -> tuple[Sequence[str], list[Sequence[Any]]]:
+        return [], []
+
+    # --- mouse -------------------------------------------------------------------------------
+    def scene_pos(self, x: float, y: float) -> QPointF:
+        """Where data point (x, y) is in the scene (tests click there)."""
+        return self.plot.vb.mapViewToScene(QPointF(x, y))
+
+    def widget_pos(self, x: float, y: float) -> Any:
+        return self.plot_widget.mapFromScene(self.scene_pos(x, y))
+
+    def _data_point(self, scene_pos: QPointF) -> tuple[float, float] | None:
+        if not self.plot.vb.sceneBoundingRect().contains(scene_pos):
+            return None
+        point = self.plot.vb.mapSceneToView(scene_pos)
+        return point.x(), point.y()
+
+    def _on_scene_mouse_moved(self, scene_pos: QPointF) -> None:
+        point = self._data_point(scene_pos)
+        text = self.describe(*point) if point else None
+        self.hover.setText(text or " ")
+
+    def _on_scene_mouse_clicked(self, event: Any) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        point = self._data_point(event.scenePos())
+        drill = self.drill_at(*point) if point else None
+        if drill is not None:
+            self.sig_drill_requested.emit(drill)
+
+    # --- export ------------------------------------------------------------------------------
+    def export_png(self, path: Path) -> None:
+        exporter = ImageExporter(self.plot)
+        exporter.parameters()["width"] = max(800, int(self.plot.sceneBoundingRect().width()) * 2)
+        write_atomic(Path(path), lambda temp: exporter.export(str(temp)))
+
+    def export_csv(self, path: Path) -> None:
+        header, rows = self.csv_table()
+
+        def write(temp: Path) -> None:
+            with temp.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(header)
+                writer.writerows(rows)
+
+        write_atomic(Path(path), write)
+
+    def _slug(self) -> str:
+        return "".join(c if c.isalnum() else "-" for c in self.title.text().lower().replace("<b>", "")
+                       .replace("</b>", "")).strip("-")
+
+    def _on_png_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save chart as PNG", f"{self._slug()}.png", "PNG image (*.png)")
+        if path:
+            self.export_png(Path(path))
+
+    def _on_csv_button_clicked(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save chart data as CSV", f"{self._slug()}.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(Path(path))
+
+    # --- theme -------------------------------------------------------------------------------
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        palette = self.palette()
+        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        self.legend.setLabelTextColor(text)
+        self.legend.setBrush(pg.mkBrush(palette.color(QPalette.ColorRole.Base)))
+
+    def clear_series(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+
+
+def bucket_label(start: float, seconds: int) -> str:
+    from datetime import datetime
+
+    moment = datetime.fromtimestamp(start)
+    return moment.strftime("%Y-%m-%d %H:00") if seconds < 86400 else moment.strftime("%Y-%m-%d")
+
+
+def nearest_index(values: np.ndarray, x: float) -> int | None:
+    if len(values) == 0:
+        return None
+    return int(np.argmin(np.abs(values - x)))

@@ -1,0 +1,125 @@
+"""What an empty log shows: what the page is for, and a button that fills a separate demo log.
+
+Demo traffic (``console.core.ledger.traffic``) goes to ``routedesk-demo-log.sqlite3`` in the data
+directory, never into the real routing log, written in chunks off the GUI thread with progress.
+"""
+
+from __future__ import annotations
+
+import time
+from itertools import islice
+from typing import Any, Iterator
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+
+DEMO_REQUESTS = 30_000
+DEMO_DAYS = 45.0
+CHUNK = 3_000
+
+
+def demo_log_url() -> str:
+    from console.core.paths import data_dir
+
+    return f"sqlite:///{data_dir() / 'routedesk-demo-log.sqlite3'}"
+
+
+class DemoTrafficWriter:
+    """Writes demo traffic one chunk per call (each call runs off the GUI thread)."""
+
+    def __init__(self, url: str, requests: int = DEMO_REQUESTS, days: float = DEMO_DAYS,
+                 end: float | None = None) -> None:
+        from console.core.ledger.traffic import generate
+
+        self.url = url
+        self.total = requests
+        self.done = 0
+        self._records: Iterator[Any] = generate(requests, days=days, seed=42, end=end or time.time(),
+                                                spike=("support", "gpt-mini"), spike_hours=12)
+        self._db: Any = None
+
+    def write_chunk(self) -> int:
+        """Write the next chunk; returns requests written so far (== total when finished)."""
+        from console.core.ledger.bulk import write_records
+        from console.core.ledger.store import open_ledger
+
+        if self._db is None:
+            self._db = open_ledger(self.url)
+        batch = list(islice(self._records, CHUNK))
+        write_records(self._db, batch)
+        self.done += len(batch)
+        if self.done >= self.total or not batch:
+            self._db.dispose()
+            self.done = self.total
+        return self.done
+
+
+class EmptyState(QWidget):
+    """Shown instead of the charts while the log has no requests.
+
+    Signals:
+        sig_demo_ready(str): demo traffic was written to the log at this URL.
+    """
+
+    sig_demo_ready = Signal(str)
+
+    def __init__(self, run: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._run = run
+        self._writer: DemoTrafficWriter | None = None
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.button = QPushButton("Generate demo traffic")
+        self.button.setToolTip(f"Write {DEMO_REQUESTS:,} synthetic requests over {DEMO_DAYS:g} days into a "
+                               "separate demo log (your routing log is not touched)")
+        self.button.clicked.connect(self.generate_demo)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, DEMO_REQUESTS)
+        self.progress.hide()
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.message)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.progress)
+        layout.addStretch(2)
+        self.set_log(None)
+
+    def set_log(self, url: str | None, error: str | None = None) -> None:
+        where = (url or "the default log").removeprefix("sqlite:///")
+        if error:
+            self.message.setText(f"<h3>The routing log could not be opened</h3><p>{error}</p>")
+            return
+        self.message.setText(
+            f"<h3>No routed requests yet</h3><p>The routing log at <code>{where}</code> is empty. Requests routed "
+            "by the console, the CLI or the local endpoint appear here within seconds.</p>"
+            "<p>To see what these charts show, generate demo traffic into a separate demo log.</p>")
+
+    def generate_demo(self, requests: int = DEMO_REQUESTS, end: float | None = None) -> None:
+        self.button.setEnabled(False)
+        self.progress.setRange(0, requests)
+        self.progress.setValue(0)
+        self.progress.show()
+        self._writer = DemoTrafficWriter(demo_log_url(), requests, end=end)
+        self._next_chunk()
+
+    def _next_chunk(self) -> None:
+        writer = self._writer
+        assert writer is not None
+        self._run(writer.write_chunk, self._on_chunk_written, self._on_chunk_failed)
+
+    def _on_chunk_written(self, done: int) -> None:
+        writer = self._writer
+        assert writer is not None
+        self.progress.setValue(done)
+        if done < writer.total:
+            self._next_chunk()
+            return
+        self.button.setEnabled(True)
+        self.progress.hide()
+        self.sig_demo_ready.emit(writer.url)
+
+    def _on_chunk_failed(self, message: str) -> None:
+        self.button.setEnabled(True)
+        self.progress.hide()
+        self.message.setText(f"<h3>Demo traffic could not be written</h3><p>{message}</p>")

@@ -1,0 +1,103 @@
+"""What each part of the dashboards reads from the log, as plain data (no Qt; runs off the GUI thread).
+
+Each loader answers one section, so the charts fed by a fast read are drawn while a slower one is
+still running, and a filter change costs one rollup read per section rather than one per chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from sqlalchemy import Engine
+
+from console.core.ledger.burn import BudgetBurn, budget_burn
+from console.core.ledger.drift import DriftFlag, detect_drift
+from console.core.ledger.filters import Filters
+from console.core.ledger.queries import LatencyStats, latency_percentiles, spend
+from console.core.ledger.series import (
+    AttemptSums,
+    FilterChoices,
+    RequestSums,
+    attempt_sums,
+    filter_choices,
+    latency_window,
+    outcome_mix,
+    request_sums,
+)
+from console.core.policy.schema import Budget
+from console.ui.pages.dashboard.query import DashboardQuery
+
+
+@dataclass(frozen=True)
+class LatencySection:
+    stats: list[LatencyStats]
+    outcomes: list[tuple[str, int]]
+    window: tuple[float | None, float | None]  # what the latency and outcome reads covered
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    """One budget's current period: cumulative spend per hour and where it is heading."""
+
+    burn: BudgetBurn
+    times: np.ndarray  # hour ends, epoch seconds
+    cumulative: np.ndarray  # USD
+    period_end: float
+    projected_usd: float  # at the current average rate, by period end
+    filters: Filters  # the budget's scope over its period (what a click opens)
+
+
+def load_attempts(db: Engine, query: DashboardQuery) -> AttemptSums:
+    return attempt_sums(db, query.filters, bucket=query.bucket, by=query.spend_by)
+
+
+def load_requests(db: Engine, query: DashboardQuery) -> RequestSums:
+    return request_sums(db, query.filters, bucket=query.bucket)
+
+
+def load_latency(db: Engine, query: DashboardQuery) -> LatencySection:
+    window = latency_window(query.filters)
+    return LatencySection(latency_percentiles(db, window), outcome_mix(db, query.filters), (window.since, window.until))
+
+
+def load_drift(db: Engine, query: DashboardQuery, now: float) -> list[DriftFlag]:
+    """Last day against the week before it, ending at the range end (or now)."""
+    f = query.filters
+    scope = Filters(policy=f.policy, task=f.task, model=f.model, team=f.team, kind=f.kind)
+    return detect_drift(db, scope, now=f.until if f.until is not None else now)
+
+
+def load_budgets(db: Engine, budgets: Sequence[Budget], now: float, kind: str | None) -> list[BudgetView]:
+    views: list[BudgetView] = []
+    for burn, budget in zip(budget_burn(db, budgets, now=now, kind=kind or "production"), budgets):
+        scope = budget.scope
+        f = Filters(since=burn.period_start, until=now, task=scope.task, team=scope.team, model=scope.model,
+                    provider=scope.provider, kind=kind or "production")
+        hourly: dict[float, float] = {}
+        for point in spend(db, f, bucket="hour", by="model"):
+            hourly[point.bucket_start] = hourly.get(point.bucket_start, 0.0) + point.cost_usd
+        starts = np.array(sorted(hourly), dtype=float)
+        cumulative = np.cumsum([hourly[s] for s in sorted(hourly)]) if hourly else np.zeros(0)
+        times = np.minimum(starts + 3600.0, now)
+        period_end = _period_end(budget.period, burn.period_start)
+        elapsed = max(now - burn.period_start, 60.0)
+        projected = burn.spent_usd * (period_end - burn.period_start) / elapsed
+        views.append(BudgetView(burn, np.concatenate([[burn.period_start], times]),
+                                np.concatenate([[0.0], cumulative]), period_end, projected, f))
+    return views
+
+
+def _period_end(period: str, start: float) -> float:
+    from datetime import datetime, timezone
+
+    moment = datetime.fromtimestamp(start, tz=timezone.utc)
+    if period == "month":
+        following = moment.replace(year=moment.year + (moment.month == 12), month=moment.month % 12 + 1)
+        return following.timestamp()
+    return start + 86400.0
+
+
+def load_choices(db: Engine) -> FilterChoices:
+    return filter_choices(db)

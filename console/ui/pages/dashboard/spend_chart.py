@@ -1,0 +1,159 @@
+"""Spend over time, stacked by model, provider, task or team, with day-budget ceilings and the
+current bucket's projection to its end.
+
+Clicking a segment opens the requests of that bucket and that model/provider/task/team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from console.core.ledger.filters import Filters
+from console.core.ledger.series import StackedSeries
+from console.core.policy.schema import Budget
+from console.ui.pages.dashboard.chart_panel import ChartPanel, bucket_label, colour
+from console.ui.pages.dashboard.query import Drill
+
+SPEND_BY = [("by model", "model"), ("by provider", "provider"), ("by task", "task"), ("by team", "team")]
+_FILTER_FIELD = {"model": "model", "provider": "provider", "task": "task", "team": "team"}
+
+
+class SpendChart(ChartPanel):
+    """Stacked spend bars.
+
+    Signals:
+        sig_spend_by_changed(str): the user picked another split (model, provider, task, team).
+    """
+
+    sig_spend_by_changed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Spend", parent=parent)
+        self.split = QComboBox()
+        for label, value in SPEND_BY:
+            self.split.addItem(label, value)
+        self.split.currentIndexChanged.connect(
+            lambda _i: self.sig_spend_by_changed.emit(self.split.currentData()))
+        self.header.insertWidget(1, self.split)
+        self.plot.setLabel("left", "USD")
+        self.series: StackedSeries | None = None
+        self.by = "model"
+        self.filters = Filters()
+        self.now = 0.0
+        self.bars: list[pg.BarGraphItem] = []
+        self.projection: tuple[float, float] | None = None  # (bucket start, projected USD)
+
+    def show_spend(self, series: StackedSeries, by: str, filters: Filters, now: float,
+                   budgets: Sequence[Budget] = ()) -> None:
+        self.series, self.by, self.filters, self.now = series, by, filters, now
+        self.clear_series()
+        self.bars = []
+        x = series.bucket_starts + series.bucket_seconds / 2
+        width = series.bucket_seconds * 0.85
+        base = np.zeros(len(x))
+        for j, key in enumerate(series.keys):
+            heights = series.values[:, j]
+            bar = pg.BarGraphItem(x=x, y0=base.copy(), height=heights, width=width, brush=colour(j),
+                                  pen=pg.mkPen(colour(j).darker(130), width=0.5))
+            self.plot.addItem(bar)
+            self.legend.addItem(bar, key)
+            self.bars.append(bar)
+            base = base + heights
+        self.projection = self._draw_projection(series, base)
+        self._ceilings: list[float] = []
+        self._draw_ceilings(series, budgets)
+        total = series.total
+        self.note.setText(f"total ${total:,.2f}" + (f" · this {'hour' if series.bucket_seconds < 86400 else 'day'} "
+                                                    f"heading for ${self.projection[1]:,.2f}" if self.projection else ""))
+        top = max(float(base.max()) if len(base) else 0.0, self.projection[1] if self.projection else 0.0,
+                  *self._ceilings)
+        self.plot.enableAutoRange(axis="x")
+        self.plot.setYRange(0, max(top, 1e-6) * 1.45, padding=0)  # headroom for the legend
+
+    def _draw_projection(self, series: StackedSeries, totals: np.ndarray) -> tuple[float, float] | None:
+        """An outline bar: the last, unfinished bucket at its current rate to the bucket's end."""
+        if len(totals) == 0:
+            return None
+        start = float(series.bucket_starts[-1])
+        elapsed = self.now - start
+        if not 0 < elapsed < series.bucket_seconds or (self.filters.until or 0) < self.now - 60:
+            return None
+        projected = float(totals[-1]) * series.bucket_seconds / max(elapsed, 60.0)
+        outline = pg.BarGraphItem(x=[start + series.bucket_seconds / 2], y0=[0.0], height=[projected],
+                                  width=series.bucket_seconds * 0.85, brush=pg.mkBrush(None),
+                                  pen=pg.mkPen(self.palette().text().color(), width=1, style=Qt.PenStyle.DashLine))
+        self.plot.addItem(outline)
+        return start, projected
+
+    def _draw_ceilings(self, series: StackedSeries, budgets: Sequence[Budget]) -> None:
+        """A budget's share per bucket, for budgets whose scope is exactly what the chart shows."""
+        per_bucket = {"day": 86400.0, "month": 30 * 86400.0}
+        shown = {"task": self.filters.task, "team": self.filters.team, "model": self.filters.model,
+                 "provider": self.filters.provider}
+        for budget in budgets:
+            if budget.scope.model_dump() != shown:
+                continue  # a team's budget drawn over everyone's spend would mislead
+            ceiling = budget.limit_usd * series.bucket_seconds / per_bucket[budget.period]
+            scope = ", ".join(f"{k}={v}" for k, v in budget.scope.model_dump().items() if v) or "all traffic"
+            line = pg.InfiniteLine(pos=ceiling, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
+                                   label=f"{budget.name}: ${ceiling:,.2f}/{'hour' if series.bucket_seconds < 86400 else 'day'} ({scope})",
+                                   labelOpts={"position": 0.98, "color": "#d64545", "anchors": [(1, 1), (1, 1)]})
+            self.plot.addItem(line)
+            self._ceilings.append(ceiling)
+
+    # --- hover, click, export ------------------------------------------------------------------
+    def _hit(self, x: float, y: float) -> tuple[int, int] | None:
+        series = self.series
+        if series is None or len(series.bucket_starts) == 0:
+            return None
+        i = int(np.searchsorted(series.bucket_starts, x, side="right") - 1)
+        if i < 0 or x > series.bucket_starts[i] + series.bucket_seconds:
+            return None
+        tops = np.cumsum(series.values[i])
+        j = int(np.searchsorted(tops, y, side="right"))
+        if y < 0 or j >= len(series.keys):
+            return None
+        return i, j
+
+    def describe(self, x: float, y: float) -> str | None:
+        hit = self._hit(x, y)
+        if hit is None:
+            return None
+        i, j = hit
+        series = self.series
+        assert series is not None
+        label = bucket_label(float(series.bucket_starts[i]), series.bucket_seconds)
+        return (f"{label} · {series.keys[j]}: ${series.values[i, j]:,.4f} "
+                f"(bucket total ${series.values[i].sum():,.4f})")
+
+    def drill_at(self, x: float, y: float) -> Drill | None:
+        hit = self._hit(x, y)
+        if hit is None:
+            return None
+        i, j = hit
+        series = self.series
+        assert series is not None
+        start = float(series.bucket_starts[i])
+        since = max(start, self.filters.since or start)
+        until = min(start + series.bucket_seconds, self.filters.until or start + series.bucket_seconds)
+        filters = replace(self.filters.with_range(since, until), **{_FILTER_FIELD[self.by]: series.keys[j]})
+        label = bucket_label(start, series.bucket_seconds)
+        return Drill(f"spend · {self.by} {series.keys[j]} · {label}", filters)
+
+    def csv_table(self) -> tuple[Sequence[str], list[Sequence[Any]]]:
+        if self.series is None:
+            return [], []
+        s = self.series
+        rows = [[bucket_label(float(b), s.bucket_seconds), *(f"{v:.6f}" for v in s.values[i])]
+                for i, b in enumerate(s.bucket_starts)]
+        return ["bucket", *s.keys], rows
+
+    def drawn_total(self) -> float:
+        """The dollars the bars add up to, read back from the plot items."""
+        return float(sum(np.sum(bar.opts["height"]) for bar in self.bars))
