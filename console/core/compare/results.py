@@ -29,9 +29,13 @@ class ColumnResult:
 
     @property
     def tokens_per_second(self) -> float:
-        """Output tokens over the decode time (after the first token); 0 when unknown."""
+        """Output tokens over the decode time (after the first token); 0 when unknown.
+
+        An answer that arrived in one burst (under 50 ms after its first token) has no measurable
+        decode speed: dividing by ~0 ms would print a meaningless figure.
+        """
         decode_ms = self.latency_ms - (self.ttft_ms or 0.0)
-        return self.output_tokens / (decode_ms / 1000) if decode_ms > 0 and self.output_tokens else 0.0
+        return self.output_tokens / (decode_ms / 1000) if decode_ms >= 50 and self.output_tokens > 1 else 0.0
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -1,0 +1,1 @@
+"""The Side by side page: one prompt, N models in streaming columns, their figures and a chart."""

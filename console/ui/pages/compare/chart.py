@@ -1,0 +1,59 @@
+"""Cost and latency per column as two bar charts (pyqtgraph), side by side."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+_BAR = "#5c6bc0"
+_FAILED = "#e57373"
+
+
+def _bars(title: str, unit: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setBackground(None)
+    plot.setLabel("left", unit)
+    plot.showGrid(y=True, alpha=0.25)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    return plot
+
+
+class CostLatencyChart(QWidget):
+    """Attributes:
+        cost_plot, latency_plot: the two charts; their bars are replaced on every ``show_columns``.
+    """
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.cost_plot = _bars("Cost per column", "US $")
+        self.latency_plot = _bars("Latency per column (TTFT inside)", "ms")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.cost_plot)
+        layout.addWidget(self.latency_plot)
+        self.values: dict[str, list[float]] = {}
+
+    def show_columns(self, labels: Sequence[str], costs: Sequence[float], latencies: Sequence[float],
+                     ttfts: Sequence[float | None], ok: Sequence[bool]) -> None:
+        x = np.arange(len(labels), dtype=float)
+        brushes = [pg.mkBrush(_BAR if good else _FAILED) for good in ok]
+        ticks = [[(i, label if len(label) <= 14 else label[:13] + "…") for i, label in enumerate(labels)]]
+        self.values = {"cost": list(costs), "latency": list(latencies)}
+        for plot, heights in ((self.cost_plot, costs), (self.latency_plot, latencies)):
+            plot.clear()
+            values = np.asarray(heights, dtype=float)
+            plot.addItem(pg.BarGraphItem(x=x, height=values, width=0.6, brushes=brushes))
+            plot.getAxis("bottom").setTicks(ticks)
+            top = float(values.max()) if values.size else 0.0
+            plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
+            plot.setXRange(-0.6, max(len(labels) - 0.4, 0.6), padding=0)
+        if not any(costs):
+            note = pg.TextItem("every column was free (local or unpriced)", anchor=(0.5, 0.5), color="#888")
+            note.setPos((len(labels) - 1) / 2, 0.5)
+            self.cost_plot.addItem(note)
+        first = np.asarray([t if t is not None else 0.0 for t in ttfts], dtype=float)
+        self.latency_plot.addItem(pg.BarGraphItem(x=x, height=first, width=0.3, brush=pg.mkBrush("#ffb74d")))
