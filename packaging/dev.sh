@@ -23,7 +23,10 @@ die() { say "$*"; exit 1; }
 # Debian packages each verb needs: building llama.cpp and a venv, Qt's window libraries, and for the
 # test suite the real parts it runs against (keyring daemon on D-Bus, PostgreSQL, Xvfb).
 DEMO_PACKAGES=(python3 python3-venv python3-dev build-essential cmake
-    libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libxcb-cursor0 libdbus-1-3 libglib2.0-0)
+    libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 libdbus-1-3 libglib2.0-0
+    # Qt's xcb platform plugin (the window on an X11 or XWayland desktop) loads these
+    libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
+    libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-shm0)
 TEST_PACKAGES=("${DEMO_PACKAGES[@]}" gnome-keyring dbus dbus-x11 postgresql xvfb)
 
 ensure_system_packages() {
