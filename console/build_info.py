@@ -111,3 +111,44 @@ def gpu_offload_available() -> bool | None:
     except ImportError:
         return None
     return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+@dataclass(frozen=True)
+class BundledComponent:
+    """A third-party part shipped in packaged builds, from ``resources/licenses/components.yaml``."""
+
+    name: str
+    license: str
+    file: str | None
+    url: str
+    note: str
+
+    def license_text(self) -> str:
+        """The full licence text shipped with Routedesk, or a sentence saying where to find it."""
+        if not self.file:
+            return f"The {self.license} licence text: {self.url}"
+        from console.core.resources import resource_path
+
+        try:
+            return resource_path("licenses", self.file).read_text(encoding="utf-8")
+        except OSError as error:
+            return f"The licence text {self.file} could not be read ({error}); see {self.url}"
+
+
+def bundled_components() -> list[BundledComponent]:
+    """Every component the About dialog and the .deb copyright file list, in the file's order."""
+    import yaml
+
+    from console.core.resources import resource_path
+
+    data = yaml.safe_load(resource_path("licenses", "components.yaml").read_text(encoding="utf-8")) or {}
+    return [
+        BundledComponent(
+            name=str(item["name"]),
+            license=str(item["license"]),
+            file=item.get("file"),
+            url=str(item.get("url", "")),
+            note=" ".join(str(item.get("note", "")).split()),
+        )
+        for item in data.get("components", [])
+    ]

@@ -52,17 +52,19 @@ def llama_libraries() -> list[Path]:
 
 
 def license_files() -> list[tuple[Path, str]]:
-    """Each shipped distribution's own licence files, to licenses/python-packages/<name>/."""
+    """Each shipped distribution's own licence files, to licenses/python-packages/<name>/<path in dist-info>."""
     found: list[tuple[Path, str]] = []
     for dist in importlib.metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower()
+        name = re.sub(r"[-_.]+", "-", dist.metadata["Name"] or "").lower()
         if not name or name in NOT_SHIPPED:
             continue
         for file in dist.files or []:
-            if LICENSE_NAME.search(str(file)) and ".dist-info" in str(file):
-                source = Path(str(dist.locate_file(file)))
-                if source.is_file():
-                    found.append((source, f"licenses/python-packages/{name}"))
+            parts = Path(str(file)).parts
+            if not parts or not parts[0].endswith(".dist-info") or not LICENSE_NAME.search(parts[-1]):
+                continue
+            source = Path(str(dist.locate_file(file)))
+            if source.is_file():  # keep sub-folders: numpy ships several files all called LICENSE.txt
+                found.append((source, "/".join(("licenses", "python-packages", name) + parts[1:-1])))
     return found
 
 
