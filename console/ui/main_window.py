@@ -57,11 +57,50 @@ def _dashboard_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _follow_visible_policy(page: Any, window: "MainWindow") -> None:
+    """Point a page that picks models at the policy shown in the editor (saved file)."""
+
+    def on_active_policy_changed(_title: str) -> None:
+        editor = window.policy_page.current
+        path = getattr(getattr(editor, "document", None), "path", None)
+        if path is not None:
+            page.set_policy_path(path)
+
+    window.policy_page.sig_active_policy_changed.connect(on_active_policy_changed)
+
+
+def _compare_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.compare.page import ComparePage
+
+    page = ComparePage(bridge)
+    _follow_visible_policy(page, window)
+    return page
+
+
+def _pilot_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.core.policy.save import policy_data
+    from console.ui.pages.pilot.page import PilotPage
+    from console.ui.pages.policy_editor.document import PolicyDocument
+
+    page = PilotPage(bridge)
+    _follow_visible_policy(page, window)
+
+    def open_in_editor(policy: Any) -> None:
+        # A new, unsaved tab: the person reviews the reordered route and saves it where they choose.
+        window.policy_page.add_document(PolicyDocument(policy_data(policy), None, ""))
+        window.navigation.setCurrentRow(0)
+
+    page.sig_open_policy_requested.connect(open_in_editor)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
     ("Local models", _local_models_page),
     ("Dashboards", _dashboard_page),
+    ("Side by side", _compare_page),
+    ("Pilot", _pilot_page),
 ]
 
 

@@ -1,0 +1,60 @@
+"""Pilot charts: pass rate per model with its Wilson 95% interval as error bars, and cost per 1,000."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+_COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
+
+
+def _plot(title: str, unit: str) -> pg.PlotWidget:
+    plot = pg.PlotWidget(title=title)
+    plot.setBackground(None)
+    plot.setLabel("left", unit)
+    plot.showGrid(y=True, alpha=0.25)
+    plot.setMouseEnabled(x=False, y=False)
+    plot.setMenuEnabled(False)
+    return plot
+
+
+class PilotCharts(QWidget):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.pass_plot = _plot("Pass rate (95% CI)", "% of cases")
+        self.cost_plot = _plot("Cost per 1,000 requests", "US $")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.pass_plot)
+        layout.addWidget(self.cost_plot)
+
+    def show_summaries(self, summaries: Sequence[Any]) -> None:
+        x = np.arange(len(summaries), dtype=float)
+        ticks = [[(i, s.model.rsplit("/", 1)[-1][:22]) for i, s in enumerate(summaries)]]
+        brushes = [pg.mkBrush(_COLOURS[i % len(_COLOURS)]) for i in range(len(summaries))]
+        rates = np.array([s.pass_rate * 100 for s in summaries])
+        low = np.array([(s.pass_rate - s.ci_low) * 100 for s in summaries])
+        high = np.array([(s.ci_high - s.pass_rate) * 100 for s in summaries])
+        self.pass_plot.clear()
+        self.pass_plot.addItem(pg.BarGraphItem(x=x, height=rates, width=0.55, brushes=brushes))
+        self.pass_plot.addItem(pg.ErrorBarItem(x=x, y=rates, top=high, bottom=low, beam=0.2, pen=pg.mkPen("#333", width=2)))
+        for i, rate in enumerate(rates):
+            label = pg.TextItem(f"{rate:.1f}%", anchor=(0.5, 1.0), color="#333")
+            label.setPos(x[i], rate + high[i] + 1)
+            self.pass_plot.addItem(label)
+        self.pass_plot.setYRange(0, 110, padding=0)
+        costs = np.array([s.cost_per_1k_usd for s in summaries])
+        self.cost_plot.clear()
+        self.cost_plot.addItem(pg.BarGraphItem(x=x, height=costs, width=0.55, brushes=brushes))
+        for i, cost in enumerate(costs):
+            label = pg.TextItem(f"${cost:.3f}", anchor=(0.5, 1.0), color="#333")
+            label.setPos(x[i], cost)
+            self.cost_plot.addItem(label)
+        top = float(costs.max()) if costs.size else 0.0
+        self.cost_plot.setYRange(0, top * 1.2 if top > 0 else 1.0, padding=0)
+        for plot in (self.pass_plot, self.cost_plot):
+            plot.getAxis("bottom").setTicks(ticks)
+            plot.setXRange(-0.6, max(len(summaries) - 0.4, 0.6), padding=0)
