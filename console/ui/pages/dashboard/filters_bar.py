@@ -28,6 +28,7 @@ class FiltersBar(QWidget):
         super().__init__(parent)
         self._clock = clock
         self._quiet = False
+        self._custom_set = False  # the custom range starts as the last week until someone sets it
         self.spend_by = "model"
         self.range = QComboBox()
         for label, seconds in RANGE_PRESETS:
@@ -99,8 +100,11 @@ class FiltersBar(QWidget):
         self.since.setDateTime(QDateTime.fromSecsSinceEpoch(int(since)))
         self.until.setDateTime(QDateTime.fromSecsSinceEpoch(int(until)))
         self._quiet = False
-        self.range.setCurrentText("Custom range")
-        self._on_control_changed()
+        self._custom_set = True
+        if self.range.currentData() is None:
+            self._on_control_changed()
+        else:
+            self.range.setCurrentText("Custom range")
 
     def set_filter(self, name: str, value: str | None) -> None:
         combo = self.combos[name] if name in self.combos else self.kind
@@ -112,12 +116,13 @@ class FiltersBar(QWidget):
 
     def _on_range_changed(self, _index: int) -> None:
         custom = self.range.currentData() is None
-        if custom and self.since.isHidden():
+        if custom and not self._custom_set:
             now = self._clock()
             self._quiet = True
             self.since.setDateTime(QDateTime.fromSecsSinceEpoch(int(now - 7 * 86400)))
             self.until.setDateTime(QDateTime.fromSecsSinceEpoch(int(now)))
             self._quiet = False
+            self._custom_set = True
         self.since.setVisible(custom)
         self.until.setVisible(custom)
         self._on_control_changed()
