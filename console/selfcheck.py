@@ -159,6 +159,19 @@ def _show_answer_in_try_it(window: Any, prompt: str, answer: str) -> None:
     _settle(200)
 
 
+def _save_about_picture(window: Any, gpu_offload: bool | None, target: Path) -> None:
+    """Help → About as a person would open it, Qt's licence selected, saved next to the window's picture."""
+    from console.ui.about import AboutDialog
+
+    dialog = AboutDialog(window, gpu_offload=gpu_offload)
+    dialog.select_component("Qt 6")
+    dialog.show()
+    _settle(100)
+    dialog.grab().save(str(target))
+    dialog.close()
+    dialog.deleteLater()
+
+
 def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
                    timeout_s: float = ROUTE_TIMEOUT_S) -> SelfCheckReport:
     """Open the window offscreen, route ``prompt`` on the demo policy, check the log; never raises."""
@@ -231,6 +244,7 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
             if not window.grab().save(str(screenshot)):
                 raise OSError(f"could not write the screenshot {screenshot}")
             report.screenshot = str(screenshot)
+            _save_about_picture(window, report.gpu_offload, screenshot.with_name(f"{screenshot.stem}-about.png"))
         window.close()
         window.deleteLater()
         _settle(50)

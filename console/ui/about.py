@@ -66,6 +66,7 @@ class AboutDialog(QDialog):
         facts.addRow("Commit:", QLabel(info.git_commit))
 
         self.licenses = QListWidget()
+        self.licenses.setWordWrap(True)
         for component in self.components:
             self.licenses.addItem(f"{component.name} — {component.license}")
         self.license_text = QPlainTextEdit()
@@ -74,7 +75,7 @@ class AboutDialog(QDialog):
         split = QSplitter()
         split.addWidget(self.licenses)
         split.addWidget(self.license_text)
-        split.setSizes([320, 540])
+        split.setSizes([360, 500])
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
