@@ -59,3 +59,10 @@ def test_every_listed_licence_text_ships(tmp_path) -> None:
     qt = next(c for c in components if c.name.startswith("Qt"))
     assert qt.license == "LGPL-3.0-only" and "dynamically" in qt.note
     assert "GNU LESSER GENERAL PUBLIC LICENSE" in qt.license_text()
+
+
+def test_desktop_file_validate_accepts_the_entry() -> None:
+    tool = shutil.which("desktop-file-validate")
+    require_part(tool is not None, "desktop-file-validate (Debian package desktop-file-utils)")
+    done = subprocess.run([tool, str(RESOURCES / f"{APP_ID}.desktop")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
