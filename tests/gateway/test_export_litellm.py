@@ -11,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -111,7 +112,10 @@ def test_litellm_router_loads_the_export_and_falls_back_to_the_llama_server(
         router = Router(model_list=config["model_list"], fallbacks=config["router_settings"]["fallbacks"], num_retries=0)
         return await router.acompletion(model="chat", messages=[{"role": "user", "content": "Say hi."}], max_tokens=8)
 
-    response = asyncio.run(route())
+    with warnings.catch_warnings():
+        # pydantic warns about ReadOnly TypedDict items in openai's types when LiteLLM builds its schemas
+        warnings.filterwarnings("ignore", message=".*ReadOnly.*", category=UserWarning)
+        response = asyncio.run(route())
     assert response.choices[0].message.content.strip()
     hidden = getattr(response, "_hidden_params", {})
     assert hidden.get("api_base", "").rstrip("/").startswith(llama_server.rsplit("/v1", 1)[0]), hidden.get("api_base")
