@@ -165,6 +165,10 @@ class MainWindow(QMainWindow):
         for label in (self.policy_label, self.models_label, self.gpu_label):
             bar.addWidget(label)
         bar.addPermanentWidget(self.log_label)
+        from console.ui.gateway_switch import GatewaySwitch
+
+        self.gateway_switch = GatewaySwitch(self.bridge, self.current_policy_path)
+        bar.addPermanentWidget(self.gateway_switch)
         self._gpu_job: Any = None
         # Importing llama.cpp takes ~0.3 s of interpreter time; done at once it would hold the GIL
         # against the GUI thread's first paint, so the check starts once the window is up.
@@ -181,6 +185,12 @@ class MainWindow(QMainWindow):
     def _on_gpu_check_finished(self, available: Any) -> None:
         text = {True: "available", False: "not available", None: "llama.cpp not installed"}[available]
         self.gpu_label.setText(f"GPU offload: {text}")
+
+    def current_policy_path(self) -> Path | None:
+        """The file of the policy tab in front (what the endpoint switch serves)."""
+        editor = self.policy_page.tabs.currentWidget() if "Policies" in self.pages else None
+        document = getattr(editor, "document", None)
+        return getattr(document, "path", None)
 
     def show_active_policy(self, title: str) -> None:
         self.policy_label.setText(f"policy: {title}")
