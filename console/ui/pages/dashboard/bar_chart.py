@@ -44,7 +44,9 @@ class CategoryBars(ChartPanel):
             if count > 1:
                 self.legend.addItem(bar, name)
             self.bars.append(bar)
-        self.plot.getAxis("bottom").setTicks([[(i, _short(label)) for i, label in enumerate(self.labels)]])
+        # Labels share the axis: cut each to what its slot holds (~7 px a character), the hover has the rest.
+        slot_chars = max(8, int(max(self.plot.vb.width(), 300) / max(len(self.labels), 1) / 7) - 1)
+        self.plot.getAxis("bottom").setTicks([[(i, _short(label, slot_chars)) for i, label in enumerate(self.labels)]])
         self.plot.setXRange(-0.6, max(len(self.labels) - 0.4, 0.6), padding=0)
         top = max((float(np.nanmax(v)) for _n, v in self.groups if len(v) and np.isfinite(v).any()), default=1.0)
         self.plot.setYRange(0, top * (1.25 if count > 1 else 1.08), padding=0)

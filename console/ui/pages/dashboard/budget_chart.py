@@ -51,8 +51,8 @@ class BudgetChart(ChartPanel):
             x = _elapsed_share(view, view.times)
             y = view.cumulative / burn.limit_usd * 100
             self.plot.plot(x, y, pen=pg.mkPen(tint, width=2.5),
-                           name=f"{burn.name} ({burn.period}): ${burn.spent_usd:,.2f} of ${burn.limit_usd:,.2f}, "
-                                f"heading for ${view.projected_usd:,.2f}")
+                           name=f"{burn.name}/{burn.period}: ${burn.spent_usd:,.2f} of ${burn.limit_usd:,.2f} "
+                                f"→ ${view.projected_usd:,.2f}")
             end_x = float(x[-1]) if len(x) else 0.0
             projected = view.projected_usd / burn.limit_usd * 100
             self.plot.plot([end_x, 100.0], [burn.spent_usd / burn.limit_usd * 100, projected],

@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 from typing import Any, Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from console.core.ledger.drift import DriftFlag
@@ -51,6 +51,7 @@ class DashboardPage(QWidget):
         self.last_draw_ms: float | None = None
         self._started = 0.0
         self._latest: float | None = None
+        self._apply_pending = False
         self.filters_bar = FiltersBar(clock)
         self.banner = QLabel()
         self.banner.setObjectName("banner")
@@ -133,9 +134,21 @@ class DashboardPage(QWidget):
             self._load(["attempts", "budgets"])
 
     def apply_query(self, query: DashboardQuery) -> None:
-        """Redraw every chart for ``query`` and show all its requests."""
+        """Redraw every chart for ``query`` and show all its requests.
+
+        Changes made in one turn of the event loop (a reset that clears two filters) coalesce into
+        one read: a superseded read would still cost its full time on the reader threads."""
         self.query = replace(query, spend_by=self.query.spend_by)
+        if not self._apply_pending:
+            self._apply_pending = True
+            self._started = time.perf_counter()
+            QTimer.singleShot(0, self._apply_now)
+
+    def _apply_now(self) -> None:
+        self._apply_pending = False
+        started = self._started
         self._load()
+        self._started = started  # measure from the first change, not from the coalesced read
         self.show_all_requests()
 
     def _load(self, sections: Sequence[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from console.core.ledger.filters import Filters
@@ -36,6 +37,7 @@ class RateChart(ChartPanel):
         self.shown: list[int] = []  # key indexes drawn
         self.focus: tuple[str, str] | None = None
         self.lines: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self._pool: list[tuple[pg.PlotDataItem, pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]] = []
 
     def show_rates(self, series: RateSeries, filters: Filters) -> None:
         self.series, self.filters = series, filters
@@ -47,11 +49,21 @@ class RateChart(ChartPanel):
         if self.series is not None:
             self._redraw()
 
+    def _items(self, n: int) -> tuple[pg.PlotDataItem, pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]:
+        """The n-th line and its band, made once and reused: rebuilding items costs more than drawing them."""
+        while len(self._pool) <= n:
+            lower, upper = pg.PlotCurveItem(), pg.PlotCurveItem()
+            band = pg.FillBetweenItem(lower, upper)
+            self.plot.addItem(band)
+            line = fast_line(self.plot, np.zeros(0), np.zeros(0))
+            self._pool.append((line, lower, upper, band))
+        return self._pool[n]
+
     def _redraw(self) -> None:
         series = self.series
         assert series is not None
-        self.clear_series()
         self.lines = {}
+        self.legend.clear()
         order = list(np.argsort(-series.events.sum(axis=0), kind="stable"))
         shown = [int(j) for j in order[:MAX_LINES]]
         if self.focus in series.keys and series.keys.index(self.focus) not in shown:
@@ -60,21 +72,29 @@ class RateChart(ChartPanel):
         x = series.bucket_starts + series.bucket_seconds / 2
         rates = series.rates() * 100
         low, high = (b * 100 for b in series.band())
+        symbols = len(x) <= 120  # dots help on a few points and only cost on many
         for n, j in enumerate(shown):
+            line, lower, upper, band = self._items(n)
             have = series.trials[:, j] > 0
             task, model = series.keys[j]
             tint = colour(n)
             emphasised = self.focus == (task, model)
-            band_colour = tint.lighter(100)
+            band_colour = QColor(tint)
             band_colour.setAlpha(45)
-            if have.sum() > 1 and (n < BANDS or emphasised):
-                lower = pg.PlotCurveItem(x[have], low[have, j], pen=pg.mkPen(None))
-                upper = pg.PlotCurveItem(x[have], high[have, j], pen=pg.mkPen(None))
-                self.plot.addItem(pg.FillBetweenItem(lower, upper, brush=band_colour))
-            line = fast_line(self.plot, x[have], rates[have, j], pen=pg.mkPen(tint, width=3 if emphasised else 1.6),
-                             symbol="o", symbolSize=5 if len(x) <= 200 else 0, symbolBrush=tint, symbolPen=None,
-                             name=f"{task} · {model}")
+            banded = have.sum() > 1 and (n < BANDS or emphasised)
+            lower.setData(x[have] if banded else [], low[have, j] if banded else [])
+            upper.setData(x[have] if banded else [], high[have, j] if banded else [])
+            band.setBrush(band_colour)
+            band.setVisible(bool(banded))
+            line.setData(x[have], rates[have, j], pen=pg.mkPen(tint, width=3 if emphasised else 1.6),
+                         symbol="o" if symbols else None, symbolSize=5, symbolBrush=tint, symbolPen=None)
+            line.setVisible(True)
+            self.legend.addItem(line, f"{task} · {model}")
             self.lines[(task, model)] = line
+        for line, lower, upper, band in self._pool[len(shown):]:
+            line.setData([], [])
+            line.setVisible(False)
+            band.setVisible(False)
         hidden = len(series.keys) - len(shown)
         overall = series.events.sum() / max(series.trials.sum(), 1)
         self.note.setText(f"overall {overall:.1%} of {series.trials.sum():,}"
@@ -84,7 +104,9 @@ class RateChart(ChartPanel):
         solid = rates[:, shown][cells >= MIN_TRIALS_FOR_SCALE]
         drawn = solid if solid.size else rates[:, shown][cells > 0]
         top = float(np.nanmax(drawn)) if drawn.size else 10.0
-        self.plot.enableAutoRange(axis="x")
+        if len(x):
+            self.plot.setXRange(float(x[0] - series.bucket_seconds / 2), float(x[-1] + series.bucket_seconds / 2),
+                                padding=0.02)
         self.plot.setYRange(0, min(100.0, max(top, 1.0) * 1.45), padding=0)  # headroom for the legend
 
     def _hit(self, x: float, y: float) -> tuple[int, int] | None:

@@ -1,12 +1,13 @@
 """A guard against a PySide6 6.12.0 reference-count bug that kills long-running windows on Python 3.11.
 
 Measured here (PySide6 6.12.0, shiboken6 6.12.0, CPython 3.11): every call into a Python override
-of a widget event handler such as ``paintEvent`` or ``resizeEvent`` takes one reference from
-``None`` and never gives it back. ``None`` starts with ~5,000 references, so after ~5,000 paints
+that returns None to C++ (``paintEvent``, ``resizeEvent``, ``fetchMore``, a model's ``data`` with
+nothing to say) takes one reference from ``None`` and never gives it back; a run of the benchmark
+also died on ``True``/``False`` the same way. ``None`` starts with ~5,000 references, so after ~5,000 paints
 the process dies with "Fatal Python error: none_dealloc". pyqtgraph overrides those handlers on
 every chart, and a live dashboard repaints several charts every few seconds: minutes, not days.
 
-The guard tops ``None``'s count up on a timer, far above anything the bug can take between two
+The guard tops the counts of ``None``, ``True`` and ``False`` up on a timer, far above anything the bug can take between two
 checks. It writes the count field directly (``ob_refcnt``, the first field of every CPython
 object), only on CPython before 3.12; from 3.12 on ``None`` is immortal and the guard does nothing.
 The added references are never taken back, so finalization cannot reach zero either.
@@ -30,13 +31,19 @@ def needed() -> bool:
     return platform.python_implementation() == "CPython" and sys.version_info < (3, 12)
 
 
-def top_up_none(floor: int = FLOOR, amount: int = TOP_UP) -> int:
-    """Raise None's reference count by ``amount`` when it is under ``floor``; returns what was added."""
-    if not needed() or sys.getrefcount(None) >= floor:
+SINGLETONS = (None, True, False)
+
+
+def top_up(floor: int = FLOOR, amount: int = TOP_UP) -> int:
+    """Raise each singleton's reference count by ``amount`` when under ``floor``; returns how many were."""
+    if not needed():
         return 0
-    count = ctypes.c_ssize_t.from_address(id(None))
-    count.value += amount
-    return amount
+    raised = 0
+    for singleton in SINGLETONS:
+        if sys.getrefcount(singleton) < floor:
+            ctypes.c_ssize_t.from_address(id(singleton)).value += amount
+            raised += 1
+    return raised
 
 
 def install(app: QCoreApplication | None = None) -> QObject | None:
@@ -47,10 +54,10 @@ def install(app: QCoreApplication | None = None) -> QObject | None:
     existing = app.findChild(QTimer, _GUARD_NAME)
     if existing is not None:
         return existing
-    top_up_none()
+    top_up()
     timer = QTimer(app)
     timer.setObjectName(_GUARD_NAME)
     timer.setInterval(CHECK_MS)
-    timer.timeout.connect(lambda: top_up_none())
+    timer.timeout.connect(lambda: top_up())
     timer.start()
     return timer
