@@ -25,7 +25,7 @@ END = 1_790_000_000.0
 
 def test_pyqtgraph_and_pyside6_are_the_pinned_pair() -> None:
     # The downsampling findings below were measured on exactly this pair; move them together.
-    assert (version("pyqtgraph"), version("PySide6")) == ("0.14.0", "6.12.0")
+    assert (version("pyqtgraph"), version("PySide6")) == ("0.14.0", "6.11.3")
 
 
 def test_million_point_lines_get_peak_downsampling_and_clip_to_view(qtbot: Any) -> None:
@@ -44,35 +44,30 @@ def test_million_point_lines_get_peak_downsampling_and_clip_to_view(qtbot: Any) 
         widget.plot(x[:10], x[:10], autoDownsample=True, downsampleMethod="peak", clipToView=True)
 
 
-def test_refcount_guard_keeps_a_repainting_window_alive() -> None:
-    # Without the guard, 8,000 paintEvent overrides kill CPython 3.11 with "none_dealloc" (PySide6 6.12.0).
+def test_a_repainting_window_survives_thousands_of_paints() -> None:
+    # PySide6 6.12.0 on CPython 3.11 leaks one reference to None per Python override call that returns
+    # None (paintEvent, data, fetchMore...): after ~5,000 paints the process dies with "none_dealloc".
+    # That is why PySide6 is pinned to 6.11.3; this fails if an upgrade brings the leak back.
     script = textwrap.dedent("""
         import os, sys
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PySide6.QtWidgets import QApplication, QWidget
-        from console.ui.pages.dashboard import refcount_guard
         app = QApplication([])
-        if sys.argv[1] == "guard":
-            refcount_guard.install(app)
         class Painted(QWidget):
             def paintEvent(self, event):
                 pass
         widget = Painted()
         widget.show()
+        before = sys.getrefcount(None)
         for _ in range(8000):
             widget.repaint()
-        print("alive")
+        print("alive", sys.getrefcount(None) - before)
     """)
     root = Path(__file__).resolve().parents[2]
-    guarded = subprocess.run([sys.executable, "-c", script, "guard"], cwd=root, capture_output=True, text=True,
-                             timeout=120)
-    assert guarded.returncode == 0 and "alive" in guarded.stdout, guarded.stderr[-2000:]
-    from console.ui.pages.dashboard.refcount_guard import needed
-
-    if needed():  # shows the guard is still needed; when PySide6 fixes the bug this fails and the guard can go
-        bare = subprocess.run([sys.executable, "-c", script, "bare"], cwd=root, capture_output=True, text=True,
-                              timeout=120)
-        assert bare.returncode != 0 and "none_dealloc" in bare.stderr
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    alive, leaked = done.stdout.split()
+    assert alive == "alive" and abs(int(leaked)) < 100
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QStac
 from console.core.ledger.drift import DriftFlag
 from console.core.ledger.series import AttemptSums, RequestSums
 from console.core.policy.schema import Budget
-from console.ui.pages.dashboard import breakdowns, refcount_guard
+from console.ui.pages.dashboard import breakdowns
 from console.ui.pages.dashboard.budget_chart import BudgetChart
 from console.ui.pages.dashboard.data_worker import DashboardData
 from console.ui.pages.dashboard.drift_list import DriftList, drill_for
@@ -44,7 +44,6 @@ class DashboardPage(QWidget):
     def __init__(self, bridge: Any, log_url: str | None = None, clock: Clock = time.time,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        refcount_guard.install()  # pyqtgraph repaints would otherwise exhaust None's refcount (see module)
         self._clock = clock
         self.data = DashboardData(bridge, clock, self)
         self.query = DashboardQuery()
