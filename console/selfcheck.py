@@ -254,6 +254,7 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
 
     if _timed(report, "window", open_window):
         _timed(report, "model", check_model) and _timed(report, "route", route) and _timed(report, "log", check_log)
+    if "window" in state:  # close whatever was opened, also after a failed step: no engine thread left behind
         _timed(report, "close", close_window)
     return report
 

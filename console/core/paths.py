@@ -12,8 +12,12 @@ from pathlib import Path
 APP_NAME = "routedesk"
 
 
+class DataDirError(OSError):
+    """The data directory cannot be used (a file is in the way, no permission, read-only disk)."""
+
+
 def data_dir() -> Path:
-    """The user's Routedesk data directory (created on first use)."""
+    """The user's Routedesk data directory (created on first use); DataDirError says why it can't be."""
     override = os.environ.get("ROUTEDESK_HOME")
     if override:
         path = Path(override)
@@ -21,7 +25,10 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataDirError(f"Routedesk's data directory {path} is not usable: {err.strerror or err}") from None
     return path
 
 

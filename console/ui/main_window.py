@@ -121,6 +121,13 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(170)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
+        try:
+            self._build(bridge)
+        except BaseException:
+            self.bridge.shutdown()  # a window that failed to build must not leave its engine thread behind
+            raise
+
+    def _build(self, bridge: EngineBridge | None) -> None:
         for number, (title, factory) in enumerate(PAGES, start=1):
             page = factory(self.bridge, self)
             self.pages[title] = page
@@ -159,7 +166,11 @@ class MainWindow(QMainWindow):
         self.policy_label = QLabel("no policy open")
         self.models_label = QLabel("local models loaded: 0")
         self.gpu_label = QLabel("GPU offload: checking…")
-        self.log_label = QLabel(f"log: {default_log_url().removeprefix('sqlite:///')}")
+        try:
+            log_text = f"log: {default_log_url().removeprefix('sqlite:///')}"
+        except OSError as err:  # an unusable data directory: say so, the rest of the window still works
+            log_text = f"log unavailable: {err}"
+        self.log_label = QLabel(log_text)
         self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar = self.statusBar()
         for label in (self.policy_label, self.models_label, self.gpu_label):
