@@ -17,10 +17,12 @@ recorder with its full attempt chain, and ``route`` returns only once the record
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
+from concurrent.futures import Future
 from pathlib import Path
-from typing import AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
@@ -39,6 +41,8 @@ from console.core.routing.prefer import prefer_model
 from console.core.routing.recording import build_result, record_request
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+
+log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[str, object, "str | None"], ChatProvider]
 
@@ -108,10 +112,23 @@ class Engine:
         self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         self.budgets = BudgetTracker(policy, seed=seed)
-        if old is not None and old.providers != policy.providers:
-            # Requests in flight may still hold these; they are closed in aclose().
-            self._retired.extend(self._providers.values())
-            self._providers = {}
+        if old is not None:
+            self._swap_providers(old, policy)
+
+    def _swap_providers(self, old: Policy, new: Policy) -> None:
+        """Keep providers whose settings did not change; retire the others (closed in aclose)."""
+        kept: dict[str, ChatProvider] = {}
+        for name, provider in self._providers.items():
+            if old.providers.get(name) == new.providers.get(name):
+                kept[name] = provider
+                configure = getattr(provider, "configure", None)  # local GGUF: context, layers, threads
+                if configure is not None:
+                    for model in new.models.values():
+                        if model.provider == name:
+                            configure(model)
+            else:
+                self._retired.append(provider)
+        self._providers = kept
 
     # --- deciding -------------------------------------------------------------------------
 
@@ -157,17 +174,38 @@ class Engine:
         return result
 
     def route_stream(
-        self, request: Request, *, task: str | None = None, kind: str = "production", prefer: str | None = None
+        self,
+        request: Request,
+        *,
+        task: str | None = None,
+        kind: str = "production",
+        prefer: str | None = None,
+        stop_after_discard: bool = False,
     ) -> AsyncIterator[RouteEvent]:
-        """Stream the answer: Started / Delta / Discarded events, then the RouteResult."""
-        return self._route_events(request, stream=True, task=task, kind=kind, prefer=prefer)
+        """Stream the answer: Started / Delta / Discarded events, then the RouteResult.
+
+        ``stop_after_discard``: a caller that cannot take back text it already passed on (an HTTP
+        stream) ends the request with the failed attempt's outcome instead of restarting it.
+        """
+        return self._route_events(
+            request, stream=True, task=task, kind=kind, prefer=prefer, stop_after_discard=stop_after_discard
+        )
 
     async def _route_events(
-        self, request: Request, *, stream: bool, task: str | None, kind: str, prefer: str | None = None
+        self,
+        request: Request,
+        *,
+        stream: bool,
+        task: str | None,
+        kind: str,
+        prefer: str | None = None,
+        stop_after_discard: bool = False,
     ) -> AsyncIterator[RouteEvent]:
         started_wall = time.time()
         t0 = time.perf_counter()
-        policy, policy_hash = self.policy, self.policy_hash
+        # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
+        # to new requests only, so this one never binds or prices by a policy it was not planned with.
+        policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
@@ -179,14 +217,15 @@ class Engine:
             request,
             plan,
             policy,
-            self._bind,
+            bind,
             self.health,
             lambda req, target: plan_route(
-                req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=target
+                req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
             ),
             sleep=self._sleep,  # type: ignore[arg-type]
             rng=self._rng,
             stream_text=stream,
+            stop_after_discard=stop_after_discard,
         )
         outcome_override: Outcome | None = None
         try:
@@ -200,7 +239,7 @@ class Engine:
             result = build_result(
                 runner,
                 plan,
-                self.prices,
+                prices,
                 elapsed_ms,
                 cancelled=outcome_override is Outcome.CANCELLED,
                 now_loop=asyncio.get_running_loop().time(),
@@ -213,24 +252,41 @@ class Engine:
                     provider=tried.binding.provider_name,
                     model=tried.binding.alias,
                 )
-            durable = record_request(
-                self.recorder, request, result, policy.name, policy_hash, classified, started_wall, stream, kind,
-                prompt_text=request.text if self.store_prompts else None,
-            )
+            durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
-            await asyncio.wrap_future(durable)
+            try:
+                await asyncio.wrap_future(durable)
+            except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
+                log.error("the routing log could not record request %s: %s", result.request_id, err)
         yield result
 
-    def _bind(self, alias: str) -> Binding:
-        """The alias's binding, cached while the policy stands (a missing key is looked up again)."""
-        found = self._bindings.get(alias)
-        if found is None:
-            from console.core.routing.binding import bind_model
+    def _record(self, request: Request, result: RouteResult, *args: Any) -> "Future[None] | None":
+        try:
+            return record_request(
+                self.recorder, request, result, *args, prompt_text=request.text if self.store_prompts else None
+            )
+        except Exception as err:  # noqa: BLE001 - e.g. the writer was closed under us during shutdown
+            log.error("the routing log could not take request %s: %s", result.request_id, err)
+            return None
 
-            found = bind_model(alias, self.policy, self._providers, self._key_store, self._provider_factory, self.policy_path)
-            if found.provider is not None:
-                self._bindings[alias] = found
-        return found
+    def _binder(self) -> Callable[[str], Binding]:
+        """Bind aliases by the policy in force now, even if it is replaced while the request runs."""
+        from console.core.routing.binding import bind_model
+
+        policy, path, providers, bindings = self.policy, self.policy_path, self._providers, self._bindings
+
+        def bind(alias: str) -> Binding:
+            found = bindings.get(alias)  # cached while the policy stands (a missing key is looked up again)
+            if found is None:
+                found = bind_model(alias, policy, providers, self._key_store, self._provider_factory, path)
+                if found.provider is not None:
+                    bindings[alias] = found
+            return found
+
+        return bind
+
+    def _bind(self, alias: str) -> Binding:
+        return self._binder()(alias)
 
     async def aclose(self) -> None:
         """Close provider connections and unload local models."""

@@ -105,8 +105,15 @@ async def run_attempt(
         if err.usage is not None:
             result.usage = err.usage
         return result
+    except Exception as err:  # noqa: BLE001 - a provider bug must end as an outcome, never a traceback
+        partial = "".join(parts)
+        why = f"the provider failed unexpectedly ({type(err).__name__}: {str(err)[:200]})"
+        return _failed(Outcome.SERVER_ERROR, why, call, partial, loop.time() - start, ttft_ms)
     finally:
-        await stream.aclose()
+        try:
+            await stream.aclose()
+        except Exception:  # noqa: BLE001 - closing a broken stream must not mask its outcome
+            pass
     latency_ms = (loop.time() - start) * 1000
     text = "".join(parts)
     if completion is None:

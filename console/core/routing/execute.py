@@ -81,6 +81,7 @@ class ChainRunner:
         sleep: Callable[[float], "asyncio.Future[None] | object"] = asyncio.sleep,
         rng: random.Random | None = None,
         stream_text: bool = False,
+        stop_after_discard: bool = False,
     ) -> None:
         self.request = request
         self.plan = plan
@@ -91,6 +92,8 @@ class ChainRunner:
         self.sleep = sleep
         self.rng = rng or random.Random()
         self.stream_text = stream_text
+        self.stop_after_discard = stop_after_discard  # a caller that cannot take back streamed text
+        self.skipped: list[str] = []  # candidates the plan kept but the breaker refused at run time
         self.tried: list[Tried] = []
         self.answer: Tried | None = None
         self.stopped: str | None = None  # why the chain stopped early (non-fallback outcome)
@@ -134,28 +137,39 @@ class ChainRunner:
         while True:
             breaker = self.health.breaker(binding.alias)
             if binding.provider is not None and not breaker.allow():
-                return  # opened since the plan was made; its state is in the plan and the health view
-            yield Started(binding.alias, len(self.tried))
-            self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
-            if self.stream_text:
-                result = None
-                async for item in self._call_streaming(binding, route):
-                    if isinstance(item, str):
-                        yield Delta(binding.alias, item)
-                    else:
-                        result = item
-                assert result is not None
-            else:
-                result = await self._call(binding, route, _ignore)
-            self.tried.append(Tried(binding, result, retry_index, task))
-            self.in_flight = None
-            if binding.provider is not None:
-                self.health.observe(binding.alias, result.outcome, result.latency_ms, result.ttft_ms)
+                # Opened (or a half-open probe is out) since the plan was made: say so in the error.
+                self.skipped.append(f"{binding.alias}: circuit {breaker.state().value}, not tried")
+                return
+            observed = binding.provider is None
+            try:
+                yield Started(binding.alias, len(self.tried))
+                self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
+                if self.stream_text:
+                    result = None
+                    async for item in self._call_streaming(binding, route):
+                        if isinstance(item, str):
+                            yield Delta(binding.alias, item)
+                        else:
+                            result = item
+                    assert result is not None
+                else:
+                    result = await self._call(binding, route, _ignore)
+                self.tried.append(Tried(binding, result, retry_index, task))
+                self.in_flight = None
+                if binding.provider is not None:
+                    self.health.observe(binding.alias, result.outcome, result.latency_ms, result.ttft_ms)
+                    observed = True
+            finally:
+                if not observed:  # cancelled or closed mid-call: a half-open probe slot must not stay taken
+                    breaker.release_probe()
             if result.outcome is Outcome.OK:
                 self.answer = self.tried[-1]
                 return
             if result.streamed_chars:
                 yield Discarded(binding.alias, result.outcome, result.error or result.outcome.value, result.streamed_chars)
+                if self.stop_after_discard:
+                    self.stopped = f"{result.outcome.value} after text was streamed; the caller asked not to restart"
+                    return
             delay = self._retry_delay(result, route, retries_left, reset_retry_left, retry_index)
             if delay is not None:
                 if result.before_response and reset_retry_left and retries_left == 0:

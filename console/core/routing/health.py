@@ -79,10 +79,13 @@ class CircuitBreaker:
         return False
 
     def on_success(self) -> None:
-        self._failures.clear()
-        self._opened_at = None
-        self._probe_in_flight = False
-        self.cooldown_s = self.settings.cooldown_s
+        if self._opened_at is None:
+            return  # closed: successes do not erase recent failures ("N failures within the window")
+        if self._probe_in_flight:  # the half-open probe answered: close and start afresh
+            self._failures.clear()
+            self._opened_at = None
+            self._probe_in_flight = False
+            self.cooldown_s = self.settings.cooldown_s
 
     def on_failure(self) -> None:
         now = self._clock()
@@ -91,7 +94,7 @@ class CircuitBreaker:
                 self._probe_in_flight = False
                 self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
                 self._opened_at = now
-            return
+            return  # a late failure of a request sent before the circuit opened changes nothing
         self._failures.append(now)
         while self._failures and now - self._failures[0] > self.settings.window_s:
             self._failures.popleft()

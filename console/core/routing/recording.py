@@ -65,6 +65,8 @@ def _error_sentence(runner: ChainRunner, plan: Plan, attempts: list[AttemptRecor
     if not attempts:
         if plan.blocked_by:
             return Outcome.BUDGET_BLOCKED, f"blocked by budget '{plan.blocked_by}'"
+        if runner.skipped:
+            return Outcome.UNAVAILABLE, "every candidate was skipped: " + "; ".join(runner.skipped)
         dropped = "; ".join(f"{d.model}: {d.reason}" for d in plan.dropped) or "the route has no candidates"
         reason = "no candidate passed the plan" if plan.candidates else "; ".join(plan.warnings) or "no candidates"
         return Outcome.UNAVAILABLE, f"{reason} ({dropped})"
@@ -73,7 +75,8 @@ def _error_sentence(runner: ChainRunner, plan: Plan, attempts: list[AttemptRecor
     )
     last = attempts[-1].outcome
     lead = runner.stopped or f"all {len(attempts)} attempts failed"
-    return last, f"{lead}: {chain}"
+    skipped = f"; skipped: {'; '.join(runner.skipped)}" if runner.skipped else ""
+    return last, f"{lead}: {chain}{skipped}"
 
 
 def build_result(

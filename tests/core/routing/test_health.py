@@ -69,3 +69,23 @@ def test_registry_only_counts_provider_trouble_and_tracks_p95() -> None:
         registry.observe("b", Outcome.OK, float(ms), ms / 10)
     view = registry.snapshot()["b"]
     assert view.samples == 100 and view.p95_ms == 95.0 and view.ttft_p95_ms == 9.5
+
+
+def test_successes_in_between_do_not_hide_a_failure_rate() -> None:
+    clock = ManualClock()
+    breaker = CircuitBreaker(Circuit(failures=3, window_s=60, cooldown_s=5), clock)
+    for _ in range(3):  # half the calls fail: three failures within the window open the circuit
+        breaker.on_failure()
+        breaker.on_success()
+        clock.now += 1
+    assert breaker.state() is CircuitState.OPEN
+
+
+def test_a_probe_released_without_verdict_can_be_sent_again() -> None:
+    clock = ManualClock()
+    breaker = CircuitBreaker(Circuit(failures=1, cooldown_s=5), clock)
+    breaker.on_failure()
+    clock.now += 5
+    assert breaker.allow()
+    breaker.release_probe()  # e.g. the caller cancelled the probe request
+    assert breaker.allow()

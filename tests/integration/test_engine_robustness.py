@@ -1,0 +1,76 @@
+"""The Engine under the awkward timings reviewers found: cancelled probes, policies swapped mid-request."""
+
+from __future__ import annotations
+
+import asyncio
+
+from console.core.engine import Engine
+from console.core.outcomes import Outcome
+from console.core.request import Request
+from tests.integration.test_fault_matrix import policy_for
+from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
+
+
+def test_a_cancelled_half_open_probe_does_not_lock_the_model_out(fault_server: FaultServer) -> None:
+    clock = [0.0]
+    policy = policy_for(fault_server, "seq:500,hang-first-token:s=30,ok", "probe", {"retries": {"max": 0}})
+    policy.circuit.failures = 1
+    engine = Engine(policy, clock=lambda: clock[0])
+
+    async def scenario() -> list[str]:
+        first = await engine.route(Request.from_prompt("hi"))
+        clock[0] += 31  # cooldown over: the next request is the half-open probe
+        probe = asyncio.ensure_future(engine.route(Request.from_prompt("hi")))
+        await asyncio.sleep(0.3)
+        probe.cancel()
+        await asyncio.gather(probe, return_exceptions=True)
+        later = await engine.route(Request.from_prompt("hi"))
+        await engine.aclose()
+        return [a.model_alias + ":" + a.outcome.value for a in first.attempts + later.attempts]
+
+    chain = asyncio.run(scenario())
+    assert chain == ["first:server_error", "fallback:ok", "first:ok"]  # probed again, and closed by it
+
+
+def test_a_policy_swapped_mid_request_does_not_change_that_request(fault_server: FaultServer) -> None:
+    old = policy_for(fault_server, "slow-ok:ms=400", "swap", {})
+    engine = Engine(old)
+    new = old.model_copy(deep=True)
+    new.models["first"].prices.input = 0.0
+    new.models["first"].prices.output = 0.0
+    del new.models["fallback"]
+    new.routes["t"].candidates = ["first"]
+
+    async def scenario():
+        running = asyncio.ensure_future(engine.route(Request.from_prompt("price me")))
+        await asyncio.sleep(0.1)
+        engine.set_policy(new)
+        result = await running
+        after = await engine.route(Request.from_prompt("price me"))
+        await engine.aclose()
+        return result, after
+
+    during, after = asyncio.run(scenario())
+    assert during.outcome is Outcome.OK and during.total_cost_usd > 0  # priced as planned, not at the new $0
+    assert during.attempts[0].price_input == 1.0
+    assert after.total_cost_usd == 0 and after.attempts[0].price_input == 0.0
+
+
+def test_a_failover_after_a_reload_binds_by_the_requests_own_policy(fault_server: FaultServer) -> None:
+    old = policy_for(fault_server, "hang-first-token:s=30", "rebind", {"retries": {"max": 0}})
+    engine = Engine(old)
+    new = old.model_copy(deep=True)
+    del new.models["fallback"]
+    new.routes["t"].candidates = ["first"]
+
+    async def scenario():
+        running = asyncio.ensure_future(engine.route(Request.from_prompt("x", stream=True)))
+        await asyncio.sleep(0.1)
+        engine.set_policy(new)  # removes the fallback while the first model is still silent
+        result = await running
+        await engine.aclose()
+        return result
+
+    result = asyncio.run(scenario())
+    assert [a.outcome.value for a in result.attempts] == ["first_token_timeout", "ok"]
+    assert result.answered_by == "fallback"
