@@ -47,7 +47,12 @@ async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: f
     engine = state.engine
     policy_hash = engine.policy_hash
     pre_ms = (time.perf_counter() - t0) * 1000
-    events = engine.route_stream(call.request, task=target.task, prefer=target.prefer)
+    failover = call.failover or state.stream_failover
+    # In "error" mode the engine stops at the first failure after text was sent, so the log records
+    # that failure (not a cancellation) and no fallback runs for an answer nobody will read.
+    events = engine.route_stream(
+        call.request, task=target.task, prefer=target.prefer, stop_after_discard=failover == "error"
+    )
     buffered: list[RouteEvent] = []
     try:
         async for event in events:
@@ -64,7 +69,6 @@ async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: f
         body["error"]["routedesk"] = routedesk_extension(last, policy_hash, overhead)
         return Response(dumps(body), status, media_type="application/json",
                         headers=routedesk_headers(last, policy_hash, overhead))
-    failover = call.failover or state.stream_failover
     frames = _frames(events, buffered, call.include_usage, failover, policy_hash, pre_ms)
     headers = {"cache-control": "no-cache", "x-routedesk-policy-hash": policy_hash, "x-routedesk-stream-failover": failover}
     if target.task is not None:
@@ -99,17 +103,20 @@ async def _frames(
                     yield writer.chunk(event.model, {"role": "assistant", "content": ""})
                 yield writer.chunk(event.model, {"content": event.text})
             elif isinstance(event, Discarded):
-                assert writer is not None  # text was sent, or nothing would be discarded
+                if writer is None:  # the provider reported partial text that never reached this stream
+                    writer = ChunkWriter(f"chatcmpl-{time.time_ns():x}")
                 notice = {"model": event.model, "outcome": event.outcome.value, "reason": event.reason,
                           "chars": event.discarded_chars}
                 if failover == "error":
                     message = (f"{event.model} failed mid-stream ({event.outcome.value}: {event.reason}) after "
-                               f"{event.discarded_chars} characters: the text above is incomplete. Another model could "
-                               "take over; send X-Routedesk-Stream-Failover: restart to let it.")
+                               f"{event.discarded_chars} characters: the text above is incomplete. Send "
+                               "X-Routedesk-Stream-Failover: restart to let a fallback model take over instead.")
                     body = error_body(message, type_="upstream_error", code=event.outcome.value)
                     body["error"]["routedesk"] = {"discarded": notice}
                     yield writer.error(body)
-                    return  # closing the route cancels the fallback; the ledger shows the chain
+                    async for _ in events:  # the engine ends the request and logs the failure
+                        pass
+                    return
                 yield writer.chunk(event.model, {}, routedesk={"discarded": notice, "restart": True})
                 yield writer.comment(f"routedesk: the {event.discarded_chars} characters from {event.model} above are "
                                      "discarded; the answer restarts on the next model")

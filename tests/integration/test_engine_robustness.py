@@ -74,3 +74,23 @@ def test_a_failover_after_a_reload_binds_by_the_requests_own_policy(fault_server
     result = asyncio.run(scenario())
     assert [a.outcome.value for a in result.attempts] == ["first_token_timeout", "ok"]
     assert result.answered_by == "fallback"
+
+
+def test_a_caller_that_cannot_take_back_text_ends_with_the_real_failure(fault_server: FaultServer) -> None:
+    from console.core.records import MemoryRecorder
+    from console.core.routing.events import Discarded, RouteResult
+
+    recorder = MemoryRecorder()
+    engine = Engine(policy_for(fault_server, "cut:after=3", "nodiscard", {}), recorder=recorder)
+
+    async def scenario():
+        events = [e async for e in engine.route_stream(Request.from_prompt("x"), stop_after_discard=True)]
+        await engine.aclose()
+        return events
+
+    events = asyncio.run(scenario())
+    assert any(isinstance(e, Discarded) for e in events)
+    result = events[-1]
+    assert isinstance(result, RouteResult)
+    assert [a.outcome.value for a in result.attempts] == ["stream_cut"]  # no retry, no fallback after text
+    assert recorder.requests[0].outcome is Outcome.STREAM_CUT  # logged as the failure it was, not "cancelled"
