@@ -26,7 +26,7 @@ from typing import AsyncIterator, Callable
 from console.core.outcomes import Outcome
 from console.core.policy import schema
 from console.core.providers.base import Completion, ProviderCall, ProviderError, ProviderInfo, StreamEvent, TextChunk
-from console.core.providers.gguf_file import GGUFError, read_gguf_info
+from console.core.providers.gguf_file import GGUFError, GGUFInfo, read_gguf_info
 from console.core.providers.local_gguf_model import LoadedModel, LocalModelSettings
 from console.core.providers.local_models import ModelNotFound, resolve_model_path
 
@@ -97,7 +97,8 @@ class LocalGGUFProvider:
         self.last_tokens_per_second = 0.0
         self._model_options: dict[str, tuple[int | None, int, int | None]] = {}
         self._loaded: dict[LocalModelSettings, LoadedModel] = {}
-        self._loading: dict[LocalModelSettings, asyncio.Future[LoadedModel]] = {}
+        self._loading: dict[LocalModelSettings, asyncio.Task[LoadedModel]] = {}
+        self._headers: dict[tuple[Path, int, int], GGUFInfo] = {}
 
     # --- settings -------------------------------------------------------------------------------
 
@@ -110,7 +111,7 @@ class LocalGGUFProvider:
         """Resolve ``model_id`` to a checked file and the settings it loads with; raise ProviderError."""
         try:
             path = resolve_model_path(model_id, policy_dir=self.policy_dir)
-            info = read_gguf_info(path)
+            info = self._header(path)
         except (ModelNotFound, GGUFError) as exc:
             raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
         n_ctx, layers, threads = self._model_options.get(model_id, (None, 0, None))
@@ -121,40 +122,49 @@ class LocalGGUFProvider:
 
     # --- loading --------------------------------------------------------------------------------
 
+    def _header(self, path: Path) -> GGUFInfo:
+        """The file's checked GGUF header, read again only when the file changed (it takes ~80 ms)."""
+        stat = path.stat()
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        info = self._headers.get(key)
+        if info is None:
+            info = self._headers[key] = read_gguf_info(path)
+        return info
+
     async def load(self, settings: LocalModelSettings, progress: ProgressCallback | None = None) -> LoadedModel:
-        """Load (once) the model these settings describe; concurrent callers share one load."""
+        """Load (once) the model these settings describe; concurrent callers share one load.
+
+        The load runs as a task of its own: a caller that gives up (a first-token deadline, a
+        cancel) stops waiting, but the load finishes for the next caller instead of being thrown away.
+        """
         if settings in self._loaded:
             return self._loaded[settings]
-        if settings in self._loading:
-            return await asyncio.shield(self._loading[settings])
-        report = progress or (lambda stage, fraction: None)
-        future: asyncio.Future[LoadedModel] = asyncio.get_running_loop().create_future()
-        self._loading[settings] = future
+        task = self._loading.get(settings)
+        if task is None:
+            task = asyncio.ensure_future(self._load(settings, progress or (lambda stage, fraction: None)))
+            self._loading[settings] = task
+            task.add_done_callback(lambda done: self._loading.pop(settings, None) and None)
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
+        return await asyncio.shield(task)
+
+    async def _load(self, settings: LocalModelSettings, report: ProgressCallback) -> LoadedModel:
+        report("checking", 0.0)
         try:
-            report("checking", 0.0)
-            try:
-                info = read_gguf_info(settings.path)
-            except GGUFError as exc:
-                raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gguf-{settings.path.stem}")
-            model = LoadedModel(settings=settings, info=info, executor=executor)
-            report("loading", 0.1)
-            try:
-                offload = gpu_offload_supported()
-                await asyncio.get_running_loop().run_in_executor(executor, model.load_in_worker, offload)
-            except BaseException:
-                executor.shutdown(wait=False)
-                raise
-            self._loaded[settings] = model
-            report("ready", 1.0)
-            future.set_result(model)
-            return model
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it, and nobody waiting is fine too
+            info = self._header(settings.path)
+        except GGUFError as exc:
+            raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gguf-{settings.path.stem}")
+        model = LoadedModel(settings=settings, info=info, executor=executor)
+        report("loading", 0.1)
+        try:
+            offload = await asyncio.get_running_loop().run_in_executor(executor, gpu_offload_supported)
+            await asyncio.get_running_loop().run_in_executor(executor, model.load_in_worker, offload)
+        except BaseException:
+            executor.shutdown(wait=False)
             raise
-        finally:
-            del self._loading[settings]
+        self._loaded[settings] = model
+        report("ready", 1.0)
+        return model
 
     async def unload(self, settings: LocalModelSettings | None = None) -> None:
         """Free one loaded model (or all); the next call loads it again."""

@@ -139,6 +139,8 @@ class LoadedModel:
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
         from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
 
+        if cancelled.is_set():  # gave up while queued behind another generation: no prefill for nobody
+            raise ProviderError(Outcome.CANCELLED, "the request was cancelled before generation started")
         tokens, stop, template_stop = self.prompt_tokens_in_worker(call)
         n_ctx = self.settings.n_ctx
         if len(tokens) >= n_ctx:
