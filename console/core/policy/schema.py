@@ -104,6 +104,7 @@ class ModelClassifier(Strict):
     model: str
     instructions: str | None = None
     min_probability: float = Field(default=0.0, ge=0, le=1)
+    timeout_s: float = Field(default=10.0, gt=0, description="past this the rules decide instead")
 
 
 class Classification(Strict):

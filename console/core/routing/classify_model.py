@@ -8,6 +8,7 @@ decide instead and the reason says so.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import Callable
 
@@ -57,14 +58,17 @@ async def classify_with_model(
     )
     text, logprobs = "", []
     try:
-        async for event in binding.provider.stream(call):
-            if isinstance(event, TextChunk):
-                text += event.text
-                logprobs.extend(event.logprobs)
-            elif isinstance(event, Completion):
-                break
+        async with asyncio.timeout(spec.timeout_s):
+            async for event in binding.provider.stream(call):
+                if isinstance(event, TextChunk):
+                    text += event.text
+                    logprobs.extend(event.logprobs)
+                elif isinstance(event, Completion):
+                    break
     except ProviderError as err:
         return _fallen_back(fallback(request, policy), f"classifier model failed ({err.outcome.value}: {err.message})")
+    except TimeoutError:
+        return _fallen_back(fallback(request, policy), f"classifier model gave no label within {spec.timeout_s:g}s")
     label = text.strip().strip(".").casefold()
     match = next((name for name in labels if name.casefold() == label), None)
     if match is None:
