@@ -69,9 +69,14 @@ class Workspace:
             log.warning("could not read budget spend from the routing log: %s", err)
             return {}
 
-    def engine(self, policy: Policy, path: str | Path | None = None) -> Engine:
-        """The engine for ``path`` (or this policy's name), switched to ``policy`` if it changed."""
+    def engine(self, policy: Policy, path: str | Path | None = None, *, scope: str = "") -> Engine:
+        """The engine for ``path`` (or this policy's name), switched to ``policy`` if it changed.
+
+        ``scope`` keeps engines apart that run on different event loops (the window's engine thread,
+        the endpoint's server thread) while they share this workspace's one ledger writer.
+        """
         key = str(Path(path).resolve()) if path is not None else f"<memory:{policy.name}>"
+        key = f"{scope}|{key}"
         engine = self._engines.get(key)
         if engine is None:
             engine = Engine(
@@ -86,6 +91,13 @@ class Workspace:
         elif engine.policy != policy:
             engine.set_policy(policy, path)
         return engine
+
+    async def close_engine(self, engine: Engine) -> None:
+        """Close one engine (on the loop it ran on) and forget it; the log stays open for the others."""
+        for key, held in list(self._engines.items()):
+            if held is engine:
+                del self._engines[key]
+        await engine.aclose()
 
     async def aclose(self) -> None:
         """Close every engine's providers, then flush and close the log."""

@@ -94,6 +94,8 @@ def create_app(state: GatewayState) -> ASGIApp:
                     await watching
             if state.owns_workspace:
                 await state.workspace.aclose()
+            else:  # a shared workspace (the window's): close only this endpoint's engine, on its own loop
+                await state.workspace.close_engine(state.engine)
 
     app = Starlette(
         routes=[

@@ -54,7 +54,7 @@ class GatewayState:
     ) -> "GatewayState":
         owns = workspace is None
         workspace = workspace if workspace is not None else Workspace()
-        engine = workspace.engine(policy, path)
+        engine = workspace.engine(policy, path, scope="endpoint")  # its own engine, the shared log writer
         watcher = (
             PolicyWatcher(engine, path, interval_s=watch_interval_s, on_status=on_policy_status)
             if path is not None

@@ -20,8 +20,11 @@ DEFAULT_PORT = 8765
 POLL_MS = 2000
 
 
-def start_endpoint(path: Path, port: int) -> tuple[Any, Any, str]:
-    """Engine thread: load the policy, fetch the token from the keyring, start serving."""
+def start_endpoint(path: Path, port: int, workspace: Any = None) -> tuple[Any, Any, str]:
+    """Engine thread: load the policy, fetch the token from the keyring, start serving.
+
+    With the window's ``workspace`` the endpoint logs through the window's one ledger writer.
+    """
     from console.core.policy.loader import load_policy_or_raise
     from console.core.secrets import KeyringStore
     from console.gateway.app import create_app
@@ -31,7 +34,7 @@ def start_endpoint(path: Path, port: int) -> tuple[Any, Any, str]:
 
     policy = load_policy_or_raise(path)
     token = get_or_create_token(KeyringStore())
-    state = GatewayState.open(policy, path, token=token)
+    state = GatewayState.open(policy, path, token=token, workspace=workspace)
     server = EndpointServer(create_app(state), "127.0.0.1", port).start()
     return server, state, token
 
@@ -94,7 +97,7 @@ class GatewaySwitch(QWidget):
             return
         self.toggle.setEnabled(False)
         self.label.setText("endpoint: starting…")
-        job = self._bridge.run_blocking(start_endpoint, Path(path), self.port)
+        job = self._bridge.run_blocking(start_endpoint, Path(path), self.port, self._bridge.workspace)
         job.sig_finished.connect(self._on_started)
         job.sig_failed.connect(self._on_failed)
 
