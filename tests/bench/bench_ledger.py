@@ -26,6 +26,7 @@ from console.core.ledger.chains import requests_behind  # noqa: E402
 from console.core.ledger.drift import detect_drift  # noqa: E402
 from console.core.ledger.filters import Filters  # noqa: E402
 from console.core.ledger.queries import counts, failure_rates, fallback_rates, latency_percentiles, spend  # noqa: E402
+from console.core.ledger.series import attempt_sums, outcome_mix, request_sums  # noqa: E402
 from console.core.ledger.store import open_ledger  # noqa: E402
 from console.core.ledger.traffic import TrafficTotals, generate  # noqa: E402
 from console.core.ledger.writer import LedgerWriter  # noqa: E402
@@ -99,6 +100,11 @@ def time_queries(url: str, end: float, repeats: int = 3) -> list[tuple[str, floa
         ("latency/TTFT p50/p95 per model, 7 d", lambda: latency_percentiles(db, week)),
         ("latency/TTFT p50/p95 per model, 30 d", lambda: latency_percentiles(db, month)),
         ("latency/TTFT p50/p95 per model, 365 d", lambda: latency_percentiles(db, year)),
+        ("latency/TTFT p50/p95 per model, 365 d, team filter", lambda: latency_percentiles(
+            db, Filters(since=year.since, until=end, team="growth"))),
+        ("outcome mix of failed attempts, 365 d", lambda: outcome_mix(db, year)),
+        ("dashboard attempt sums (spend + failure series), 365 d", lambda: attempt_sums(db, year, by="team")),
+        ("dashboard request sums (fallback series + chains), 365 d", lambda: request_sums(db, year)),
         ("budget burn", lambda: budget_burn(db, budgets, now=end)),
         ("requests behind a point (failed, 1 model, 1 day)", lambda: requests_behind(
             db, Filters(since=end - 86400, until=end, model="claude"), failed_only=True)),
@@ -143,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 def test_bench_ledger_small() -> None:
     result = main(["--attempts", "20000", "--days", "30", "--write-seconds", "0.5", "--callers", "8"])
     assert result["attempts"] > 15_000
-    assert result["writes"]["requests"] > 0 and len(result["timings"]) == 12
+    assert result["writes"]["requests"] > 0 and len(result["timings"]) == 16
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """The benchmark's 1M-attempt routing log, built once and cached in the temp directory.
 
 The log ends at a fixed moment (``LOG_END``) so a cached file stays valid between runs; its
-generation settings are in the file name, so changing them builds a new one.
+generation settings and the log's schema version are in the file name, so changing either builds
+a new one (a log cached by an older schema is left alone, never read).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from console.core.ledger.bulk import write_records
 from console.core.ledger.store import open_ledger
+from console.core.ledger.tables import SCHEMA_VERSION
 from console.core.ledger.traffic import generate
 
 ATTEMPTS_PER_REQUEST = 1.06  # what the demo traffic mix averages
@@ -23,7 +25,7 @@ def cached_log(attempts: int = 1_000_000, days: float = 365.0, *, seed: int = 1)
     """(SQLite URL, log end) of a cached synthetic log, built on first use (a minute or so)."""
     folder = Path(tempfile.gettempdir()) / "routedesk-bench"
     folder.mkdir(exist_ok=True)
-    path = folder / f"dashboard-{attempts}-{days:g}d-s{seed}-v1.sqlite3"
+    path = folder / f"dashboard-{attempts}-{days:g}d-s{seed}-schema{SCHEMA_VERSION}.sqlite3"
     url = f"sqlite:///{path}"
     if not path.exists():
         partial = path.with_suffix(".partial")

@@ -2,6 +2,8 @@
 
 Time ranges are half-open ``[since, until)`` in UTC epoch seconds. ``kind`` defaults to
 production so comparison and pilot runs never leak into production spend; ``kind=None`` means all.
+``split_range`` cuts a range into whole days (daily rollups), whole hours (hourly rollups) and
+ragged edges (raw rows), so a query reads the coarsest rows that still answer it exactly.
 """
 
 from __future__ import annotations
@@ -71,15 +73,15 @@ def raw_where(table: Table, filters: Filters, *, model_column: str = "model_alia
 
 
 def rollup_where(table: Table, filters: Filters, hour_from: int | None, hour_to: int | None,
-                 *, model_column: str = "model_alias") -> ColumnElement[bool]:
-    """Conditions on a rollup table over whole hours ``[hour_from, hour_to)``."""
+                 *, model_column: str = "model_alias", time_column: str = "hour") -> ColumnElement[bool]:
+    """Conditions on a rollup table over whole hours (or days: ``time_column="day"``) ``[from, to)``."""
     clauses: list[ColumnElement[bool]] = []
     if filters.kind is not None:
         clauses.append(table.c.kind == filters.kind)
     if hour_from is not None:
-        clauses.append(table.c.hour >= hour_from)
+        clauses.append(table.c[time_column] >= hour_from)
     if hour_to is not None:
-        clauses.append(table.c.hour < hour_to)
+        clauses.append(table.c[time_column] < hour_to)
     clauses.extend(_common(table, filters, model_column))
     return and_(true(), *clauses)
 
@@ -119,3 +121,41 @@ def split_hours(since: float | None, until: float | None) -> HourSplit:
     if until is not None and hour_to is not None and until > hour_to * 3600:
         edges.append((hour_to * 3600.0, until))
     return HourSplit(hour_from, hour_to, tuple(edges))
+
+
+Span = tuple[int | None, int | None]  # whole hours or days [from, to); None: open
+Edge = tuple[float | None, float | None]  # epoch seconds [since, until)
+
+
+@dataclass(frozen=True)
+class RangeSplit:
+    """A time range cut into whole days, whole hours and raw edges that together cover it once."""
+
+    days: Span | None  # None: no whole day is read from the daily rollups
+    hours: tuple[Span, ...]
+    edges: tuple[Edge, ...]
+
+
+def split_range(since: float | None, until: float | None, *, days: bool = True, hours: bool = True) -> RangeSplit:
+    """Whole days where ``days``, whole hours of what is left where ``hours``, raw for the rest."""
+    day_from = None if since is None else math.ceil(since / 86400)
+    day_to = None if until is None else math.floor(until / 86400)
+    if not days or (day_from is not None and day_to is not None and day_from >= day_to):
+        spans, edges = _hour_pieces(since, until, hours)
+        return RangeSplit(None, spans, edges)
+    pieces: list[tuple[tuple[Span, ...], tuple[Edge, ...]]] = []
+    if since is not None and day_from is not None and since < day_from * 86400:
+        pieces.append(_hour_pieces(since, day_from * 86400.0, hours))
+    if until is not None and day_to is not None and until > day_to * 86400:
+        pieces.append(_hour_pieces(day_to * 86400.0, until, hours))
+    return RangeSplit((day_from, day_to), tuple(s for p in pieces for s in p[0]),
+                      tuple(e for p in pieces for e in p[1]))
+
+
+def _hour_pieces(since: float | None, until: float | None, hours: bool) -> tuple[tuple[Span, ...], tuple[Edge, ...]]:
+    if not hours:
+        return (), ((since, until),)
+    split = split_hours(since, until)
+    if split.hour_from == 0 and split.hour_to == 0:
+        return (), split.edges
+    return ((split.hour_from, split.hour_to),), split.edges

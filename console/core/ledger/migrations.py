@@ -11,6 +11,9 @@ Version history:
      ``attempt_hour`` / ``request_hour`` (backfilled from raw rows); covering chart indexes.
   3. saved side-by-side comparisons (``comparison``, ``comparison_column``) and pilots
      (``history_case``, ``history_answer``, ``pilot_run``, ``pilot_result``); new tables only.
+  4. daily rollups ``attempt_day`` / ``request_day`` (sums backfilled from the hourly rollups;
+     latency and TTFT histograms computed from the raw successful attempts), and a partial index
+     on failed attempts for the outcome mix.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ from __future__ import annotations
 import json
 from typing import Callable
 
-from sqlalchemy import Connection, Engine, Table, inspect, select, text, update
+from sqlalchemy import Connection, Engine, LargeBinary, Table, bindparam, inspect, select, text, update
 
+from console.core.ledger.rows import ATTEMPT_DAY_KEY, HistogramDeltas, merge_histograms
 from console.core.ledger.tables import (
     SCHEMA_VERSION,
+    attempt_day_table,
     attempt_hour_table,
+    attempt_table,
+    request_day_table,
     ledger_tables,
     named_indexes,
     request_hour_table,
@@ -77,7 +84,8 @@ def ensure_indexes(conn: Connection) -> None:
     existing = {t: {ix["name"] for ix in inspect(conn).get_indexes(t)} for t in inspect(conn).get_table_names()}
     for index in named_indexes():
         table_name = index.table.name  # type: ignore[union-attr]
-        if index.name not in existing.get(table_name, set()):
+        # A table a later step creates gets its indexes then (an old log upgrades step by step).
+        if table_name in existing and index.name not in existing[table_name]:
             index.create(conn)
 
 
@@ -121,8 +129,56 @@ def _v2_to_v3(conn: Connection) -> None:
     tables[0].metadata.create_all(conn, tables=tables, checkfirst=True)
 
 
+#: Raw attempts read per round trip while histograms are backfilled.
+BACKFILL_CHUNK = 50_000
+
+
+def _v3_to_v4(conn: Connection) -> None:
+    """Daily rollups: sums from the hourly ones (they hold the same totals), histograms from raw rows."""
+    for table in (attempt_day_table(), request_day_table()):
+        table.create(conn, checkfirst=True)
+    empty = bindparam("empty", b"", type_=LargeBinary)
+    conn.execute(text(
+        "INSERT INTO attempt_day (day, kind, policy_name, task, team, model_alias, provider, "
+        "attempts, failures, cost_usd, input_tokens, output_tokens, latency_hist, ttft_hist) "
+        "SELECT hour / 24, kind, policy_name, task, team, model_alias, provider, SUM(attempts), SUM(failures), "
+        "SUM(cost_usd), SUM(input_tokens), SUM(output_tokens), :empty, :empty FROM attempt_hour "
+        "GROUP BY hour / 24, kind, policy_name, task, team, model_alias, provider").bindparams(empty))
+    conn.execute(text(
+        "INSERT INTO request_day (day, kind, policy_name, task, team, first_model, "
+        "requests, failures, fallbacks, cost_usd) "
+        "SELECT hour / 24, kind, policy_name, task, team, first_model, SUM(requests), SUM(failures), "
+        "SUM(fallbacks), SUM(cost_usd) FROM request_hour GROUP BY hour / 24, kind, policy_name, task, team, "
+        "first_model"))
+    merge_histograms(conn, _raw_histograms(conn))
+    ensure_indexes(conn)
+
+
+def _raw_histograms(conn: Connection) -> HistogramDeltas:
+    """Latency and TTFT bucket counts of every successful attempt, per attempt_day key."""
+    from console.core.ledger import histogram
+
+    att = attempt_table()
+    stmt = select(*(att.c[k] for k in ATTEMPT_DAY_KEY), att.c.latency_ms, att.c.ttft_ms).where(att.c.ok == 1)
+    out: HistogramDeltas = {}
+    result = conn.execute(stmt.execution_options(yield_per=BACKFILL_CHUNK))  # streamed, not all in memory
+    width = len(ATTEMPT_DAY_KEY)
+    for rows in result.partitions():
+        latency = histogram.buckets_of([row[width] for row in rows]).tolist()
+        ttft = histogram.buckets_of([row[width + 1] for row in rows]).tolist()
+        for row, lat_bucket, ttft_bucket in zip(rows, latency, ttft):
+            key = tuple(row[:width])
+            deltas = out.get(key)
+            if deltas is None:
+                deltas = out[key] = ({}, {})
+            deltas[0][lat_bucket] = deltas[0].get(lat_bucket, 0) + 1
+            if row[width + 1] is not None:
+                deltas[1][ttft_bucket] = deltas[1].get(ttft_bucket, 0) + 1
+    return out
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def prepare_schema(db: Engine, before_first_write: Callable[[Engine], None] | None = None) -> int:

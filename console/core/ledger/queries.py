@@ -1,8 +1,9 @@
 """The console's questions to the routing log, answered as plain rows (never ORM objects).
 
-Sums (spend, counts, failure and fallback rates) read the hourly rollups for the whole hours of
-the range and the raw rows only for its ragged edges, so a year of traffic costs thousands of rows.
-Percentiles need the raw values: they read one covering index and compute in numpy.
+Sums (spend, counts, failure and fallback rates) read the daily rollups for the whole days of the
+range, the hourly rollups for the whole hours left over, and raw rows only for its ragged edges, so
+a year of traffic costs tens of thousands of rows. Latency percentiles come from the daily
+histograms the same way (``latency.py``).
 """
 
 from __future__ import annotations
@@ -14,72 +15,93 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
 
-from console.core.ledger.filters import Filters, raw_where, rollup_where, split_hours
+from console.core.ledger.filters import Filters, raw_where, rollup_where, split_range
+from console.core.ledger.latency import LatencyStats, latency_percentiles, latency_samples  # noqa: F401 (re-exported)
 from console.core.ledger.stats import wilson_interval
-from console.core.ledger.tables import attempt_hour_table, attempt_table, request_hour_table, request_table
+from console.core.ledger.tables import (
+    attempt_day_table,
+    attempt_hour_table,
+    attempt_table,
+    request_day_table,
+    request_hour_table,
+    request_table,
+)
 
 Bucket = Literal["hour", "day"]
 SpendBy = Literal["model", "provider", "task", "team"]
+Tier = Literal["raw", "hour", "day"]
 _SPEND_COLUMN = {"model": "model_alias", "provider": "provider", "task": "task", "team": "team"}
 _BUCKET_SECONDS = {"hour": 3600, "day": 86400}
 
-KeyFn = Callable[[Table, bool], ColumnElement[Any]]  # (table, is_rollup) -> expression
+KeyFn = Callable[[Table, Tier], ColumnElement[Any]]  # (table, which tier it is) -> expression
+SumsOf = Callable[[Table], Sequence[ColumnElement[Any]]]
 
 
-def _summed(conn: Connection, rollup: Table, raw: Table, filters: Filters, keys: Sequence[KeyFn],
-            rollup_sums: Sequence[ColumnElement[Any]], raw_sums: Sequence[ColumnElement[Any]],
-            model_column: str) -> dict[tuple, list[float]]:
-    """Group sums over rollup hours plus raw edges, merged by key."""
-    split = split_hours(filters.since, filters.until)
-    merged: dict[tuple, list[float]] = defaultdict(lambda: [0] * len(rollup_sums))
+def _summed(conn: Connection, tables: dict[Tier, Table], filters: Filters, keys: Sequence[KeyFn],
+            sums: dict[Tier, SumsOf], model_column: str, *, days: bool) -> dict[tuple, list[float]]:
+    """Group sums over rollup days and hours plus raw edges, merged by key.
 
-    def add(rows: Sequence[Any]) -> None:
-        for row in rows:
+    ``days=False`` when a key needs hours (hourly buckets): the daily rollups cannot answer it."""
+    split = split_range(filters.since, filters.until, days=days)
+    width = len(sums["raw"](tables["raw"]))
+    merged: dict[tuple, list[float]] = defaultdict(lambda: [0] * width)
+
+    def add(tier: Tier, where: ColumnElement[bool]) -> None:
+        table = tables[tier]
+        key_cols = [k(table, tier) for k in keys]
+        stmt = select(*key_cols, *sums[tier](table)).where(where)
+        for row in conn.execute(stmt.group_by(*key_cols) if key_cols else stmt).all():
             acc = merged[tuple(row[: len(keys)])]
             for i, value in enumerate(row[len(keys):]):
                 acc[i] += value or 0
 
-    if not (split.hour_from == 0 and split.hour_to == 0):
-        key_cols = [k(rollup, True) for k in keys]
-        stmt = select(*key_cols, *rollup_sums).where(
-            rollup_where(rollup, filters, split.hour_from, split.hour_to, model_column=model_column))
-        add(conn.execute(stmt.group_by(*key_cols) if key_cols else stmt).all())
+    if split.days is not None:
+        add("day", rollup_where(tables["day"], filters, *split.days, model_column=model_column, time_column="day"))
+    for hour_from, hour_to in split.hours:
+        add("hour", rollup_where(tables["hour"], filters, hour_from, hour_to, model_column=model_column))
     for since, until in split.edges:
-        key_cols = [k(raw, False) for k in keys]
-        stmt = select(*key_cols, *raw_sums).where(
-            raw_where(raw, filters.with_range(since, until), model_column=model_column))
-        add(conn.execute(stmt.group_by(*key_cols) if key_cols else stmt).all())
+        add("raw", raw_where(tables["raw"], filters.with_range(since, until), model_column=model_column))
     return dict(merged)
 
 
-def _attempt_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn]) -> dict[tuple, list[float]]:
-    roll, raw = attempt_hour_table(), attempt_table()
+def _rollup_attempt_sums(t: Table) -> Sequence[ColumnElement[Any]]:
+    return [func.sum(t.c.attempts), func.sum(t.c.failures), func.sum(t.c.cost_usd)]
+
+
+def _rollup_request_sums(t: Table) -> Sequence[ColumnElement[Any]]:
+    return [func.sum(t.c.requests), func.sum(t.c.failures), func.sum(t.c.fallbacks), func.sum(t.c.cost_usd)]
+
+
+def _attempt_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
+                  days: bool = True) -> dict[tuple, list[float]]:
+    """[attempts, failures, cost] per key."""
     return _summed(
-        conn, roll, raw, filters, keys,
-        [func.sum(roll.c.attempts), func.sum(roll.c.failures), func.sum(roll.c.cost_usd)],
-        [func.count(), func.sum(1 - raw.c.ok), func.sum(raw.c.cost_usd)],
-        "model_alias",
+        conn, {"raw": attempt_table(), "hour": attempt_hour_table(), "day": attempt_day_table()}, filters, keys,
+        {"day": _rollup_attempt_sums, "hour": _rollup_attempt_sums,
+         "raw": lambda t: [func.count(), func.sum(1 - t.c.ok), func.sum(t.c.cost_usd)]},
+        "model_alias", days=days,
     )
 
 
-def _request_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn]) -> dict[tuple, list[float]]:
-    roll, raw = request_hour_table(), request_table()
+def _request_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
+                  days: bool = True) -> dict[tuple, list[float]]:
+    """[requests, failures, fallbacks, cost] per key."""
     return _summed(
-        conn, roll, raw, filters, keys,
-        [func.sum(roll.c.requests), func.sum(roll.c.failures), func.sum(roll.c.fallbacks),
-         func.sum(roll.c.cost_usd)],
-        [func.count(), func.sum(1 - raw.c.ok), func.sum(raw.c.fell_back), func.sum(raw.c.total_cost_usd)],
-        "first_model",
+        conn, {"raw": request_table(), "hour": request_hour_table(), "day": request_day_table()}, filters, keys,
+        {"day": _rollup_request_sums, "hour": _rollup_request_sums,
+         "raw": lambda t: [func.count(), func.sum(1 - t.c.ok), func.sum(t.c.fell_back), func.sum(t.c.total_cost_usd)]},
+        "first_model", days=days,
     )
 
 
 def _column(name: str) -> KeyFn:
-    return lambda table, _is_rollup: table.c[name]
+    return lambda table, _tier: table.c[name]
 
 
 def _bucket(bucket: Bucket) -> KeyFn:
-    def key(table: Table, is_rollup: bool) -> ColumnElement[Any]:
-        if bucket == "hour" or not is_rollup:
+    """The time bucket a row falls in; hourly buckets never read the daily tier (``days=False``)."""
+    def key(table: Table, tier: Tier) -> ColumnElement[Any]:
+        if bucket == "hour" or tier != "hour":
             return table.c[bucket]
         return table.c.hour // 24
     return key
@@ -99,7 +121,7 @@ class SpendPoint:
 def spend(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: SpendBy = "model") -> list[SpendPoint]:
     """Spend per time bucket × model/provider/task/team, oldest first."""
     with db.connect() as conn:
-        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column(_SPEND_COLUMN[by])])
+        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column(_SPEND_COLUMN[by])], days=bucket == "day")
     size = _BUCKET_SECONDS[bucket]
     points = [SpendPoint(float(b * size), k, float(v[2]), int(v[0])) for (b, k), v in sums.items()]
     return sorted(points, key=lambda p: (p.bucket_start, p.key))
@@ -165,47 +187,3 @@ def fallback_rates(db: Engine, filters: Filters) -> list[Rate]:
     with db.connect() as conn:
         sums = _request_sums(conn, filters, [_column("task"), _column("first_model")])
     return sorted(_rate(t, m, int(v[0]), int(v[2])) for (t, m), v in sums.items())
-
-
-# --- latency ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LatencyStats:
-    model: str
-    n: int
-    p50_ms: float
-    p95_ms: float
-    ttft_n: int
-    ttft_p50_ms: float | None
-    ttft_p95_ms: float | None
-
-
-def latency_samples(conn: Connection, filters: Filters) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(model aliases, latency ms, ttft ms or NaN) of the successful attempts that match."""
-    att = attempt_table()
-    stmt = select(att.c.model_alias, att.c.latency_ms, att.c.ttft_ms).where(
-        raw_where(att, filters), att.c.ok == 1)
-    rows = conn.execute(stmt).all()
-    if not rows:
-        return np.array([], dtype=object), np.array([]), np.array([])
-    models, latency, ttft = zip(*rows)
-    return (np.array(models, dtype=object), np.array(latency, dtype=float),
-            np.array([np.nan if t is None else t for t in ttft], dtype=float))
-
-
-def latency_percentiles(db: Engine, filters: Filters) -> list[LatencyStats]:
-    """p50/p95 latency and time to first token per model over successful attempts."""
-    with db.connect() as conn:
-        models, latency, ttft = latency_samples(conn, filters)
-    out: list[LatencyStats] = []
-    for model in sorted(set(models.tolist())):
-        mask = models == model
-        lat = latency[mask]
-        first = ttft[mask]
-        first = first[~np.isnan(first)]
-        p50, p95 = np.percentile(lat, [50, 95])
-        t50, t95 = np.percentile(first, [50, 95]) if len(first) else (None, None)
-        out.append(LatencyStats(model, int(len(lat)), float(p50), float(p95), int(len(first)),
-                                None if t50 is None else float(t50), None if t95 is None else float(t95)))
-    return out

@@ -1,8 +1,9 @@
-"""Records become rows: request/attempt dicts, hourly rollup deltas, and one batch insert.
+"""Records become rows: request/attempt dicts, hourly and daily rollup deltas, and one batch insert.
 
-``insert_batch`` is the single write path (the writer thread and the bulk traffic loader both use
-it): Core ``insert()`` with executemany for the raw rows, then an upsert that adds the batch's
-per-hour sums to the rollup tables, all in the caller's transaction.
+``insert_batch`` is the single write path (the writer thread, the bulk traffic loader and the
+migrations' backfill all use it or its parts): Core ``insert()`` with executemany for the raw rows,
+then upserts that add the batch's per-hour and per-day sums to the rollup tables, then the
+batch's latency histograms merged into ``attempt_day`` — all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -11,9 +12,17 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, Table, and_, insert, update
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
 
-from console.core.ledger.tables import attempt_hour_table, attempt_table, request_hour_table, request_table
+from console.core.ledger import histogram
+from console.core.ledger.tables import (
+    attempt_day_table,
+    attempt_hour_table,
+    attempt_table,
+    request_day_table,
+    request_hour_table,
+    request_table,
+)
 from console.core.outcomes import Outcome
 from console.core.records import RequestRecord
 
@@ -24,6 +33,9 @@ ATTEMPT_HOUR_KEY = ("hour", "kind", "policy_name", "task", "team", "model_alias"
 ATTEMPT_HOUR_SUMS = ("attempts", "failures", "cost_usd", "input_tokens", "output_tokens")
 REQUEST_HOUR_KEY = ("hour", "kind", "policy_name", "task", "team", "first_model")
 REQUEST_HOUR_SUMS = ("requests", "failures", "fallbacks", "cost_usd")
+ATTEMPT_DAY_KEY = ("day",) + ATTEMPT_HOUR_KEY[1:]
+REQUEST_DAY_KEY = ("day",) + REQUEST_HOUR_KEY[1:]
+_NO_HISTOGRAMS = {"latency_hist": b"", "ttft_hist": b""}  # what a new attempt_day row starts with
 
 
 def epoch(moment: datetime) -> float:
@@ -86,24 +98,48 @@ def _sum_into(target: dict[tuple, dict[str, float]], key: tuple, sums: dict[str,
 
 
 def rollup_deltas(
-    requests: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]]
+    requests: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]],
+    attempt_key: Sequence[str] = ATTEMPT_HOUR_KEY, request_key: Sequence[str] = REQUEST_HOUR_KEY,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Per-hour sums of a batch, ready to add to attempt_hour and request_hour."""
+    """Per-hour (or, given the day keys, per-day) sums of a batch, sorted by key.
+
+    Sorted so that concurrent PostgreSQL writers lock rollup rows in the same order (no deadlock)."""
     by_attempt: dict[tuple, dict[str, float]] = {}
     for row in attempts:
-        _sum_into(by_attempt, tuple(row[k] for k in ATTEMPT_HOUR_KEY), {
+        _sum_into(by_attempt, tuple(row[k] for k in attempt_key), {
             "attempts": 1, "failures": 1 - row["ok"], "cost_usd": row["cost_usd"],
             "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
         })
     by_request: dict[tuple, dict[str, float]] = {}
     for row in requests:
-        _sum_into(by_request, tuple(row[k] for k in REQUEST_HOUR_KEY), {
+        _sum_into(by_request, tuple(row[k] for k in request_key), {
             "requests": 1, "failures": 1 - row["ok"], "fallbacks": row["fell_back"], "cost_usd": row["total_cost_usd"],
         })
     return (
-        [dict(zip(ATTEMPT_HOUR_KEY, key)) | sums for key, sums in by_attempt.items()],
-        [dict(zip(REQUEST_HOUR_KEY, key)) | sums for key, sums in by_request.items()],
+        [dict(zip(attempt_key, key)) | sums for key, sums in sorted(by_attempt.items())],
+        [dict(zip(request_key, key)) | sums for key, sums in sorted(by_request.items())],
     )
+
+
+HistogramDeltas = dict[tuple, tuple[histogram.Counts, histogram.Counts]]
+
+
+def histogram_deltas(attempts: Sequence[dict[str, Any]]) -> HistogramDeltas:
+    """Latency and TTFT bucket counts of a batch's successful attempts, per ``attempt_day`` key."""
+    out: HistogramDeltas = {}
+    for row in attempts:
+        if not row["ok"]:
+            continue
+        key = tuple(row[k] for k in ATTEMPT_DAY_KEY)
+        deltas = out.get(key)
+        if deltas is None:
+            deltas = out[key] = ({}, {})
+        bucket = histogram.bucket_of(row["latency_ms"])
+        deltas[0][bucket] = deltas[0].get(bucket, 0) + 1
+        if row["ttft_ms"] is not None:
+            bucket = histogram.bucket_of(row["ttft_ms"])
+            deltas[1][bucket] = deltas[1].get(bucket, 0) + 1
+    return out
 
 
 # Built statements, reused: constructing an upsert (its ``excluded`` alias proxies every column)
@@ -125,6 +161,20 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str])
             index_elements=list(key), set_={name: table.c[name] + base.excluded[name] for name in sums}
         )
     return stmt
+
+
+def _histogram_statements() -> tuple[Any, Any]:
+    """(select the histograms of one attempt_day key, set them), built once."""
+    cached = _STATEMENTS.get(("histograms", "", "attempt_day"))
+    if cached is None:
+        table = attempt_day_table()
+        match = and_(*(table.c[k] == bindparam(f"key_{k}") for k in ATTEMPT_DAY_KEY))
+        cached = _STATEMENTS[("histograms", "", "attempt_day")] = (
+            select(table.c.latency_hist, table.c.ttft_hist).where(match),
+            update(table).where(match).values(latency_hist=bindparam("new_latency_hist"),
+                                              ttft_hist=bindparam("new_ttft_hist")),
+        )
+    return cached
 
 
 def _insert(table: Table) -> Any:
@@ -153,6 +203,39 @@ def _execute(conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> None:
         compiled = stmt.compile(dialect=sqlite.dialect(paramstyle="named"), column_keys=list(keys))
         sql = _STATEMENTS[cache_key] = str(compiled)
     conn.connection.driver_connection.executemany(sql, rows)  # type: ignore[union-attr]
+
+
+def _select_one(conn: Connection, stmt: Any, params: dict[str, Any]) -> Any:
+    """One row of a built SELECT; on SQLite straight through the driver, like ``_execute``."""
+    if conn.dialect.name != "sqlite":
+        return conn.execute(stmt, params).first()
+    cache_key = ("sql", str(id(stmt)), "select")
+    sql = _STATEMENTS.get(cache_key)
+    if sql is None:
+        from sqlalchemy.dialects import sqlite
+
+        sql = _STATEMENTS[cache_key] = str(stmt.compile(dialect=sqlite.dialect(paramstyle="named")))
+    return conn.connection.driver_connection.execute(sql, params).fetchone()  # type: ignore[union-attr]
+
+
+def merge_histograms(conn: Connection, deltas: HistogramDeltas) -> None:
+    """Add bucket counts to the histograms of existing ``attempt_day`` rows (read, merge, write).
+
+    The rows exist and are locked by this transaction: the day upsert ran first (SQLite holds the
+    write lock; PostgreSQL holds the upserted rows' locks until commit, and a concurrent writer of
+    the same key waits for it, then reads what was committed), so no merge is lost.
+    """
+    if not deltas:
+        return
+    read, write = _histogram_statements()
+    updates: list[dict[str, Any]] = []
+    for key in sorted(deltas):
+        params = {f"key_{k}": v for k, v in zip(ATTEMPT_DAY_KEY, key)}
+        found = _select_one(conn, read, params)
+        latency, ttft = (None, None) if found is None else (found[0], found[1])
+        updates.append(params | {"new_latency_hist": histogram.merged(latency, deltas[key][0]),
+                                 "new_ttft_hist": histogram.merged(ttft, deltas[key][1])})
+    _execute(conn, write, updates)
 
 
 def _add_to_rollup(conn: Connection, table: Table, key: Sequence[str], sums: Sequence[str],
@@ -190,4 +273,9 @@ def insert_row_dicts(conn: Connection, requests: list[dict[str, Any]], attempts:
     attempt_sums, request_sums = rollup_deltas(requests, attempts)
     _add_to_rollup(conn, attempt_hour_table(), ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, attempt_sums)
     _add_to_rollup(conn, request_hour_table(), REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, request_sums)
+    attempt_days, request_days = rollup_deltas(requests, attempts, ATTEMPT_DAY_KEY, REQUEST_DAY_KEY)
+    _add_to_rollup(conn, attempt_day_table(), ATTEMPT_DAY_KEY, ATTEMPT_HOUR_SUMS,
+                   [row | _NO_HISTOGRAMS for row in attempt_days])
+    _add_to_rollup(conn, request_day_table(), REQUEST_DAY_KEY, REQUEST_HOUR_SUMS, request_days)
+    merge_histograms(conn, histogram_deltas(attempts))
     return len(attempts)

@@ -1,9 +1,8 @@
 """Chart-shaped answers for the dashboards: time series as numpy arrays, pages of requests as rows.
 
-Everything here is built on ``queries.py`` (rollups for the whole hours, raw rows for the ragged
-edges) and returns plain arrays, so a chart draws what it is handed without touching the log.
-Latency needs raw values; the dashboards read it over a bounded window at the end of the range
-(``latency_window``) so a year-long range costs what a week costs.
+Everything here is built on ``queries.py`` (daily and hourly rollups for whole days and hours, raw
+rows for the ragged edges) and returns plain arrays, so a chart draws what it is handed without
+touching the log. Nothing here is bounded to part of the range: a year costs tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -28,10 +27,7 @@ from console.core.ledger.queries import (
     spend_arrays,
 )
 from console.core.ledger.stats import Z_95
-from console.core.ledger.tables import attempt_hour_table, attempt_table, request_table
-
-#: Latency percentiles read at most this much of the end of the chosen range.
-LATENCY_WINDOW_S = 7 * 86400.0
+from console.core.ledger.tables import FAILED, attempt_day_table, attempt_table, request_table
 
 
 @dataclass(frozen=True)
@@ -106,14 +102,16 @@ def _rate_series(sums: dict[tuple, list[float]], trials_at: int, events_at: int,
 def failure_series(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> RateSeries:
     """Attempt failure rate per bucket × task × model."""
     with db.connect() as conn:
-        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column("task"), _column("model_alias")])
+        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column("task"), _column("model_alias")],
+                             days=bucket == "day")
     return _rate_series(sums, 0, 1, bucket)
 
 
 def fallback_series(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> RateSeries:
     """Share of requests that left their first-choice model, per bucket × task × first model."""
     with db.connect() as conn:
-        sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")])
+        sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")],
+                             days=bucket == "day")
     return _rate_series(sums, 0, 2, bucket)
 
 
@@ -220,7 +218,7 @@ def attempt_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: Sp
     group_column = _SPEND_COLUMN[by]
     names = ["task", "model_alias"] + ([] if group_column in ("task", "model_alias") else [group_column])
     with db.connect() as conn:
-        sums = _attempt_sums(conn, filters, [_bucket(bucket)] + [_column(n) for n in names])
+        sums = _attempt_sums(conn, filters, [_bucket(bucket)] + [_column(n) for n in names], days=bucket == "day")
     size = _BUCKET_SECONDS[bucket]
     if not sums:
         empty = np.zeros(0)
@@ -235,7 +233,8 @@ def attempt_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: Sp
 def request_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> RequestSums:
     """Requests, failures, fallbacks and cost per bucket × task × first-choice model."""
     with db.connect() as conn:
-        sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")])
+        sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")],
+                             days=bucket == "day")
     size = _BUCKET_SECONDS[bucket]
     if not sums:
         empty = np.zeros(0)
@@ -249,24 +248,14 @@ def request_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> Req
 def outcome_mix(db: Engine, filters: Filters) -> list[tuple[str, int]]:
     """How the failed attempts ended (rate_limited, timeout, …), most common first.
 
-    Outcomes are not in the rollups, so this reads failed raw rows: bounded like latency."""
+    Outcomes are not in the rollups: this reads the failed attempts' own partial covering index
+    (a few percent of the rows; ``ok = 0`` literal so the index applies), over the whole range."""
     att = attempt_table()
-    window = latency_window(filters)
-    stmt = (select(att.c.outcome, func.count()).where(raw_where(att, window), att.c.ok == 0)
+    stmt = (select(att.c.outcome, func.count()).where(raw_where(att, filters), att.c.ok == FAILED)
             .group_by(att.c.outcome))
     with db.connect() as conn:
         rows = [(str(outcome), int(n)) for outcome, n in conn.execute(stmt)]
     return sorted(rows, key=lambda row: (-row[1], row[0]))
-
-
-def latency_window(filters: Filters, *, seconds: float = LATENCY_WINDOW_S) -> Filters:
-    """The last ``seconds`` of the range (the whole range when it is shorter)."""
-    if filters.until is None:
-        return filters
-    since = filters.until - seconds
-    if filters.since is not None:
-        since = max(since, filters.since)
-    return filters.with_range(since, filters.until)
 
 
 def latest_request_ts(db: Engine, kind: str | None = None) -> float | None:
@@ -291,8 +280,8 @@ class FilterChoices:
 
 
 def filter_choices(db: Engine) -> FilterChoices:
-    """Distinct policies, tasks, models and teams, read from the small hourly rollup."""
-    roll = attempt_hour_table()
+    """Distinct policies, tasks, models and teams, read from the small daily rollup."""
+    roll = attempt_day_table()
     out: list[list[str]] = []
     with db.connect() as conn:
         for name in ("policy_name", "task", "model_alias", "team"):
@@ -350,7 +339,7 @@ def requests_page(db: Engine, filters: Filters, *, before: float | None = None, 
 
 
 __all__ = [
-    "LATENCY_WINDOW_S", "StackedSeries", "RateSeries", "auto_bucket", "spend_stack", "failure_series",
-    "fallback_series", "AttemptSums", "RequestSums", "attempt_sums", "request_sums", "outcome_mix", "latency_window", "latest_request_ts", "FilterChoices", "filter_choices",
+    "StackedSeries", "RateSeries", "auto_bucket", "spend_stack", "failure_series",
+    "fallback_series", "AttemptSums", "RequestSums", "attempt_sums", "request_sums", "outcome_mix", "latest_request_ts", "FilterChoices", "filter_choices",
     "RequestPage", "requests_page",
 ]

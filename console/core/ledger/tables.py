@@ -1,4 +1,4 @@
-"""The routing log's tables: one row per request, one per attempt, hourly rollups, schema_meta.
+"""The routing log's tables: one row per request, one per attempt, hourly and daily rollups, schema_meta.
 
 Times are UTC epoch seconds (``ts``) plus integer ``hour``/``day`` buckets (epoch // 3600, // 86400):
 bucketed charts group by an integer on SQLite and PostgreSQL alike, with no date functions. Team,
@@ -8,19 +8,25 @@ Attempts repeat their request's kind, policy, task and team so chart queries nev
 The rollup tables hold per-hour sums maintained by the writer in the same transaction as the raw
 rows, so spend, counts and rates over a year of traffic read thousands of rows, not millions.
 Their key columns are never NULL ("" stands for "none") so that upserts can match them.
+The daily rollups hold the same sums per day, so a year reads a few tens of thousands of rows, and
+``attempt_day`` also carries latency and time-to-first-token histograms of the successful attempts
+(``histogram.py``): percentiles over a year read no raw rows either.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, Index, Table, Text
+from sqlalchemy import Column, Index, LargeBinary, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 KINDS = ("production", "comparison", "pilot", "imported")
+
+#: ``ok = 0`` as a literal: a partial index on failed attempts applies only to a query that says so.
+FAILED = literal_column("0")
 
 
 class SchemaMeta(SQLModel, table=True):
@@ -132,6 +138,45 @@ class RequestHourRow(SQLModel, table=True):
     cost_usd: float = 0.0
 
 
+class AttemptDayRow(SQLModel, table=True):
+    """Per-day sums over attempts (same keys as ``attempt_hour``), plus latency histograms."""
+
+    __tablename__ = "attempt_day"
+
+    day: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    policy_name: str = Field(primary_key=True)
+    task: str = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    model_alias: str = Field(primary_key=True)
+    provider: str = Field(primary_key=True)
+    attempts: int = 0
+    failures: int = 0
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    # Successful attempts only, encoded by ``histogram.encode`` (b"" when there were none).
+    latency_hist: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    ttft_hist: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+
+
+class RequestDayRow(SQLModel, table=True):
+    """Per-day sums over requests (same keys as ``request_hour``)."""
+
+    __tablename__ = "request_day"
+
+    day: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    policy_name: str = Field(primary_key=True)
+    task: str = Field(primary_key=True)
+    team: str = Field(primary_key=True)
+    first_model: str = Field(primary_key=True)
+    requests: int = 0
+    failures: int = 0
+    fallbacks: int = 0
+    cost_usd: float = 0.0
+
+
 def request_table() -> Table:
     return RequestRow.__table__  # type: ignore[return-value]
 
@@ -148,13 +193,24 @@ def request_hour_table() -> Table:
     return RequestHourRow.__table__  # type: ignore[return-value]
 
 
+def attempt_day_table() -> Table:
+    return AttemptDayRow.__table__  # type: ignore[return-value]
+
+
+def request_day_table() -> Table:
+    return RequestDayRow.__table__  # type: ignore[return-value]
+
+
 def _indexes() -> list[Index]:
     """Indexes named here (not per column) so migrations can create exactly the missing ones.
 
     Raw-row indexes lead with kind + ts and carry the columns their queries read (covering), so
-    a time-filtered query never scans the attempt table itself.
+    a time-filtered query never scans the attempt table itself. Failed attempts get a partial
+    index of their own (a few percent of the rows) carrying the outcome (and ok itself: only then is it covering), so the outcome mix over
+    a year reads only them; queries must say ``ok = 0`` literally (``FAILED``) for it to apply.
     """
     req, att = request_table(), attempt_table()
+    a_day, r_day = attempt_day_table(), request_day_table()
     return [
         Index("ix_request_kind_ts", req.c.kind, req.c.ts),
         Index("ix_request_task_ts", req.c.task, req.c.ts),
@@ -169,6 +225,13 @@ def _indexes() -> list[Index]:
         ),
         Index("ix_attempt_hour_kind_hour", attempt_hour_table().c.kind, attempt_hour_table().c.hour),
         Index("ix_request_hour_kind_hour", request_hour_table().c.kind, request_hour_table().c.hour),
+        Index("ix_attempt_day_kind_day", a_day.c.kind, a_day.c.day),
+        Index("ix_request_day_kind_day", r_day.c.kind, r_day.c.day),
+        Index(
+            "ix_attempt_failed_cover",
+            att.c.kind, att.c.ts, att.c.outcome, att.c.model_alias, att.c.task, att.c.team, att.c.policy_name,
+            att.c.provider, att.c.ok, sqlite_where=att.c.ok == FAILED, postgresql_where=att.c.ok == FAILED,
+        ),
     ]
 
 
@@ -184,10 +247,12 @@ def named_indexes() -> list[Index]:
 
 def ledger_tables() -> list[Table]:
     named_indexes()
-    return [SchemaMeta.__table__, request_table(), attempt_table(), attempt_hour_table(), request_hour_table()]  # type: ignore[list-item]
+    return [SchemaMeta.__table__, request_table(), attempt_table(), attempt_hour_table(),  # type: ignore[list-item]
+            request_hour_table(), attempt_day_table(), request_day_table()]
 
 
 __all__ = [
-    "SCHEMA_VERSION", "KINDS", "SchemaMeta", "RequestRow", "AttemptRow", "AttemptHourRow", "RequestHourRow",
-    "request_table", "attempt_table", "attempt_hour_table", "request_hour_table", "named_indexes", "ledger_tables",
+    "SCHEMA_VERSION", "KINDS", "FAILED", "SchemaMeta", "RequestRow", "AttemptRow", "AttemptHourRow", "RequestHourRow",
+    "AttemptDayRow", "RequestDayRow", "request_table", "attempt_table", "attempt_hour_table", "request_hour_table",
+    "attempt_day_table", "request_day_table", "named_indexes", "ledger_tables",
 ]

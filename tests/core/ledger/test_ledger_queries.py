@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, event
 
+from console.core.ledger import histogram
 from console.core.ledger.bulk import write_records
 from console.core.ledger.burn import budget_burn, period_start
 from console.core.ledger.chains import requests_behind
@@ -96,14 +97,37 @@ def test_rates_have_wilson_intervals_around_them(traffic: tuple[Engine, TrafficT
                               ("code", "claude"), ("analysis", "reasoner")}
 
 
-def test_latency_percentiles_match_numpy(traffic: tuple[Engine, TrafficTotals, list[RequestRecord]]) -> None:
+@pytest.mark.parametrize("since_offset, until_offset, task", [
+    (None, None, "code"),  # every whole day from the daily histograms, the last partial day raw
+    (-4.5 * 86400 + 17.0, -1 * 86400 - 3.5, None),  # whole days plus a ragged partial day at each end
+    (-20 * 3600.0, -2 * 3600.0, "support"),  # shorter than a day: all raw
+])
+def test_latency_percentiles_are_within_the_histogram_bound_of_numpy(
+    traffic: tuple[Engine, TrafficTotals, list[RequestRecord]], since_offset: float | None,
+    until_offset: float | None, task: str | None,
+) -> None:
     db, _, records = traffic
-    stats = {s.model: s for s in latency_percentiles(db, Filters(task="code"))}
-    lat = [a.latency_ms for r in records if r.kind == "production" and r.task == "code"
-           for a in r.attempts if a.model_alias == "claude" and a.outcome is Outcome.OK]
-    assert stats["claude"].n == len(lat)
-    assert stats["claude"].p95_ms == pytest.approx(float(np.percentile(lat, 95)))
-    assert stats["claude"].ttft_p50_ms is not None and stats["claude"].ttft_p50_ms < stats["claude"].p50_ms
+    since = None if since_offset is None else END + since_offset
+    until = None if until_offset is None else END + until_offset
+    stats = {s.model: s for s in latency_percentiles(db, Filters(since=since, until=until, task=task))}
+    ok = [(a.model_alias, a.latency_ms, a.ttft_ms) for r in records if r.kind == "production"
+          and (task is None or r.task == task) for a in r.attempts if a.outcome is Outcome.OK
+          and (since is None or a.started_at.timestamp() >= since)
+          and (until is None or a.started_at.timestamp() < until)]
+    assert set(stats) == {m for m, _l, _t in ok}
+    bound = histogram.RELATIVE_ERROR + 1e-9
+    for model, got in stats.items():
+        latency = [lat for m, lat, _t in ok if m == model]
+        ttft = [t for m, _l, t in ok if m == model and t is not None]
+        assert (got.n, got.ttft_n) == (len(latency), len(ttft))
+        assert got.p50_ms == pytest.approx(float(np.percentile(latency, 50)), rel=bound)
+        assert got.p95_ms == pytest.approx(float(np.percentile(latency, 95)), rel=bound)
+        if ttft:
+            assert got.ttft_p50_ms == pytest.approx(float(np.percentile(ttft, 50)), rel=bound)
+            assert got.ttft_p95_ms == pytest.approx(float(np.percentile(ttft, 95)), rel=bound)
+        else:
+            assert got.ttft_p50_ms is None and got.ttft_p95_ms is None
+    assert any(s.ttft_n for s in stats.values())
 
 
 def test_requests_behind_a_point_come_with_their_chains(traffic: tuple[Engine, TrafficTotals, list[RequestRecord]]) -> None:
@@ -142,7 +166,7 @@ def test_durations_parse_with_clear_errors() -> None:
 
 # --- query plans ----------------------------------------------------------------------------------
 
-_FULL_SCAN = re.compile(r"\bSCAN (attempt|request|attempt_hour|request_hour)\b(?! USING (COVERING )?INDEX)")
+_FULL_SCAN = re.compile(r"\bSCAN (attempt|request|attempt_hour|request_hour|attempt_day|request_day)\b(?! USING (COVERING )?INDEX)")
 
 
 def test_no_chart_query_scans_a_table(sqlite_url: str) -> None:

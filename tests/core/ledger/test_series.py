@@ -17,7 +17,6 @@ from console.core.ledger.series import (
     attempt_sums,
     auto_bucket,
     filter_choices,
-    latency_window,
     latest_request_ts,
     outcome_mix,
     request_sums,
@@ -127,11 +126,22 @@ def test_small_helpers(traffic: Any) -> None:
     mix = dict(outcome_mix(db, Filters(since=END - 86400, until=END)))
     assert mix and "ok" not in mix and mix["rate_limited"] > 0
     assert auto_bucket(END - 86400, END) == "hour" and auto_bucket(END - 30 * 86400, END) == "day"
-    window = latency_window(Filters(since=END - 365 * 86400, until=END))
-    assert (window.since, window.until) == (END - 7 * 86400, END)
 
 
-_FULL_SCAN = re.compile(r"\bSCAN (attempt|request|attempt_hour|request_hour)\b(?! USING (COVERING )?INDEX)")
+def test_outcome_mix_covers_the_whole_range(traffic: Any) -> None:
+    db, _, records = traffic
+    since, until = END - 4.5 * 86400, END - 3 * 86400 - 17.0  # far from the range end, ragged
+    expected: dict[str, int] = {}
+    for r in records:
+        for a in r.attempts:
+            if r.kind == "pilot" and a.outcome.value != "ok" and since <= a.started_at.timestamp() < until:
+                expected[a.outcome.value] = expected.get(a.outcome.value, 0) + 1
+    assert dict(outcome_mix(db, Filters(since=since, until=until, kind="pilot"))) == expected
+    assert sum(n for _o, n in outcome_mix(db, Filters(kind=None))) == sum(
+        k.failed_attempts for k in traffic[1].kinds.values())
+
+
+_FULL_SCAN = re.compile(r"\bSCAN (attempt|request|attempt_hour|request_hour|attempt_day|request_day)\b(?! USING (COVERING )?INDEX)")
 
 
 def test_no_series_query_scans_a_table(sqlite_url: str) -> None:

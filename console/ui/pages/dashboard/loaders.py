@@ -22,7 +22,6 @@ from console.core.ledger.series import (
     RequestSums,
     attempt_sums,
     filter_choices,
-    latency_window,
     outcome_mix,
     request_sums,
 )
@@ -34,7 +33,7 @@ from console.ui.pages.dashboard.query import DashboardQuery
 class LatencySection:
     stats: list[LatencyStats]
     outcomes: list[tuple[str, int]]
-    window: tuple[float | None, float | None]  # what the latency and outcome reads covered
+    window: tuple[float | None, float | None]  # what the latency and outcome reads covered (the whole range)
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,9 @@ def load_requests(db: Engine, query: DashboardQuery) -> RequestSums:
 
 
 def load_latency(db: Engine, query: DashboardQuery) -> LatencySection:
-    window = latency_window(query.filters)
-    return LatencySection(latency_percentiles(db, window), outcome_mix(db, query.filters), (window.since, window.until))
+    """Percentiles from the daily histograms and the outcome mix, both over the whole range."""
+    f = query.filters
+    return LatencySection(latency_percentiles(db, f), outcome_mix(db, f), (f.since, f.until))
 
 
 def load_drift(db: Engine, query: DashboardQuery, now: float) -> list[DriftFlag]:
