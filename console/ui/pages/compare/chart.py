@@ -8,18 +8,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from console.ui.plots import still_plot
+
 _BAR = "#5c6bc0"
 _FAILED = "#e57373"
-
-
-def _bars(title: str, unit: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(title=title)
-    plot.setBackground(None)
-    plot.setLabel("left", unit)
-    plot.showGrid(y=True, alpha=0.25)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.setMenuEnabled(False)
-    return plot
 
 
 class CostLatencyChart(QWidget):
@@ -29,8 +21,8 @@ class CostLatencyChart(QWidget):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.cost_plot = _bars("Cost per column", "US $")
-        self.latency_plot = _bars("Latency per column (TTFT inside)", "ms")
+        self.cost_plot = still_plot("Cost per column", "US $")
+        self.latency_plot = still_plot("Latency per column (TTFT inside)", "ms")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.cost_plot)

@@ -8,24 +8,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from console.ui.plots import still_plot
+
 _COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
-
-
-def _plot(title: str, unit: str) -> pg.PlotWidget:
-    plot = pg.PlotWidget(title=title)
-    plot.setBackground(None)
-    plot.setLabel("left", unit)
-    plot.showGrid(y=True, alpha=0.25)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.setMenuEnabled(False)
-    return plot
 
 
 class PilotCharts(QWidget):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.pass_plot = _plot("Pass rate (95% CI)", "% of cases")
-        self.cost_plot = _plot("Cost per 1,000 requests", "US $")
+        self.pass_plot = still_plot("Pass rate (95% CI)", "% of cases")
+        self.cost_plot = still_plot("Cost per 1,000 requests", "US $")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.pass_plot)
