@@ -129,6 +129,9 @@ def bench_scroll(app: Any, page: Any, pages: int) -> dict[str, float]:
     for _ in range(pages):
         rows = model.rowCount()
         bar = view.verticalScrollBar()
+        # The view lays out new rows lazily: without this the bar's maximum can still be the old
+        # one (0 right after the first page), so "scroll to the end" would not reach the end.
+        view.doItemsLayout()
         t0 = time.perf_counter()
         bar.setValue(bar.maximum())  # the view calls fetchMore when it nears the end
         view.viewport().repaint()

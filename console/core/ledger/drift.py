@@ -12,15 +12,16 @@ Every flag carries the numbers behind it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from console.core.ledger.filters import Filters
-from console.core.ledger.queries import Rate, fallback_rates, failure_rates, latency_samples
+from console.core.ledger.filters import Filters, raw_where
+from console.core.ledger.queries import Rate, fallback_rates, failure_rates
 from console.core.ledger.stats import mann_whitney_greater_p, two_proportion_worse_p
+from console.core.ledger.tables import attempt_table
 
 Metric = Literal["failure_rate", "fallback_rate", "latency_p95"]
 #: Latency tests subsample each window to this many values (seeded), enough for the U test.
@@ -101,23 +102,17 @@ def _latency_candidates(db: Engine, filters: Filters, base_window: tuple[float, 
 
 
 def _by_task_model(conn, filters: Filters) -> dict[tuple[str, str], np.ndarray]:  # type: ignore[no-untyped-def]
-    out: dict[tuple[str, str], np.ndarray] = {}
-    tasks = [filters.task] if filters.task else _tasks(conn, filters)
-    for task in tasks:
-        models, latency, _ttft = latency_samples(conn, replace(filters, task=task))
-        for model in set(models.tolist()):
-            out[(task, model)] = latency[models == model]
-    return out
-
-
-def _tasks(conn, filters: Filters) -> list[str]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from console.core.ledger.filters import raw_where
-    from console.core.ledger.tables import request_table
-
-    req = request_table()
-    return [row[0] for row in conn.execute(select(req.c.task).where(raw_where(req, filters)).distinct())]
+    """Latencies of the successful attempts per task × model: one covering-index read per window."""
+    att = attempt_table()
+    rows = conn.execute(select(att.c.task, att.c.model_alias, att.c.latency_ms)
+                        .where(raw_where(att, filters), att.c.ok == 1)).all()
+    grouped: dict[tuple[str, str], list[float]] = {}
+    for task, model, latency in rows:
+        values = grouped.get((task, model))
+        if values is None:
+            values = grouped[(task, model)] = []
+        values.append(latency)
+    return {key: np.array(values, dtype=float) for key, values in grouped.items()}
 
 
 def _cap(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:

@@ -70,17 +70,17 @@ def merged(blob: bytes | None, delta: Mapping[int, int]) -> bytes:
     return encode(counts)
 
 
-def dense_sum(blobs: Sequence[bytes | None], groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Add many encoded histograms into one dense row per group: ``(n_groups, BUCKETS)`` counts."""
-    out = np.zeros((n_groups, BUCKETS), dtype=np.int64)
-    sizes = np.fromiter((len(b) if b else 0 for b in blobs), dtype=np.int64, count=len(blobs))
-    if not sizes.any():
-        return out
-    pairs = np.frombuffer(b"".join(bytes(b) for b in blobs if b), dtype=_DTYPE)
-    owner = np.repeat(np.asarray(groups, dtype=np.int64), sizes // _DTYPE.itemsize)
-    flat = np.bincount(owner * BUCKETS + pairs["bucket"].astype(np.int64), weights=pairs["count"],
-                       minlength=n_groups * BUCKETS)
-    return out + flat.reshape(n_groups, BUCKETS).astype(np.int64)
+def dense_sum(blobs: Sequence[bytes], groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Add many encoded histograms into one dense row per group: ``(n_groups, BUCKETS)`` counts.
+
+    One join, one ``frombuffer`` and one ``bincount``: a year of daily histograms costs a few ms."""
+    if not len(blobs):
+        return np.zeros((n_groups, BUCKETS), dtype=np.int64)
+    sizes = np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)) // _DTYPE.itemsize
+    pairs = np.frombuffer(b"".join(blobs), dtype=_DTYPE)
+    index = np.repeat(np.asarray(groups, dtype=np.int64) * BUCKETS, sizes) + pairs["bucket"]
+    flat = np.bincount(index, weights=pairs["count"], minlength=n_groups * BUCKETS)
+    return flat.reshape(n_groups, BUCKETS).round().astype(np.int64)
 
 
 def dense_add_values(out: np.ndarray, groups: np.ndarray, values: np.ndarray) -> None:

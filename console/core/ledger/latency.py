@@ -10,6 +10,7 @@ covering index and are counted into the same buckets. Every percentile is theref
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from sqlalchemy import Connection, Engine, select
@@ -46,18 +47,22 @@ def latency_samples(conn: Connection, filters: Filters) -> tuple[np.ndarray, np.
 def latency_histograms(conn: Connection, filters: Filters) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Dense (latency, ttft) bucket counts per model over the range."""
     split = split_range(filters.since, filters.until, hours=False)
-    day_rows: list[tuple[str, bytes, bytes]] = []
+    day_models: Sequence[str] = ()
+    day_latency: Sequence[bytes] = ()
+    day_ttft: Sequence[bytes] = ()
     if split.days is not None:
         table = attempt_day_table()
         stmt = select(table.c.model_alias, table.c.latency_hist, table.c.ttft_hist).where(
             rollup_where(table, filters, *split.days, time_column="day"))
-        day_rows = [(str(m), lat, ttft) for m, lat, ttft in conn.execute(stmt).all()]
+        rows = conn.execute(stmt).all()
+        if rows:
+            day_models, day_latency, day_ttft = zip(*rows)
     raw = [latency_samples(conn, filters.with_range(since, until)) for since, until in split.edges]
-    models = sorted({m for m, _l, _t in day_rows} | {m for part in raw for m in part[0].tolist()})
+    models = sorted(set(day_models) | {m for part in raw for m in part[0].tolist()})
     index = {m: i for i, m in enumerate(models)}
-    owners = np.array([index[m] for m, _l, _t in day_rows], dtype=np.int64)
-    latency = histogram.dense_sum([lat for _m, lat, _t in day_rows], owners, len(models))
-    ttft = histogram.dense_sum([t for _m, _l, t in day_rows], owners, len(models))
+    owners = np.fromiter((index[m] for m in day_models), dtype=np.int64, count=len(day_models))
+    latency = histogram.dense_sum(day_latency, owners, len(models))
+    ttft = histogram.dense_sum(day_ttft, owners, len(models))
     for names, lat_values, ttft_values in raw:
         groups = np.array([index[m] for m in names.tolist()], dtype=np.int64)
         histogram.dense_add_values(latency, groups, lat_values)

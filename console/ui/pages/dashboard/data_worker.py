@@ -1,13 +1,19 @@
 """The dashboards' link to the log: every read runs off the GUI thread; only the newest answer lands.
 
 ``DashboardData`` opens the log on the engine thread's executor, loads each section of a query as
-its own job (so fast sections draw first), drops answers to queries that have since been
-replaced, and polls the log every ``POLL_MS`` for a newer request so live traffic shows up
-without a refresh and without redrawing when nothing changed.
+its own job (so each section draws as soon as it arrives), drops answers to queries that have
+since been replaced, and polls the log every ``POLL_MS`` for a newer request so live traffic shows
+up without a refresh and without redrawing when nothing changed.
+
+Sections read one at a time, in ``SECTIONS`` order: the reads are mostly Python (the GIL), so
+five threads at once finish no sooner than one after the other, while each of them would finish
+late and the GUI thread drawing the first answers would compete with all five. A section whose
+query has been replaced by the time its turn comes is skipped, not read.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, Callable, Sequence
 
@@ -20,7 +26,7 @@ from console.ui.pages.dashboard import loaders
 from console.ui.pages.dashboard.query import Clock, DashboardQuery
 
 POLL_MS = 2000
-SECTIONS = ("attempts", "requests", "latency", "budgets", "drift")
+SECTIONS = ("attempts", "requests", "budgets", "latency", "drift")  # the order they are read in
 
 
 class DashboardData(QObject):
@@ -56,6 +62,7 @@ class DashboardData(QObject):
         self._jobs: list[Any] = []  # keep Job objects alive until they report
         self._latest: float | None = None
         self._polling = False
+        self._section_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None  # per engine loop
         self._poll_timer = QTimer(self)
         self._poll_timer.setInterval(POLL_MS)
         self._poll_timer.timeout.connect(self._on_poll_timer_timeout)
@@ -100,11 +107,26 @@ class DashboardData(QObject):
             "budgets": lambda: loaders.load_budgets(db, self.budgets, now, query.filters.kind),
             "drift": lambda: loaders.load_drift(db, query, now),
         }
-        for name in sections:
-            self._run(work[name],
-                      lambda result, n=name: self._deliver(generation, n, result),
-                      lambda message, n=name: self._fail(generation, n, message))
+        for name in sorted(sections, key=lambda n: SECTIONS.index(n) if n in SECTIONS else len(SECTIONS)):
+            self._run_section(generation, work[name],
+                              lambda result, n=name: self._deliver(generation, n, result),
+                              lambda message, n=name: self._fail(generation, n, message))
         return generation
+
+    def _run_section(self, generation: int, func: Callable[[], Any], on_done: Callable[[Any], None],
+                     on_failed: Callable[[str], None]) -> None:
+        """Read one section after the sections queued before it (see the module docstring)."""
+
+        async def read_in_turn() -> Any:
+            loop = asyncio.get_running_loop()
+            if self._section_lock is None or self._section_lock[0] is not loop:  # only the engine loop gets here
+                self._section_lock = (loop, asyncio.Lock())
+            async with self._section_lock[1]:
+                if generation != self._generation:
+                    return None  # replaced while waiting: _deliver drops it anyway
+                return await loop.run_in_executor(None, func)
+
+        self._track(self._bridge.submit(read_in_turn), on_done, on_failed)
 
     def _deliver(self, generation: int, name: str, result: Any) -> None:
         if generation != self._generation:
@@ -134,7 +156,9 @@ class DashboardData(QObject):
 
     def _run(self, func: Callable[..., Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None],
              *args: Any) -> None:
-        job = self._bridge.run_blocking(func, *args)
+        self._track(self._bridge.run_blocking(func, *args), on_done, on_failed)
+
+    def _track(self, job: Any, on_done: Callable[[Any], None], on_failed: Callable[[str], None]) -> None:
         self._jobs.append(job)
 
         def finished(result: Any) -> None:
