@@ -20,6 +20,10 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
+from array import array
+from bisect import bisect_left
+from itertools import chain
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -32,6 +36,7 @@ BUCKETS = math.ceil(math.log(HIGH_MS / LOW_MS) / math.log(GROWTH))
 RELATIVE_ERROR = math.sqrt(GROWTH) - 1
 
 _LOG_G = math.log(GROWTH)
+_BIG_ENDIAN = sys.byteorder == "big"  # blobs are little-endian everywhere
 _PAIR = struct.Struct("<HI")
 _DTYPE = np.dtype([("bucket", "<u2"), ("count", "<u4")])
 #: Each bucket's representative value (its geometric midpoint), ms.
@@ -55,7 +60,8 @@ def buckets_of(values: np.ndarray) -> np.ndarray:
 
 def encode(counts: Mapping[int, int]) -> bytes:
     """Sorted (bucket, count) pairs; empty buckets are left out."""
-    return b"".join(_PAIR.pack(b, n) for b, n in sorted(counts.items()) if n)
+    pairs = sorted((b, n) for b, n in counts.items() if n)
+    return struct.pack("<" + "HI" * len(pairs), *chain.from_iterable(pairs))
 
 
 def decode(blob: bytes | None) -> Counts:
@@ -63,11 +69,29 @@ def decode(blob: bytes | None) -> Counts:
 
 
 def merged(blob: bytes | None, delta: Mapping[int, int]) -> bytes:
-    """``blob`` with ``delta`` added, re-encoded."""
-    counts = decode(blob)
-    for b, n in delta.items():
-        counts[b] = counts.get(b, 0) + n
-    return encode(counts)
+    """``blob`` with ``delta`` added, re-encoded.
+
+    The write path calls this once per day-key per commit with a delta of a bucket or two, so it
+    works on the blob as 16-bit words (bucket, count low, count high) in C-level arrays and touches
+    only the delta's buckets, rather than decoding the whole histogram."""
+    words = array("H")
+    words.frombytes(blob or b"")
+    if _BIG_ENDIAN:
+        words.byteswap()
+    buckets = words[0::3]
+    for bucket, n in sorted(delta.items()):
+        if not n:
+            continue
+        i = bisect_left(buckets, bucket)
+        if i < len(buckets) and buckets[i] == bucket:
+            total = words[3 * i + 1] + (words[3 * i + 2] << 16) + n
+            words[3 * i + 1], words[3 * i + 2] = total & 0xFFFF, total >> 16
+        else:
+            words[3 * i:3 * i] = array("H", (bucket, n & 0xFFFF, n >> 16))
+            buckets.insert(i, bucket)
+    if _BIG_ENDIAN:
+        words.byteswap()
+    return words.tobytes()
 
 
 def dense_sum(blobs: Sequence[bytes], groups: np.ndarray, n_groups: int) -> np.ndarray:

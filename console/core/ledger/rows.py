@@ -9,10 +9,11 @@ batch's latency histograms merged into ``attempt_day`` — all in the caller's t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
 from console.core.ledger import histogram
 from console.core.ledger.tables import (
@@ -35,7 +36,11 @@ REQUEST_HOUR_KEY = ("hour", "kind", "policy_name", "task", "team", "first_model"
 REQUEST_HOUR_SUMS = ("requests", "failures", "fallbacks", "cost_usd")
 ATTEMPT_DAY_KEY = ("day",) + ATTEMPT_HOUR_KEY[1:]
 REQUEST_DAY_KEY = ("day",) + REQUEST_HOUR_KEY[1:]
-_NO_HISTOGRAMS = {"latency_hist": b"", "ttft_hist": b""}  # what a new attempt_day row starts with
+HISTOGRAM_COLUMNS = ("latency_hist", "ttft_hist")
+_NO_HISTOGRAMS = {"latency_hist": b"", "ttft_hist": b""}  # a new attempt_day row, before merge_histograms
+#: On SQLite the day upsert merges histograms itself with this function (registered per connection),
+#: so the writer's commit costs one statement per table, not a read and a write per key.
+MERGE_FUNCTION = "routedesk_histogram_merge"
 
 
 def epoch(moment: datetime) -> float:
@@ -91,33 +96,58 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
     return request, attempts
 
 
-def _sum_into(target: dict[tuple, dict[str, float]], key: tuple, sums: dict[str, float]) -> None:
-    bucket = target.setdefault(key, dict.fromkeys(sums, 0))
-    for name, value in sums.items():
-        bucket[name] += value
+Sums = list[float]  # a rollup row's sums, in the order of its table's *_SUMS names
 
 
-def rollup_deltas(
-    requests: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]],
-    attempt_key: Sequence[str] = ATTEMPT_HOUR_KEY, request_key: Sequence[str] = REQUEST_HOUR_KEY,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Per-hour (or, given the day keys, per-day) sums of a batch, sorted by key.
+def _add(target: dict[tuple, Sums], key: tuple, values: Sequence[float]) -> None:
+    acc = target.get(key)
+    if acc is None:
+        target[key] = list(values)
+    else:
+        for i, value in enumerate(values):
+            acc[i] += value
 
-    Sorted so that concurrent PostgreSQL writers lock rollup rows in the same order (no deadlock)."""
-    by_attempt: dict[tuple, dict[str, float]] = {}
+
+def _day_keys(by_hour: dict[tuple, Sums]) -> dict[tuple, Sums]:
+    """Hourly sums folded into days (the hour is the key's first field)."""
+    by_day: dict[tuple, Sums] = {}
+    for key, sums in by_hour.items():
+        _add(by_day, (key[0] // 24,) + key[1:], sums)
+    return by_day
+
+
+def _rows(key_names: Sequence[str], sum_names: Sequence[str], sums: dict[tuple, Sums]) -> list[dict[str, Any]]:
+    # Sorted so that concurrent PostgreSQL writers lock rollup rows in the same order (no deadlock).
+    return [dict(zip(key_names, key)) | dict(zip(sum_names, values)) for key, values in sorted(sums.items())]
+
+
+@dataclass
+class BatchRollups:
+    """What one batch adds to each rollup table, as rows ready for the upserts."""
+
+    attempt_hour: list[dict[str, Any]]
+    request_hour: list[dict[str, Any]]
+    attempt_day: list[dict[str, Any]]
+    request_day: list[dict[str, Any]]
+    histograms: "HistogramDeltas"
+
+
+def batch_rollups(requests: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]]) -> BatchRollups:
+    """Per-hour and per-day sums of a batch, and its latency histogram counts, in one pass."""
+    attempt_hours: dict[tuple, Sums] = {}
     for row in attempts:
-        _sum_into(by_attempt, tuple(row[k] for k in attempt_key), {
-            "attempts": 1, "failures": 1 - row["ok"], "cost_usd": row["cost_usd"],
-            "input_tokens": row["input_tokens"], "output_tokens": row["output_tokens"],
-        })
-    by_request: dict[tuple, dict[str, float]] = {}
+        _add(attempt_hours, tuple(row[k] for k in ATTEMPT_HOUR_KEY), (
+            1, 1 - row["ok"], row["cost_usd"], row["input_tokens"], row["output_tokens"]))
+    request_hours: dict[tuple, Sums] = {}
     for row in requests:
-        _sum_into(by_request, tuple(row[k] for k in request_key), {
-            "requests": 1, "failures": 1 - row["ok"], "fallbacks": row["fell_back"], "cost_usd": row["total_cost_usd"],
-        })
-    return (
-        [dict(zip(attempt_key, key)) | sums for key, sums in sorted(by_attempt.items())],
-        [dict(zip(request_key, key)) | sums for key, sums in sorted(by_request.items())],
+        _add(request_hours, tuple(row[k] for k in REQUEST_HOUR_KEY), (
+            1, 1 - row["ok"], row["fell_back"], row["total_cost_usd"]))
+    return BatchRollups(
+        _rows(ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, attempt_hours),
+        _rows(REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, request_hours),
+        _rows(ATTEMPT_DAY_KEY, ATTEMPT_HOUR_SUMS, _day_keys(attempt_hours)),
+        _rows(REQUEST_DAY_KEY, REQUEST_HOUR_SUMS, _day_keys(request_hours)),
+        histogram_deltas(attempts),
     )
 
 
@@ -130,7 +160,8 @@ def histogram_deltas(attempts: Sequence[dict[str, Any]]) -> HistogramDeltas:
     for row in attempts:
         if not row["ok"]:
             continue
-        key = tuple(row[k] for k in ATTEMPT_DAY_KEY)
+        key = (row["day"], row["kind"], row["policy_name"], row["task"], row["team"], row["model_alias"],
+               row["provider"])  # ATTEMPT_DAY_KEY, spelled out: this runs once per attempt
         deltas = out.get(key)
         if deltas is None:
             deltas = out[key] = ({}, {})
@@ -148,8 +179,9 @@ def histogram_deltas(attempts: Sequence[dict[str, Any]]) -> HistogramDeltas:
 _STATEMENTS: dict[tuple[str, str, str], Any] = {}
 
 
-def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str]) -> Any:
-    cache_key = ("upsert", dialect, table.name)
+def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str], merges: Sequence[str] = ()) -> Any:
+    """Insert, or add ``sums`` (and, SQLite only, merge the ``merges`` histograms) into the existing row."""
+    cache_key = ("upsert", dialect, table.name + "+merge" * bool(merges))
     stmt = _STATEMENTS.get(cache_key)
     if stmt is None:
         if dialect == "sqlite":
@@ -157,10 +189,24 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str])
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         base = dialect_insert(table)
-        stmt = _STATEMENTS[cache_key] = base.on_conflict_do_update(
-            index_elements=list(key), set_={name: table.c[name] + base.excluded[name] for name in sums}
-        )
+        set_ = {name: table.c[name] + base.excluded[name] for name in sums}
+        set_ |= {name: getattr(func, MERGE_FUNCTION)(table.c[name], base.excluded[name]) for name in merges}
+        stmt = _STATEMENTS[cache_key] = base.on_conflict_do_update(index_elements=list(key), set_=set_)
     return stmt
+
+
+def _merge_encoded(old: bytes | None, new: bytes | None) -> bytes:
+    """The SQL function behind MERGE_FUNCTION: two encoded histograms added."""
+    return histogram.merged(old, histogram.decode(new)) if new else (old or b"")
+
+
+def _sqlite_merge_ready(conn: Connection) -> None:
+    """Register MERGE_FUNCTION once per DBAPI connection (``info`` lives as long as it does)."""
+    info = conn.connection.info
+    if not info.get(MERGE_FUNCTION):
+        conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
+            MERGE_FUNCTION, 2, _merge_encoded, deterministic=True)
+        info[MERGE_FUNCTION] = True
 
 
 def _histogram_statements() -> tuple[Any, Any]:
@@ -270,12 +316,20 @@ def insert_row_dicts(conn: Connection, requests: list[dict[str, Any]], attempts:
         _execute(conn, _insert(request_table()), requests)
     if attempts:
         _execute(conn, _insert(attempt_table()), attempts)
-    attempt_sums, request_sums = rollup_deltas(requests, attempts)
-    _add_to_rollup(conn, attempt_hour_table(), ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, attempt_sums)
-    _add_to_rollup(conn, request_hour_table(), REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, request_sums)
-    attempt_days, request_days = rollup_deltas(requests, attempts, ATTEMPT_DAY_KEY, REQUEST_DAY_KEY)
+    rollups = batch_rollups(requests, attempts)
+    _add_to_rollup(conn, attempt_hour_table(), ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, rollups.attempt_hour)
+    _add_to_rollup(conn, request_hour_table(), REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, rollups.request_hour)
+    _add_to_rollup(conn, request_day_table(), REQUEST_DAY_KEY, REQUEST_HOUR_SUMS, rollups.request_day)
+    histograms = rollups.histograms
+    if conn.dialect.name == "sqlite" and rollups.attempt_day:
+        _sqlite_merge_ready(conn)
+        for row in rollups.attempt_day:
+            counts = histograms.get(tuple(row[k] for k in ATTEMPT_DAY_KEY), ({}, {}))
+            row["latency_hist"], row["ttft_hist"] = histogram.encode(counts[0]), histogram.encode(counts[1])
+        _execute(conn, _upsert("sqlite", attempt_day_table(), ATTEMPT_DAY_KEY, ATTEMPT_HOUR_SUMS, HISTOGRAM_COLUMNS),
+                 rollups.attempt_day)
+        return len(attempts)
     _add_to_rollup(conn, attempt_day_table(), ATTEMPT_DAY_KEY, ATTEMPT_HOUR_SUMS,
-                   [row | _NO_HISTOGRAMS for row in attempt_days])
-    _add_to_rollup(conn, request_day_table(), REQUEST_DAY_KEY, REQUEST_HOUR_SUMS, request_days)
-    merge_histograms(conn, histogram_deltas(attempts))
+                   [row | _NO_HISTOGRAMS for row in rollups.attempt_day])
+    merge_histograms(conn, histograms)
     return len(attempts)
