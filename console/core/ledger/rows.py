@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select,
 
 from console.core.ledger import histogram
 from console.core.ledger.tables import (
+    KINDS,
     attempt_day_table,
     attempt_hour_table,
     attempt_table,
@@ -63,6 +64,8 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
     outcome = _outcome_value(record.outcome)
     first_model = record.attempts[0].model_alias if record.attempts else ""
     kind = record.kind or "production"
+    if kind not in KINDS:  # queries spell "all kinds" as this list (filters._kind)
+        raise ValueError(f"unknown request kind {kind!r}: the routing log records {', '.join(KINDS)}")
     attempts: list[dict[str, Any]] = []
     for attempt in record.attempts:
         a_ts = epoch(attempt.started_at)

@@ -7,7 +7,8 @@ touching the log. Nothing here is bounded to part of the range: a year costs ten
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, func, select
@@ -27,7 +28,7 @@ from console.core.ledger.queries import (
     spend_arrays,
 )
 from console.core.ledger.stats import Z_95
-from console.core.ledger.tables import FAILED, attempt_day_table, attempt_table, request_table
+from console.core.ledger.tables import FAILED, KINDS, attempt_day_table, attempt_table, request_table
 
 
 @dataclass(frozen=True)
@@ -306,17 +307,25 @@ def requests_page(db: Engine, filters: Filters, *, before: float | None = None, 
     matching attempts on either side of a cut can come twice: callers drop ids they have seen.
     """
     att, req = attempt_table(), request_table()
-    condition = raw_where(att, filters)
-    if before is not None:
-        condition = condition & (att.c.ts < before)
-    if failed_only:
-        condition = condition & (att.c.ok == 0)
-    if outcome is not None:
-        condition = condition & (att.c.outcome == outcome)
     fetch = limit * 2
+    rows: list[Any] = []
+    full = False
     with db.connect() as conn:
-        rows = conn.execute(select(att.c.request_id, att.c.ts).where(condition)
-                            .order_by(att.c.ts.desc()).limit(fetch)).all()
+        # One index-ordered read per kind ("all kinds" is every kind), merged: a single read over
+        # all kinds would have to sort every matching attempt of the range to find the newest.
+        for kind in [filters.kind] if filters.kind is not None else list(KINDS):
+            condition = raw_where(att, replace(filters, kind=kind))
+            if before is not None:
+                condition = condition & (att.c.ts < before)
+            if failed_only:
+                condition = condition & (att.c.ok == FAILED)
+            if outcome is not None:
+                condition = condition & (att.c.outcome == outcome)
+            part = conn.execute(select(att.c.request_id, att.c.ts).where(condition)
+                                .order_by(att.c.ts.desc()).limit(fetch)).all()
+            full = full or len(part) == fetch
+            rows.extend(part)
+        rows = sorted(rows, key=lambda row: row[1], reverse=True)[:fetch]
         ordered: dict[str, None] = {}
         last_ts: float | None = None
         for request_id, ts in rows:
@@ -334,7 +343,7 @@ def requests_page(db: Engine, filters: Filters, *, before: float | None = None, 
                                 .order_by(att.c.request_id, att.c.position)):
             values = dict(row._mapping)
             chains[values.pop("request_id")].attempts.append(values)
-    more = len(rows) == fetch or len(ordered) >= limit
+    more = full or len(ordered) >= limit
     return RequestPage(list(chains.values()), last_ts if more else None)
 
 

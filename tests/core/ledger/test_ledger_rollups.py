@@ -18,7 +18,8 @@ from console.core.ledger import histogram
 from console.core.ledger.bulk import write_records
 from console.core.ledger.filters import Filters, split_range
 from console.core.ledger.queries import counts, latency_percentiles
-from console.core.ledger.series import attempt_sums, outcome_mix, request_sums
+from console.core.ledger.drift import detect_drift
+from console.core.ledger.series import attempt_sums, outcome_mix, request_sums, requests_page
 from console.core.ledger.store import open_ledger
 from console.core.ledger.tables import SCHEMA_VERSION
 from console.core.ledger.traffic import generate
@@ -214,3 +215,56 @@ def test_outcome_mix_and_day_reads_search_their_indexes(sqlite_url: str) -> None
                 assert "SEARCH" in plan and not re.search(r"\bSCAN (attempt|request)", plan), plan
     db.dispose()
 
+
+
+_BIG_TABLE_SCAN = re.compile(r"\bSCAN (attempt|request|attempt_hour|request_hour|attempt_day|request_day)\b"
+                             r"(?! USING (COVERING )?INDEX)")
+
+
+def test_all_kinds_and_drift_reads_search_indexes_too(sqlite_url: str) -> None:
+    db = open_ledger(sqlite_url)
+    write_records(db, generate(400, days=9, seed=4, end=END))
+    every = Filters.last("365d", now=END, kind=None)
+    plans = _plans(db, lambda: (latency_percentiles(db, every), attempt_sums(db, every), request_sums(db, every),
+                                outcome_mix(db, every), requests_page(db, every, limit=20),
+                                requests_page(db, every, failed_only=True), detect_drift(db, now=END),
+                                detect_drift(db, Filters(kind=None, team="growth"), now=END)))
+    assert len(plans) > 20
+    for statement, plan in plans:
+        assert "SEARCH" in plan and not _BIG_TABLE_SCAN.search(plan), f"{statement}\n{plan}"
+    db.dispose()
+
+
+def test_requests_page_over_all_kinds_is_newest_first_and_complete(ledger_url: str) -> None:
+    records = list(generate(300, days=2, seed=8, end=END))
+    db = open_ledger(ledger_url)
+    write_records(db, records)
+    f = Filters(since=END - 86400, until=END, kind=None)
+    seen: list[str] = []
+    stamps: list[float] = []
+    before = None
+    for _ in range(50):
+        page = requests_page(db, f, before=before, limit=25)
+        for chain in page.chains:
+            if chain.request["request_id"] not in seen:
+                seen.append(chain.request["request_id"])
+                stamps.append(chain.request["ts"])
+        if page.next_before is None:
+            break
+        before = page.next_before
+    expected = {r.request_id for r in records
+                if any(END - 86400 <= a.started_at.timestamp() < END for a in r.attempts)}
+    assert set(seen) == expected and len(seen) == len(expected)
+    assert {r.kind for r in records if r.request_id in expected} >= {"production", "pilot"}
+    assert stamps[:25] == sorted(stamps[:25], reverse=True)
+    db.dispose()
+
+
+def test_a_record_of_unknown_kind_is_refused_with_a_clear_message(sqlite_url: str) -> None:
+    record = next(generate(1, days=1, seed=2, end=END))
+    record.kind = "experiment"
+    db = open_ledger(sqlite_url)
+    with pytest.raises(ValueError, match="unknown request kind 'experiment'.*production"):
+        write_records(db, [record])
+    assert counts(db, Filters(kind=None)).requests == 0
+    db.dispose()
