@@ -56,3 +56,14 @@ def test_pilot_and_import_explain_bad_input(tmp_path: Path, capsys: pytest.Captu
     assert "assertions.0.kind" in capsys.readouterr().err
     assert run(["import", str(tmp_path / "missing.csv"), "--db", f"sqlite:///{tmp_path / 'l.sqlite3'}"]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_per_column_settings_reach_their_column(fault_server: FaultServer, capsys: pytest.CaptureFixture[str]) -> None:
+    url = fault_server.url
+    code = run(["compare", "--models", f"ok#pc1@{url},ok#pc2@{url}", "--max-tokens", "40", "--no-log", "--json",
+                "--per-column", "ok#pc2: max_tokens=2", "one two three four five six"])
+    assert code == 0
+    columns = {c["label"]: c for c in json.loads(capsys.readouterr().out)["columns"]}
+    sent = {r.model: r.body["max_tokens"] for r in fault_server.requests}
+    assert sent == {"ok#pc1": 40, "ok#pc2": 2}  # the override went on the wire, the other column kept the shared value
+    assert set(columns) == {"ok#pc1", "ok#pc2"}

@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-tokens", type=int, default=256, help="output token cap per column (default 256)")
     parser.add_argument("--temperature", type=float, help="sampling temperature")
     parser.add_argument("--json-mode", action="store_true", help="ask every model for a JSON answer")
+    parser.add_argument("--per-column", metavar="SETTINGS", default="",
+                        help="per-column settings over the shared ones, e.g. 'smollm2: temperature=0.2, max_tokens=64; "
+                             "smollm2-cpu: json=on' (keys: temperature, max_tokens, json, system)")
     parser.add_argument("--timeout", type=float, default=180.0, help="total seconds per column (default 180)")
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
     parser.add_argument("--save", action="store_true", help="keep the comparison in the log")
@@ -55,7 +58,9 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: ignore[no-untyped-def]
-    from console.core.compare.columns import ColumnSpecError, CompareParams, parse_column_spec, unique_labels
+    from console.core.compare.columns import (
+        ColumnSpecError, CompareParams, apply_overrides, parse_column_overrides, parse_column_spec, unique_labels,
+    )
     from console.core.compare.export import export_text, write_export
     from console.core.compare.run import ColumnFinished, SideBySide
     from console.core.compare.session import CompareSession
@@ -100,6 +105,7 @@ async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: igno
             return 2
         try:
             specs = unique_labels([parse_column_spec(m, policy) for m in args.models.split(",") if m.strip()])
+            specs = apply_overrides(specs, parse_column_overrides(args.per_column))
         except ColumnSpecError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -130,3 +130,53 @@ def unique_labels(specs: list[ColumnSpec]) -> list[ColumnSpec]:
             spec = ColumnSpec(**{**spec.__dict__, "label": f"{spec.label} ({count + 1})"})
         out.append(spec)
     return out
+
+
+_OVERRIDE_KEYS = {"temperature": float, "max_tokens": int, "json": bool, "system": str}
+
+
+def parse_column_overrides(text: str) -> dict[str, ColumnParams]:
+    """Per-column settings from ``LABEL: key=value, key=value; LABEL2: ...``.
+
+    Keys: temperature, max_tokens, json (on/off), system. Raises ColumnSpecError naming the bad part.
+    """
+    found: dict[str, ColumnParams] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        label, sep, settings = part.partition(":")
+        if not sep or not label.strip():
+            raise ColumnSpecError(f"{part!r}: expected LABEL: key=value, ... (keys: {', '.join(_OVERRIDE_KEYS)})")
+        values: dict[str, object] = {}
+        for item in (i.strip() for i in settings.split(",")):
+            if not item:
+                continue
+            key, eq, raw = item.partition("=")
+            key, raw = key.strip(), raw.strip()
+            if not eq or key not in _OVERRIDE_KEYS:
+                raise ColumnSpecError(f"{item!r} in {label.strip()!r}: expected one of {', '.join(_OVERRIDE_KEYS)}=VALUE")
+            try:
+                if _OVERRIDE_KEYS[key] is bool:
+                    if raw.lower() not in ("on", "off", "true", "false", "yes", "no"):
+                        raise ValueError(raw)
+                    values["json_mode"] = raw.lower() in ("on", "true", "yes")
+                elif key == "max_tokens":
+                    values[key] = int(raw)
+                    if values[key] <= 0:  # type: ignore[operator]
+                        raise ValueError(raw)
+                else:
+                    values[key] = _OVERRIDE_KEYS[key](raw)
+            except ValueError:
+                raise ColumnSpecError(f"{key}={raw!r} in {label.strip()!r} is not a valid value") from None
+        found[label.strip()] = ColumnParams(**values)  # type: ignore[arg-type]
+    return found
+
+
+def apply_overrides(specs: list[ColumnSpec], overrides: dict[str, ColumnParams]) -> list[ColumnSpec]:
+    """Specs with their per-column settings; an override naming no column is an error."""
+    labels = {spec.label for spec in specs}
+    unknown = sorted(set(overrides) - labels)
+    if unknown:
+        raise ColumnSpecError(f"per-column settings name no column: {', '.join(unknown)} (columns: {', '.join(sorted(labels))})")
+    return [ColumnSpec(**{**spec.__dict__, "params": overrides[spec.label]}) if spec.label in overrides else spec
+            for spec in specs]

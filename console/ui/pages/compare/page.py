@@ -71,6 +71,11 @@ class ComparePage(QWidget):
         self.temperature.setSpecialValueText("model default")
         self.temperature.setValue(-0.1)
         self.json_mode = QCheckBox("JSON mode")
+        self.per_column = QLineEdit()
+        self.per_column.setObjectName("per-column")
+        self.per_column.setPlaceholderText(
+            "per-column settings (optional): smollm2: temperature=0.2, max_tokens=64; other: json=on, system=…"
+        )
         self.run_button = QPushButton("Run side by side")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(lambda: self.run_comparison())
@@ -87,6 +92,7 @@ class ComparePage(QWidget):
         form.addRow("", self.extra_models)
         form.addRow("Prompt", self.prompt)
         form.addRow("System", self.system)
+        form.addRow("Per column", self.per_column)
         knobs = QHBoxLayout()
         for label, widget in (("max tokens", self.max_tokens), ("temperature", self.temperature)):
             knobs.addWidget(QLabel(label))
@@ -182,7 +188,9 @@ class ComparePage(QWidget):
 
     # --- running ----------------------------------------------------------------------------
     def run_comparison(self, params: Any = None) -> None:
-        from console.core.compare.columns import ColumnSpecError, parse_column_spec, unique_labels
+        from console.core.compare.columns import (
+            ColumnSpecError, apply_overrides, parse_column_overrides, parse_column_spec, unique_labels,
+        )
 
         params = params or self.params()
         if not params.prompt.strip():
@@ -190,6 +198,7 @@ class ComparePage(QWidget):
             return
         try:
             specs = unique_labels([parse_column_spec(m, self._policy) for m in self.chosen_models()])
+            specs = apply_overrides(specs, parse_column_overrides(self.per_column.text()))
         except ColumnSpecError as err:
             self.status.setText(str(err))
             return
