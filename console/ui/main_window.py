@@ -128,14 +128,15 @@ class MainWindow(QMainWindow):
             raise
 
     def _build(self, bridge: EngineBridge | None) -> None:
-        for number, (title, factory) in enumerate(PAGES, start=1):
-            page = factory(self.bridge, self)
-            self.pages[title] = page
+        # Pages are built on first visit: the dashboards alone import the log's queries and
+        # SQLAlchemy (~0.5 s), which a window that opens on the policy editor need not wait for.
+        for number, (title, _factory) in enumerate(PAGES, start=1):
             self.navigation.addItem(title)
-            self.stack.addWidget(page)
+            self.stack.addWidget(QWidget())  # placeholder until the page is first shown
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda n=number - 1: self.navigation.setCurrentRow(n))
-        self.navigation.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.ensure_page(0)
+        self.navigation.currentRowChanged.connect(self._on_navigation_current_row_changed)
         self.navigation.setCurrentRow(0)
         central = QWidget()
         row = QHBoxLayout(central)
@@ -151,6 +152,26 @@ class MainWindow(QMainWindow):
         geometry = settings().value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+
+    def ensure_page(self, row: int) -> QWidget:
+        """The page at ``row``, built now if this is its first visit."""
+        title, factory = PAGES[row]
+        page = self.pages.get(title)
+        if page is None:
+            page = factory(self.bridge, self)
+            self.pages[title] = page
+            placeholder = self.stack.widget(row)
+            self.stack.insertWidget(row, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+            if row and self._active_title is not None:  # a page that follows the policy in front catches up
+                self.policy_page.sig_active_policy_changed.emit(self._active_title)
+        return page
+
+    def _on_navigation_current_row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.ensure_page(row)
+            self.stack.setCurrentIndex(row)
 
     @property
     def policy_page(self) -> Any:
@@ -203,7 +224,10 @@ class MainWindow(QMainWindow):
         document = getattr(editor, "document", None)
         return getattr(document, "path", None)
 
+    _active_title: str | None = None
+
     def show_active_policy(self, title: str) -> None:
+        self._active_title = title
         self.policy_label.setText(f"policy: {title}")
 
     def show_loaded_models(self, count: int) -> None:
