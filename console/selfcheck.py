@@ -190,7 +190,10 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
         from console.ui.demo import demo_policy_path
         from console.ui.main_window import MainWindow
 
+        from console.ui.theme import apply_theme
+
         app = QApplication.instance() or QApplication(["routedesk"])
+        apply_theme(app)  # as run_window does: the check sees (and pictures) the window a user sees
         state["app"] = app
         demo = demo_policy_path()
         if demo is None:
