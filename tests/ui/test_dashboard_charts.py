@@ -136,3 +136,26 @@ def test_charts_export_png_and_csv(qtbot: Any, tmp_path: Path, small_log: str) -
     assert rows[0] == ["bucket", *series.keys] and len(rows) == len(series.bucket_starts) + 1
     assert sum(float(v) for row in rows[1:] for v in row[1:]) == pytest.approx(series.total, abs=1e-4)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spend.csv", "spend.png"]  # no temp files left
+
+
+def test_grid_axes_paint_exactly_the_pixels_pyqtgraph_paints(qtbot: Any) -> None:
+    import pyqtgraph as pg
+
+    from console.ui.plots import GridAxis, GridDateAxis
+
+    rng = np.random.default_rng(7)
+    x = END - 86400 * np.arange(200, 0, -1, dtype=float)
+    y = rng.random(200) * 37.3
+    images = []
+    for axes in ({"bottom": pg.DateAxisItem()}, {"left": GridAxis("left"), "bottom": GridDateAxis()}):
+        widget = pg.PlotWidget(axisItems=axes)
+        qtbot.addWidget(widget)
+        widget.resize(640, 260)
+        widget.showGrid(x=True, y=True, alpha=0.25)
+        widget.getPlotItem().getAxis("left").setPen(pg.mkPen("#334455"))
+        widget.plot(x, y, pen=pg.mkPen("#4e79a7", width=2))
+        widget.show()
+        qtbot.waitExposed(widget)
+        images.append(widget.grab().toImage())
+    assert all(ax._filled for ax in (axes["left"], axes["bottom"]))  # the fast path drew them
+    assert images[0] == images[1]

@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from console.ui.pages.dashboard.query import Drill
+from console.ui.plots import GridAxis, GridDateAxis
 
 #: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
 SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
@@ -76,8 +77,8 @@ class ChartPanel(QFrame):
         self.hover.setObjectName("hint")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        axis = {"bottom": pg.DateAxisItem()} if time_axis else {}
-        self.plot_widget = pg.PlotWidget(axisItems=axis)
+        bottom = GridDateAxis() if time_axis else GridAxis("bottom")
+        self.plot_widget = pg.PlotWidget(axisItems={"left": GridAxis("left"), "bottom": bottom})
         self.plot_widget.setMinimumHeight(170)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
