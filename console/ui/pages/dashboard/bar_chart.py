@@ -24,14 +24,15 @@ class CategoryBars(ChartPanel):
         self.labels: list[str] = []
         self.groups: list[tuple[str, np.ndarray]] = []
         self.drills: list[Drill | None] = []
-        self.bars: list[pg.BarGraphItem] = []
+        self.bars: list[pg.BarGraphItem] = []  # the bars drawn now, one item per group
+        self._bar_pool: list[pg.BarGraphItem] = []
+        self._ticks: list[list[tuple[int, str]]] = []
 
     def show_bars(self, labels: Sequence[str], groups: Sequence[tuple[str, Sequence[float]]],
                   drills: Sequence[Drill | None], note: str = "") -> None:
         self.labels = list(labels)
         self.groups = [(name, np.asarray(values, dtype=float)) for name, values in groups]
         self.drills = list(drills)
-        self.clear_series()
         self.bars = []
         count = max(len(self.groups), 1)
         width = 0.8 / count
@@ -39,18 +40,32 @@ class CategoryBars(ChartPanel):
         for g, (name, values) in enumerate(self.groups):
             offset = -0.4 + width * (g + 0.5)
             heights = np.nan_to_num(values)
-            bar = pg.BarGraphItem(x=x + offset, height=heights, width=width * 0.92, brush=colour(g), pen=None)
-            self.plot.addItem(bar)
-            if count > 1:
-                self.legend.addItem(bar, name)
+            bar = self._bar(g)
+            bar.setOpts(x=x + offset, height=heights, width=width * 0.92, brush=colour(g), pen=None)
+            bar.setVisible(True)
             self.bars.append(bar)
+        for bar in self._bar_pool[len(self.groups):]:
+            bar.setVisible(False)
+        self.set_legend([(bar, name) for bar, (name, _v) in zip(self.bars, self.groups)] if count > 1 else [])
         # Labels share the axis: cut each to what its slot holds (~7 px a character), the hover has the rest.
         slot_chars = max(8, int(max(self.plot.vb.width(), 300) / max(len(self.labels), 1) / 7) - 1)
-        self.plot.getAxis("bottom").setTicks([[(i, _short(label, slot_chars)) for i, label in enumerate(self.labels)]])
+        ticks = [[(i, _short(label, slot_chars)) for i, label in enumerate(self.labels)]]
+        if ticks != self._ticks:  # setting ticks redraws the axis, even the same ones
+            self.plot.getAxis("bottom").setTicks(ticks)
+            self._ticks = ticks
         self.plot.setXRange(-0.6, max(len(self.labels) - 0.4, 0.6), padding=0)
         top = max((float(np.nanmax(v)) for _n, v in self.groups if len(v) and np.isfinite(v).any()), default=1.0)
         self.plot.setYRange(0, top * (1.25 if count > 1 else 1.08), padding=0)
         self.note.setText(note)
+        self.settle()
+
+    def _bar(self, g: int) -> pg.BarGraphItem:
+        """Group g's bars, made once and reused: rebuilding items costs more than drawing them."""
+        while len(self._bar_pool) <= g:
+            bar = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=1.0)
+            self.plot.addItem(bar)
+            self._bar_pool.append(bar)
+        return self._bar_pool[g]
 
     def _hit(self, x: float, y: float) -> tuple[int, int] | None:
         if not self.labels:

@@ -6,9 +6,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from console.core.ledger.filters import Filters
-from console.core.ledger.series import RequestSums
 from console.ui.pages.dashboard.bar_chart import CategoryBars
-from console.ui.pages.dashboard.loaders import LatencySection
+from console.ui.pages.dashboard.loaders import LatencySection, RequestsSection
 from console.ui.pages.dashboard.query import Drill
 
 
@@ -59,8 +58,8 @@ def show_outcomes(chart: CategoryBars, section: LatencySection, filters: Filters
     )
 
 
-def show_chains(chart: CategoryBars, sums: RequestSums, filters: Filters, limit: int = 8) -> None:
-    fired = [row for row in sums.chains_fired() if row[3] > 0][:limit]
+def show_chains(chart: CategoryBars, section: RequestsSection, filters: Filters, limit: int = 8) -> None:
+    fired = [row for row in section.chains if row[3] > 0][:limit]
     chart.show_bars(
         [f"{task}/{model}" for task, model, _n, _f in fired],
         [("fell back", [f for _t, _m, _n, f in fired])],

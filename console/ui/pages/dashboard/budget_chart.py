@@ -33,35 +33,55 @@ class BudgetChart(ChartPanel):
         self.plot.setLabel("left", "% of limit spent")
         self.plot.setLabel("bottom", "% of period passed")
         self.views: list[BudgetView] = []
+        self._limit = pg.InfiniteLine(pos=100, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
+                                      label="limit", labelOpts={"position": 0.03, "color": "#d64545",
+                                                                "anchors": [(0, 1), (0, 1)]})
+        self._limit.setVisible(False)
+        self.plot.addItem(self._limit)
+        self._pool: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []  # (spent so far, projection) per budget
+
+    def _lines(self, n: int) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        """The n-th budget's lines, made once and reused: rebuilding items costs more than drawing them."""
+        while len(self._pool) <= n:
+            spent, projection = pg.PlotDataItem(), pg.PlotDataItem()
+            self.plot.addItem(spent)
+            self.plot.addItem(projection)
+            self._pool.append((spent, projection))
+        return self._pool[n]
 
     def show_budgets(self, views: Sequence[BudgetView]) -> None:
         self.views = list(views)
-        self.clear_series()
-        if not self.views:
-            self.note.setText("no budgets: open a policy that has budgets to see ceilings and projections")
-            return
-        ceiling = pg.InfiniteLine(pos=100, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
-                                  label="limit", labelOpts={"position": 0.03, "color": "#d64545",
-                                                            "anchors": [(0, 1), (0, 1)]})
-        self.plot.addItem(ceiling)
+        self._limit.setVisible(bool(self.views))
+        for spent, projection in self._pool[len(self.views):]:
+            spent.setVisible(False)
+            projection.setVisible(False)
+        legend = []
         top = 100.0
         for n, view in enumerate(self.views):
             tint = colour(n)
             burn = view.burn
             x = _elapsed_share(view, view.times)
             y = view.cumulative / burn.limit_usd * 100
-            self.plot.plot(x, y, pen=pg.mkPen(tint, width=2.5),
-                           name=f"{burn.name}/{burn.period}: ${burn.spent_usd:,.2f} of ${burn.limit_usd:,.2f} "
-                                f"→ ${view.projected_usd:,.2f}")
+            spent, projection = self._lines(n)
+            spent.setData(x, y, pen=pg.mkPen(tint, width=2.5))
+            spent.setVisible(True)
+            legend.append((spent, f"{burn.name}/{burn.period}: ${burn.spent_usd:,.2f} of ${burn.limit_usd:,.2f} "
+                                  f"→ ${view.projected_usd:,.2f}"))
             end_x = float(x[-1]) if len(x) else 0.0
             projected = view.projected_usd / burn.limit_usd * 100
-            self.plot.plot([end_x, 100.0], [burn.spent_usd / burn.limit_usd * 100, projected],
-                           pen=pg.mkPen(tint, width=1.5, style=Qt.PenStyle.DotLine))
+            projection.setData([end_x, 100.0], [burn.spent_usd / burn.limit_usd * 100, projected],
+                               pen=pg.mkPen(tint, width=1.5, style=Qt.PenStyle.DotLine))
+            projection.setVisible(True)
             top = max(top, projected, float(y.max()) if len(y) else 0.0)
+        self.set_legend(legend)
+        if not self.views:
+            self.note.setText("no budgets: open a policy that has budgets to see ceilings and projections")
+            return
         over = [v.burn.name for v in self.views if v.projected_usd > v.burn.limit_usd]
         self.note.setText("projected over: " + ", ".join(over) if over else "all projected within their limits")
         self.plot.setXRange(0, 100, padding=0.02)
         self.plot.setYRange(0, top * 1.5, padding=0)
+        self.settle()
 
     def _nearest(self, x: float, y: float) -> BudgetView | None:
         if not self.views:

@@ -198,9 +198,34 @@ class ChartPanel(QFrame):
         self.legend.setLabelTextColor(text)
         self.legend.setBrush(pg.mkBrush(palette.color(QPalette.ColorRole.Base)))
 
-    def clear_series(self) -> None:
-        self.plot.clear()
-        self.legend.clear()
+    def set_legend(self, entries: Sequence[tuple[Any, str]]) -> None:
+        """Show ``entries`` (plot item, name) in the legend.
+
+        Charts reuse their plot items, so a redraw usually names the same items again: then only
+        changed names are set (a legend entry costs ~1 ms to build and re-lays the legend out)."""
+        shown = self.legend.items
+        same_items = len(shown) == len(entries) and all(
+            sample.item is item for (sample, _label), (item, _name) in zip(shown, entries))
+        if not same_items:
+            self.legend.clear()
+            for item, name in entries:
+                self.legend.addItem(item, name)
+            return
+        renamed = False
+        for (sample, label), (_item, name) in zip(shown, entries):
+            if label.text != name:
+                label.setText(name)
+                renamed = True
+            sample.update()  # the item's pen or brush may have changed
+        if renamed:
+            self.legend.updateSize()
+
+    def settle(self) -> None:
+        """Apply the range and auto-range now rather than in the next paint.
+
+        pyqtgraph defers them to the scene's pre-paint step; changes made there land after the
+        paint has picked its region, so the chart is painted a second time."""
+        self.plot.vb.prepareForPaint()
 
 
 def bucket_label(start: float, seconds: int) -> str:

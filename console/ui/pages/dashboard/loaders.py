@@ -2,6 +2,7 @@
 
 Each loader answers one section, so the charts fed by a fast read are drawn while a slower one is
 still running, and a filter change costs one rollup read per section rather than one per chart.
+Loaders also derive what the charts draw (series, totals), so the GUI thread only draws.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from console.core.ledger.drift import DriftFlag, detect_drift
 from console.core.ledger.filters import Filters
 from console.core.ledger.queries import LatencyStats, latency_percentiles, spend
 from console.core.ledger.series import (
-    AttemptSums,
     FilterChoices,
-    RequestSums,
+    RateSeries,
+    StackedSeries,
     attempt_sums,
     filter_choices,
     outcome_mix,
@@ -27,6 +28,24 @@ from console.core.ledger.series import (
 )
 from console.core.policy.schema import Budget
 from console.ui.pages.dashboard.query import DashboardQuery
+
+
+@dataclass(frozen=True)
+class AttemptsSection:
+    """Spend stacked by the query's split, failure rates by task × model, and the attempt totals."""
+
+    spend: StackedSeries
+    failures: RateSeries
+    totals: tuple[int, int, float]  # attempts, failed attempts, cost
+
+
+@dataclass(frozen=True)
+class RequestsSection:
+    """Fallback rates by task × first choice, the chains that fired, and the request totals."""
+
+    fallbacks: RateSeries
+    chains: list[tuple[str, str, int, int]]  # task, first model, requests, fallbacks; most fallbacks first
+    totals: tuple[int, int, int, float]  # requests, failed, fell back, cost
 
 
 @dataclass(frozen=True)
@@ -48,12 +67,15 @@ class BudgetView:
     filters: Filters  # the budget's scope over its period (what a click opens)
 
 
-def load_attempts(db: Engine, query: DashboardQuery) -> AttemptSums:
-    return attempt_sums(db, query.filters, bucket=query.bucket, by=query.spend_by)
+def load_attempts(db: Engine, query: DashboardQuery) -> AttemptsSection:
+    """One rollup read, and the series the charts draw derived here rather than on the GUI thread."""
+    sums = attempt_sums(db, query.filters, bucket=query.bucket, by=query.spend_by)
+    return AttemptsSection(sums.spend(), sums.failure_rates(), sums.totals())
 
 
-def load_requests(db: Engine, query: DashboardQuery) -> RequestSums:
-    return request_sums(db, query.filters, bucket=query.bucket)
+def load_requests(db: Engine, query: DashboardQuery) -> RequestsSection:
+    sums = request_sums(db, query.filters, bucket=query.bucket)
+    return RequestsSection(sums.fallback_rates(), sums.chains_fired(), sums.totals())
 
 
 def load_latency(db: Engine, query: DashboardQuery) -> LatencySection:

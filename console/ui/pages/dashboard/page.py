@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from console.core.ledger.drift import DriftFlag
-from console.core.ledger.series import AttemptSums, RequestSums
 from console.core.policy.schema import Budget
 from console.ui.pages.dashboard import breakdowns
 from console.ui.pages.dashboard.budget_chart import BudgetChart
@@ -22,6 +21,7 @@ from console.ui.pages.dashboard.data_worker import DashboardData
 from console.ui.pages.dashboard.drift_list import DriftList, drill_for
 from console.ui.pages.dashboard.empty_state import EmptyState
 from console.ui.pages.dashboard.filters_bar import FiltersBar
+from console.ui.pages.dashboard.loaders import AttemptsSection, RequestsSection
 from console.ui.pages.dashboard.query import Clock, DashboardQuery, Drill
 from console.ui.pages.dashboard.rate_chart import RateChart
 from console.ui.pages.dashboard.requests_panel import RequestsPanel
@@ -210,17 +210,17 @@ class DashboardPage(QWidget):
         elif name == "drift":
             self.drift.set_flags(result)
 
-    def _show_attempts(self, sums: AttemptSums) -> None:
-        self.spend.show_spend(sums.spend(), self.query.spend_by, self.query.filters, self._clock(),
+    def _show_attempts(self, section: AttemptsSection) -> None:
+        self.spend.show_spend(section.spend, self.query.spend_by, self.query.filters, self._clock(),
                               self.data.budgets)
-        self.failures.show_rates(sums.failure_rates(), self.query.filters)
-        self._attempt_totals = sums.totals()
+        self.failures.show_rates(section.failures, self.query.filters)
+        self._attempt_totals = section.totals
         self._show_summary()
 
-    def _show_requests(self, sums: RequestSums) -> None:
-        self.fallbacks.show_rates(sums.fallback_rates(), self.query.filters)
-        breakdowns.show_chains(self.chains, sums, self.query.filters)
-        self._request_totals = sums.totals()
+    def _show_requests(self, section: RequestsSection) -> None:
+        self.fallbacks.show_rates(section.fallbacks, self.query.filters)
+        breakdowns.show_chains(self.chains, section, self.query.filters)
+        self._request_totals = section.totals
         self._show_summary()
 
     def _show_summary(self) -> None:

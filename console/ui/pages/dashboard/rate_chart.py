@@ -12,8 +12,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
 from console.core.ledger.filters import Filters
 from console.core.ledger.series import RateSeries
@@ -23,6 +24,11 @@ from console.ui.pages.dashboard.query import Drill
 MAX_LINES = 6
 MIN_TRIALS_FOR_SCALE = 20
 BANDS = 2  # bands for the top pairs only: six overlapping bands hide the lines
+
+
+def band_path(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> QPainterPath:
+    """The region between two curves: along ``low`` forward, back along ``high`` (what FillBetweenItem fills)."""
+    return pg.arrayToQPath(np.concatenate([x, x[::-1]]), np.concatenate([low, high[::-1]]))
 
 
 class RateChart(ChartPanel):
@@ -37,7 +43,7 @@ class RateChart(ChartPanel):
         self.shown: list[int] = []  # key indexes drawn
         self.focus: tuple[str, str] | None = None
         self.lines: dict[tuple[str, str], pg.PlotDataItem] = {}
-        self._pool: list[tuple[pg.PlotDataItem, pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]] = []
+        self._pool: list[tuple[pg.PlotDataItem, QGraphicsPathItem]] = []  # (line, band)
 
     def show_rates(self, series: RateSeries, filters: Filters) -> None:
         self.series, self.filters = series, filters
@@ -49,21 +55,26 @@ class RateChart(ChartPanel):
         if self.series is not None:
             self._redraw()
 
-    def _items(self, n: int) -> tuple[pg.PlotDataItem, pg.PlotCurveItem, pg.PlotCurveItem, pg.FillBetweenItem]:
-        """The n-th line and its band, made once and reused: rebuilding items costs more than drawing them."""
+    def _items(self, n: int) -> tuple[pg.PlotDataItem, QGraphicsPathItem]:
+        """The n-th line and its band, made once and reused: rebuilding items costs more than drawing them.
+
+        The band is a plain path item outlined from numpy (``band_path``, ~0.01 ms) rather than a
+        FillBetweenItem between two curves, which re-traces its outline through QPolygonF copies:
+        ~0.5 ms a band alone and ~5 ms while a section is being read, as those calls hand the GIL
+        to the reader and wait to get it back."""
         while len(self._pool) <= n:
-            lower, upper = pg.PlotCurveItem(), pg.PlotCurveItem()
-            band = pg.FillBetweenItem(lower, upper)
+            band = QGraphicsPathItem()
+            band.setPen(QPen(Qt.PenStyle.NoPen))
+            band.setZValue(-1)  # under every line
             self.plot.addItem(band)
             line = fast_line(self.plot, np.zeros(0), np.zeros(0))
-            self._pool.append((line, lower, upper, band))
+            self._pool.append((line, band))
         return self._pool[n]
 
     def _redraw(self) -> None:
         series = self.series
         assert series is not None
         self.lines = {}
-        self.legend.clear()
         order = list(np.argsort(-series.events.sum(axis=0), kind="stable"))
         shown = [int(j) for j in order[:MAX_LINES]]
         if self.focus in series.keys and series.keys.index(self.focus) not in shown:
@@ -73,27 +84,30 @@ class RateChart(ChartPanel):
         rates = series.rates() * 100
         low, high = (b * 100 for b in series.band())
         symbols = len(x) <= 120  # dots help on a few points and only cost on many
+        legend = []
         for n, j in enumerate(shown):
-            line, lower, upper, band = self._items(n)
+            line, band = self._items(n)
             have = series.trials[:, j] > 0
             task, model = series.keys[j]
             tint = colour(n)
             emphasised = self.focus == (task, model)
-            band_colour = QColor(tint)
-            band_colour.setAlpha(45)
-            banded = have.sum() > 1 and (n < BANDS or emphasised)
-            lower.setData(x[have] if banded else [], low[have, j] if banded else [])
-            upper.setData(x[have] if banded else [], high[have, j] if banded else [])
-            band.setBrush(band_colour)
-            band.setVisible(bool(banded))
+            banded = bool(have.sum() > 1 and (n < BANDS or emphasised))
+            if banded:
+                band_colour = QColor(tint)
+                band_colour.setAlpha(45)
+                band.setBrush(band_colour)
+                band.setPath(band_path(x[have], low[have, j], high[have, j]))
+            band.setVisible(banded)  # a hidden band keeps a stale outline; nothing reads it
             line.setData(x[have], rates[have, j], pen=pg.mkPen(tint, width=3 if emphasised else 1.6),
                          symbol="o" if symbols else None, symbolSize=5, symbolBrush=tint, symbolPen=None)
             line.setVisible(True)
-            self.legend.addItem(line, f"{task} · {model}")
+            legend.append((line, f"{task} · {model}"))
             self.lines[(task, model)] = line
-        for line, lower, upper, band in self._pool[len(shown):]:
-            line.setData([], [])
-            line.setVisible(False)
+        self.set_legend(legend)
+        for line, band in self._pool[len(shown):]:
+            if line.isVisible():
+                line.setData([], [])
+                line.setVisible(False)
             band.setVisible(False)
         hidden = len(series.keys) - len(shown)
         overall = series.events.sum() / max(series.trials.sum(), 1)
@@ -108,6 +122,7 @@ class RateChart(ChartPanel):
             self.plot.setXRange(float(x[0] - series.bucket_seconds / 2), float(x[-1] + series.bucket_seconds / 2),
                                 padding=0.02)
         self.plot.setYRange(0, min(100.0, max(top, 1.0) * 1.45), padding=0)  # headroom for the legend
+        self.settle()
 
     def _hit(self, x: float, y: float) -> tuple[int, int] | None:
         series = self.series

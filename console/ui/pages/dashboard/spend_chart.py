@@ -46,27 +46,36 @@ class SpendChart(ChartPanel):
         self.by = "model"
         self.filters = Filters()
         self.now = 0.0
-        self.bars: list[pg.BarGraphItem] = []
+        self.bars: list[pg.BarGraphItem] = []  # the bars drawn now, one item per key
+        self._bar_pool: list[pg.BarGraphItem] = []
+        self._outline = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=1.0)  # the projection
+        self._outline.setVisible(False)
+        self._outline.setZValue(1)  # over the bars, which are added later
+        self.plot.addItem(self._outline)
+        self._ceiling_lines: list[pg.InfiniteLine] = []
+        self._ceiling_labels: list[tuple[float, str]] = []
+        self._ceilings: list[float] = []
         self.projection: tuple[float, float] | None = None  # (bucket start, projected USD)
 
     def show_spend(self, series: StackedSeries, by: str, filters: Filters, now: float,
                    budgets: Sequence[Budget] = ()) -> None:
         self.series, self.by, self.filters, self.now = series, by, filters, now
-        self.clear_series()
         self.bars = []
         x = series.bucket_starts + series.bucket_seconds / 2
         width = series.bucket_seconds * 0.85
         base = np.zeros(len(x))
         for j, key in enumerate(series.keys):
             heights = series.values[:, j]
-            bar = pg.BarGraphItem(x=x, y0=base.copy(), height=heights, width=width, brush=colour(j),
-                                  pen=pg.mkPen(colour(j).darker(130), width=0.5))
-            self.plot.addItem(bar)
-            self.legend.addItem(bar, key)
+            bar = self._bar(j)
+            bar.setOpts(x=x, y0=base.copy(), height=heights, width=width, brush=colour(j),
+                        pen=pg.mkPen(colour(j).darker(130), width=0.5))
+            bar.setVisible(True)
             self.bars.append(bar)
             base = base + heights
+        for bar in self._bar_pool[len(series.keys):]:
+            bar.setVisible(False)
+        self.set_legend(list(zip(self.bars, series.keys)))
         self.projection = self._draw_projection(series, base)
-        self._ceilings: list[float] = []
         self._draw_ceilings(series, budgets)
         total = series.total
         self.note.setText(f"total ${total:,.2f}" + (f" · this {'hour' if series.bucket_seconds < 86400 else 'day'} "
@@ -75,9 +84,19 @@ class SpendChart(ChartPanel):
                   *self._ceilings)
         self.plot.enableAutoRange(axis="x")
         self.plot.setYRange(0, max(top, 1e-6) * 1.45, padding=0)  # headroom for the legend
+        self.settle()
+
+    def _bar(self, j: int) -> pg.BarGraphItem:
+        """The j-th key's bars, made once and reused: rebuilding items costs more than drawing them."""
+        while len(self._bar_pool) <= j:
+            bar = pg.BarGraphItem(x=np.zeros(0), height=np.zeros(0), width=1.0)
+            self.plot.addItem(bar)
+            self._bar_pool.append(bar)
+        return self._bar_pool[j]
 
     def _draw_projection(self, series: StackedSeries, totals: np.ndarray) -> tuple[float, float] | None:
         """An outline bar: the last, unfinished bucket at its current rate to the bucket's end."""
+        self._outline.setVisible(False)
         if len(totals) == 0:
             return None
         start = float(series.bucket_starts[-1])
@@ -85,10 +104,10 @@ class SpendChart(ChartPanel):
         if not 0 < elapsed < series.bucket_seconds or (self.filters.until or 0) < self.now - 60:
             return None
         projected = float(totals[-1]) * series.bucket_seconds / max(elapsed, 60.0)
-        outline = pg.BarGraphItem(x=[start + series.bucket_seconds / 2], y0=[0.0], height=[projected],
-                                  width=series.bucket_seconds * 0.85, brush=pg.mkBrush(None),
-                                  pen=pg.mkPen(self.palette().text().color(), width=1, style=Qt.PenStyle.DashLine))
-        self.plot.addItem(outline)
+        self._outline.setOpts(x=[start + series.bucket_seconds / 2], y0=[0.0], height=[projected],
+                              width=series.bucket_seconds * 0.85, brush=pg.mkBrush(None),
+                              pen=pg.mkPen(self.palette().text().color(), width=1, style=Qt.PenStyle.DashLine))
+        self._outline.setVisible(True)
         return start, projected
 
     def _draw_ceilings(self, series: StackedSeries, budgets: Sequence[Budget]) -> None:
@@ -96,16 +115,28 @@ class SpendChart(ChartPanel):
         per_bucket = {"day": 86400.0, "month": 30 * 86400.0}
         shown = {"task": self.filters.task, "team": self.filters.team, "model": self.filters.model,
                  "provider": self.filters.provider}
+        labelled: list[tuple[float, str]] = []
         for budget in budgets:
             if budget.scope.model_dump() != shown:
                 continue  # a team's budget drawn over everyone's spend would mislead
             ceiling = budget.limit_usd * series.bucket_seconds / per_bucket[budget.period]
             scope = ", ".join(f"{k}={v}" for k, v in budget.scope.model_dump().items() if v) or "all traffic"
+            unit = "hour" if series.bucket_seconds < 86400 else "day"
+            labelled.append((ceiling, f"{budget.name}: ${ceiling:,.2f}/{unit} ({scope})"))
+        self._ceilings = [ceiling for ceiling, _label in labelled]
+        if labelled == self._ceiling_labels:
+            return  # the same lines are already drawn (a filter change rarely changes them)
+        for line in self._ceiling_lines:
+            self.plot.removeItem(line)
+        self._ceiling_lines = []
+        for ceiling, label in labelled:
             line = pg.InfiniteLine(pos=ceiling, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
-                                   label=f"{budget.name}: ${ceiling:,.2f}/{'hour' if series.bucket_seconds < 86400 else 'day'} ({scope})",
-                                   labelOpts={"position": 0.98, "color": "#d64545", "anchors": [(1, 1), (1, 1)]})
+                                   label=label, labelOpts={"position": 0.98, "color": "#d64545",
+                                                           "anchors": [(1, 1), (1, 1)]})
+            line.setZValue(2)  # over the bars and the projection
             self.plot.addItem(line)
-            self._ceilings.append(ceiling)
+            self._ceiling_lines.append(line)
+        self._ceiling_labels = labelled
 
     # --- hover, click, export ------------------------------------------------------------------
     def _hit(self, x: float, y: float) -> tuple[int, int] | None:
