@@ -255,7 +255,10 @@ class Engine:
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
-                await asyncio.wrap_future(durable)
+                if durable.done():  # journaled already: no trip through the loop
+                    durable.result()
+                else:
+                    await asyncio.wrap_future(durable)
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
         yield result

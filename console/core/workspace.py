@@ -92,6 +92,16 @@ class Workspace:
             engine.set_policy(policy, path)
         return engine
 
+    def flush_log(self, timeout_s: float | None = 30.0) -> None:
+        """Block until every request recorded so far is committed to the log, readable by anyone.
+
+        Answers come back once their request is journaled; the commit follows within a fraction
+        of a second. Call this where something must read the log right after routing.
+        """
+        flush = getattr(self._recorder, "flush", None)
+        if flush is not None:
+            flush(timeout_s)
+
     async def close_engine(self, engine: Engine) -> None:
         """Close one engine (on the loop it ran on) and forget it; the log stays open for the others."""
         for key, held in list(self._engines.items()):

@@ -43,8 +43,9 @@ class LiveEndpoint:
         return client
 
     def ledger_requests(self) -> list[dict[str, Any]]:
-        """Every request row in the log, oldest first."""
+        """Every request row in the log, oldest first (once what was recorded is committed)."""
         assert self.log_url is not None
+        self.state.workspace.flush_log()
         from sqlalchemy import select
 
         from console.core.ledger.store import open_ledger

@@ -3,7 +3,8 @@
 ``open_ledger()`` with no URL opens ``routedesk-log.sqlite3`` in the user's data directory.
 PostgreSQL (``postgresql+psycopg://...``) is the shared backend for teams; the same code runs on
 both. Opening checks the schema version first and upgrades an older log in place; a log written
-by a newer Routedesk is refused before anything is written to it.
+by a newer Routedesk is refused before anything is written to it. Opening also replays the journal
+of any writer that died (``replay.py``), so the log holds every request whose answer was returned.
 """
 
 from __future__ import annotations
@@ -76,11 +77,14 @@ def open_ledger(url: str | None = None) -> Engine:
     Raises ``LedgerOpenError`` for a URL or server that cannot be used and
     ``migrations.LedgerVersionError`` for a log from a newer Routedesk (left untouched).
     """
+    from console.core.ledger.journal import journal_dir_for
     from console.core.ledger.migrations import prepare_schema
+    from console.core.ledger.replay import replay_journals
 
     db = create_db_engine(url)
     try:
         prepare_schema(db, before_first_write=enable_wal)
+        replay_journals(db, journal_dir_for(db.url.render_as_string(hide_password=False)))
     except OperationalError as exc:
         db.dispose()
         raise LedgerOpenError(f"cannot open the log at {db.url.render_as_string(hide_password=True)}: "

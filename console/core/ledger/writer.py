@@ -1,14 +1,23 @@
-"""LedgerWriter: the routing log's single writer thread, with group commit.
+"""LedgerWriter: the routing log's single writer thread, with group commit, behind a journal.
 
-``record()`` puts the finished request on an in-memory queue and returns a Future at once; the
-caller never touches the disk. The writer thread takes whatever has queued (up to ``batch_rows``
-requests), inserts it in one transaction and resolves those futures after the commit. Under load
-requests arrive while a commit is running, so they share the next one: waiting on the future costs
-about one commit, not one commit per request. ``max_delay_s`` optionally holds a batch open a
-little longer to gather more (0 by default: lowest latency).
+``record()`` appends the finished request to this process's journal (``journal.py``: one
+``write()`` of a JSON line, safe from the process being killed), puts it on an in-memory queue and
+returns a Future that is already resolved: the request is durable, and the caller has its answer
+without waiting for SQLite. The writer thread takes whatever has queued (up to ``batch_rows``
+requests), inserts it in one transaction with its rollups, and deletes journal segments once
+everything in them is committed. A process that dies leaves its journal, and the next
+``open_ledger`` replays it into the log.
 
-A batch that fails is retried one request at a time, so one bad record fails only its own future;
-every failure is logged and set on the futures, never dropped.
+Without a journal (an in-memory log, a platform without ``fcntl``, ``journal=False``, or a journal
+that cannot be written) the Future resolves after the commit instead. Under load requests arrive
+while a commit is running, so they share the next one: waiting costs about one commit, not one per
+request. ``max_delay_s`` holds a batch open to gather more: 0.1 s when journaled (nobody waits for
+that commit), 0 otherwise.
+
+``flush()`` waits until everything recorded before it is committed and readable. A batch that
+fails is retried one request at a time, so one bad record fails only itself; every failure is
+logged (and set on its Future when that is still pending), and a journaled record that failed
+keeps its segment on disk for the next open to retry.
 """
 
 from __future__ import annotations
@@ -16,13 +25,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Union
 
+from pathlib import Path
+
 from sqlalchemy import Engine
 
+from console.core.ledger.journal import Journal, JournalError, encode, journal_dir_for
 from console.core.ledger.rows import insert_batch
 from console.core.ledger.store import open_ledger
 from console.core.records import RequestRecord
@@ -34,6 +45,14 @@ log = logging.getLogger(__name__)
 class _Pending:
     record: RequestRecord
     future: "Future[None]"
+    segment: Path | None = None  # the journal segment holding it
+
+
+@dataclass
+class _Retire:
+    """Queued after the last record of a full journal segment: delete it once they are committed."""
+
+    segment: Path
 
 
 class _Barrier:
@@ -44,7 +63,11 @@ class _Barrier:
 
 
 _STOP = object()
-_Item = Union[_Pending, _Barrier, object]
+#: How long the writer gathers journaled requests before committing them. One commit per request
+#: costs the process ~200 µs of CPU (and the GIL) each; gathered, a request costs a few µs. The
+#: log lags the answers by at most this much, which the window's live charts never notice.
+JOURNALED_DELAY_S = 0.1
+_Item = Union[_Pending, _Barrier, _Retire, object]
 
 
 class LedgerClosedError(RuntimeError):
@@ -61,26 +84,60 @@ class LedgerWriter:
     """
 
     def __init__(self, url: str | None = None, *, db: Engine | None = None, batch_rows: int = 1000,
-                 max_delay_s: float = 0.0) -> None:
-        self.db = db if db is not None else open_ledger(url)
+                 max_delay_s: float | None = None, journal: bool = True) -> None:
+        self.db = db if db is not None else open_ledger(url)  # opening replays dead writers' journals
         self._owns_db = db is None
         self.batch_rows = batch_rows
-        self.max_delay_s = max_delay_s
         self.committed_requests = 0
         self.commits = 0
         self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
         self._closed = False
         self._close_lock = threading.Lock()
+        self._append_lock = threading.Lock()  # journal order == queue order (segments retire in order)
+        self._hurry = threading.Event()  # set by flush() and close(): stop gathering, commit now
+        self.journal: Journal | None = None
+        if journal:
+            self.journal = self._open_journal()
+        if max_delay_s is None:  # nobody waits for a journaled commit: gather, and spare the CPU
+            max_delay_s = JOURNALED_DELAY_S if self.journal is not None else 0.0
+        self.max_delay_s = max_delay_s
         self._thread = threading.Thread(target=self._run, name="routedesk-ledger-writer", daemon=True)
         self._thread.start()
 
     # --- the caller's side ------------------------------------------------------------------
 
+    def _open_journal(self) -> Journal | None:
+        directory = journal_dir_for(self.db.url.render_as_string(hide_password=False))
+        if directory is None:
+            return None
+        try:
+            return Journal(directory)
+        except JournalError as err:
+            log.warning("%s; requests will wait for their commit instead", err)
+            return None
+
     def record(self, request: RequestRecord) -> "Future[None]":
-        """Queue a finished request; the Future resolves once it is committed (or fails with why)."""
+        """Queue a finished request; the Future resolves once it is durable (or fails with why).
+
+        Durable means journaled (resolved before this returns) or, without a journal, committed.
+        """
         if self._closed:
             raise LedgerClosedError("the ledger writer is closed")
         future: "Future[None]" = Future()
+        journal = self.journal
+        if journal is not None:
+            line = encode(request)
+            try:
+                with self._append_lock:
+                    segment, full = journal.append(line)
+                    if full is not None:
+                        self._queue.put(_Retire(full))
+                    self._queue.put(_Pending(request, future, segment))
+            except JournalError as err:  # e.g. disk full: this one waits for its commit
+                log.error("%s; request %s waits for its commit", err, request.request_id)
+            else:
+                future.set_result(None)
+                return future
         self._queue.put(_Pending(request, future))
         return future
 
@@ -88,6 +145,7 @@ class LedgerWriter:
         """Block until everything recorded before this call is committed."""
         barrier = _Barrier()
         self._queue.put(barrier)
+        self._hurry.set()
         barrier.future.result(timeout)
 
     def close(self, timeout: float | None = None) -> None:
@@ -97,7 +155,10 @@ class LedgerWriter:
                 return
             self._closed = True
         self._queue.put(_STOP)
+        self._hurry.set()
         self._thread.join(timeout)
+        if self.journal is not None and not self._thread.is_alive():  # else it stays for the next open
+            self.journal.close()
         if self._owns_db:
             self.db.dispose()
 
@@ -116,38 +177,39 @@ class LedgerWriter:
             if batch:
                 self._commit(batch)
             for barrier in barriers:
-                barrier.future.set_result(None)
+                if isinstance(barrier, _Retire):
+                    if self.journal is not None:
+                        self.journal.retire(barrier.segment)
+                else:
+                    barrier.future.set_result(None)
 
-    def _gather(self, first: _Item) -> tuple[list[_Pending], list[_Barrier], bool]:
+    def _gather(self, first: _Item) -> tuple[list[_Pending], list[_Barrier | _Retire], bool]:
+        """Take what has queued; barriers and retirements are acted on after the batch commits.
+
+        With ``max_delay_s`` the thread first sleeps that long (or until flush/close wakes it) so
+        that one commit takes many requests; then it drains the queue without waiting.
+        """
+        if self.max_delay_s > 0 and isinstance(first, _Pending):
+            self._hurry.wait(self.max_delay_s)
+            self._hurry.clear()
         batch: list[_Pending] = []
-        barriers: list[_Barrier] = []
+        barriers: list[_Barrier | _Retire] = []
         stopping = False
         item: _Item | None = first
-        deadline = time.monotonic() + self.max_delay_s
         while item is not None:
             if item is _STOP:
                 stopping = True
-            elif isinstance(item, _Barrier):
+            elif isinstance(item, (_Barrier, _Retire)):
                 barriers.append(item)
             elif isinstance(item, _Pending):
                 batch.append(item)
             if len(batch) >= self.batch_rows:
                 break
-            item = self._next_nowait(deadline, stopping)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                item = None
         return batch, barriers, stopping
-
-    def _next_nowait(self, deadline: float, stopping: bool) -> _Item | None:
-        try:
-            return self._queue.get_nowait()
-        except queue.Empty:
-            pass
-        remaining = deadline - time.monotonic()
-        if stopping or remaining <= 0:
-            return None
-        try:
-            return self._queue.get(timeout=remaining)
-        except queue.Empty:
-            return None
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
@@ -167,8 +229,9 @@ class LedgerWriter:
             if not pending.future.done():
                 pending.future.set_result(None)
 
-    @staticmethod
-    def _fail(pending: _Pending, exc: Exception) -> None:
+    def _fail(self, pending: _Pending, exc: Exception) -> None:
         log.error("ledger could not record request %s: %s", pending.record.request_id, exc)
+        if pending.segment is not None and self.journal is not None:
+            self.journal.mark_dirty(pending.segment)
         if not pending.future.done():
             pending.future.set_exception(exc)

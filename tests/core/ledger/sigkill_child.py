@@ -1,5 +1,6 @@
 """Child process for the SIGKILL test: records requests from an asyncio loop as fast as it can
-and prints each request id once its durability future has resolved (i.e. after the commit)."""
+and prints each request id once its durability future has resolved (journaled, or committed
+when run with ``commit``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from console.core.ledger.writer import LedgerWriter
 from tests.core.ledger.records_factory import make_record
 
 
-async def main(url: str) -> None:
-    writer = LedgerWriter(url)
+async def main(url: str, journal: bool) -> None:
+    writer = LedgerWriter(url, journal=journal)
+    assert (writer.journal is not None) is journal
     out = sys.stdout
 
     async def caller(worker: int) -> None:
@@ -28,4 +30,4 @@ async def main(url: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1]))
+    asyncio.run(main(sys.argv[1], sys.argv[2] == "journal"))

@@ -63,8 +63,10 @@ def test_prices_are_stored_per_attempt_and_a_price_change_leaves_history_alone(l
     writer = LedgerWriter(ledger_url)
     old = _priced_attempt(0, SONNET, Outcome.OK, out_tokens=2_000)
     writer.record(_request("before", [old])).result(10)
+    writer.flush(10)
     cheaper = PriceSheet(input=1.5, output=7.5, cached_input=0.15, reasoning=7.5)
     writer.record(_request("after", [_priced_attempt(0, cheaper, Outcome.OK, out_tokens=2_000)])).result(10)
+    writer.flush(10)
     with writer.db.connect() as conn:
         rows = {r[0]: r[1:] for r in conn.execute(text(
             "SELECT request_id, cost_usd, price_input, price_output, price_cached_input, price_reasoning "
@@ -82,6 +84,7 @@ def test_a_billed_stream_cut_keeps_its_cost_in_spend(ledger_url: str) -> None:
     cut = _priced_attempt(0, SONNET, Outcome.STREAM_CUT, out_tokens=300)  # billed for what streamed
     rescued = _priced_attempt(1, SONNET, Outcome.OK, out_tokens=1_000)
     writer.record(_request("r", [cut, rescued])).result(10)
+    writer.flush(10)
     # cut: 18,000 + 1,200 + 4,500 = 23,700 µ$ ; rescue: 18,000 + 1,200 + 15,000 = 34,200 µ$
     everything = Filters()
     c = counts(writer.db, everything)

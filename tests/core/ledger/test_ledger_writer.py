@@ -1,4 +1,8 @@
-"""The single writer: futures resolve after commit, group commit, errors surface, drain on close."""
+"""The single writer: journaled records are durable at once, group commit, errors surface, drain on close.
+
+Both ways a caller can be told "durable" are tested: through the journal (the default wherever
+there is a log file) and, with ``journal=False``, by waiting for the commit itself.
+"""
 
 from __future__ import annotations
 
@@ -23,10 +27,15 @@ def _count(writer: LedgerWriter, table: str) -> int:
         return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
 
 
-def test_future_resolves_only_once_the_row_is_readable(ledger_url: str) -> None:
-    writer = LedgerWriter(ledger_url)
+@pytest.mark.parametrize("journal", [True, False], ids=["journal", "commit"])
+def test_a_recorded_request_is_readable_after_flush_or_its_commit(ledger_url: str, journal: bool) -> None:
+    writer = LedgerWriter(ledger_url, journal=journal)
+    assert (writer.journal is not None) is journal
     record = make_record("r1", chain=(("gpt-mini", Outcome.RATE_LIMITED, 0.0), ("claude", Outcome.OK, 0.02)))
     future = writer.record(record)
+    if journal:
+        assert future.done()  # durable on return: it is in the journal
+        writer.flush(10)
     assert future.result(timeout=10) is None
     chains = requests_behind(writer.db, Filters())  # read through another connection
     assert [c.request["request_id"] for c in chains] == ["r1"]
@@ -43,27 +52,28 @@ def test_many_concurrent_records_share_commits(ledger_url: str) -> None:
     futures = [writer.record(make_record(f"r{i}")) for i in range(3000)]
     for f in futures:
         f.result(timeout=30)
+    writer.flush(30)
     assert _count(writer, "request") == 3000
     assert writer.commits < 3000 / 2  # grouped, not a commit each
     assert writer.committed_requests == 3000
     writer.close()
 
 
-def test_asyncio_callers_await_durability(ledger_url: str) -> None:
-    writer = LedgerWriter(ledger_url)
+def test_asyncio_callers_await_durability_without_a_journal(ledger_url: str) -> None:
+    writer = LedgerWriter(ledger_url, journal=False)
 
     async def route_many() -> None:
         async def one(i: int) -> None:
             await asyncio.wrap_future(writer.record(make_record(f"a{i}")))
         await asyncio.gather(*(one(i) for i in range(200)))
 
-    asyncio.run(route_many())
+    asyncio.run(route_many())  # no flush: each awaited future means committed
     assert _count(writer, "request") == 200
     writer.close()
 
 
 def test_a_bad_record_fails_its_own_future_only(sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    writer = LedgerWriter(sqlite_url, max_delay_s=0.05)  # hold the batch open so all three share it
+    writer = LedgerWriter(sqlite_url, max_delay_s=0.05, journal=False)  # hold the batch open so all three share it
     good1 = writer.record(make_record("same"))
     dup = writer.record(make_record("same"))  # primary key clash
     good2 = writer.record(make_record("other"))
@@ -82,6 +92,8 @@ def test_close_drains_the_queue_and_refuses_more(sqlite_url: str) -> None:
     futures = [writer.record(make_record(f"c{i}")) for i in range(500)]
     writer.close()
     assert all(f.done() and f.exception() is None for f in futures)
+    with LedgerWriter(sqlite_url, journal=False) as reopened:
+        assert _count(reopened, "request") == 500  # committed by close, not left to a replay
     with pytest.raises(LedgerClosedError):
         writer.record(make_record("late"))
     writer.close()  # idempotent
