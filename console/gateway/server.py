@@ -43,13 +43,24 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def event_loop_name() -> str:
+    """uvloop where it is installed (not on Windows): its C event loop takes about a third off
+    what each request through the endpoint costs; the standard loop elsewhere."""
+    try:
+        import uvloop  # noqa: F401 - imported here so that installers bundle it
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
 def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning") -> Any:
     import uvicorn
 
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
-        timeout_graceful_shutdown=5, server_header=False,
+        timeout_graceful_shutdown=5, server_header=False, loop=event_loop_name(), http="httptools",
+        proxy_headers=False,  # bound to loopback for local apps: no proxy in front to trust
     )
     return uvicorn.Server(config)
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 def run_window(argv: list[str] | None = None) -> int:
     """Open the console window; returns the exit code when it closes."""
+    from console.core.heap import settle
     from console.ui.demo import demo_policy_path
     from console.ui.main_window import MainWindow
     from console.ui.pages.policy_editor.recent_files import recent_files
@@ -30,6 +31,7 @@ def run_window(argv: list[str] | None = None) -> int:
     def open_first() -> None:
         window.open_first_policy(recent[0] if recent else demo_policy_path())
         policy_opened(window)
+        settle(collect=False)  # what start-up built lives as long as the window: keep full GCs short
 
     QTimer.singleShot(0, window, open_first)
     return app.exec()

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from typing import Awaitable, Callable
 
+from console.core.heap import settle
 from tests.bench.bench_overhead import MESSAGES, ROOT, make_clients, percentile, start_upstream, timed_batch
 
 TOKEN = "bench-token"
@@ -49,6 +50,7 @@ def serve(upstream: str, db_url: str) -> None:
     )
     state = GatewayState.open(policy, None, token=TOKEN, workspace=Workspace(db_url))
     sock = bind_socket("127.0.0.1", 0)
+    settle()  # as `routedesk serve` does
     print(f"listening on http://127.0.0.1:{sock.getsockname()[1]}/v1", flush=True)
     try:
         make_server(create_app(state), sock).run(sockets=[sock])
@@ -66,7 +68,8 @@ def start_endpoint(upstream: str, db_url: str) -> tuple[subprocess.Popen, str]:
     return proc, line.split("listening on ", 1)[1].split()[0]
 
 
-async def run(n: int, concurrencies: list[int], rounds: int, litellm: bool = True) -> dict[str, dict[str, float]]:
+async def run(n: int, concurrencies: list[int], rounds: int, litellm: bool = True, *, freeze: bool = False
+              ) -> dict[str, dict[str, float]]:
     import httpx
 
     upstream_proc, upstream = start_upstream()
@@ -90,6 +93,8 @@ async def run(n: int, concurrencies: list[int], rounds: int, litellm: bool = Tru
         try:
             for call in clients.values():  # warm connections, imports, caches
                 await timed_batch(call, 20, 4)
+            if freeze:  # as `routedesk serve` and the window do once started: no full-GC pauses over that heap
+                settle()
             for concurrency in concurrencies:
                 samples: dict[str, list[float]] = {name: [] for name in clients}
                 seconds = {name: 0.0 for name in clients}
@@ -148,7 +153,7 @@ def main() -> None:
     if args.serve:
         serve(args.serve, args.db)
         return
-    figures = asyncio.run(run(args.n, args.concurrency, args.rounds, litellm=not args.no_litellm))
+    figures = asyncio.run(run(args.n, args.concurrency, args.rounds, litellm=not args.no_litellm, freeze=True))
     print("\n".join(report(figures, args.concurrency)))
 
 

@@ -17,7 +17,7 @@ def test_plan_bench_measures_every_prompt() -> None:
 
 def test_overhead_bench_runs_all_clients() -> None:
     figures = asyncio.run(bench_overhead.run(8, [1, 4], 2))
-    assert {"direct c=1", "engine c=1", "litellm c=1", "engine c=4"} <= set(figures)
+    assert {"direct c=1", "direct-lean c=1", "engine c=1", "litellm c=1", "engine c=4"} <= set(figures)
     lines = bench_overhead.report(figures, [1, 4])
     assert lines[-1].startswith("Routedesk adds")
 

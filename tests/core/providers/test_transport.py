@@ -1,0 +1,282 @@
+"""The providers' HTTP transport (httpx over httptools) against real sockets on loopback.
+
+Each test runs a small asyncio server that answers with exactly the bytes the case needs: kept-alive
+and closed connections, bodies framed by length, by chunks or by closing, gzip, a body far over
+the read buffer, resets, silence, garbage, and TLS with a throwaway CA (trustme). The fault matrix
+(test_openai_faults.py, tests/gateway/test_endpoint_faults.py) drives the same transport through
+the engine and the endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+import trustme
+
+from console.core.outcomes import Outcome
+from console.core.providers._http import transport_error
+from console.core.providers._transport import HIGH_WATER, LeanTransport
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "Served"], Awaitable[None]]
+
+
+@dataclass
+class Served:
+    connections: int = 0
+    heads: list[bytes] = field(default_factory=list)
+
+
+async def read_head(reader: asyncio.StreamReader, served: Served) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = await reader.readexactly(length) if length else b""
+    served.heads.append(head)
+    return body
+
+
+def ok(body: bytes, *extra: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(body)).encode() + b"\r\n" + b"".join(extra) + b"\r\n" + body
+
+
+@contextlib.asynccontextmanager
+async def server(handler: Handler, tls: ssl.SSLContext | None = None) -> AsyncIterator[tuple[str, Served]]:
+    served = Served()
+
+    async def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        served.connections += 1
+        try:
+            await handler(reader, writer, served)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    srv = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=tls)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}", served
+    finally:
+        srv.close()
+        await srv.wait_closed()
+
+
+def client(**kwargs: object) -> httpx.AsyncClient:
+    limits = kwargs.pop("limits", httpx.Limits(max_connections=8, max_keepalive_connections=8, keepalive_expiry=30))
+    return httpx.AsyncClient(transport=LeanTransport(limits, **kwargs), timeout=5)  # type: ignore[arg-type]
+
+
+async def echo_forever(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+    while True:
+        body = await read_head(reader, served)
+        writer.write(ok(b"echo:" + body))
+        await writer.drain()
+
+
+def test_a_kept_alive_connection_carries_many_requests_with_path_query_and_headers() -> None:
+    async def go() -> None:
+        async with server(echo_forever) as (url, served):
+            async with client() as http:
+                for i in range(20):
+                    response = await http.post(f"{url}/v1/chat?x={i}", json={"n": i}, headers={"X-Key": "k"})
+                    assert response.status_code == 200 and response.text == f'echo:{{"n":{i}}}'
+            assert served.connections == 1
+            assert served.heads[3].startswith(b"POST /v1/chat?x=3 HTTP/1.1\r\n")
+            assert b"X-Key: k" in served.heads[3] or b"x-key: k" in served.heads[3]
+            assert b"ontent-Length: 7\r\n" in served.heads[3] or b"ontent-length: 7\r\n" in served.heads[3]
+
+    asyncio.run(go())
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    async def one_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        writer.write(ok(b"once"))  # says nothing about closing, then closes
+        await writer.drain()
+
+    async def go() -> None:
+        async with server(one_then_close) as (url, served):
+            async with client() as http:
+                for _ in range(3):
+                    assert (await http.get(url)).text == "once"
+                    await asyncio.sleep(0.05)  # the close reaches the idle connection
+            assert served.connections == 3
+
+    asyncio.run(go())
+
+
+def test_bodies_framed_by_chunks_by_closing_and_gzip_are_read_whole() -> None:
+    payload = b"0123456789" * 1000
+
+    async def framing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        while True:
+            await read_head(reader, served)
+            kind = served.heads[-1].split(b" ")[1]
+            if kind == b"/chunked":
+                writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for start in range(0, len(payload), 3000):
+                    part = payload[start:start + 3000]
+                    writer.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                    await writer.drain()
+                writer.write(b"0\r\n\r\n")
+            elif kind == b"/close":
+                writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + payload)
+                await writer.drain()
+                return  # the close ends the body
+            else:
+                writer.write(ok(gzip.compress(payload), b"Content-Encoding: gzip\r\n"))
+            await writer.drain()
+
+    async def go() -> None:
+        async with server(framing) as (url, served):
+            async with client() as http:
+                for kind in ("chunked", "close", "gzip", "chunked"):
+                    response = await http.get(f"{url}/{kind}")
+                    assert response.content == payload, kind
+            assert served.connections == 2  # a new one after the server closed the first
+
+    asyncio.run(go())
+
+
+def test_a_body_far_over_the_buffer_streams_through_in_order() -> None:
+    block = bytes(range(256)) * 4096  # 1 MiB
+    blocks = 8
+
+    async def big(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(block) * blocks).encode() + b"\r\n\r\n")
+        for _ in range(blocks):
+            writer.write(block)
+            await writer.drain()
+
+    async def go() -> None:
+        async with server(big) as (url, _):
+            async with client() as http:
+                async with http.stream("GET", url) as response:
+                    await asyncio.sleep(0.3)  # not reading: the socket is paused once HIGH_WATER is buffered
+                    buffered = response.stream._stream._connection._buffered  # type: ignore[attr-defined]
+                    assert 0 < buffered <= HIGH_WATER + 512 * 1024
+                    received = bytearray()
+                    async for chunk in response.aiter_raw():
+                        received += chunk
+                assert received == block * blocks
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    ("misdeed", "error", "outcome", "before_response"),
+    [
+        ("hang up", httpx.RemoteProtocolError, Outcome.UNAVAILABLE, True),
+        ("reset", httpx.ReadError, Outcome.UNAVAILABLE, True),
+        ("cut body", httpx.RemoteProtocolError, Outcome.STREAM_CUT, False),
+        ("garbage", httpx.RemoteProtocolError, Outcome.UNAVAILABLE, True),
+    ],
+)
+def test_a_misbehaving_server_raises_what_httpcore_would(misdeed: str, error: type, outcome: Outcome,
+                                                          before_response: bool) -> None:
+    async def misbehave(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        if misdeed == "reset":
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_LINGER,
+                            __import__("struct").pack("ii", 1, 0))
+        elif misdeed == "cut body":
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+        elif misdeed == "garbage":
+            writer.write(b"SMTP ready\r\n\r\n")
+        await writer.drain()
+
+    async def go() -> None:
+        async with server(misbehave) as (url, _):
+            async with client() as http:
+                started = False
+                with pytest.raises(error) as caught:
+                    async with http.stream("GET", url) as response:
+                        started = True
+                        await response.aread()
+                classified = transport_error(caught.value, provider="p", response_started=started)
+                assert classified.outcome is outcome
+                assert classified.before_response is before_response
+
+    asyncio.run(go())
+
+
+def test_silence_is_a_read_timeout_and_a_refused_port_a_connect_error() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        await asyncio.sleep(10)
+
+    async def go() -> None:
+        async with server(silent) as (url, _):
+            async with client() as http:
+                t0 = time.perf_counter()
+                with pytest.raises(httpx.ReadTimeout):
+                    await http.get(url, timeout=httpx.Timeout(5, read=0.3))
+                assert 0.25 < time.perf_counter() - t0 < 3
+        async with client() as http:  # the server is gone: its port refuses
+            with pytest.raises(httpx.ConnectError):
+                await http.get(url)
+
+    asyncio.run(go())
+
+
+def test_a_full_pool_waits_then_times_out() -> None:
+    async def go() -> None:
+        async with server(echo_forever) as (url, _):
+            async with client(limits=httpx.Limits(max_connections=1)) as http:
+                async with http.stream("GET", url) as held:  # holds the only connection
+                    with pytest.raises(httpx.PoolTimeout):
+                        await http.get(url, timeout=httpx.Timeout(5, pool=0.2))
+                    await held.aread()
+                assert (await http.get(url)).status_code == 200  # released: usable again
+
+    asyncio.run(go())
+
+
+def test_tls_with_a_trusted_ca_works_and_an_unknown_one_is_refused() -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+
+    async def go() -> None:
+        async with server(echo_forever, tls=server_context) as (url, served):
+            async with client(ssl_context=trusting) as http:
+                assert (await http.post(url, content=b"secret")).text == "echo:secret"
+                assert (await http.post(url, content=b"again")).text == "echo:again"
+            assert served.connections == 1
+            async with client() as http:  # the default CA bundle does not know this CA
+                with pytest.raises(httpx.ConnectError, match="(?i)certificate"):
+                    await http.get(url)
+
+    asyncio.run(go())
+
+
+def test_a_no_content_answer_leaves_the_connection_usable() -> None:
+    async def no_content(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        while True:
+            await read_head(reader, served)
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    async def go() -> None:
+        async with server(no_content) as (url, served):
+            async with client() as http:
+                for _ in range(3):
+                    response = await http.delete(url)
+                    assert response.status_code == 204 and response.content == b""
+            assert served.connections == 1
+
+    asyncio.run(go())
