@@ -30,7 +30,7 @@ from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
-from console.core.routing.budgets import BudgetTracker
+from console.core.routing.budgets import BudgetTracker, SpendFeed
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
 from console.core.routing.events import RouteEvent, RouteResult
@@ -72,6 +72,7 @@ class Engine:
         spend_seed: Mapping[str, float] | None = None,
         sleep: Callable[[float], object] = asyncio.sleep,
         store_prompts: bool = False,
+        spend_feed: SpendFeed | None = None,
     ) -> None:
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._key_store = key_store
@@ -84,6 +85,7 @@ class Engine:
         self._bindings: dict[str, Binding] = {}
         self._rng = random.Random()
         self._spend_seed = spend_seed
+        self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
         self.set_policy(policy, policy_path)
 
     @classmethod
@@ -111,7 +113,10 @@ class Engine:
             self.health = HealthRegistry(policy.circuit, self._clock)
         self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
+        if old is not None:
+            self._spend_feed.unsubscribe(self.budgets)
         self.budgets = BudgetTracker(policy, seed=seed)
+        self._spend_feed.subscribe(self.budgets)
         if old is not None:
             self._swap_providers(old, policy)
 
@@ -245,7 +250,7 @@ class Engine:
                 now_loop=asyncio.get_running_loop().time(),
             )
             for tried, attempt in zip(runner.tried, result.attempts):
-                self.budgets.add(
+                self._spend_feed.add(  # this engine's budgets and those of its workspace's other engines
                     attempt.cost_usd,
                     task=tried.task,
                     team=request.metadata.get("team"),

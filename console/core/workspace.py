@@ -2,7 +2,9 @@
 
 The CLI, the window and the local endpoint all get their ``Engine`` here, so every request they
 route lands in the same ledger (through one writer) and budgets start from what the log says was
-already spent this period. Nothing is opened until first asked for.
+already spent this period; while they run, every engine counts every other engine's spend (one
+SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is opened until
+first asked for.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 from pathlib import Path
 
 from console.core.engine import Engine
+from console.core.routing.budgets import SpendFeed
 from console.core.policy.schema import Policy
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
@@ -41,6 +44,7 @@ class Workspace:
         self._key_store = key_store
         self._recorder: Recorder | None = None
         self._engines: dict[str, Engine] = {}
+        self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
 
     @property
     def recorder(self) -> Recorder:
@@ -64,6 +68,7 @@ class Workspace:
         if db is None:
             return {}
         try:
+            self.flush_log(10)  # what this process's engines spent is in the log before it is read
             return {burn.name: burn.spent_usd for burn in budget_burn(db, policy.budgets)}
         except Exception as err:  # a log we cannot read must not stop routing; say so
             log.warning("could not read budget spend from the routing log: %s", err)
@@ -86,6 +91,7 @@ class Workspace:
                 key_store=self._key_store,
                 spend_seed=self.spend_so_far(policy),
                 store_prompts=self.store_prompts,
+                spend_feed=self._spend_feed,
             )
             self._engines[key] = engine
         elif engine.policy != policy:
