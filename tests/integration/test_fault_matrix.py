@@ -152,6 +152,19 @@ def test_retry_after_is_honoured_and_retries_do_not_hammer(fault_server: FaultSe
     assert len(hits) == 2 and hits[1].at - hits[0].at >= 0.4
 
 
+def test_retry_after_longer_than_what_is_left_of_the_latency_budget_falls_back(fault_server: FaultServer) -> None:
+    # p95 700 ms: the first Retry-After (0.4 s) fits and is waited for; the second comes 0.4 s in,
+    # when only 0.3 s are left, so the chain moves on instead of waiting (it would then have got
+    # "ok" from the first model, well past the requirement).
+    fault = "seq:429:retry_after=0.4,429:retry_after=0.4,ok"
+    route = {"retries": {"max": 3, "backoff_ms": 20, "max_backoff_ms": 100}, "latency": {"p95_ms": 700}}
+    engine = Engine(policy_for(fault_server, fault, "budget-left", route))
+    result, _, elapsed = asyncio.run(run_case(engine, False))
+    assert [(a.model_alias, a.outcome.value) for a in result.attempts] == [
+        ("first", "rate_limited"), ("first", "rate_limited"), ("fallback", "ok")]
+    assert 0.4 <= elapsed < 0.7
+
+
 def test_circuit_opens_then_recovers_through_a_probe(fault_server: FaultServer) -> None:
     clock = [0.0]
     policy = policy_for(fault_server, "seq:500,500,500,500,ok", "breaker", {"retries": {"max": 0}})

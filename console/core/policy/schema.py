@@ -152,8 +152,10 @@ class Timeouts(Strict):
 
 class Retries(Strict):
     max: int = Field(default=1, ge=0, le=10)
-    backoff_ms: float = Field(default=250, ge=0)
-    max_backoff_ms: float = Field(default=4000, ge=0)
+    backoff_ms: float = Field(
+        default=250, gt=0, description="first wait before a retry (doubled each time, jittered); 0 would retry at once and hammer a failing provider"
+    )
+    max_backoff_ms: float = Field(default=4000, gt=0)
 
 
 class OutputCheck(Strict):

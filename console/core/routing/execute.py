@@ -3,7 +3,8 @@
 Conduct by outcome (DESIGN.md, issue 3):
 - rate_limited / unavailable / server_error / stream_cut retry the same model with jittered
   exponential backoff that honours Retry-After, unless Retry-After is longer than the route can wait
-  (its p95 latency requirement, else its total timeout): then it falls back at once;
+  (what is left of its p95 latency requirement after the time already spent on the request, else
+  its total timeout): then it falls back at once;
 - a failure before any response byte is retried once even when the route allows no retries;
 - timeouts never retry the same model (a silent provider is not hammered);
 - context_overflow never retries and skips candidates whose context is not larger;
@@ -99,8 +100,10 @@ class ChainRunner:
         self.stopped: str | None = None  # why the chain stopped early (non-fallback outcome)
         self.waited_s = 0.0
         self.in_flight: tuple[Binding, float, str, int] | None = None  # (binding, loop start, task, retry)
+        self._started = 0.0  # loop time when the chain began: the latency requirement counts from it
 
     async def events(self) -> AsyncIterator[RouteEvent]:
+        self._started = asyncio.get_running_loop().time()
         plans, seen_tasks = [self.plan], {self.plan.task}
         while plans:
             plan = plans.pop(0)
@@ -223,7 +226,10 @@ class ChainRunner:
             return None
         if retries_left <= 0 and not (result.before_response and reset_left):
             return None
-        budget_s = (route.latency.p95_ms / 1000) if route.latency.p95_ms else route.timeouts.total_s
+        if route.latency.p95_ms:  # what is left of the requirement once the time already spent is counted
+            budget_s = route.latency.p95_ms / 1000 - (asyncio.get_running_loop().time() - self._started)
+        else:
+            budget_s = route.timeouts.total_s
         if result.retry_after_s is not None and result.retry_after_s > budget_s:
             return None  # waiting would blow the latency requirement: fall back now
         base = route.retries.backoff_ms / 1000 * (2**retry_index)
