@@ -67,3 +67,29 @@ def test_validator_rejection_is_low_confidence(fault_server: FaultServer) -> Non
     result = route(Engine(p), "cheap")
     assert [a.outcome.value for a in result.attempts] == ["low_confidence", "low_confidence"]
     assert not result.ok and "validator" in result.error
+
+
+def test_an_escalated_route_skips_models_the_prompt_already_overflowed(fault_server: FaultServer) -> None:
+    p = Policy.model_validate(
+        {
+            "name": "escalate-after-overflow",
+            "providers": {"p": {"kind": "openai-compatible", "base_url": fault_server.url}},
+            "models": {
+                "small": {"provider": "p", "model": "400-context#d", "context_window": 2048},
+                "unsure": {"provider": "p", "model": "ok:logprob=-3#d", "context_window": 8192},
+                "frontier": {"provider": "p", "model": "ok:logprob=-0.05#d", "context_window": 200000},
+            },
+            "tasks": {"careful": {}, "checked": {}},
+            "classification": {"default": "careful"},
+            "routes": {
+                "careful": {"candidates": ["small", "unsure"], "retries": {"max": 0},
+                            "confidence": {"min_mean_logprob": -1.0, "escalate_to": "checked"}},
+                # the escalated route lists the small model first: the prompt is as long as before
+                "checked": {"candidates": ["small", "frontier"], "retries": {"max": 0}},
+            },
+        }
+    )
+    result = route(Engine(p), "careful")
+    assert [(a.model_alias, a.outcome.value) for a in result.attempts] == [
+        ("small", "context_overflow"), ("unsure", "low_confidence"), ("frontier", "ok")]
+    assert len(fault_server.requests_for("400-context#d")) == 1

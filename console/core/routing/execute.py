@@ -101,6 +101,9 @@ class ChainRunner:
         self.waited_s = 0.0
         self.in_flight: tuple[Binding, float, str, int] | None = None  # (binding, loop start, task, retry)
         self._started = 0.0  # loop time when the chain began: the latency requirement counts from it
+        # After a context overflow only larger-context models are worth trying, on this route and on
+        # any route the request escalates to: the prompt did not get shorter.
+        self.min_context = 0
 
     async def events(self) -> AsyncIterator[RouteEvent]:
         self._started = asyncio.get_running_loop().time()
@@ -121,10 +124,9 @@ class ChainRunner:
                 plans.append(self.replan(self.request, target))
 
     async def _run_route(self, plan: Plan, route: Route) -> AsyncIterator[RouteEvent]:
-        min_context = 0  # after a context overflow, only larger-context models are worth trying
         for decision in plan.kept:
             model = self.policy.models[decision.model]
-            if model.context_window < min_context:
+            if model.context_window < self.min_context:
                 continue
             binding = self.bind(decision.model)
             async for event in self._run_candidate(binding, route, plan.task):
@@ -133,7 +135,7 @@ class ChainRunner:
                 return
             last = self.tried[-1].result.outcome if self.tried else None
             if last is Outcome.CONTEXT_OVERFLOW:
-                min_context = model.context_window + 1
+                self.min_context = max(self.min_context, model.context_window + 1)
 
     async def _run_candidate(self, binding: Binding, route: Route, task: str) -> AsyncIterator[RouteEvent]:
         retries_left, reset_retry_left, retry_index = route.retries.max, 1, 0
