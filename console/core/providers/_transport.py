@@ -120,6 +120,7 @@ class _Connection(asyncio.Protocol):
         return self._complete and self._keep_alive and not self.closed and self._error is None
 
     def close(self) -> None:
+        self._expecting = False  # whoever closes knows why: the hang-up is no news to report
         if not self.closed:
             self.closed = True
             if self.transport is not None:
@@ -256,6 +257,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         url = request.url
         if url.scheme not in ("http", "https"):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {url.scheme!r}")
+        if request.method == "HEAD":  # its answer has a length but no body: the parser would wait for one
+            raise httpx.UnsupportedProtocol("the providers' transport does not send HEAD requests")
         timeouts = request.extensions.get("timeout", {})
         origin = (url.raw_scheme, url.raw_host, url.port or (443 if url.scheme == "https" else 80))
         await self._acquire_slot(timeouts.get("pool"))
