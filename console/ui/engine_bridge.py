@@ -48,6 +48,8 @@ class Job(QObject):
         self._events: list[Any] = []
         self._future: concurrent.futures.Future[Any] | None = None
         self._delivered = False
+        self._task: asyncio.Task[Any] | None = None  # set on the engine thread when the work starts
+        self._cancel_asked = False  # read and written on the engine thread only
 
     # --- engine-thread side ---------------------------------------------------------------
     def push_text(self, text: str) -> None:
@@ -60,15 +62,35 @@ class Job(QObject):
         with self._lock:
             self._events.append(event)
 
+    def started(self) -> None:
+        """Called on the engine thread as the work begins: cancel() can now reach its task."""
+        self._task = asyncio.current_task()
+        if self._cancel_asked:
+            raise asyncio.CancelledError
+
+    def _cancel_on_loop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+        else:
+            self._cancel_asked = True  # not started yet: started() raises
+
     # --- GUI-thread side ------------------------------------------------------------------
     @property
     def done(self) -> bool:
         return self._delivered
 
     def cancel(self) -> None:
-        """Ask the engine loop to cancel the work; ``sig_cancelled`` follows when it stops."""
-        if self._future is not None and not self._future.done():
-            self._future.cancel()  # thread-safe: cancels the asyncio task on its own loop
+        """Ask the engine loop to cancel the work; ``sig_cancelled`` follows once it has stopped.
+
+        The task itself is cancelled (not the Future that mirrors it), so the signal waits for the
+        work's own clean-up: a cancelled route has been recorded in the log by then.
+        """
+        if self._future is None or self._future.done():
+            return
+        try:
+            self._loop.call_soon_threadsafe(self._cancel_on_loop)
+        except RuntimeError:  # the loop is closed: nothing will run the work any more
+            self._future.cancel()
 
     def flush(self) -> bool:
         """Deliver queued text, events and (once) the ending; return True when the job is over."""
@@ -204,6 +226,7 @@ class EngineBridge(QObject):
         job = Job(self._loop)
 
         async def runner() -> Any:
+            job.started()
             return await make_coro()
 
         job._future = asyncio.run_coroutine_threadsafe(runner(), self._loop)
@@ -233,6 +256,7 @@ class EngineBridge(QObject):
         job = Job(self._loop)
 
         async def runner() -> Any:
+            job.started()
             last: Any = None
             async for event in make_stream():
                 text = text_of(event)

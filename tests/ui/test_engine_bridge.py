@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 from PySide6.QtCore import QElapsedTimer, QTimer
 
 from console.ui.engine_bridge import EngineBridge
+from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 
 
 def test_coroutine_runs_on_engine_thread_and_result_arrives_on_gui(qtbot, bridge: EngineBridge) -> None:
@@ -116,3 +118,35 @@ def test_gui_keeps_ticking_while_a_slow_provider_streams(qtbot, bridge: EngineBr
     # Not a benchmark: a generous bound that only a blocked GUI thread (seconds) would break.
     assert max(gaps) < 250, f"GUI thread stalled for {max(gaps)} ms"
     assert len(gaps) > 5
+
+
+def test_a_cancelled_route_is_recorded_before_the_window_hears_it_was_cancelled(
+        qtbot, bridge: EngineBridge, fault_server: FaultServer) -> None:
+    from console.core.engine import Engine
+    from console.core.outcomes import Outcome
+    from console.core.policy.schema import Policy
+    from console.core.records import MemoryRecorder
+    from console.core.request import Request
+
+    policy = Policy.model_validate({
+        "name": "cancel", "providers": {"up": {"kind": "openai-compatible", "base_url": fault_server.url}},
+        "models": {"silent": {"provider": "up", "model": "hang#bridge-cancel"}},
+        "tasks": {"t": {}}, "classification": {"default": "t"}, "routes": {"t": {"candidates": ["silent"]}},
+    })
+    class SlowDisk(MemoryRecorder):  # recording takes a while (a busy disk): the signal must wait for it
+        def record(self, request):  # type: ignore[no-untyped-def]
+            time.sleep(0.3)
+            return super().record(request)
+
+    recorder = SlowDisk()
+    engine = Engine(policy, recorder=recorder)
+    job = bridge.stream(lambda: engine.route_stream(Request.from_prompt("hello", stream=True)),
+                        text_of=lambda event: None)
+    qtbot.waitUntil(lambda: len(fault_server.requests_for("hang#bridge-cancel")) == 1, timeout=5000)
+    seen_at_signal: list[list] = []
+    job.sig_cancelled.connect(lambda: seen_at_signal.append(list(recorder.requests)))
+    with qtbot.waitSignal(job.sig_cancelled, timeout=5000):
+        job.cancel()
+    [recorded] = seen_at_signal[0]
+    assert recorded.outcome is Outcome.CANCELLED
+    bridge.submit(engine.aclose)
