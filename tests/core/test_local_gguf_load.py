@@ -36,3 +36,28 @@ def test_the_header_is_read_once_per_file_version() -> None:
     first = local.settings_for(MODEL)
     assert local.settings_for(MODEL) == first
     assert len(local._headers) == 1  # the ~80 ms header check is not repeated on every request
+
+
+def test_concurrent_loads_leave_stdout_and_stderr_where_they_were() -> None:
+    # llama.cpp's quiet mode points fds 1 and 2 at /dev/null while it loads and puts them back
+    # after; two loads at once used to restore each other's /dev/null, silencing the process.
+    require_demo_gguf()
+    import os
+
+    def where() -> list[tuple[int, int]]:
+        return [(os.fstat(fd).st_dev, os.fstat(fd).st_ino) for fd in (1, 2)]
+
+    before = where()
+
+    async def two_at_once() -> None:
+        providers = [LocalGGUFProvider(f"local{i}", schema.Provider(kind=schema.ProviderKind.LOCAL_GGUF))
+                     for i in range(2)]
+        for provider in providers:
+            provider.configure(schema.Model(provider="local", model=MODEL, context_window=256, threads=1))
+        await asyncio.gather(*(p.load(p.settings_for(MODEL)) for p in providers))
+        for provider in providers:
+            await provider.aclose()
+
+    for _ in range(3):
+        asyncio.run(two_at_once())
+        assert where() == before

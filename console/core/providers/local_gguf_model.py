@@ -22,6 +22,11 @@ from console.core.outcomes import Outcome
 from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk, Usage
 from console.core.providers.gguf_file import GGUFInfo
 
+#: llama-cpp-python's quiet mode (verbose=False) points the process's fds 1 and 2 at /dev/null while
+#: a model loads and restores them after. Two loads at once would each restore the other's
+#: /dev/null and leave the process silent, so loads take turns (they share the CPU anyway).
+_QUIET_LOAD = threading.Lock()
+
 
 @dataclass(frozen=True)
 class LocalModelSettings:
@@ -99,13 +104,14 @@ class LoadedModel:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         try:
-            self.llama = Llama(
-                model_path=str(self.settings.path),
-                n_ctx=self.settings.n_ctx,
-                n_gpu_layers=self.settings.n_gpu_layers,
-                n_threads=self.settings.n_threads,
-                verbose=False,  # llama.cpp prints pages of load logs to stderr otherwise
-            )
+            with _QUIET_LOAD:
+                self.llama = Llama(
+                    model_path=str(self.settings.path),
+                    n_ctx=self.settings.n_ctx,
+                    n_gpu_layers=self.settings.n_gpu_layers,
+                    n_threads=self.settings.n_threads,
+                    verbose=False,  # llama.cpp prints pages of load logs to stderr otherwise
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ProviderError(Outcome.BAD_REQUEST, f"llama.cpp could not load {self.settings.path}: {exc}") from None
         template = self.llama.metadata.get("tokenizer.chat_template")
