@@ -23,6 +23,7 @@ def run_window(argv: list[str] | None = None) -> int:
     apply_theme(app)
     follow_system_theme(app)
     window = MainWindow()
+    window.settle_heap = True
     recent = [path for path in recent_files() if path.is_file()]
     maybe_probe(window)
     window.show()

@@ -116,6 +116,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Routedesk")
         self.bridge = bridge or EngineBridge(self)
         self.sig_policies_changed_hook: Callable[[], None] | None = None
+        # run_window sets this: each page, once built, lives as long as the window, so its objects are
+        # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
+        self.settle_heap = False
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setFixedWidth(170)
@@ -166,6 +169,10 @@ class MainWindow(QMainWindow):
             placeholder.deleteLater()
             if row and self._active_title is not None:  # a page that follows the policy in front catches up
                 self.policy_page.sig_active_policy_changed.emit(self._active_title)
+            if self.settle_heap:  # microseconds; spares each later full collection the page's imports
+                from console.core.heap import settle
+
+                settle(collect=False)
         return page
 
     def _on_navigation_current_row_changed(self, row: int) -> None:
