@@ -48,6 +48,7 @@ class _Connection(asyncio.Protocol):
         self.idle_since = 0.0
         self._loop = asyncio.get_running_loop()
         self._expecting = False  # a request is in flight: bytes are welcome
+        self._paused = False  # reading paused for back-pressure (survives into the next exchange)
         self._begin()
         self._write_ready: asyncio.Future[None] | None = None
 
@@ -64,14 +65,19 @@ class _Connection(asyncio.Protocol):
         self._complete = False
         self._until_close = False  # no length, not chunked: the body ends when the server closes
         self._error: Exception | None = None
-        self._paused = False
         self._keep_alive = False  # read from the parser while it is valid: in the completion callback
+        self._interim = False  # a 1xx head was just parsed: the real answer follows
+        self._surplus = False  # bytes after the complete answer: never reuse this connection
+        self._http_version = b"HTTP/1.1"
 
     def start(self, data: bytes) -> None:
         """Send one request (head and body) on this connection."""
         self._begin()
         self._expecting = True
         assert self.transport is not None
+        if self._paused:  # the last answer was left unread while reading was paused
+            self._paused = False
+            self.transport.resume_reading()
         self.transport.write(data)
 
     async def drained(self, timeout_s: float | None) -> None:
@@ -116,15 +122,26 @@ class _Connection(asyncio.Protocol):
                 self._waiter = None
 
     @property
-    def reusable(self) -> bool:
-        return self._complete and self._keep_alive and not self.closed and self._error is None
+    def http_version(self) -> bytes:
+        return self._http_version
 
-    def close(self) -> None:
+    @property
+    def reusable(self) -> bool:
+        return (self._complete and self._keep_alive and not self._surplus and not self.closed
+                and self._error is None)
+
+    def close(self, *, abort: bool = True) -> None:
+        """Drop the connection. ``abort`` (the default) discards unsent bytes at once; a graceful
+        close would keep the socket and a request body alive for as long as a stalled peer
+        refuses to read them."""
         self._expecting = False  # whoever closes knows why: the hang-up is no news to report
         if not self.closed:
             self.closed = True
             if self.transport is not None:
-                self.transport.close()
+                if abort:
+                    self.transport.abort()
+                else:
+                    self.transport.close()
 
     # --- asyncio.Protocol -----------------------------------------------------------------
 
@@ -167,17 +184,30 @@ class _Connection(asyncio.Protocol):
 
     # --- httptools callbacks ----------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self._complete:  # a second answer to one request: not HTTP we can trust with another
+            self._surplus = True
+
     def on_status(self, status: bytes) -> None:
-        self._reason += status
+        if not self._complete:
+            self._reason += status
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name, value))
+        if not self._complete:
+            self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        status = self._parser.get_status_code()
-        if status < 200:  # 1xx interim responses are not asked for; a stray one is not the answer
-            self._fail(httpx.RemoteProtocolError(f"unexpected interim response {status}"))
+        if self._complete:
             return
+        status = self._parser.get_status_code()
+        if status == 101:
+            self._fail(httpx.RemoteProtocolError("the server switched protocols, which Routedesk does not speak"))
+            return
+        if status < 200:  # 100 Continue, 103 Early Hints: skipped, as httpcore does; the answer follows
+            self._interim = True
+            self._headers, self._reason = [], b""
+            return
+        self._http_version = b"HTTP/" + self._parser.get_http_version().encode("ascii")
         names = {name.lower(): value for name, value in self._headers}
         self._until_close = (
             b"content-length" not in names
@@ -188,6 +218,8 @@ class _Connection(asyncio.Protocol):
             self._head.set_result(status)
 
     def on_body(self, body: bytes) -> None:
+        if self._complete:
+            return
         self._chunks.append(bytes(body))
         self._buffered += len(body)
         if self._buffered > HIGH_WATER and not self._paused and self.transport is not None:
@@ -196,6 +228,11 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def on_message_complete(self) -> None:
+        if self._interim:
+            self._interim = False
+            return
+        if self._complete:
+            return
         self._keep_alive = self._parser.should_keep_alive()
         self._finish()
 
@@ -265,8 +302,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
         connection: _Connection | None = None
         try:
             body = await request.aread()
+            message = _request_head(request, body) + body
             connection = self._idle_connection(origin) or await self._connect(origin, timeouts.get("connect"))
-            connection.start(_request_head(request, body) + body)
+            connection.start(message)
             await connection.drained(timeouts.get("write"))
             status, reason, headers = await connection.head(timeouts.get("read"))
         except BaseException:
@@ -278,7 +316,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             status,
             headers=headers,
             stream=_ResponseBody(self, connection, timeouts.get("read")),
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+            extensions={"http_version": connection.http_version, "reason_phrase": reason},
         )
 
     async def _acquire_slot(self, timeout_s: float | None) -> None:
@@ -316,11 +354,14 @@ class LeanTransport(httpx.AsyncBaseTransport):
         hostname = host.decode("ascii")
         loop = asyncio.get_running_loop()
         tls = self._ssl() if scheme == b"https" else None
+        extra: dict[str, object] = {}
+        if isinstance(loop, asyncio.BaseEventLoop):  # uvloop has no happy eyeballs argument
+            extra["happy_eyeballs_delay"] = 0.25  # race IPv6 and IPv4 as anyio does: a dead route costs 0.25 s
         try:
             async with _timeout(timeout_s):
                 _, connection = await loop.create_connection(
                     lambda: _Connection(origin), hostname, port, ssl=tls,
-                    server_hostname=hostname if tls is not None else None,
+                    server_hostname=hostname if tls is not None else None, **extra,
                 )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"timed out connecting to {hostname}:{port}") from None
@@ -333,9 +374,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._release_slot()
         idle = self._idle.setdefault(connection.origin, [])
         keepalive = self._limits.max_keepalive_connections
-        if (self._closed or not connection.reusable
-                or (keepalive is not None and sum(len(v) for v in self._idle.values()) >= keepalive)):
-            connection.close()
+        if not connection.reusable:
+            connection.close()  # an unfinished or broken exchange: aborted
+            return
+        kept = sum(1 for held in self._idle.values() for c in held if not c.closed)
+        if self._closed or (keepalive is not None and kept >= keepalive):
+            connection.close(abort=False)
             return
         connection.idle_since = asyncio.get_running_loop().time()
         idle.append(connection)
@@ -344,18 +388,29 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._closed = True
         for idle in self._idle.values():
             for connection in idle:
-                connection.close()
+                connection.close(abort=False)
         self._idle.clear()
 
 
+_FORBIDDEN_IN_HEADERS = (b"\r", b"\n", b"\0")
+
+
 def _request_head(request: httpx.Request, body: bytes) -> bytes:
-    """The request line and headers; the body is sent whole, so it is framed by its length."""
+    """The request line and headers; the body is sent whole, so it is framed by its length.
+
+    A name or value with a line break or NUL is refused, as h11 does: a key pasted with a stray
+    newline must not split into a second header (the message does not repeat the value).
+    """
     target = request.url.raw_path  # path and query
     lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
     for name, value in request.headers.raw:
         lowered = name.lower()
         if lowered == b"content-length" or lowered == b"transfer-encoding":
             continue
+        if any(c in value or c in name for c in _FORBIDDEN_IN_HEADERS):
+            raise httpx.LocalProtocolError(
+                f"the request header {name.decode('latin-1')!r} contains a line break or NUL; "
+                "if it carries a key, check the key for stray characters")
         lines += [name, b": ", value, b"\r\n"]
     if body or request.method in ("POST", "PUT", "PATCH"):
         lines += [b"Content-Length: ", str(len(body)).encode("ascii"), b"\r\n"]

@@ -280,3 +280,123 @@ def test_a_no_content_answer_leaves_the_connection_usable() -> None:
             assert served.connections == 1
 
     asyncio.run(go())
+
+
+def test_an_answer_left_unread_while_reading_was_paused_does_not_stall_the_next_request() -> None:
+    big = b"x" * (HIGH_WATER + 64 * 1024)
+
+    async def big_then_small(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        writer.write(ok(big))
+        await writer.drain()
+        await read_head(reader, served)
+        writer.write(ok(b"small"))
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async def go() -> None:
+        async with server(big_then_small) as (url, served):
+            async with client() as http:
+                async with http.stream("GET", url) as response:
+                    await asyncio.sleep(0.3)  # the whole answer arrives; reading pauses; never read
+                    assert response.status_code == 200
+                response = await http.get(url, timeout=httpx.Timeout(5, read=2))
+                assert response.text == "small"
+            assert served.connections == 1
+
+    asyncio.run(go())
+
+
+def test_a_write_timeout_drops_the_connection_at_once() -> None:
+    size = 64 << 20
+    received: list[int] = []
+
+    async def reads_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await asyncio.sleep(0.8)  # the client gives up on writing meanwhile
+        total = 0
+        try:
+            while chunk := await reader.read(1 << 20):
+                total += len(chunk)
+        except ConnectionError:
+            pass
+        received.append(total)
+
+    async def go() -> None:
+        async with server(reads_late) as (url, _):
+            transport = LeanTransport(httpx.Limits(max_connections=1))
+            async with httpx.AsyncClient(transport=transport) as http:
+                with pytest.raises(httpx.WriteTimeout):
+                    await http.post(url, content=b"z" * size, timeout=httpx.Timeout(5, write=0.3))
+                assert transport._slots is not None and not transport._slots.locked()  # the slot is free
+            for _ in range(100):
+                if received:
+                    break
+                await asyncio.sleep(0.05)
+        # aborted: the rest of the 64 MiB was discarded, not handed to a peer that reads later
+        assert received and received[0] < size // 2
+
+    asyncio.run(go())
+
+
+def test_bytes_after_a_complete_answer_are_not_part_of_it_and_the_connection_is_dropped() -> None:
+    async def two_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        while True:
+            await read_head(reader, served)
+            writer.write(ok(b"hi") + ok(b"bye"))  # one request, two answers in one write
+            await writer.drain()
+
+    async def go() -> None:
+        async with server(two_answers) as (url, served):
+            async with client() as http:
+                first = await http.get(url)
+                assert first.content == b"hi" and first.headers.get_list("content-length") == ["2"]
+                assert (await http.get(url)).content == b"hi"
+            assert served.connections == 2  # the first connection was not trusted again
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("interim", [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"])
+def test_interim_answers_are_skipped(interim: bytes) -> None:
+    async def hints_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        writer.write(interim + ok(b"final"))
+        await writer.drain()
+
+    async def go() -> None:
+        async with server(hints_first) as (url, _):
+            async with client() as http:
+                response = await http.get(url)
+                assert response.status_code == 200 and response.text == "final"
+                assert "link" not in response.headers
+
+    asyncio.run(go())
+
+
+def test_a_header_value_with_a_line_break_is_refused_without_echoing_it() -> None:
+    async def go() -> None:
+        async with server(echo_forever) as (url, served):
+            async with client() as http:
+                with pytest.raises(httpx.LocalProtocolError) as caught:
+                    await http.get(url, headers={"Authorization": "Bearer sk-secret\r\nX-Injected: yes"})
+                assert "sk-secret" not in str(caught.value) and "authorization" in str(caught.value).lower()
+            assert served.heads == []  # nothing was sent
+
+    asyncio.run(go())
+
+
+def test_an_http_1_0_answer_says_so_and_is_not_kept() -> None:
+    async def old_server(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
+        await read_head(reader, served)
+        writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nold")
+        await writer.drain()
+
+    async def go() -> None:
+        async with server(old_server) as (url, served):
+            async with client() as http:
+                for _ in range(2):
+                    response = await http.get(url)
+                    assert response.text == "old" and response.http_version == "HTTP/1.0"
+            assert served.connections == 2
+
+    asyncio.run(go())
