@@ -86,8 +86,12 @@ def decode(line: bytes) -> RequestRecord:
     d = json.loads(line)
     if not isinstance(d, dict) or d.get("v") != FORMAT:
         raise ValueError(f"not a format-{FORMAT} journal record")
+    if not isinstance(d.get("request_id"), str) or not isinstance(d.get("attempts", []), list):
+        raise ValueError("a journal record needs a request_id and a list of attempts")
     attempts = []
     for a in d.get("attempts") or []:
+        if not isinstance(a, dict):
+            raise ValueError("an attempt in the journal is not an object")
         a = {k: v for k, v in a.items() if k in _ATTEMPT_FIELDS}
         a["started_at"] = datetime.fromisoformat(a["started_at"])
         a["outcome"] = _outcome(a["outcome"])
@@ -140,6 +144,7 @@ class Journal:
         self._fd = -1
         self._size = 0
         self._dirty: set[Path] = set()  # segments with a record that failed to commit: kept for replay
+        self._lock_fd = -1
         try:
             directory.mkdir(parents=True, exist_ok=True)
             # Locked under a temporary name, then renamed: nobody can see the lock file unlocked.
@@ -148,30 +153,44 @@ class Journal:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.lock_path = directory / f"{self.owner}.lock"
             os.replace(temporary, self.lock_path)
-            self.segment = self._open_segment()
+            self.segment, self._fd = self._new_segment()
         except OSError as err:
+            if self._lock_fd >= 0:
+                os.close(self._lock_fd)
             raise JournalError(f"cannot write the log's journal in {directory}: {err.strerror or err}") from None
 
-    def _open_segment(self) -> Path:
+    def _new_segment(self) -> tuple[Path, int]:
         self._seq += 1
         path = self.directory / f"{self.owner}-{self._seq:06d}.jsonl"
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        self._size = 0
-        return path
+        return path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
     def append(self, line: bytes) -> tuple[Path, Path | None]:
-        """Write one line; returns (its segment, the segment just filled up or None)."""
+        """Write one line; returns (its segment, the segment just filled up or None).
+
+        A write that fails (disk full) is undone, so the segment never holds half a line that the
+        next record would run into; the caller then waits for the commit instead.
+        """
         with self._lock:
             full = None
-            if self._size >= self.segment_bytes:
-                os.close(self._fd)
-                full, self.segment = self.segment, self._open_segment()
+            if self._size >= self.segment_bytes or self._fd < 0:
+                try:
+                    path, fd = self._new_segment()  # opened before the old one is let go
+                except OSError as err:
+                    raise JournalError(f"cannot start a new journal segment: {err.strerror or err}") from None
+                if self._fd >= 0:
+                    os.close(self._fd)
+                    full = self.segment
+                self.segment, self._fd, self._size = path, fd, 0
             view = memoryview(line)
             try:
                 while view:
                     written = os.write(self._fd, view)
                     view = view[written:]
             except OSError as err:
+                try:
+                    os.ftruncate(self._fd, self._size)
+                except OSError:
+                    self._size = self.segment_bytes  # cannot undo it: the next line starts a new segment
                 raise JournalError(f"cannot write the log's journal {self.segment}: {err.strerror or err}") from None
             self._size += len(line)
             return self.segment, full
@@ -234,6 +253,18 @@ def orphaned_segments(directory: Path) -> Iterator[tuple[Path, list[Path]]]:
             continue
         owner = path.name.rsplit("-", 1)[0]
         segments.setdefault(owner, []).append(path)
+    for stale in directory.glob(".*.lock.tmp"):  # a writer died between creating and naming its lock
+        try:
+            fd = os.open(stale, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            stale.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     owners = {p.name[: -len(".lock")] for p in directory.glob("*.lock")}
     for owner in sorted(owners | set(segments)):
         lock_path = directory / f"{owner}.lock"
@@ -266,6 +297,6 @@ def read_segment(segment: Path) -> tuple[list[RequestRecord], list[tuple[int, by
             break
         try:
             records.append(decode(line))
-        except (ValueError, KeyError, TypeError) as err:
-            bad.append((number, line, f"not a journal record: {err}"))
+        except Exception as err:  # noqa: BLE001 - whatever a damaged line does, it is kept aside, not fatal
+            bad.append((number, line, f"not a journal record: {type(err).__name__}: {err}"))
     return records, bad

@@ -4,7 +4,9 @@
 every journal whose writer is gone, it inserts the requests the log does not already hold (the
 dead writer may have committed some of them) in batches, with their rollups, exactly as the
 writer would have; then deletes the segments. A record that cannot be inserted goes to
-``rejected-<segment>.jsonl`` beside them with the reason, and is reported.
+``rejected-<segment>.jsonl`` beside them with the reason, and is reported. A database that is
+busy or unreachable is not a bad record: that journal is left whole for a later replay (the next
+open, or the writer's periodic scan).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exc, select
 
 from console.core.ledger.journal import orphaned_segments, read_segment
 from console.core.ledger.rows import insert_batch
@@ -26,11 +28,28 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
+class _Postpone(Exception):
+    """The database cannot take the records now (locked, unreachable): try this journal later."""
+
+
+def _transient(db: Engine, error: Exception) -> bool:
+    """Busy, locked, disconnected: the database's state, not the record's fault.
+
+    The fast insert path runs the driver's executemany directly, so the driver's own (PEP 249)
+    exceptions arrive unwrapped as well as SQLAlchemy's.
+    """
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    dbapi = db.dialect.dbapi
+    return dbapi is not None and isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+
+
 @dataclass
 class ReplayReport:
     segments: int = 0
     replayed: int = 0  # requests inserted from journals
     already_logged: int = 0  # journaled requests the dead writer had committed
+    postponed: int = 0  # journals left for later: the database was busy or unreachable
     rejected: list[str] = field(default_factory=list)  # rejected-*.jsonl files written
 
 
@@ -39,17 +58,22 @@ def replay_journals(db: Engine, directory: Path | None) -> ReplayReport:
     if directory is None:
         return report
     for lock_path, segments in orphaned_segments(directory):
-        for segment in segments:
-            report.segments += 1
-            records, bad = read_segment(segment)
-            bad_lines = [(line, why) for _number, line, why in bad]
-            bad_lines += _insert_missing(db, records, report)
-            if bad_lines:
-                rejected = _write_rejected(directory, segment, bad_lines)
-                report.rejected.append(str(rejected))
-                log.error("%d request(s) in the log's journal %s could not be logged; they are kept in %s",
-                          len(bad_lines), segment.name, rejected)
-            segment.unlink(missing_ok=True)
+        try:
+            for segment in segments:
+                report.segments += 1
+                records, bad = read_segment(segment)
+                bad_lines = [(line, why) for _number, line, why in bad]
+                bad_lines += _insert_missing(db, records, report)
+                if bad_lines:
+                    rejected = _write_rejected(directory, segment, bad_lines)
+                    report.rejected.append(str(rejected))
+                    log.error("%d request(s) in the log's journal %s could not be logged; they are kept in %s",
+                              len(bad_lines), segment.name, rejected)
+                segment.unlink(missing_ok=True)
+        except _Postpone as why:
+            report.postponed += 1
+            log.warning("the log's journal %s is kept for a later replay: %s", lock_path.stem, why)
+            continue
         lock_path.unlink(missing_ok=True)
     if report.replayed:
         log.warning("recovered %d request(s) from the journal of a Routedesk process that ended abruptly",
@@ -65,9 +89,12 @@ def _insert_missing(db: Engine, records: list[RequestRecord], report: ReplayRepo
     for start in range(0, len(records), BATCH):
         chunk = records[start:start + BATCH]
         ids = [r.request_id for r in chunk]
-        with db.connect() as conn:
-            table = request_table()
-            present = set(conn.execute(select(table.c.request_id).where(table.c.request_id.in_(ids))).scalars())
+        try:
+            with db.connect() as conn:
+                table = request_table()
+                present = set(conn.execute(select(table.c.request_id).where(table.c.request_id.in_(ids))).scalars())
+        except Exception as err:  # noqa: BLE001 - cannot even read: nothing to judge the records by
+            raise _Postpone(f"{type(err).__name__}: {err}") from None
         fresh: dict[str, RequestRecord] = {}
         for record in chunk:
             if record.request_id in present or record.request_id in fresh:
@@ -80,14 +107,18 @@ def _insert_missing(db: Engine, records: list[RequestRecord], report: ReplayRepo
             with db.begin() as conn:
                 insert_batch(conn, fresh.values())
             report.replayed += len(fresh)
-        except Exception:  # noqa: BLE001 - find the bad ones: one at a time
+        except Exception as err:  # noqa: BLE001 - find the bad ones: one at a time
+            if _transient(db, err):
+                raise _Postpone(f"{type(err).__name__}: {err}") from None
             for record in fresh.values():
                 try:
                     with db.begin() as conn:
                         insert_batch(conn, [record])
                     report.replayed += 1
-                except Exception as err:  # noqa: BLE001 - kept in the rejected file with the reason
-                    failed.append((encode(record), f"{type(err).__name__}: {err}"))
+                except Exception as one_err:  # noqa: BLE001 - kept in the rejected file with the reason
+                    if _transient(db, one_err):
+                        raise _Postpone(f"{type(one_err).__name__}: {one_err}") from None
+                    failed.append((encode(record), f"{type(one_err).__name__}: {one_err}"))
     return failed
 
 

@@ -67,6 +67,9 @@ _STOP = object()
 #: costs the process ~200 µs of CPU (and the GIL) each; gathered, a request costs a few µs. The
 #: log lags the answers by at most this much, which the window's live charts never notice.
 JOURNALED_DELAY_S = 0.1
+#: How often an idle writer looks for journals left by writers that died (another process killed
+#: while this one keeps running): their requests reach the log without waiting for a restart.
+ORPHAN_SCAN_S = 30.0
 _Item = Union[_Pending, _Barrier, _Retire, object]
 
 
@@ -92,8 +95,9 @@ class LedgerWriter:
         self.commits = 0
         self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
         self._closed = False
-        self._close_lock = threading.Lock()
-        self._append_lock = threading.Lock()  # journal order == queue order (segments retire in order)
+        # Held to append and enqueue, and to close: journal order == queue order (segments retire in
+        # order), and nothing is journaled or queued once close() has queued _STOP.
+        self._append_lock = threading.Lock()
         self._hurry = threading.Event()  # set by flush() and close(): stop gathering, commit now
         self.journal: Journal | None = None
         if journal:
@@ -121,40 +125,43 @@ class LedgerWriter:
 
         Durable means journaled (resolved before this returns) or, without a journal, committed.
         """
-        if self._closed:
-            raise LedgerClosedError("the ledger writer is closed")
         future: "Future[None]" = Future()
         journal = self.journal
-        if journal is not None:
-            line = encode(request)
-            try:
-                with self._append_lock:
+        line = encode(request) if journal is not None else b""
+        with self._append_lock:
+            if self._closed:
+                raise LedgerClosedError("the ledger writer is closed")
+            if journal is not None:
+                try:
                     segment, full = journal.append(line)
+                except JournalError as err:  # e.g. disk full: this one waits for its commit
+                    log.error("%s; request %s waits for its commit", err, request.request_id)
+                else:
                     if full is not None:
                         self._queue.put(_Retire(full))
                     self._queue.put(_Pending(request, future, segment))
-            except JournalError as err:  # e.g. disk full: this one waits for its commit
-                log.error("%s; request %s waits for its commit", err, request.request_id)
-            else:
-                future.set_result(None)
-                return future
-        self._queue.put(_Pending(request, future))
+                    future.set_result(None)
+                    return future
+            self._queue.put(_Pending(request, future))
         return future
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything recorded before this call is committed."""
+        """Block until everything recorded before this call is committed (at once after close())."""
         barrier = _Barrier()
-        self._queue.put(barrier)
+        with self._append_lock:
+            if self._closed:  # close() committed everything it could and stopped the thread
+                return
+            self._queue.put(barrier)
         self._hurry.set()
         barrier.future.result(timeout)
 
     def close(self, timeout: float | None = None) -> None:
         """Commit what is queued, stop the thread, release the database (idempotent)."""
-        with self._close_lock:
+        with self._append_lock:
             if self._closed:
                 return
             self._closed = True
-        self._queue.put(_STOP)
+            self._queue.put(_STOP)
         self._hurry.set()
         self._thread.join(timeout)
         if self.journal is not None and not self._thread.is_alive():  # else it stays for the next open
@@ -173,7 +180,12 @@ class LedgerWriter:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch, barriers, stopping = self._gather(self._queue.get())
+            try:
+                first = self._queue.get(timeout=ORPHAN_SCAN_S if self.journal is not None else None)
+            except queue.Empty:  # idle: adopt journals of writers that died since the log was opened
+                self._replay_orphans()
+                continue
+            batch, barriers, stopping = self._gather(first)
             if batch:
                 self._commit(batch)
             for barrier in barriers:
@@ -182,6 +194,16 @@ class LedgerWriter:
                         self.journal.retire(barrier.segment)
                 else:
                     barrier.future.set_result(None)
+
+    def _replay_orphans(self) -> None:
+        from console.core.ledger.replay import replay_journals
+
+        if self.journal is None:
+            return
+        try:
+            replay_journals(self.db, self.journal.directory)
+        except Exception as err:  # noqa: BLE001 - the next scan or open tries again
+            log.warning("could not replay other writers' journals: %s", err)
 
     def _gather(self, first: _Item) -> tuple[list[_Pending], list[_Barrier | _Retire], bool]:
         """Take what has queued; barriers and retirements are acted on after the batch commits.

@@ -11,6 +11,8 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from sqlalchemy import text
 from console.core.ledger.journal import Journal, decode, encode, journal_dir_for
 from console.core.ledger.replay import replay_journals
 from console.core.ledger.store import open_ledger
-from console.core.ledger.writer import LedgerWriter
+from console.core.ledger.writer import LedgerClosedError, LedgerWriter
 from console.core.outcomes import Outcome
 
 from tests.core.ledger.records_factory import make_record
@@ -36,7 +38,7 @@ def _die_after_journaling(url: str, ids: list[str], *, commit: bool = False, tai
     """A child process journals ``ids`` (committing them too when asked) and dies without closing."""
     script = textwrap.dedent(f"""
         import os, sqlite3
-        from console.core.ledger.writer import LedgerWriter
+        from console.core.ledger.writer import LedgerClosedError, LedgerWriter
         from tests.core.ledger.records_factory import make_record
         writer = LedgerWriter({url!r})
         if not {commit!r}:  # another connection holds the write lock: the writer thread cannot commit
@@ -163,3 +165,94 @@ def test_no_journal_for_a_log_in_memory() -> None:
     assert journal_dir_for("sqlite://") is None
     assert journal_dir_for("sqlite:///:memory:") is None
     assert Journal  # the class exists on this platform (fcntl), which the tests above rely on
+
+
+def test_records_racing_close_are_either_refused_or_kept(sqlite_url: str) -> None:
+    writer = LedgerWriter(sqlite_url)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+
+    def hammer(worker: int) -> None:
+        for i in range(2000):
+            try:
+                writer.record(make_record(f"h{worker}-{i}")).result(10)
+            except LedgerClosedError:
+                return
+            with lock:
+                acknowledged.append(f"h{worker}-{i}")
+
+    threads = [threading.Thread(target=hammer, args=(w,)) for w in range(6)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.05)
+    writer.close()
+    for thread in threads:
+        thread.join(30)
+    writer.flush(1)  # after close: returns at once
+    db = open_ledger(sqlite_url)
+    stored = set(db.connect().execute(text("SELECT request_id FROM request")).scalars())
+    assert acknowledged and set(acknowledged) <= stored
+    db.dispose()
+
+
+def test_a_segment_that_cannot_be_started_falls_back_without_closing_other_files(
+        sqlite_url: str, tmp_path: Path) -> None:
+    writer = LedgerWriter(sqlite_url)
+    assert writer.journal is not None
+    writer.journal.segment_bytes = 1  # every record starts a new segment
+    writer.record(make_record("before"))
+    bystander = (tmp_path / "bystander.txt").open("w")
+    directory = writer.journal.directory
+    directory.rename(directory.with_name("moved-away"))  # the journal's directory disappears
+    future = writer.record(make_record("after"))
+    future.result(10)  # resolved by the commit instead
+    bystander.write("still open")
+    bystander.close()
+    assert (tmp_path / "bystander.txt").read_text() == "still open"
+    assert _scalar(writer.db, "SELECT COUNT(*) FROM request") == 2
+    writer.close()
+
+
+def test_a_busy_database_postpones_replay_instead_of_rejecting(sqlite_url: str) -> None:
+    from sqlalchemy import create_engine
+
+    _die_after_journaling(sqlite_url, ["p0", "p1"])
+    directory = journal_dir_for(sqlite_url)
+    assert directory is not None
+    path = sqlite_url.removeprefix("sqlite:///")
+    impatient = create_engine(sqlite_url, connect_args={"timeout": 0.2})
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    report = replay_journals(impatient, directory)
+    assert report.postponed == 1 and report.replayed == 0 and not report.rejected
+    assert len(list(directory.glob("*.jsonl"))) == 1 and len(list(directory.glob("*.lock"))) == 1
+    blocker.rollback()
+    blocker.close()
+    assert replay_journals(impatient, directory).replayed == 2
+    assert not list(directory.iterdir())
+    impatient.dispose()
+
+
+def test_a_damaged_line_never_stops_the_log_from_opening(sqlite_url: str) -> None:
+    _die_after_journaling(sqlite_url, ["fine"], tail=b'{"v":1,"request_id":"x","attempts":[1]}\n{"v":1,"request_id":[1]}\n')
+    db = open_ledger(sqlite_url)
+    assert _scalar(db, "SELECT COUNT(*) FROM request") == 1
+    directory = journal_dir_for(sqlite_url)
+    assert directory is not None
+    [rejected] = directory.glob("rejected-*.jsonl")
+    assert rejected.read_text().count("not a journal record") == 2
+    db.dispose()
+
+
+def test_a_running_writer_adopts_the_journal_of_a_process_that_died(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from console.core.ledger import writer as writer_module
+
+    monkeypatch.setattr(writer_module, "ORPHAN_SCAN_S", 0.2)
+    survivor = LedgerWriter(sqlite_url)
+    _die_after_journaling(sqlite_url, ["orphan-1", "orphan-2"])
+    deadline = time.monotonic() + 10
+    while _scalar(survivor.db, "SELECT COUNT(*) FROM request") < 2:
+        assert time.monotonic() < deadline, "the survivor never replayed the dead process's journal"
+        time.sleep(0.05)
+    survivor.close()
