@@ -82,17 +82,23 @@ class RouteEditor(QWidget):
         remove.clicked.connect(self._on_remove_clicked)
         up.clicked.connect(lambda: self._move_selected(-1))
         down.clicked.connect(lambda: self._move_selected(+1))
-        chain_buttons = QHBoxLayout()
-        for widget in (self.add_model, add, remove, up, down):
-            chain_buttons.addWidget(widget)
+        adding, moving = QHBoxLayout(), QHBoxLayout()  # two rows: the column stays narrow, nothing is cut
+        adding.addWidget(self.add_model, 1)
+        adding.addWidget(add)
+        for widget in (remove, up, down):
+            moving.addWidget(widget)
         chain = QGroupBox("Candidates, in order (drag to reorder)")
         chain.setMaximumWidth(260)
         chain_layout = QVBoxLayout(chain)
         chain_layout.addWidget(self.candidates)
-        chain_layout.addLayout(chain_buttons)
+        chain_layout.addLayout(adding)
+        chain_layout.addLayout(moving)
 
         b = self.binding
         limits = QFormLayout()
+        # Narrow (the Try-it panel open at 1440 px): a field goes under its label instead of off the edge.
+        limits.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        limits.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         # Placeholders say what an empty field means (the schema's default), so "empty" is never a mystery.
         fields = [
             ("Cost ceiling ($ per request)", ("max_cost_usd",), "number", "no ceiling"),
@@ -139,7 +145,7 @@ class RouteEditor(QWidget):
         middle.addWidget(chain)
         middle.addWidget(scroll)
         middle.setStretchFactor(1, 1)
-        middle.setSizes([260, 440])
+        middle.setSizes([200, 500])
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
