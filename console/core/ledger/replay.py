@@ -16,10 +16,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, exc, select
+from sqlalchemy import Engine, select
 
 from console.core.ledger.journal import orphaned_segments, read_segment
 from console.core.ledger.rows import insert_batch
+from console.core.ledger.store import is_transient
 from console.core.ledger.tables import request_table
 from console.core.records import RequestRecord
 
@@ -33,15 +34,7 @@ class _Postpone(Exception):
 
 
 def _transient(db: Engine, error: Exception) -> bool:
-    """Busy, locked, disconnected: the database's state, not the record's fault.
-
-    The fast insert path runs the driver's executemany directly, so the driver's own (PEP 249)
-    exceptions arrive unwrapped as well as SQLAlchemy's.
-    """
-    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)):
-        return True
-    dbapi = db.dialect.dbapi
-    return dbapi is not None and isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+    return is_transient(db, error)
 
 
 @dataclass

@@ -34,6 +34,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def is_transient(db: Engine, error: BaseException) -> bool:
+    """Busy, locked, disconnected: the database's state at the moment, not the data's fault.
+
+    The fast insert path runs the driver's executemany directly, so the driver's own (PEP 249)
+    exceptions arrive unwrapped as well as SQLAlchemy's.
+    """
+    from sqlalchemy import exc
+
+    if isinstance(error, (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)):
+        return True
+    dbapi = db.dialect.dbapi
+    return dbapi is not None and isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError))
+
+
 def is_sqlite(db: Engine) -> bool:
     return db.dialect.name == "sqlite"
 

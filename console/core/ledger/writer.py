@@ -25,17 +25,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Union
-
 from pathlib import Path
+from typing import Union
 
 from sqlalchemy import Engine
 
 from console.core.ledger.journal import Journal, JournalError, encode, journal_dir_for
 from console.core.ledger.rows import insert_batch
-from console.core.ledger.store import open_ledger
+from console.core.ledger.store import is_transient, open_ledger
 from console.core.records import RequestRecord
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,9 @@ JOURNALED_DELAY_S = 0.1
 #: How often an idle writer looks for journals left by writers that died (another process killed
 #: while this one keeps running): their requests reach the log without waiting for a restart.
 ORPHAN_SCAN_S = 30.0
+#: Pauses before retrying a commit the database refused as busy or unreachable (each try already
+#: waits out the busy timeout); after the last, the batch fails and its journal stays for replay.
+TRANSIENT_WAITS_S = (1.0, 2.0, 4.0)
 _Item = Union[_Pending, _Barrier, _Retire, object]
 
 
@@ -235,8 +238,7 @@ class LedgerWriter:
 
     def _commit(self, batch: list[_Pending]) -> None:
         try:
-            with self.db.begin() as conn:
-                insert_batch(conn, [p.record for p in batch])
+            self._insert_patiently(batch)
         except Exception as exc:  # one bad record must not fail the rest: retry each alone
             if len(batch) == 1:
                 self._fail(batch[0], exc)
@@ -250,6 +252,25 @@ class LedgerWriter:
         for pending in batch:
             if not pending.future.done():
                 pending.future.set_result(None)
+
+    def _insert_patiently(self, batch: list[_Pending]) -> None:
+        """Insert the batch; a locked or unreachable database is waited out a few times first.
+
+        Another process may hold the write lock past the busy timeout (a bulk import); journaled
+        requests are safe meanwhile, and giving up would leave them out of the log until a restart.
+        """
+        for wait_s in TRANSIENT_WAITS_S:
+            try:
+                with self.db.begin() as conn:
+                    insert_batch(conn, [p.record for p in batch])
+                return
+            except Exception as exc:  # noqa: BLE001 - retried only when the database is the problem
+                if not is_transient(self.db, exc) or self._closed:
+                    raise
+                log.warning("the routing log is busy (%s); retrying %d request(s) in %.0f s", exc, len(batch), wait_s)
+                time.sleep(wait_s)
+        with self.db.begin() as conn:
+            insert_batch(conn, [p.record for p in batch])
 
     def _fail(self, pending: _Pending, exc: Exception) -> None:
         log.error("ledger could not record request %s: %s", pending.record.request_id, exc)

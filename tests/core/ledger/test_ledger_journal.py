@@ -256,3 +256,26 @@ def test_a_running_writer_adopts_the_journal_of_a_process_that_died(
         assert time.monotonic() < deadline, "the survivor never replayed the dead process's journal"
         time.sleep(0.05)
     survivor.close()
+
+
+def test_a_writer_waits_out_a_database_locked_past_its_busy_timeout(
+        sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy import create_engine
+
+    open_ledger(sqlite_url).dispose()  # the schema exists; the writer below gives up on locks after 0.2 s
+    impatient = create_engine(sqlite_url, connect_args={"timeout": 0.2, "check_same_thread": False})
+    writer = LedgerWriter(db=impatient)
+    blocker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False)
+    blocker.execute("BEGIN IMMEDIATE")  # e.g. another process's long bulk import
+    release = threading.Timer(1.5, blocker.rollback)
+    release.start()
+    for i in range(3):
+        assert writer.record(make_record(f"busy{i}")).done()
+    writer.flush(30)
+    assert _scalar(writer.db, "SELECT COUNT(*) FROM request") == 3
+    assert any("busy" in r.getMessage() and "retrying" in r.getMessage() for r in caplog.records)
+    writer.close()
+    assert writer.journal is not None and not list(writer.journal.directory.iterdir())  # nothing left dirty
+    release.join()
+    blocker.close()
+    impatient.dispose()
