@@ -5,8 +5,8 @@ imported Qt, pyqtgraph, SQLAlchemy and pydantic that is several hundred thousand
 full collection stalls every in-flight request for 100-250 ms (measured in bench_overhead at
 concurrency 32). ``settle()`` runs one collection after start-up and then freezes what is left:
 objects that live as long as the process are moved out of the collector's sight, so later full
-collections only walk what was made since. The CLI, the endpoint and the window call it once they
-are ready to serve.
+collections only walk what was made since. The endpoint (``routedesk serve``) calls it once it is
+ready to serve; the window freezes (without collecting) after start-up and after building each page.
 """
 
 from __future__ import annotations

@@ -13,9 +13,9 @@ import logging
 from pathlib import Path
 
 from console.core.engine import Engine
-from console.core.routing.budgets import SpendFeed
 from console.core.policy.schema import Policy
 from console.core.records import MemoryRecorder, Recorder
+from console.core.routing.budgets import SpendFeed
 from console.core.secrets import KeyStore
 
 log = logging.getLogger(__name__)

@@ -70,9 +70,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, policy, path, *, token: str) -> int:
+    from console.core.heap import settle
     from console.core.workspace import Workspace
     from console.gateway.app import create_app
-    from console.core.heap import settle
     from console.gateway.server import bind_socket, is_loopback, make_server
     from console.gateway.state import GatewayState
     from console.gateway.token import TOKEN_KEY_NAME
