@@ -61,3 +61,29 @@ def test_concurrent_loads_leave_stdout_and_stderr_where_they_were() -> None:
     for _ in range(3):
         asyncio.run(two_at_once())
         assert where() == before
+
+
+def test_layers_on_the_gpu_are_read_from_what_llama_cpp_did() -> None:
+    from console.core.providers.local_gguf_model import layer_devices
+
+    # a CUDA build asked for 20 of 31 layers, in llama.cpp's own words
+    cuda_log = "".join(
+        f"load_tensors: layer {n:3d} assigned to device {'CUDA0' if n >= 11 else 'CPU'}, is_swa = 0\n" for n in range(31)
+    )
+    placement = layer_devices("load_tensors: loading model tensors\n" + cuda_log)
+    assert len(placement) == 31 and sum(d == "CUDA0" for d in placement.values()) == 20
+
+    require_demo_gguf()  # this CPU build: every one of SmolLM2's 31 layers on the CPU, even when all were asked for
+
+    async def load() -> tuple[int, int]:
+        local = LocalGGUFProvider("local", schema.Provider(kind=schema.ProviderKind.LOCAL_GGUF))
+        local.configure(schema.Model(provider="local", model=MODEL, context_window=256, threads=1, gpu_layers="all"))
+        model = await local.load(local.settings_for(MODEL))
+        counts = (model.layers_offloaded, model.layers_total)
+        assert model.devices == {"CPU": 31}  # read from llama.cpp's load log, not inferred
+        info = local.info().detail
+        await local.aclose()
+        assert any("layers on GPU 0 of 31" in str(v) for v in info.values()), info
+        return counts
+
+    assert asyncio.run(load()) == (0, 31)

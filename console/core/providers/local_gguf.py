@@ -237,7 +237,7 @@ class LocalGGUFProvider:
         for model in self._loaded.values():
             label = model.settings.path.name
             detail[label] = (
-                f"n_ctx {model.settings.n_ctx}, layers on GPU {model.layers_offloaded}, "
+                f"n_ctx {model.settings.n_ctx}, layers on GPU {model.layers_offloaded} of {model.layers_total}, "
                 f"{model.last_run.tokens_per_second:.1f} tok/s last run"
             )
         return ProviderInfo(name=self.name, kind=schema.ProviderKind.LOCAL_GGUF.value, detail=detail)

@@ -8,7 +8,9 @@ in, which are thread-safe.
 
 from __future__ import annotations
 
+import ctypes
 import math
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +28,47 @@ from console.core.providers.gguf_file import GGUFInfo
 #: a model loads and restores them after. Two loads at once would each restore the other's
 #: /dev/null and leave the process silent, so loads take turns (they share the CPU anyway).
 _QUIET_LOAD = threading.Lock()
+#: llama.cpp says where each layer went while it loads ("load_tensors: layer  12 assigned to device
+#: CUDA0, is_swa = 0"): the layers actually offloaded are read from there, not guessed.
+_LAYER_PLACEMENT = re.compile(r"layer\s+(\d+) assigned to device ([^,\s]+)")
+
+
+def layer_devices(log_text: str) -> dict[int, str]:
+    """Layer number -> device name, from llama.cpp's load log."""
+    return {int(number): device for number, device in _LAYER_PLACEMENT.findall(log_text)}
+
+
+class _LoadLog:
+    """Captures llama.cpp's log while a model loads (under ``_QUIET_LOAD``: the hook is global).
+
+    Everything is still handed on to llama-cpp-python's own logger, which prints only errors unless
+    verbose.
+    """
+
+    def __init__(self) -> None:
+        import llama_cpp
+        from llama_cpp import _logger
+
+        self._llama_cpp, self._theirs = llama_cpp, _logger.llama_log_callback
+        self.parts: list[str] = []
+
+        @llama_cpp.llama_log_callback
+        def capture(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+            self.parts.append(text.decode("utf-8", "replace"))
+            self._theirs(level, text, user_data)
+
+        self._ours = capture  # kept referenced while llama.cpp may call it
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def __enter__(self) -> "_LoadLog":
+        self._llama_cpp.llama_log_set(self._ours, ctypes.c_void_p(0))
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._llama_cpp.llama_log_set(self._theirs, ctypes.c_void_p(0))
 
 
 @dataclass(frozen=True)
@@ -94,7 +137,9 @@ class LoadedModel:
     executor: ThreadPoolExecutor
     llama: Any = None
     formatter: Any = None
-    layers_offloaded: int = 0
+    layers_offloaded: int = 0  # layers llama.cpp placed on a GPU (read from its load log)
+    layers_total: int = 0
+    devices: dict[str, int] = field(default_factory=dict)  # device -> layers, as llama.cpp logged them
     last_run: RunStats = field(default_factory=RunStats)
 
     # --- everything below runs on ``executor`` only ------------------------------------------
@@ -104,7 +149,7 @@ class LoadedModel:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         try:
-            with _QUIET_LOAD:
+            with _QUIET_LOAD, _LoadLog() as load_log:
                 self.llama = Llama(
                     model_path=str(self.settings.path),
                     n_ctx=self.settings.n_ctx,
@@ -125,10 +170,19 @@ class LoadedModel:
             bos_token=vocab.token_get_text(bos_id) if bos_id != -1 else "",
             stop_token_ids=[eos_id],
         )
+        placement = layer_devices(load_log.text)
+        if placement:  # what llama.cpp did
+            for device in placement.values():
+                self.devices[device] = self.devices.get(device, 0) + 1
+            self.layers_offloaded = sum(1 for device in placement.values() if not device.upper().startswith("CPU"))
+            self.layers_total = len(placement)
+            return
+        # A llama.cpp that does not say (its log changed): what the settings asked for, if it can offload.
         blocks = self.info.metadata.get(f"{self.info.architecture}.block_count")
         total_layers = (blocks + 1) if isinstance(blocks, int) else 0  # +1: the output layer
         wanted = total_layers if self.settings.n_gpu_layers < 0 else self.settings.n_gpu_layers
         self.layers_offloaded = min(wanted, total_layers) if gpu_offload else 0
+        self.layers_total = total_layers
 
     def prompt_tokens_in_worker(self, call: ProviderCall) -> tuple[list[int], list[str], Any]:
         messages = [{"role": m.role, "content": m.content} for m in call.messages]
