@@ -46,15 +46,23 @@ def result_to_json(result: RouteResult) -> dict[str, Any]:
         "latency_ms": round(result.latency_ms, 3),
         "overhead_ms": round(result.overhead_ms, 3),
         "plan": plan_to_json(result.plan),
-        "attempts": [
-            {k: (v.value if hasattr(v, "value") else v.isoformat() if hasattr(v, "isoformat") else v) for k, v in asdict(a).items()}
-            for a in result.attempts
-        ],
+        "attempts": [_attempt_json(a) for a in result.attempts],
+        "classifier": _attempt_json(result.classifier) if result.classifier is not None else None,
     }
+
+
+def _attempt_json(a: Any) -> dict[str, Any]:
+    return {k: (v.value if hasattr(v, "value") else v.isoformat() if hasattr(v, "isoformat") else v)
+            for k, v in asdict(a).items()}
 
 
 def chain_lines(result: RouteResult) -> list[str]:
     lines = []
+    c = result.classifier
+    if c is not None:
+        err = f"  {c.error_message}" if c.error_message else ""
+        lines.append(f"  classified by {c.model_alias}: {c.outcome.value}  {c.latency_ms:.0f} ms  "
+                     f"{c.input_tokens}→{c.output_tokens} tok  ${c.cost_usd:.6f}{err}")
     for a in result.attempts:
         retry = f" retry {a.retry_index}" if a.retry_index else ""
         tokens = f"{a.input_tokens}→{a.output_tokens} tok{' (est.)' if a.tokens_estimated else ''}"

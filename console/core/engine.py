@@ -38,7 +38,7 @@ from console.core.routing.execute import Binding, ChainRunner
 from console.core.routing.health import HealthRegistry
 from console.core.routing.plan import plan_route
 from console.core.routing.prefer import prefer_model
-from console.core.routing.recording import build_result, record_request
+from console.core.routing.recording import build_result, classifier_attempt, record_request
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
 
@@ -249,6 +249,16 @@ class Engine:
                 cancelled=outcome_override is Outcome.CANCELLED,
                 now_loop=asyncio.get_running_loop().time(),
             )
+            if classified.call is not None:  # the classifier model's call is billed too: counted and logged
+                result.classifier = classifier_attempt(classified.call, prices)
+                result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)
+                self._spend_feed.add(
+                    result.classifier.cost_usd,
+                    task=classified.task,
+                    team=request.metadata.get("team"),
+                    provider=result.classifier.provider,
+                    model=result.classifier.model_alias,
+                )
             for tried, attempt in zip(runner.tried, result.attempts):
                 self._spend_feed.add(  # this engine's budgets and those of its workspace's other engines
                     attempt.cost_usd,

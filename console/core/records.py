@@ -49,6 +49,7 @@ class AttemptRecord:
     ttft_ms: float | None = None
     retry_index: int = 0  # 0 for the first try of this model, 1 for its first retry, ...
     answered_model_id: str | None = None  # the model id the provider says answered
+    role: str = "route"  # "route": an attempt of the chain; "classify": the classifier model's call
 
 
 Kind = str  # "production" | "comparison" | "pilot" | "imported"

@@ -8,6 +8,7 @@ Missing binaries skip locally and fail under CI=true (``require_part``).
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -86,6 +87,9 @@ class PostgresServer:
         return self.url(name)
 
 
+_DATABASES = itertools.count(1)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A PostgreSQL server for the whole session (skips locally / fails in CI when unavailable)."""
@@ -111,6 +115,8 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture()
 def postgres_url(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
     """A fresh, empty database on the session's server, per test."""
-    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:50].lower()
-    name = f"{name}_{os.getpid()}_{id(request) % 100000}"
+    # Readable prefix, then what makes it unique: parametrized names share long prefixes, and an
+    # object id can repeat once its object is gone, so a counter it is.
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name)[:40].lower()
+    name = f"{name}_{os.getpid()}_{next(_DATABASES)}"
     return postgres_server.create_database(name)

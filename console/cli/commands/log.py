@@ -95,6 +95,7 @@ def _attempt_line(a: dict[str, Any]) -> str:
     error = f"  {a['error_class']}: {a['error_message']}" if a["error_class"] else ""
     ttft = f" ttft {a['ttft_ms']:.0f} ms" if a["ttft_ms"] is not None else ""
     est = "~" if a["tokens_estimated"] else ""
-    return (f"    #{a['position']} {a['model_alias']:<14} {a['provider']:<11} {a['outcome']:<14}{status} "
+    where = "classify" if a.get("role") == "classify" else f"#{a['position']}"
+    return (f"    {where} {a['model_alias']:<14} {a['provider']:<11} {a['outcome']:<14}{status} "
             f"{a['latency_ms']:.0f} ms{ttft}  {est}{a['input_tokens']}/{est}{a['output_tokens']} tok  "
             f"${a['cost_usd']:.6f}{error}")

@@ -15,7 +15,7 @@ _ATTEMPT_FIELDS = (
     "position", "ts", "model_alias", "provider", "provider_model_id", "answered_model_id", "outcome",
     "error_class", "error_message", "http_status", "input_tokens", "output_tokens", "cached_tokens",
     "reasoning_tokens", "tokens_estimated", "cost_usd", "price_input", "price_output", "price_cached_input",
-    "price_reasoning", "latency_ms", "ttft_ms", "retry_index",
+    "price_reasoning", "latency_ms", "ttft_ms", "retry_index", "role",
 )
 _REQUEST_FIELDS = (
     "request_id", "ts", "kind", "policy_name", "policy_hash", "task", "task_reason", "outcome", "team",

@@ -14,6 +14,8 @@ Version history:
   4. daily rollups ``attempt_day`` / ``request_day`` (sums backfilled from the hourly rollups;
      latency and TTFT histograms computed from the raw successful attempts), and a partial index
      on failed attempts for the outcome mix.
+  5. ``attempt.role``: "route" for the chain's attempts (every existing row), "classify" for the
+     classifier model's call, which is billed and logged but not part of the chain.
 """
 
 from __future__ import annotations
@@ -177,8 +179,13 @@ def _raw_histograms(conn: Connection) -> HistogramDeltas:
     return out
 
 
+def _v4_to_v5(conn: Connection) -> None:
+    if "role" not in {column["name"] for column in inspect(conn).get_columns("attempt")}:
+        conn.execute(text("ALTER TABLE attempt ADD COLUMN role VARCHAR NOT NULL DEFAULT 'route'"))
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def prepare_schema(db: Engine, before_first_write: Callable[[Engine], None] | None = None) -> int:

@@ -62,7 +62,8 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
     meta = {str(k): str(v) for k, v in (record.metadata or {}).items()}
     team = meta.get("team", "")
     outcome = _outcome_value(record.outcome)
-    first_model = record.attempts[0].model_alias if record.attempts else ""
+    chain = [a for a in record.attempts if a.role == "route"]  # the classifier's call is not part of the chain
+    first_model = chain[0].model_alias if chain else ""
     kind = record.kind or "production"
     if kind not in KINDS:  # queries spell "all kinds" as this list (filters._kind)
         raise ValueError(f"unknown request kind {kind!r}: the routing log records {', '.join(KINDS)}")
@@ -83,6 +84,7 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
             "price_input": attempt.price_input, "price_output": attempt.price_output,
             "price_cached_input": attempt.price_cached_input, "price_reasoning": attempt.price_reasoning,
             "latency_ms": attempt.latency_ms, "ttft_ms": attempt.ttft_ms, "retry_index": attempt.retry_index,
+            "role": attempt.role,
         })
     request = {
         "request_id": record.request_id, "ts": ts, "hour": hour, "day": day, "kind": kind,
@@ -91,8 +93,8 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
         "team": team, "region": meta.get("region", ""), "customer": meta.get("customer", ""),
         "metadata_json": json.dumps({k: v for k, v in meta.items() if k not in COLUMN_METADATA}, sort_keys=True),
         "first_model": first_model, "answered_by": record.answered_by,
-        "fell_back": int(len({a.model_alias for a in record.attempts}) > 1),
-        "attempt_count": len(record.attempts), "total_cost_usd": record.total_cost_usd,
+        "fell_back": int(len({a.model_alias for a in chain}) > 1),
+        "attempt_count": len(chain), "total_cost_usd": record.total_cost_usd,
         "total_latency_ms": record.total_latency_ms, "overhead_ms": record.overhead_ms,
         "streamed": int(record.streamed), "prompt_text": record.prompt_text,
     }

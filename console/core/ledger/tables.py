@@ -21,7 +21,7 @@ from sqlalchemy import Column, Index, LargeBinary, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 KINDS = ("production", "comparison", "pilot", "imported")
 
@@ -100,6 +100,8 @@ class AttemptRow(SQLModel, table=True):
     latency_ms: float = 0.0
     ttft_ms: Optional[float] = None
     retry_index: int = 0
+    # "route" (an attempt of the chain) or "classify" (the classifier model's call, position -1)
+    role: str = Field(default="route", sa_column_kwargs={"server_default": "route"})
 
 
 class AttemptHourRow(SQLModel, table=True):

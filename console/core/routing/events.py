@@ -52,9 +52,10 @@ class RouteResult:
     answered_model_id: str | None = None  # the provider's own id for it
     attempts: list[AttemptRecord] = field(default_factory=list)
     error: str | None = None  # a sentence naming why, when outcome is not ok
-    total_cost_usd: float = 0.0
+    total_cost_usd: float = 0.0  # every attempt's, and the classifier model's call when there was one
     latency_ms: float = 0.0
     overhead_ms: float = 0.0
+    classifier: AttemptRecord | None = None  # the classifier model's call (role "classify"), if any
 
     @property
     def ok(self) -> bool:

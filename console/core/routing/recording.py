@@ -18,9 +18,45 @@ from console.core.request import Request
 from console.core.routing.events import RouteResult
 from console.core.routing.attempt import AttemptResult
 from console.core.routing.execute import ChainRunner, Tried
-from console.core.routing.types import Classified, Plan
+from console.core.routing.types import Classified, ClassifierCall, Plan
 
 _ZERO = PriceSheet(0.0, 0.0, 0.0, 0.0)
+
+
+#: The classifier's call sorts before the chain's attempts (which count from 0) in the log.
+CLASSIFY_POSITION = -1
+
+
+def classifier_attempt(call: ClassifierCall, prices: Mapping[str, PriceSheet]) -> AttemptRecord:
+    """The classifier model's call as a priced attempt with role "classify"."""
+    sheet = prices.get(call.alias, _ZERO)
+    usage = call.usage
+    cost = 0.0 if usage is None else cost_usd(
+        sheet, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+        cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
+    )
+    return AttemptRecord(
+        position=CLASSIFY_POSITION,
+        model_alias=call.alias,
+        provider=call.provider,
+        provider_model_id=call.model_id,
+        outcome=call.outcome,
+        started_at=call.started_at,
+        error_class=None if call.outcome is Outcome.OK else call.outcome.value,
+        error_message=call.error,
+        input_tokens=usage.input_tokens if usage else 0,
+        output_tokens=usage.output_tokens if usage else 0,
+        cached_tokens=usage.cached_tokens if usage else 0,
+        reasoning_tokens=usage.reasoning_tokens if usage else 0,
+        tokens_estimated=usage.estimated if usage else False,
+        cost_usd=cost,
+        price_input=sheet.input,
+        price_output=sheet.output,
+        price_cached_input=sheet.cached_input,
+        price_reasoning=sheet.reasoning,
+        latency_ms=call.latency_ms,
+        role="classify",
+    )
 
 
 def attempt_record(position: int, tried: Tried, prices: Mapping[str, PriceSheet], started_at: datetime) -> AttemptRecord:
@@ -140,6 +176,6 @@ def record_request(
         streamed=streamed,
         kind=kind,
         prompt_text=prompt_text,
-        attempts=result.attempts,
+        attempts=([result.classifier] if result.classifier is not None else []) + result.attempts,
     )
     return recorder.record(record)

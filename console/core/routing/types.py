@@ -7,6 +7,30 @@ decision carries its reason as a sentence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from console.core.outcomes import Outcome
+from console.core.providers.base import Usage
+
+
+@dataclass(frozen=True)
+class ClassifierCall:
+    """The classifier model's call for one request: billed like any other call, so it is logged.
+
+    Attributes:
+        alias / provider / model_id: the classifier model, as the policy binds it.
+        outcome: how the call itself ended (OK even when its label was then not used).
+        usage: tokens the provider reported (None when it failed before reporting).
+    """
+
+    alias: str
+    provider: str
+    model_id: str
+    outcome: Outcome
+    started_at: datetime
+    latency_ms: float
+    usage: Usage | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -18,12 +42,14 @@ class Classified:
         reason: a sentence: which rule matched, the hint, the model's label and probability, or the default.
         rule: the matched rule's name (or index as 'rule #N') when a rule decided.
         probability: the local model's probability for its label, when a model decided.
+        call: the classifier model's call, when one was made (whether or not its label was used).
     """
 
     task: str
     reason: str
     rule: str | None = None
     probability: float | None = None
+    call: ClassifierCall | None = None
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,11 @@ def test_writer_and_bulk_loads_build_the_same_daily_rollups(ledger_url: str) -> 
 
 
 def _downgrade_to_v3(db: Engine) -> None:
-    """What a version 3 log looks like: this schema without the daily rollups and the failed index."""
+    """What a version 3 log looks like: this schema without the daily rollups, the failed index
+    and attempt.role (version 5)."""
     with db.begin() as conn:
         conn.execute(text("DROP INDEX ix_attempt_failed_cover"))
+        conn.execute(text("ALTER TABLE attempt DROP COLUMN role"))
         conn.execute(text("DROP TABLE attempt_day"))
         conn.execute(text("DROP TABLE request_day"))
         conn.execute(text("UPDATE schema_meta SET value = '3' WHERE key = 'version'"))

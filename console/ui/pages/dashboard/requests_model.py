@@ -26,12 +26,16 @@ Runner = Callable[..., None]  # run(func, on_done, on_failed, *args)
 
 
 def chain_text(chain: RequestChain) -> str:
-    """'gpt-mini ✗ rate_limited → claude ✓' — each attempt in order."""
-    parts = []
+    """'gpt-mini ✗ rate_limited → claude ✓' — each attempt in order, after 'classified by X;' when
+    a classifier model was asked."""
+    parts, prefix = [], ""
     for attempt in chain.attempts:
         mark = "✓" if attempt["outcome"] == "ok" else f"✗ {attempt['outcome']}"
+        if attempt.get("role") == "classify":
+            prefix = f"classified by {attempt['model_alias']} {mark}; "
+            continue
         parts.append(f"{attempt['model_alias']} {mark}")
-    return " → ".join(parts)
+    return prefix + " → ".join(parts)
 
 
 class RequestsModel(QAbstractTableModel):

@@ -37,7 +37,8 @@ def describe_chain(chain: RequestChain) -> str:
         error = f" — {a['error_class']}: {a['error_message']}" if a["error_class"] else ""
         ttft = f", first token {a['ttft_ms']:,.0f} ms" if a["ttft_ms"] is not None else ""
         estimated = " (estimated)" if a["tokens_estimated"] else ""
-        lines.append(f"#{a['position'] + 1} {a['model_alias']} via {a['provider']} ({a['provider_model_id']}): "
+        where = "classifier" if a.get("role") == "classify" else f"#{a['position'] + 1}"
+        lines.append(f"{where} {a['model_alias']} via {a['provider']} ({a['provider_model_id']}): "
                      f"{a['outcome']}{status}{error}")
         lines.append(f"    {a['input_tokens']:,} in / {a['output_tokens']:,} out{estimated}, "
                      f"${a['cost_usd']:.6f}, {a['latency_ms']:,.0f} ms{ttft}")
