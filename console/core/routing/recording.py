@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from concurrent.futures import Future
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Any, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.pricing import PriceSheet, cost_usd
+from console.core.providers.base import Usage
 from console.core.records import AttemptRecord, Recorder, RequestRecord, new_request_id
 from console.core.request import Request
 from console.core.routing.events import RouteResult
@@ -27,14 +28,26 @@ _ZERO = PriceSheet(0.0, 0.0, 0.0, 0.0)
 CLASSIFY_POSITION = -1
 
 
+def _billed(sheet: PriceSheet, usage: Usage | None) -> dict[str, Any]:
+    """The token, price and cost fields of an attempt: what was used, at which prices, for how much."""
+    usage = usage or Usage()
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "tokens_estimated": usage.estimated,
+        "cost_usd": cost_usd(sheet, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                             cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens),
+        "price_input": sheet.input,
+        "price_output": sheet.output,
+        "price_cached_input": sheet.cached_input,
+        "price_reasoning": sheet.reasoning,
+    }
+
+
 def classifier_attempt(call: ClassifierCall, prices: Mapping[str, PriceSheet]) -> AttemptRecord:
     """The classifier model's call as a priced attempt with role "classify"."""
-    sheet = prices.get(call.alias, _ZERO)
-    usage = call.usage
-    cost = 0.0 if usage is None else cost_usd(
-        sheet, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_tokens, reasoning_tokens=usage.reasoning_tokens,
-    )
     return AttemptRecord(
         position=CLASSIFY_POSITION,
         model_alias=call.alias,
@@ -44,32 +57,14 @@ def classifier_attempt(call: ClassifierCall, prices: Mapping[str, PriceSheet]) -
         started_at=call.started_at,
         error_class=None if call.outcome is Outcome.OK else call.outcome.value,
         error_message=call.error,
-        input_tokens=usage.input_tokens if usage else 0,
-        output_tokens=usage.output_tokens if usage else 0,
-        cached_tokens=usage.cached_tokens if usage else 0,
-        reasoning_tokens=usage.reasoning_tokens if usage else 0,
-        tokens_estimated=usage.estimated if usage else False,
-        cost_usd=cost,
-        price_input=sheet.input,
-        price_output=sheet.output,
-        price_cached_input=sheet.cached_input,
-        price_reasoning=sheet.reasoning,
         latency_ms=call.latency_ms,
         role="classify",
+        **_billed(prices.get(call.alias, _ZERO), call.usage),
     )
 
 
 def attempt_record(position: int, tried: Tried, prices: Mapping[str, PriceSheet], started_at: datetime) -> AttemptRecord:
     result, binding = tried.result, tried.binding
-    sheet = prices.get(binding.alias, _ZERO)
-    usage = result.usage
-    cost = cost_usd(
-        sheet,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-    )
     return AttemptRecord(
         position=position,
         model_alias=binding.alias,
@@ -80,20 +75,11 @@ def attempt_record(position: int, tried: Tried, prices: Mapping[str, PriceSheet]
         error_class=None if result.outcome is Outcome.OK else result.outcome.value,
         error_message=result.error,
         http_status=result.http_status,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_tokens=usage.cached_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        tokens_estimated=usage.estimated,
-        cost_usd=cost,
-        price_input=sheet.input,
-        price_output=sheet.output,
-        price_cached_input=sheet.cached_input,
-        price_reasoning=sheet.reasoning,
         latency_ms=result.latency_ms,
         ttft_ms=result.ttft_ms,
         retry_index=tried.retry_index,
         answered_model_id=result.model_id,
+        **_billed(prices.get(binding.alias, _ZERO), result.usage),
     )
 
 
