@@ -10,7 +10,7 @@ import pytest
 from console.cli.main import run
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 
-GSM8K = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
+GSM8K = Path(__file__).resolve().parents[2] / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 
 
 def test_compare_prints_each_column_and_saves(fault_server: FaultServer, tmp_path: Path,

@@ -29,7 +29,7 @@ classification: {{default: chat}}
 routes:
   chat: {{candidates: [current, cheaper]}}
 """
-GSM8K = ROOT.parent / "shared" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
+GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 
 
 def test_gsm8k_pilot_shows_the_verdict_and_a_lazy_matrix(qtbot: QtBot, qtmodeltester, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

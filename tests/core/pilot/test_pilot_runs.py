@@ -27,7 +27,7 @@ from console.core.policy.loader import load_policy_or_raise
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[3]
-GSM8K = ROOT.parent / "shared" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
+GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 GPT4, MIXTRAL = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
 NUMERIC_BAR = "assertions: [{kind: numeric}]\nrule: {relative_to_baseline: 0.95}\n"
 
