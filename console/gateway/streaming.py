@@ -39,9 +39,9 @@ from console.gateway.responses import (
     ChunkWriter,
     attempts_header,
     dumps,
-    error_body,
     finish_reason,
     header_safe,
+    outcome_error_body,
     result_error_body,
     routedesk_extension,
     routedesk_headers,
@@ -144,7 +144,7 @@ async def _frames(
                     message = (f"{event.model} failed mid-stream ({event.outcome.value}: {event.reason}) after "
                                f"{event.discarded_chars} characters: the text above is incomplete. Send "
                                "X-Routedesk-Stream-Failover: continue to let a fallback model continue it.")
-                    body = error_body(message, type_="upstream_error", code=event.outcome.value)
+                    body = outcome_error_body(event.outcome, message, "upstream_error")
                     body["error"]["routedesk"] = {"discarded": notice}
                     yield writer.error(body)
                     while await reader.next(None) is not END:  # the engine ends the request and logs the failure

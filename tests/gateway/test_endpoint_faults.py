@@ -101,7 +101,7 @@ def test_fault_through_the_endpoint(live: LiveEndpoint, index: int, case: Case, 
             completion = client.chat.completions.create(model=task, messages=PROMPT)
         except openai.APIStatusError as err:
             assert case.final != "ok", err.message
-            assert err.status_code == STATUS[case.final] and err.body["code"] == case.final
+            assert err.status_code == STATUS[case.final] and err.body["routedesk_outcome"] == case.final
             assert f"{task}-first → {case.final}" in err.message  # the chain, in the message
         else:
             assert case.final == "ok" and completion.model == expected_model
@@ -118,12 +118,12 @@ def test_fault_through_the_endpoint(live: LiveEndpoint, index: int, case: Case, 
     if error is not None:
         assert not finished  # an error never follows a clean finish
         if isinstance(error, openai.APIStatusError):  # failed before any text: a plain error response
-            assert case.final != "ok" and error.body["code"] == case.final
+            assert case.final != "ok" and error.body["routedesk_outcome"] == case.final
         elif case.final == "ok":  # text was sent, then the first model broke: failover mode 'error'
             assert mode == "error" and text, error.message
             assert "failed mid-stream" in error.message and error.body["routedesk"]["discarded"]["model"] == f"{task}-first"
         else:  # text was sent and nothing could take over
-            assert error.body["code"] == case.final
+            assert error.body["routedesk_outcome"] == case.final
         return
     assert case.final == "ok", "a failed route must not end as a clean stream"
     assert len(finished) == 1 and finished[0].model == expected_model

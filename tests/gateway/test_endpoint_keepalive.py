@@ -108,7 +108,7 @@ def test_a_failure_after_the_head_is_reported_in_band(quick: LiveEndpoint) -> No
         for chunk in client.chat.completions.create(model="dead", messages=PROMPT, stream=True):
             chunks.append(chunk)
     assert not isinstance(caught.value, openai.APIStatusError)  # the head was 200: the error is an event
-    assert caught.value.body["code"] == "first_token_timeout"
+    assert caught.value.body["code"] == "timeout" and caught.value.body["routedesk_outcome"] == "first_token_timeout"
     assert "hanging-alone" in caught.value.message
     assert not [c for c in chunks if c.choices and c.choices[0].delta.content]
 

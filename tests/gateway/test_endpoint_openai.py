@@ -132,7 +132,7 @@ def test_errors_are_openai_shaped(live: LiveEndpoint) -> None:
             {"type": "image_url", "image_url": {"url": "data:,"}}]}])
     with pytest.raises(openai.RateLimitError) as limited:
         client.chat.completions.create(model="doomed", messages=HELLO)
-    assert limited.value.body["code"] == "rate_limited"
+    assert limited.value.body["code"] == "rate_limit_exceeded" and limited.value.body["routedesk_outcome"] == "rate_limited"
     # Malformed JSON cannot be sent through the SDK; the raw client under it can.
     raw = client._client.post(f"{live.url}/chat/completions", content=b"{not json",
                               headers={"Authorization": f"Bearer {live.token}", "Content-Type": "application/json"})
