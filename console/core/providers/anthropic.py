@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply
-from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
@@ -31,6 +31,7 @@ from console.core.providers.errors import (
     invalid_output_error,
 )
 from console.core.providers.sse import iter_sse
+from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
