@@ -24,13 +24,11 @@ class Validation:
         text: the YAML that saving would write (or the document's plain YAML when it is invalid).
         diagnostics: ``console.core.policy.diagnostics.Diagnostic`` objects, in file order.
         policy: the validated Policy, or None while errors remain.
-        unavailable: a sentence when the policy loader is not installed in this build.
     """
 
     text: str
     diagnostics: list[Any] = field(default_factory=list)
     policy: Any = None
-    unavailable: str | None = None
 
     @property
     def errors(self) -> list[Any]:
@@ -43,11 +41,8 @@ def plain_yaml(data: dict[str, Any]) -> str:
 
 def validate_document(data: dict[str, Any], filename: str = "<policy>") -> Validation:
     """Validate ``data`` exactly as the CLI would validate the file it would save."""
-    try:
-        from console.core.policy.loader import load_policy_text
-        from console.core.policy.save import dump_policy
-    except ImportError:
-        return Validation(plain_yaml(data), unavailable="Validation is unavailable: the policy loader is not installed.")
+    from console.core.policy.loader import load_policy_text
+    from console.core.policy.save import dump_policy
     from console.core.policy.schema import Policy
 
     try:
