@@ -48,6 +48,7 @@ class Job(QObject):
         self._events: list[Any] = []
         self._future: concurrent.futures.Future[Any] | None = None
         self._delivered = False
+        self._flushing = False  # GUI thread: a flush is emitting its events
         self._task: asyncio.Task[Any] | None = None  # set on the engine thread when the work starts
         self._cancel_asked = False  # read and written on the engine thread only
 
@@ -93,17 +94,34 @@ class Job(QObject):
             self._future.cancel()
 
     def flush(self) -> bool:
-        """Deliver queued text, events and (once) the ending; return True when the job is over."""
+        """Deliver queued text, events and (once) the ending; return True when the job is over.
+
+        Whether the work has ended is read BEFORE the queues are drained: the engine thread queues
+        everything before its future completes, so a future seen done means every event is already
+        in the queues and this drain takes the last of them. Reading it after the drain (as this
+        once did) lost whatever was queued while the drained events were being emitted - usually
+        the final one, so a page waited for a verdict forever.
+        """
+        if self._delivered or self._flushing:
+            # A slot that spins the event loop (a dialog) must not start a second, overlapping
+            # delivery: events would arrive out of order or after the ending.
+            return self._delivered
+        future = self._future
+        ended = future is not None and future.done()
         with self._lock:
             text, self._text = "".join(self._text), []
             events, self._events = self._events, []
-        for event in events:
-            self.sig_event_arrived.emit(event)
-        if text:
-            self.sig_text_arrived.emit(text)
-        future = self._future
-        if future is None or not future.done() or self._delivered:
-            return self._delivered
+        self._flushing = True
+        try:
+            for event in events:
+                self.sig_event_arrived.emit(event)
+            if text:
+                self.sig_text_arrived.emit(text)
+        finally:
+            self._flushing = False
+        if not ended:
+            return False
+        assert future is not None
         self._delivered = True
         if future.cancelled():
             self.sig_cancelled.emit()
