@@ -27,8 +27,11 @@ class Job(QObject):
     """A piece of work running on the engine loop.
 
     Signals:
-        sig_text_arrived(str): text streamed since the last flush (coalesced).
+        sig_text_arrived(str): text streamed since the last flush (consecutive pieces coalesced).
         sig_event_arrived(object): a non-text event from a stream (e.g. Started, Discarded).
+
+    Text and events arrive in the order the engine queued them: text streamed before a Discarded
+    arrives before it, and text after it after it, however they fall across flushes.
         sig_finished(object): the coroutine's result.
         sig_failed(str): the work raised; a sentence, never a traceback.
         sig_cancelled(): the work was cancelled before it finished.
@@ -44,8 +47,8 @@ class Job(QObject):
         super().__init__(parent)
         self._loop = loop
         self._lock = threading.Lock()
-        self._text: list[str] = []
-        self._events: list[Any] = []
+        # In queue order: an event, or a list of text pieces queued one after another.
+        self._queued: list[Any] = []
         self._future: concurrent.futures.Future[Any] | None = None
         self._delivered = False
         self._flushing = False  # GUI thread: a flush is emitting its events
@@ -56,12 +59,15 @@ class Job(QObject):
     def push_text(self, text: str) -> None:
         """Called from the engine thread: queue text for the next flush."""
         with self._lock:
-            self._text.append(text)
+            if self._queued and type(self._queued[-1]) is _TextRun:
+                self._queued[-1].append(text)
+            else:
+                self._queued.append(_TextRun([text]))
 
     def push_event(self, event: Any) -> None:
         """Called from the engine thread: queue a non-text event for the next flush."""
         with self._lock:
-            self._events.append(event)
+            self._queued.append(event)
 
     def started(self) -> None:
         """Called on the engine thread as the work begins: cancel() can now reach its task."""
@@ -109,14 +115,14 @@ class Job(QObject):
         future = self._future
         ended = future is not None and future.done()
         with self._lock:
-            text, self._text = "".join(self._text), []
-            events, self._events = self._events, []
+            queued, self._queued = self._queued, []
         self._flushing = True
         try:
-            for event in events:
-                self.sig_event_arrived.emit(event)
-            if text:
-                self.sig_text_arrived.emit(text)
+            for item in queued:
+                if type(item) is _TextRun:
+                    self.sig_text_arrived.emit("".join(item))
+                else:
+                    self.sig_event_arrived.emit(item)
         finally:
             self._flushing = False
         if not ended:
@@ -134,6 +140,10 @@ class Job(QObject):
         else:
             self.sig_finished.emit(future.result())
         return True
+
+
+class _TextRun(list):  # type: ignore[type-arg]
+    """Text pieces queued back to back; delivered as one string."""
 
 
 def _sentence(error: BaseException) -> str:

@@ -111,3 +111,23 @@ def test_jobs_ending_at_every_moment_of_a_flush_lose_nothing(qtbot, bridge: Engi
         job.sig_finished.connect(lambda _result, seen=seen, ended=ended: ended.append(list(seen)))
         qtbot.waitUntil(lambda job=job: job.done, timeout=5000)
         assert ended == [[("progress", number), ("finished", number)]], f"job {number} (pause {pause_s * 1000:.1f} ms)"
+
+
+def test_text_and_events_arrive_in_the_order_they_were_queued(qtbot, bridge: EngineBridge) -> None:
+    """A restart (Discarded) between two models' text must not be delivered before the first model's text."""
+
+    async def stream() -> AsyncIterator[Any]:
+        yield "from A "
+        yield "more A"
+        yield {"discarded": "A"}
+        yield "from B"
+        yield {"done": True}
+
+    order: list[Any] = []
+    job = bridge.stream(stream)
+    job.sig_text_arrived.connect(lambda text: order.append(("text", text)))
+    job.sig_event_arrived.connect(lambda event: order.append(("event", event)))
+    with qtbot.waitSignal(job.sig_finished, timeout=3000):
+        pass
+    assert order == [("text", "from A more A"), ("event", {"discarded": "A"}), ("text", "from B"),
+                     ("event", {"done": True})]
