@@ -270,7 +270,7 @@ class Engine:
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
-                if durable.done():  # journaled already: no trip through the loop
+                if durable.done():  # staged already: no trip through the loop
                     durable.result()
                 else:
                     await asyncio.wrap_future(durable)
