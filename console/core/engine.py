@@ -24,13 +24,13 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 
+from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
-from console.core.routing.budgets import BudgetTracker, SpendFeed
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
 from console.core.routing.events import RouteEvent, RouteResult
@@ -276,7 +276,7 @@ class Engine:
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
-                if durable.done():  # journaled already: no trip through the loop
+                if durable.done():  # staged already: no trip through the loop
                     durable.result()
                 else:
                     await asyncio.wrap_future(durable)

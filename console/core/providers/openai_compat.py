@@ -26,13 +26,14 @@ from typing import Any, AsyncIterator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply
-from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
     content_policy_error,
     invalid_output_error,
 )
+from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 

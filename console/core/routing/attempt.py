@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Route
-from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk, Usage
+from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk
+from console.core.records import Usage
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?```\s*$", re.DOTALL)

@@ -13,8 +13,7 @@ from typing import Any, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.pricing import PriceSheet, cost_usd
-from console.core.providers.base import Usage
-from console.core.records import AttemptRecord, Recorder, RequestRecord, new_request_id
+from console.core.records import AttemptRecord, Recorder, RequestRecord, Usage, new_request_id
 from console.core.request import Request
 from console.core.routing.events import RouteResult
 from console.core.routing.attempt import AttemptResult
