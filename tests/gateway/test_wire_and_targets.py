@@ -116,3 +116,29 @@ def test_preferred_alias_goes_first_and_the_route_follows() -> None:
 def test_model_list_offers_auto_tasks_and_routable_aliases() -> None:
     ids = [(m["id"], m["routedesk"]["kind"]) for m in model_list(policy())["data"]]
     assert ids == [("auto", "auto"), ("chat", "task"), ("code", "task"), ("cheap", "model"), ("mid", "model"), ("big", "model")]
+
+
+def test_a_providers_model_id_resolves_to_the_alias_that_names_it() -> None:
+    p = Policy.model_validate({
+        "name": "ids",
+        "providers": {"openai": {"kind": "openai-compatible"}, "local": {"kind": "local-gguf"}},
+        "models": {
+            "fast": {"provider": "openai", "model": "gpt-4o-mini"},
+            "smart": {"provider": "openai", "model": "gpt-4o"},
+            "smart-too": {"provider": "openai", "model": "gpt-4o"},
+            "idle": {"provider": "openai", "model": "o3"},
+            "here": {"provider": "local", "model": "/models/small.gguf"},
+        },
+        "tasks": {"chat": {}, "hard": {}},
+        "classification": {"default": "chat"},
+        "routes": {"chat": {"candidates": ["fast", "smart-too", "here"]}, "hard": {"candidates": ["smart"]}},
+    })
+    hello = Request.from_prompt("hello")
+    assert resolve_target(p, "gpt-4o", hello) == Target(task="hard", prefer="smart")  # the first alias with that id
+    assert resolve_target(p, "gpt-4o-mini", hello) == Target(task="chat", prefer="fast")
+    with pytest.raises(UnknownModel) as unknown:
+        resolve_target(p, "o3", hello)  # no route uses its alias: nothing to route to
+    assert str(unknown.value).endswith(
+        "Available: auto, chat, hard, fast, smart, smart-too, here; or a provider's model id: gpt-4o-mini, gpt-4o")
+    with pytest.raises(UnknownModel):
+        resolve_target(p, "/models/small.gguf", hello)  # a GGUF path is not a model name
