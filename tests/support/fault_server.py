@@ -29,6 +29,8 @@ that does not take prefill would.
     invalid-json                 non-streaming without response_format: body not JSON;
                                  otherwise a well-formed answer whose text is not JSON
     reset                        close the connection (RST) before any byte
+    switch:name=X                whatever fault ``server.switch("X", "500")`` last set (default ok):
+                                 an upstream a test takes down and brings back at a moment it picks
     seq:429,429,ok               the Nth request for this exact model name gets the Nth fault
                                  (the last one repeats)
 
@@ -144,6 +146,7 @@ class FaultServer:
         self._requests: list[RecordedRequest] = []
         self._counts: dict[str, int] = {}
         self._canned: deque[CannedResponse] = deque()
+        self._switches: dict[str, str] = {}
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -167,6 +170,11 @@ class FaultServer:
 
     def requests_for(self, model: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.model == model]
+
+    def switch(self, name: str, fault: str) -> None:
+        """Make models ``switch:name=NAME`` behave as ``fault`` from now on."""
+        with self._lock:
+            self._switches[name] = fault
 
     def replay(self, *responses: CannedResponse) -> None:
         with self._lock:
@@ -286,6 +294,9 @@ class FaultServer:
         if incoming.method != "POST" or not path.endswith("/chat/completions") or not isinstance(body, dict):
             return await _send_json(writer, 404, error_body("not_found", f"no route {path}"))
         fault = parse_fault(str(model or "ok"), index)
+        if fault.name == "switch":
+            with self._lock:
+                fault = parse_fault(self._switches.get(fault.params.get("name", ""), "ok"))
         return await _act(fault, body, reader, writer)
 
 

@@ -224,8 +224,12 @@ class Circuit(Strict):
 
     failures: int = Field(default=5, ge=1, description="failures within window_s that open the circuit")
     window_s: float = Field(default=60.0, gt=0)
-    cooldown_s: float = Field(default=30.0, gt=0, description="first wait before a half-open probe")
-    max_cooldown_s: float = Field(default=600.0, gt=0, description="cooldown doubles after each failed probe, up to this")
+    cooldown_s: float = Field(default=10.0, gt=0, description="first wait before a half-open probe")
+    cooldown_multiplier: float = Field(
+        default=1.6, ge=1, description="the cooldown grows by this after each failed probe (gRPC's backoff uses 1.6)")
+    max_cooldown_s: float = Field(
+        default=30.0, gt=0,
+        description="the longest wait between probes: a recovered model gets traffic back within this")
 
 
 class Policy(Strict):
