@@ -53,6 +53,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -139,9 +140,15 @@ class _Incoming:
 class FaultServer:
     """The server; ``start()`` runs it on a thread with its own event loop, ``stop()`` joins it."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: "ssl.SSLContext | None" = None, url_host: str | None = None
+    ) -> None:
+        """``tls``: serve HTTPS with this server context; ``url_host``: the name its URLs use (e.g.
+        ``localhost``, so that clients reach it by host name and check the certificate for it)."""
         self.host = host
         self.port = port
+        self.tls = tls
+        self.url_host = url_host or host
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._counts: dict[str, int] = {}
@@ -157,11 +164,11 @@ class FaultServer:
     @property
     def url(self) -> str:
         """Base URL in the OpenAI style (``.../v1``)."""
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.url_host}:{self.port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -225,7 +232,7 @@ class FaultServer:
     # --- serving --------------------------------------------------------------------------
 
     async def _open(self) -> None:
-        self._server = await asyncio.start_server(self._on_connection, self.host, self.port)
+        self._server = await asyncio.start_server(self._on_connection, self.host, self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:

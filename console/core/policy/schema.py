@@ -42,6 +42,12 @@ class Provider(Strict):
         pattern=r"^(keyring|env):[A-Za-z0-9_.\-]+$",
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    proxy: str | None = Field(
+        default=None,
+        description="the HTTP proxy to reach it through, 'http://host:port', or 'direct' for none; omit to use "
+        "HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment (credentials belong there, not in the policy)",
+        pattern=r"^(direct|https?://[^@/\s]+(:[0-9]+)?/?)$",
+    )
     prefill: bool | None = Field(
         default=None,
         description="whether its models continue a trailing assistant message (used to continue a "

@@ -88,7 +88,7 @@ class AnthropicProvider:
 
     def __init__(
         self, name: str, *, base_url: str = DEFAULT_BASE_URL, key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, proxy: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -96,7 +96,7 @@ class AnthropicProvider:
         if key:
             fixed["x-api-key"] = key
         self._key = key
-        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,))
+        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")

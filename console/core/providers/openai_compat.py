@@ -70,7 +70,7 @@ class OpenAICompatProvider:
 
     def __init__(
         self, name: str, *, base_url: str = DEFAULT_BASE_URL, key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, proxy: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -78,7 +78,7 @@ class OpenAICompatProvider:
         if key:
             fixed["authorization"] = f"Bearer {key}"
         self._key = key
-        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,))
+        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
         body: dict[str, Any] = {
