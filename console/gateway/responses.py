@@ -116,10 +116,19 @@ def usage_of(result: RouteResult) -> dict[str, int]:
 
 
 def finish_reason(result: RouteResult) -> str:
-    # Providers' own finish reasons are not carried through the core; hitting the cap is the one
-    # reason a client acts on, and the token count shows it.
+    if result.tool_calls:
+        return "tool_calls"  # the client must run them and send their results back
+    # Hitting the cap is the other reason a client acts on, and the token count shows it.
     usage = usage_of(result)
     return "length" if usage["completion_tokens"] >= result.plan.max_output_tokens else "stop"
+
+
+def tool_calls_of(result: RouteResult, *, indexed: bool = False) -> list[dict[str, Any]]:
+    return [
+        {**({"index": i} if indexed else {}), "id": call.id, "type": "function",
+         "function": {"name": call.name, "arguments": call.arguments}}
+        for i, call in enumerate(result.tool_calls)
+    ]
 
 
 def completion_body(result: RouteResult, policy_hash: str, overhead_ms: float) -> dict[str, Any]:
@@ -131,7 +140,8 @@ def completion_body(result: RouteResult, policy_hash: str, overhead_ms: float) -
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text},
+                "message": {"role": "assistant", "content": result.text or (None if result.tool_calls else ""),
+                            **({"tool_calls": tool_calls_of(result)} if result.tool_calls else {})},
                 "finish_reason": finish_reason(result),
                 "logprobs": None,
             }

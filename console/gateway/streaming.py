@@ -45,6 +45,7 @@ from console.gateway.responses import (
     result_error_body,
     routedesk_extension,
     routedesk_headers,
+    tool_calls_of,
     usage_of,
 )
 from console.gateway.keepalive import END, KEEPALIVE_FRAME, WAITING, PatientReader
@@ -172,6 +173,8 @@ async def _ending(writer: ChunkWriter, result: RouteResult, include_usage: bool,
         body["error"]["routedesk"] = extension
         yield writer.error(body)
         return
+    if result.tool_calls:  # whole calls, in one delta: clients join fragments, and one is a whole
+        yield writer.chunk(result.answered_by, {"tool_calls": tool_calls_of(result, indexed=True)})
     yield writer.chunk(result.answered_by, {}, finish_reason(result), routedesk=extension)
     if include_usage:
         yield writer.usage_chunk(result.answered_by, usage_of(result))

@@ -18,6 +18,10 @@ The request's ``model`` picks the behaviour, so one policy can chain different f
     no-done                      stream ends cleanly with a finish_reason but without [DONE] (non-streaming: ok)
     no-finish                    stream ends cleanly with neither a finish_reason nor [DONE]
     verbatim                     the last user message verbatim (4 pieces), unicode sent raw
+    tool                         with ``tools``: a call to the chosen (or first) tool, each required
+                                 parameter set to the last user message (streamed: id and name,
+                                 then the arguments in three pieces); after a tool result (or
+                                 without tools): "the tool said: <result>"
     rejects-prefill              400 "does not support assistant message prefill" when the
                                  last message is the assistant's; otherwise ok
 

@@ -78,6 +78,8 @@ class Model(Strict):
     gpu_layers: Union[int, Literal["all"]] = 0
     threads: int | None = Field(default=None, gt=0)
     prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
+    tools: bool | None = Field(
+        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no)")
     notes: str | None = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from console.core.providers.base import ProviderCall, ProviderError
 from console.core.records import Usage
+from console.core.request import ToolCall
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 
@@ -21,6 +22,7 @@ class AnswerSoFar:
         self.reported: Usage | None = None
         self.model_id: str = call.model_id
         self.finish_reason: str | None = None
+        self.tool_calls: list[ToolCall] = []  # for protocols that send calls whole (Gemini)
 
     def add(self, text: str) -> None:
         self._parts.append(text)

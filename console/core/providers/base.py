@@ -15,7 +15,7 @@ from typing import AsyncIterator, Protocol, Union, runtime_checkable
 
 from console.core.outcomes import Outcome
 from console.core.records import Usage
-from console.core.request import Message
+from console.core.request import Message, Sampling, Tool, ToolCall, ToolChoice
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Completion:
     usage: Usage
     model_id: str
     finish_reason: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # calls the model asks for (finish_reason "tool_calls")
 
 
 StreamEvent = Union[TextChunk, Completion]
@@ -52,6 +53,9 @@ class ProviderCall:
     #: when set, the answer must be exactly one of these labels (a grammar for llama.cpp, an enum
     #: JSON schema where the protocol supports one); used by the model-based task classifier.
     choices: tuple[str, ...] | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    sampling: Sampling = field(default_factory=Sampling)
 
 
 class ProviderError(Exception):

@@ -251,6 +251,9 @@ class ChainRunner:
             stream=request.stream or self.stream_text,
             connect_timeout_s=route.timeouts.connect_s,
             read_timeout_s=route.timeouts.total_s,
+            tools=request.tools,
+            tool_choice=request.tool_choice,
+            sampling=request.sampling,
         )
         return await run_attempt(
             binding.provider, call, route, on_text, request.json_schema or route.output.schema_, prefix=sent
