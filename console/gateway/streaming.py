@@ -103,10 +103,10 @@ async def _replay(
     for event in buffered:
         yield event
     while True:
-        event = await reader.next(keepalive_s)
-        if event is END:
+        next_event = await reader.next(keepalive_s)
+        if next_event is END:
             return
-        yield None if event is WAITING else event  # type: ignore[misc]
+        yield None if next_event is WAITING else next_event  # type: ignore[misc]
 
 
 async def _frames(

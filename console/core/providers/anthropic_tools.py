@@ -40,6 +40,7 @@ def _tool_use(call: ToolCall, provider: str) -> dict[str, Any]:
 def anthropic_messages(messages: tuple[Message, ...], provider: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for message in messages:
+        content: str | list[dict[str, Any]]
         if message.role == "system":
             continue
         if message.role == "tool":

@@ -37,6 +37,7 @@ def gemini_contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     names = {call.id: call.name for m in messages for call in m.tool_calls}
     contents: list[dict[str, Any]] = []
     for message in messages:
+        parts: list[dict[str, Any]]
         if message.role == "system":
             continue
         if message.role == "tool":
@@ -78,7 +79,7 @@ def add_tools_and_sampling(body: dict[str, Any], config: dict[str, Any], call: P
 
 def function_calls(parts: list[dict[str, Any]], start: int) -> list[ToolCall]:
     """The ``functionCall`` parts as tool calls, numbered from ``start`` where Gemini gave no id."""
-    calls = []
+    calls: list[ToolCall] = []
     for part in parts:
         called = part.get("functionCall")
         if isinstance(called, dict):
