@@ -2,11 +2,11 @@
 
 There is one per process: the CLI command, the window (its engine bridge holds it) and the local
 endpoint all get their ``Engine`` here, and every page, side-by-side run, pilot and key test takes
-its providers from ``workspace.providers``, so a GGUF file is loaded once whoever uses it, so every request they
-route lands in the same ledger (through one writer) and budgets start from what the log says was
-already spent this period; while they run, every engine counts every other engine's spend (one
-SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is opened until
-first asked for.
+its providers from ``workspace.providers``, so a GGUF file is loaded once whoever uses it. Every
+request they route lands in the same ledger (through one writer) and budgets start from what the
+log says was already spent this period; while they run, every engine counts every other engine's
+spend (one SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is
+opened until first asked for.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
-from console.core.routing.budgets import SpendFeed
 from console.core.secrets import KeyStore
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ class Workspace:
         """Each budget's spend this period, from the log (empty when there is no log)."""
         if not self.record or not policy.budgets:
             return {}
-        from console.core.ledger.burn import budget_burn
+        from console.core.budget.burn import budget_burn
 
         writer = self.recorder
         db = getattr(writer, "db", None)
@@ -105,7 +105,7 @@ class Workspace:
     def flush_log(self, timeout_s: float | None = 30.0) -> None:
         """Block until every request recorded so far is committed to the log, readable by anyone.
 
-        Answers come back once their request is journaled; the commit follows within a fraction
+        Answers come back once their request is staged; the commit follows within a fraction
         of a second. Call this where something must read the log right after routing.
         """
         flush = getattr(self._recorder, "flush", None)

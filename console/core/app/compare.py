@@ -89,20 +89,20 @@ def _log_db(workspace: "Workspace") -> Any:
 
 def save_comparison(workspace: "Workspace", result: ComparisonResult) -> int:
     """Store ``result`` (prompt, columns, winner, note); its id. Blocking: call it off the GUI thread."""
-    from console.core.ledger.comparisons import save_comparison as save
+    from console.core.compare.store import save_comparison as save
 
     return save(_log_db(workspace), result)
 
 
 def list_comparisons(workspace: "Workspace") -> list[Any]:
     """The saved comparisons, newest first."""
-    from console.core.ledger.comparisons import list_comparisons as listed
+    from console.core.compare.store import list_comparisons as listed
 
     return listed(_log_db(workspace))
 
 
 def load_comparison(workspace: "Workspace", comparison_id: int) -> ComparisonResult:
     """A saved comparison; KeyError naming the id when there is none."""
-    from console.core.ledger.comparisons import load_comparison as load
+    from console.core.compare.store import load_comparison as load
 
     return load(_log_db(workspace), comparison_id)
