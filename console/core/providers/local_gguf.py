@@ -8,8 +8,8 @@ Usage::
     async for event in provider.stream(call): ...      # call.model_id is the policy's model field
 
 Loaded models live in a ``LocalModelHost`` (the process's provider pool hands every provider the
-same one, so a file is loaded once whoever asks): one ``LoadedModel`` per distinct
-``LocalModelSettings``, each with a single-worker thread pool, so requests to one model are
+same one, so a file is loaded once whoever asks): one ``LoadedModel`` per file, loaded with the
+first caller's ``LocalModelSettings``, each with a single-worker thread pool, so requests to one model are
 serialised (llama.cpp is not re-entrant) while the event loop never blocks. Generated text crosses from the worker to the loop through an ``asyncio.Queue``.
 Every failure leaves as a ``ProviderError``: a bad file is ``bad_request`` with the GGUF check's
 sentence, a prompt longer than the context is ``context_overflow``.

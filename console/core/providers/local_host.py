@@ -6,6 +6,11 @@ from one ``LocalModelHost`` (the process's ``ProviderPool`` owns it). The window
 run different event loops, so a load is a ``concurrent.futures.Future`` (settled on the model's
 own worker thread) rather than an asyncio task: any loop can wait for it.
 
+One file is held once: the first load's settings (context size, GPU layers, threads) stand while
+it stays loaded, and a caller asking for other settings shares that load rather than holding the
+file a second time (a prompt past its context fails as ``context_overflow``, which routing falls
+back on). Unloading (the Local models page) and loading again is how settings change.
+
 ``loads`` counts the loads that really happened (``Llama`` built), per file; tests read it.
 """
 
@@ -34,6 +39,11 @@ def gpu_offload_supported() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
 
+def _file(path: Path) -> Path:
+    """One name per file: a symlink, a relative path and the real path are the same file."""
+    return Path(path).resolve()
+
+
 def _retrieved(done: "asyncio.Future[object]") -> None:
     """Mark an abandoned waiter's outcome as seen, so asyncio logs no 'never retrieved'."""
     if not done.cancelled():
@@ -41,7 +51,7 @@ def _retrieved(done: "asyncio.Future[object]") -> None:
 
 
 class LocalModelHost:
-    """Loaded models by their settings (equal settings share one ``Llama`` and its one worker).
+    """Loaded models by file (every user of a file shares one ``Llama`` and its one worker).
 
     Attributes:
         loads: how many times each file was actually loaded into llama.cpp.
@@ -49,13 +59,13 @@ class LocalModelHost:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._models: "dict[LocalModelSettings, Future[LoadedModel]]" = {}
+        self._models: "dict[Path, Future[LoadedModel]]" = {}
         self.loads: Counter[Path] = Counter()
 
     def load_count(self, path: Path | None = None) -> int:
         """Real loads of ``path`` (or of every file) since this host was made."""
         with self._lock:
-            return sum(self.loads.values()) if path is None else self.loads[Path(path)]
+            return sum(self.loads.values()) if path is None else self.loads[_file(path)]
 
     def loaded(self) -> "list[LoadedModel]":
         """The models loaded and ready now."""
@@ -65,19 +75,19 @@ class LocalModelHost:
 
     async def load(self, settings: "LocalModelSettings", info: "GGUFInfo", progress: ProgressCallback | None = None
                    ) -> "LoadedModel":
-        """The model for ``settings``, loading it if no one has; concurrent callers share one load.
+        """The model of ``settings.path``, loaded with ``settings`` if no one has loaded that file yet.
 
-        A caller that gives up waiting (a deadline, a cancel) leaves the load running for the next.
-        A failed load is forgotten, so the next caller tries again.
+        Concurrent callers share one load. A caller that gives up waiting (a deadline, a cancel)
+        leaves the load running for the next. A failed load is forgotten, so the next caller tries again.
         """
         report = progress or (lambda stage, fraction: None)
         with self._lock:
-            found = self._models.get(settings)
+            found = self._models.get(_file(settings.path))
             if found is not None and found.done() and (found.cancelled() or found.exception() is not None):
                 found = None
             start = found is None
             if found is None:
-                found = self._models[settings] = Future()
+                found = self._models[_file(settings.path)] = Future()
         if start:
             report("loading", 0.1)
             self._start_load(settings, info, found)
@@ -101,15 +111,15 @@ class LocalModelHost:
                 done.set_exception(exc)
                 return
             with self._lock:
-                self.loads[settings.path] += 1
+                self.loads[_file(settings.path)] += 1
             done.set_result(model)
 
         executor.submit(work)
 
     async def unload(self, settings: "LocalModelSettings | None" = None) -> None:
-        """Free one loaded model (or all); the next call loads it again."""
+        """Free the model of ``settings.path`` (or all); the next call loads it again."""
         with self._lock:
-            keys = [settings] if settings is not None else list(self._models)
+            keys = [_file(settings.path)] if settings is not None else list(self._models)
             futures = [self._models.pop(key) for key in keys if key in self._models]
         loop = asyncio.get_running_loop()
         for future in futures:
