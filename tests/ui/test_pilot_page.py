@@ -108,13 +108,19 @@ def _pilot_set_up(tmp_path: Path, url: str, cases: int) -> tuple[Path, Path, Pat
     return data, policy, bar
 
 
-def _fill_page(page: PilotPage, data: Path) -> None:
+def _filled_page(qtbot: QtBot, db: str, policy: Path, data: Path) -> tuple[EngineBridge, PilotPage]:
+    """The Pilot page on its own window bridge (log at ``db``), with the set-up the CLI gets too."""
+    bridge = EngineBridge()
+    bridge.log_url = db
+    page = PilotPage(bridge, policy_path=policy)
+    qtbot.addWidget(page)
     page.source.setCurrentIndex(1)
     page.source_value.setText(str(data))
     page.task.setText("chat")
     page.baseline.setText("current")
     page.candidate.setText("cheaper")
     page.bar.setPlainText(BAR)
+    return bridge, page
 
 
 def _cli_pilot(data: Path, policy: Path, bar: Path, db: str, capsys) -> dict:  # type: ignore[no-untyped-def]
@@ -131,12 +137,8 @@ def test_a_pilot_stopped_in_the_window_resumes_in_the_cli(qtbot: QtBot, fault_se
                                                          capsys) -> None:  # type: ignore[no-untyped-def]
     db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     data, policy, bar = _pilot_set_up(tmp_path, fault_server.url, cases=6)
-    bridge = EngineBridge()
-    bridge.log_url = db
-    page = PilotPage(bridge, policy_path=policy)
-    qtbot.addWidget(page)
+    bridge, page = _filled_page(qtbot, db, policy, data)
     try:
-        _fill_page(page, data)
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as stopped:
             page.start(resume=False)
             qtbot.waitUntil(lambda: page.progress.value() >= 1, timeout=20000)
@@ -155,12 +157,8 @@ def test_a_pilot_run_by_the_cli_is_resumed_not_rerun_in_the_window(qtbot: QtBot,
     data, policy, bar = _pilot_set_up(tmp_path, fault_server.url, cases=3)
     done = _cli_pilot(data, policy, bar, db, capsys)
     assert done["complete"] and done["resumed_cells"] == 0
-    bridge = EngineBridge()
-    bridge.log_url = db
-    page = PilotPage(bridge, policy_path=policy)
-    qtbot.addWidget(page)
+    bridge, page = _filled_page(qtbot, db, policy, data)
     try:
-        _fill_page(page, data)
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as finished:
             page.start(resume=False)
         outcome = finished.args[0]
