@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.core.compare.columns import ColumnSpec
 from console.core.outcomes import Outcome
@@ -18,6 +19,9 @@ from console.core.policy.schema import Model, Policy, Provider, ProviderKind
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:  # imported when a local column is first resolved: hosted-only comparisons never load it
+    from console.core.providers.local_gguf import LocalGGUFProvider
 
 LOCAL_PROVIDER = "side-by-side-local"
 
@@ -56,7 +60,7 @@ class CompareSession:
         self.policy_path = Path(policy_path) if policy_path is not None else None
         self._key_store = key_store
         self._providers: dict[str, ChatProvider] = {}
-        self._local = None  # LocalGGUFProvider, built on first local column
+        self._local: LocalGGUFProvider | None = None  # built on the first local column
         self._local_files: set[str] = set()
 
     @property

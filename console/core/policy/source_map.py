@@ -93,7 +93,7 @@ class _Walker:
                 return self._keys.construct_object(node, deep=True)
             except yaml.YAMLError:
                 return node.value
-        return f"<{node.id} key>"
+        return f"<{'sequence' if isinstance(node, SequenceNode) else 'mapping'} key>"
 
     def walk(self, node: Node, path: PathTuple, depth: int) -> None:
         if self.too_big:
