@@ -101,7 +101,7 @@ class Workspace:
     def flush_log(self, timeout_s: float | None = 30.0) -> None:
         """Block until every request recorded so far is committed to the log, readable by anyone.
 
-        Answers come back once their request is journaled; the commit follows within a fraction
+        Answers come back once their request is staged; the commit follows within a fraction
         of a second. Call this where something must read the log right after routing.
         """
         flush = getattr(self._recorder, "flush", None)

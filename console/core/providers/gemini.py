@@ -30,7 +30,6 @@ from console.core.providers.errors import (
     content_policy_error,
     invalid_output_error,
 )
-from console.core.providers.sse import iter_sse
 from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
@@ -124,7 +123,7 @@ class GeminiProvider:
             if not 200 <= reply.status < 300:
                 raise self._http_error(HttpReply(reply.status, reply.headers, await reply.read()))
             try:
-                async for sse in iter_sse(reply.lines()):
+                async for sse in reply.events():
                     try:
                         payload = json.loads(sse.data)
                     except ValueError:

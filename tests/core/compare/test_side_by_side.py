@@ -98,7 +98,7 @@ def test_saved_comparison_reloads_exports_and_stays_out_of_production(fault_serv
         assert again.winner == "ok" and again.columns[1].outcome is Outcome.UNAVAILABLE
         assert [s.label for s in again.specs] == ["ok", "503"] and again.specs[0].base_url == url
         assert list_comparisons(writer.db)[0].columns == 2
-        writer.flush(10)  # the columns' requests are journaled; wait for their commit
+        writer.flush(10)  # the columns' requests are staged; wait for their commit
         with writer.db.connect() as conn:
             kinds = conn.execute(text("SELECT kind, COUNT(*) FROM request GROUP BY kind")).all()
         assert kinds == [("comparison", 2)]
