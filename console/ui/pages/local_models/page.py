@@ -211,15 +211,17 @@ class LocalModelsPage(QWidget):
             provider.configure(model)  # the quick run then finds these same settings
             settings = provider.settings_for(str(path))
             loaded = await provider.load(settings)
-            return settings, loaded.layers_offloaded
+            return path, settings, loaded.layers_offloaded
 
         self._start(self._bridge.submit(load), f"Loading {path.name}…")
         self._job.sig_finished.connect(self._on_loaded)
         return self._job
 
     def _on_loaded(self, result: Any) -> None:
-        settings, layers = result
-        self._loaded[settings.path] = settings
+        # Keyed by the file as listed, not settings.path: that one is resolved (symlinks followed),
+        # so a model added through a link would load yet read as "not loaded" everywhere after.
+        path, settings, layers = result
+        self._loaded[path] = settings
         self.sig_loaded_count_changed.emit(len(self._loaded))
         self._show_state(f"Loaded with {layers} layers on the GPU; memory in use {process_memory_mib():.0f} MiB.")
 
