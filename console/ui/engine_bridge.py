@@ -224,7 +224,7 @@ class EngineBridge(QObject):
         async def close() -> None:
             workspace, self._workspace = self._workspace, None
             closers = [workspace.aclose] if workspace is not None else []
-            for close in closers + self._closers:
+            for close in self._closers + closers:  # the endpoint stops before the workspace frees its models
                 try:
                     await close()
                 except Exception:  # noqa: BLE001 - one failing closer must not keep the others open
