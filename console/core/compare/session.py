@@ -64,7 +64,7 @@ class CompareSession:
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store)
         self._providers: dict[str, ChatProvider] = {}
-        self._local: LocalGGUFProvider | None = None  # built on the first local column
+        self._local: ChatProvider | None = None  # the pool's local-gguf provider, built on first local column
         self._local_files: set[str] = set()
 
     @property
