@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    db = open_log_for_cli(args.db)
+    db = open_log_for_cli(args.db, write=True)
     if db is None:
         return 1
     totals = TrafficTotals()

@@ -34,6 +34,10 @@ class LedgerOpenError(Exception):
     """The log cannot be opened: a bad URL, an unreachable server, a file that is not a log."""
 
 
+class LedgerMissingError(LedgerOpenError):
+    """There is no log at that place yet (reading does not create one)."""
+
+
 class LedgerDamagedError(LedgerOpenError):
     """The log file is damaged; the message names it and says how to move it aside."""
 
@@ -181,14 +185,15 @@ def open_ledger(url: str | None = None) -> Engine:
     return db
 
 
-def open_ledger_readonly(url: str | None = None) -> Engine:
+def open_ledger_readonly(url: str | None = None, *, empty_if_missing: bool = False) -> Engine:
     """Open the routing log at ``url`` for reading only: nothing is created, migrated or recovered.
 
     A SQLite log is opened with ``mode=ro`` (SQLite itself refuses every write; it may create the
     empty -wal/-shm files WAL mode needs to read). Raises ``LedgerOpenError`` when there is no log
     there yet or it cannot be read, ``LedgerDamagedError`` for a damaged file, and
     ``migrations.LedgerVersionError`` for a log that a newer Routedesk wrote or that needs upgrading
-    (which any writing command, e.g. ``routedesk route``, does).
+    (which any writing command, e.g. ``routedesk route``, does). With ``empty_if_missing`` a log
+    that does not exist yet reads as an empty one (in memory; no file is created).
     """
     from console.core.ledger.migrations import LedgerVersionError, read_version
     from console.core.ledger.tables import SCHEMA_VERSION
@@ -200,7 +205,9 @@ def open_ledger_readonly(url: str | None = None) -> Engine:
         raise LedgerOpenError(f"not a database URL: {url!r} ({exc})") from None
     if path is not None:
         if not path.is_file():
-            raise LedgerOpenError(f"there is no routing log at {path} yet: nothing has been logged there")
+            if empty_if_missing:
+                return _empty_log()
+            raise LedgerMissingError(f"there is no routing log at {path} yet: nothing has been logged there")
         # The URL names the file (for messages and the pool's choice); the creator opens it read-only.
         db = create_engine(make_url(url), creator=lambda: _readonly_sqlite(path))
         event.listen(db, "connect", _sqlite_pragmas)
@@ -222,12 +229,24 @@ def open_ledger_readonly(url: str | None = None) -> Engine:
         db.dispose()
         where = path or db.url.render_as_string(hide_password=True)
         if version is None:
-            raise LedgerOpenError(f"there is no routing log in {where} yet: nothing has been logged there")
+            raise LedgerMissingError(f"there is no routing log in {where} yet: nothing has been logged there")
         if version > SCHEMA_VERSION:
             raise LedgerVersionError(f"the log {where} has schema version {version}, written by a newer Routedesk; "
                                      f"this one reads up to version {SCHEMA_VERSION}")
         raise LedgerVersionError(f"the log {where} is from an older Routedesk (schema version {version}); reading "
                                  "does not upgrade it: run any command that writes it first (e.g. `routedesk route`)")
+    return db
+
+
+def _empty_log() -> Engine:
+    """An empty log in memory, for reading a log that does not exist yet."""
+    from sqlalchemy.pool import StaticPool
+
+    from console.core.ledger.migrations import create_current_schema
+
+    db = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    with db.begin() as conn:
+        create_current_schema(conn)
     return db
 
 

@@ -74,9 +74,12 @@ class DashboardData(QObject):
         self.url = url
 
         def work() -> tuple[Engine, float | None]:
-            from console.core.ledger.store import open_ledger
+            from console.core.ledger.store import LedgerMissingError, open_ledger, open_ledger_readonly
 
-            db = open_ledger(url)
+            try:
+                db = open_ledger_readonly(url)  # reading never upgrades or recovers the log
+            except LedgerMissingError:
+                db = open_ledger(url)  # none yet: an empty one to show, and for the demo traffic to fill
             return db, latest_request_ts(db)
 
         self._run(work, self._on_opened, self.sig_open_failed.emit)
