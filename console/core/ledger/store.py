@@ -254,6 +254,17 @@ def _readonly_sqlite(path: Path) -> sqlite3.Connection:
     # The path is quoted for a URI (RFC 3986): '?' or '#' in a directory name must not end the path.
     from urllib.parse import quote
 
-    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if os.access(path.parent, os.W_OK):
+            raise
+    # A WAL log in a directory nobody may write: SQLite cannot make the -shm it reads through, and
+    # nobody can be writing the log either, so it is read as an unchanging file (SQLite's
+    # "immutable" URI parameter, https://www.sqlite.org/uri.html#uriimmutable).
+    return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
 

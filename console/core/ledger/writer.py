@@ -114,6 +114,7 @@ class LedgerWriter:
         self._health_lock = threading.Lock()
         self._listeners: list[Callable[[LedgerHealth], None]] = []
         self._next_try = 0.0
+        self._stage_failing = False
         self.staging: Staging | None = self._open_staging() if staging else None
         self.db: Engine | None = db
         if db is None:
@@ -143,7 +144,8 @@ class LedgerWriter:
             self._health = new
         if (new.state, new.kept > 0, new.not_kept) != (old.state, old.kept > 0, old.not_kept) or (
                 new.ok and new.written_late != old.written_late):
-            (log.info if new.ok else log.error)("%s", new.summary())
+            # Logged as an error only where no front end shows it (serve and route print it themselves).
+            (log.info if new.ok or self._listeners else log.error)("%s", new.summary())
             for listener in list(self._listeners):
                 try:
                     listener(new)
@@ -207,8 +209,11 @@ class LedgerWriter:
                 body = encode(request)
             try:
                 pending.seq = staging.stage(request.request_id, body)
+                self._stage_failing = False
             except Exception as err:  # noqa: BLE001 - e.g. disk full: this one waits for its commit
-                log.warning("cannot stage request %s (%s); it waits for its commit", request.request_id, err)
+                if not self._stage_failing:  # said once, not once a request
+                    log.warning("cannot stage requests (%s); they wait for their commit", err)
+                self._stage_failing = True
         else:
             pending.record = storable(request)
         with self._close_lock:
@@ -274,7 +279,7 @@ class LedgerWriter:
                     self._recover()
                 continue
             batch, barriers, stopping = self._gather(first)
-            if batch or stopping:
+            if batch or stopping or self._kept or self.db is None:
                 self._commit(batch, now=stopping)
             for barrier in barriers:
                 barrier.future.set_result(None)
@@ -309,16 +314,12 @@ class LedgerWriter:
 
     def _commit(self, batch: list[_Pending], *, now: bool = False) -> None:
         """Commit what was kept (if it is time to try) and ``batch``; keep them if the log can't."""
-        if self._kept and (now or time.monotonic() >= self._next_try):
-            kept, self._kept = self._kept, []
-            self._set_health(kept=0)
-            batch = kept + batch
-            written_late = len(kept)
-        elif self._kept:  # still waiting for the next try: keep, in order
-            self._keep(batch)
+        if (self._kept or self.db is None) and not (now or time.monotonic() >= self._next_try):
+            self._keep(batch)  # the log cannot take writes and it is not time to try again: keep, in order
             return
-        else:
-            written_late = 0
+        kept, self._kept = self._kept, []
+        batch = kept + batch
+        written_late = len(kept)
         if not batch and self.db is not None:
             return
         try:
@@ -334,7 +335,7 @@ class LedgerWriter:
             self._keep(batch)
             return
         if written_late or not self._health.ok:
-            self._set_health(state=OK, detail="", written_late=self._health.written_late + written_late)
+            self._set_health(state=OK, detail="", kept=0, written_late=self._health.written_late + written_late)
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -385,6 +386,8 @@ class LedgerWriter:
                 time.sleep(wait_s)
 
     def _keep(self, batch: list[_Pending]) -> None:
+        if not batch:
+            return
         room = max(0, self.keep_limit - len(self._kept))
         self._kept.extend(batch[:room])
         over = batch[room:]

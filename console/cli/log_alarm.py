@@ -1,0 +1,23 @@
+"""The routing log's alarm on stderr, for commands that route (``route``, ``serve``).
+
+When the log cannot be written (a full disk, a damaged or unwritable file) requests are still
+answered and kept in memory (``console.core.ledger.health``); the person running the command must
+see that at once, and again when it clears.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from console.core.workspace import Workspace
+
+
+def _show(health: object) -> None:
+    print(getattr(health, "summary")(), file=sys.stderr, flush=True)
+
+
+def show_log_alarms(workspace: Workspace) -> None:
+    """Print the log's health on stderr now if it is not ok, and at every change from here on."""
+    health = workspace.watch_log_health(_show)
+    if health is not None and not health.ok:
+        _show(health)
