@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.records import MemoryRecorder, Recorder
-from console.core.routing.budgets import SpendFeed
 from console.core.secrets import KeyStore
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ class Workspace:
         """Each budget's spend this period, from the log (empty when there is no log)."""
         if not self.record or not policy.budgets:
             return {}
-        from console.core.ledger.burn import budget_burn
+        from console.core.budget.burn import budget_burn
 
         writer = self.recorder
         db = getattr(writer, "db", None)

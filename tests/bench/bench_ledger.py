@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from console.core.ledger.bulk import write_records  # noqa: E402
-from console.core.ledger.burn import budget_burn  # noqa: E402
+from console.core.budget.burn import budget_burn  # noqa: E402
 from console.core.ledger.chains import requests_behind  # noqa: E402
 from console.core.ledger.drift import detect_drift  # noqa: E402
 from console.core.ledger.filters import Filters  # noqa: E402

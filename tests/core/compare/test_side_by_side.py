@@ -12,7 +12,7 @@ from console.core.compare.columns import CompareParams, ColumnSpec, parse_column
 from console.core.compare.export import export_text, to_csv
 from console.core.compare.run import ColumnFinished, ColumnText, SideBySide
 from console.core.compare.session import CompareSession
-from console.core.ledger.comparisons import list_comparisons, load_comparison, save_comparison
+from console.core.compare.store import list_comparisons, load_comparison, save_comparison
 from console.core.ledger.writer import LedgerWriter
 from console.core.outcomes import Outcome
 from console.core.policy.loader import load_policy_or_raise
