@@ -16,8 +16,18 @@ def _show(health: object) -> None:
     print(getattr(health, "summary")(), file=sys.stderr, flush=True)
 
 
-def show_log_alarms(workspace: Workspace) -> None:
-    """Print the log's health on stderr now if it is not ok, and at every change from here on."""
-    health = workspace.watch_log_health(_show)
+def show_log_alarms(workspace: Workspace) -> bool:
+    """Print the log's health on stderr now if it is not ok, and at every change from here on.
+
+    False (after printing the error) when the log's URL is a mistake (not a URL, no driver).
+    """
+    from console.core.ledger.store import LedgerURLError
+
+    try:
+        health = workspace.watch_log_health(_show)
+    except LedgerURLError as err:
+        print(f"error: --db: {err}", file=sys.stderr)
+        return False
     if health is not None and not health.ok:
         _show(health)
+    return True

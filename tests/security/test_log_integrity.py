@@ -161,3 +161,13 @@ def test_the_endpoint_in_a_read_only_data_directory_answers(fault_server: FaultS
                             json={"model": "auto", "messages": [{"role": "user", "content": "hi"}]}, timeout=30)
         assert answer.status_code == 200, answer.text
     assert health is not None and not health.ok and health.kept == 0
+
+
+def test_a_db_url_that_is_a_mistake_is_an_error_not_an_endless_alarm(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text((ROOT / "policies" / "demo.yaml").read_text())
+    done = routedesk("route", "--policy", str(policy), "--db", "nonsense", "hi",
+                     env={"ROUTEDESK_HOME": str(tmp_path / "home")})
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: --db: not a database URL: 'nonsense' "
+                                   "(Could not parse SQLAlchemy URL from given URL string)")

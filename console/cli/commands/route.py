@@ -29,7 +29,8 @@ async def _route(args: argparse.Namespace, policy, path, request) -> int:
     from console.cli.log_alarm import show_log_alarms
 
     workspace = Workspace(args.db, record=not args.no_log, store_prompts=args.store_prompt)
-    show_log_alarms(workspace)  # a damaged or full log does not stop routing; it is said on stderr
+    if not show_log_alarms(workspace):  # a damaged or full log does not stop routing; it is said on stderr
+        return 2
     engine = workspace.engine(policy, path)
     result = None
     try:

@@ -34,6 +34,10 @@ class LedgerOpenError(Exception):
     """The log cannot be opened: a bad URL, an unreachable server, a file that is not a log."""
 
 
+class LedgerURLError(LedgerOpenError):
+    """The log's URL is not usable at all (not a URL, no driver): a mistake to fix, not a state to wait out."""
+
+
 class LedgerMissingError(LedgerOpenError):
     """There is no log at that place yet (reading does not create one)."""
 
@@ -114,7 +118,7 @@ def create_db_engine(url: str | None = None) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise LedgerOpenError(f"not a database URL: {url!r} ({exc})") from None
+        raise LedgerURLError(f"not a database URL: {url!r} ({exc})") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -127,7 +131,7 @@ def create_db_engine(url: str | None = None) -> Engine:
     try:
         db = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
-        raise LedgerOpenError(f"no database driver for {parsed.drivername!r}: {exc}") from None
+        raise LedgerURLError(f"no database driver for {parsed.drivername!r}: {exc}") from None
     if db.dialect.name == "sqlite":
         event.listen(db, "connect", _sqlite_pragmas)
     return db
@@ -202,7 +206,7 @@ def open_ledger_readonly(url: str | None = None, *, empty_if_missing: bool = Fal
     try:
         path = sqlite_path(url)
     except ArgumentError as exc:
-        raise LedgerOpenError(f"not a database URL: {url!r} ({exc})") from None
+        raise LedgerURLError(f"not a database URL: {url!r} ({exc})") from None
     if path is not None:
         if not path.is_file():
             if empty_if_missing:

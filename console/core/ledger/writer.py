@@ -37,7 +37,7 @@ from console.core.ledger.record_json import encode
 from console.core.ledger.rows import insert_batch
 from console.core.ledger.staging import Staging, staging_dir_for
 from console.core.ledger.storable import storable
-from console.core.ledger.store import is_damage, is_transient, open_ledger, damaged_message
+from console.core.ledger.store import LedgerURLError, damaged_message, is_damage, is_transient, open_ledger
 from console.core.paths import default_log_url
 from console.core.records import RequestRecord
 
@@ -115,11 +115,13 @@ class LedgerWriter:
         self._listeners: list[Callable[[LedgerHealth], None]] = []
         self._next_try = 0.0
         self._stage_failing = False
+        self._constructing = True  # health changes are logged only once someone could miss them
         self.staging: Staging | None = self._open_staging() if staging else None
         self.db: Engine | None = db
         if db is None:
             self._try_open()
         self._recover()
+        self._constructing = False
         if max_delay_s is None:  # nobody waits for a staged request's commit: gather, spare the CPU
             max_delay_s = STAGED_DELAY_S if self.staging is not None else 0.0
         self.max_delay_s = max_delay_s
@@ -145,7 +147,9 @@ class LedgerWriter:
         if (new.state, new.kept > 0, new.not_kept) != (old.state, old.kept > 0, old.not_kept) or (
                 new.ok and new.written_late != old.written_late):
             # Logged as an error only where no front end shows it (serve and route print it themselves).
-            (log.info if new.ok or self._listeners else log.error)("%s", new.summary())
+            # At construction nobody can have watched yet: a front end reads ``health`` after it.
+            quiet = new.ok or self._listeners or self._constructing
+            (log.info if quiet else log.error)("%s", new.summary())
             for listener in list(self._listeners):
                 try:
                     listener(new)
@@ -173,6 +177,10 @@ class LedgerWriter:
         try:
             self.db = open_ledger(self.url)
             return True
+        except LedgerURLError:
+            if self._constructing:  # a mistake in --db: said at once, not alarmed forever
+                raise
+            return False
         except Exception as err:  # noqa: BLE001 - routing goes on without the log; the alarm says why
             state = DISK_FULL if is_disk_full(err) else UNAVAILABLE
             self._set_health(state=state, detail=str(err))
