@@ -21,11 +21,11 @@ def show_log_alarms(workspace: Workspace) -> bool:
 
     False (after printing the error) when the log's URL is a mistake (not a URL, no driver).
     """
-    from console.core.ledger.store import LedgerURLError
+    from console.core.app import LogError, watch_log_health
 
     try:
-        health = workspace.watch_log_health(_show)
-    except LedgerURLError as err:
+        health = watch_log_health(workspace, _show)
+    except LogError as err:
         print(f"error: --db: {err}", file=sys.stderr)
         return False
     if health is not None and not health.ok:

@@ -19,31 +19,25 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
                         help="log database URL (default: the SQLite log in the data directory)")
 
 
-def open_log_for_cli(url: str | None, *, write: bool = False) -> Engine | None:
-    """The log, or None after printing why it cannot be opened (shared by log/report/demo-traffic).
+def open_log_for_cli(url: str | None) -> Engine | None:
+    """The log opened to read, or None after printing why it cannot be (shared by log/report).
 
-    Reading (``log``, ``report``) opens it read-only: nothing is created, upgraded or recovered, and
-    a log that does not exist yet reads as empty. ``write`` (``demo-traffic``) creates or upgrades it.
+    Read-only: nothing is created, upgraded or recovered; a log that does not exist yet reads as empty.
     """
-    from console.core.ledger.migrations import LedgerVersionError
-    from console.core.ledger.store import LedgerOpenError, open_ledger, open_ledger_readonly
+    from console.core.app import LogError, open_log
 
     try:
-        return open_ledger(url) if write else open_ledger_readonly(url, empty_if_missing=True)
-    except (LedgerOpenError, LedgerVersionError) as exc:
+        return open_log(url)
+    except LogError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
 
 
 def print_read_error(url: str | None, exc: Exception) -> int:
     """A log that fails while being read (a damaged page found mid-query): say which file and what to do."""
-    from console.core.ledger.store import damaged_message, is_damage
-    from console.core.paths import default_log_url
+    from console.core.app import read_error_message
 
-    if is_damage(exc):
-        print(f"error: {damaged_message(url or default_log_url(), exc)}", file=sys.stderr)
-    else:
-        print(f"error: cannot read the routing log: {getattr(exc, 'orig', exc)}", file=sys.stderr)
+    print(f"error: {read_error_message(url, exc)}", file=sys.stderr)
     return 1
 
 

@@ -74,12 +74,9 @@ class DashboardData(QObject):
         self.url = url
 
         def work() -> tuple[Engine, float | None]:
-            from console.core.ledger.store import LedgerMissingError, open_ledger, open_ledger_readonly
+            from console.core.app import open_log
 
-            try:
-                db = open_ledger_readonly(url)  # reading never upgrades or recovers the log
-            except LedgerMissingError:
-                db = open_ledger(url)  # none yet: an empty one to show, and for the demo traffic to fill
+            db = open_log(url, create_if_missing=True)  # read-only; a new empty log only where none is
             return db, latest_request_ts(db)
 
         self._run(work, self._on_opened, self.sig_open_failed.emit)
