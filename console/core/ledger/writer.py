@@ -211,11 +211,11 @@ class LedgerWriter:
         staging = self.staging
         if staging is not None:
             try:
-                body = encode(request)
-            except UnicodeEncodeError:  # lone surrogates: stored escaped and flagged, never dropped
-                pending.record = request = storable(request)
-                body = encode(request)
-            try:
+                try:
+                    body = encode(request)
+                except UnicodeEncodeError:  # lone surrogates: stored escaped and flagged, never dropped
+                    pending.record = request = storable(request)
+                    body = encode(request)
                 pending.seq = staging.stage(request.request_id, body)
                 self._stage_failing = False
             except Exception as err:  # noqa: BLE001 - e.g. disk full: this one waits for its commit
