@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 from console.core.outcomes import Outcome
 from console.core.policy.check_report import CheckReport
 from console.core.policy.diagnostics import PathTuple
+from console.core.policy.patterns import PatternError, check_pattern, keyword_pattern
 from console.core.policy.prices import resolve_prices
 from console.core.policy.schema import Condition, Policy, ProviderKind
 from console.core.pricing import PriceSheet, cost_usd
@@ -112,10 +113,11 @@ def check_routes(policy: Policy, report: CheckReport) -> None:
 def _check_regex(pattern: str | None, path: PathTuple, report: CheckReport) -> None:
     if pattern is None:
         return
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        report.add(path, f"regex does not compile: {error}", code="bad-regex", found=pattern)
+    problem = check_pattern(pattern)
+    if problem is not None:
+        compiles_elsewhere = not problem.startswith("regex does not compile")
+        report.add(path, problem, code="regex-unsupported" if compiles_elsewhere else "bad-regex", found=pattern,
+                   expected="a pattern RE2 can run (no backreferences or lookarounds)")
 
 
 def check_conditions(policy: Policy, report: CheckReport) -> None:
@@ -139,6 +141,11 @@ def _check_condition(condition: Condition, where: PathTuple, report: CheckReport
         for index, word in enumerate(condition.keywords):
             if not word.strip():
                 report.add(where + ("keywords", index), "an empty keyword matches everything", code="blank-keyword")
+        try:
+            keyword_pattern(tuple(condition.keywords))
+        except PatternError as error:
+            report.add(where + ("keywords",), f"these keywords cannot be searched together ({error}); "
+                       "split them over several rules", code="too-many-keywords")
     _check_regex(condition.regex, where + ("regex",), report)
     tokens = condition.tokens
     if tokens is not None:
