@@ -178,7 +178,7 @@ class PolicyEditorTab(QWidget):
         for editor in (self.models, self.providers, self.budgets, self.residency, self.tasks.tasks, self.tasks.rules):
             editor.model.set_diagnostics(validation.diagnostics)
         self.routes.show_diagnostics(validation.diagnostics)
-        self.problems.show_diagnostics(validation.diagnostics, validation.unavailable)
+        self.problems.show_diagnostics(validation.diagnostics)
         self.yaml_view.show_text(validation.text)
         self.try_it.set_policy(validation.policy, self.document.path)
         self.sig_validated.emit(validation)

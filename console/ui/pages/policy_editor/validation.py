@@ -24,13 +24,11 @@ class Validation:
         text: the YAML that saving would write (or the document's plain YAML when it is invalid).
         diagnostics: ``console.core.policy.diagnostics.Diagnostic`` objects, in file order.
         policy: the validated Policy, or None while errors remain.
-        unavailable: a sentence when the policy loader is not installed in this build.
     """
 
     text: str
     diagnostics: list[Any] = field(default_factory=list)
     policy: Any = None
-    unavailable: str | None = None
 
     @property
     def errors(self) -> list[Any]:
@@ -49,12 +47,9 @@ def validate_document(data: dict[str, Any], filename: str = "<policy>", original
     ``original`` is the file's text as read: when given, the saved text is that text with only the
     edited lines changed.
     """
-    try:
-        from console.core.policy.loader import load_policy_text
-        from console.core.policy.round_trip import render
-        from console.core.policy.save import dump_policy
-    except ImportError:
-        return Validation("", unavailable="Validation is unavailable: the policy loader is not installed.")
+    from console.core.policy.loader import load_policy_text
+    from console.core.policy.round_trip import render
+    from console.core.policy.save import dump_policy
     from console.core.policy.schema import Policy
 
     if original:
