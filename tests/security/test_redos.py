@@ -9,6 +9,7 @@ not meet it by many orders of magnitude.
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from console.core.providers.base import ProviderCall
 from console.core.request import Message, Request
 from console.core.routing.attempt import check_output
 from console.core.routing.classify import classify_by_rules
+from tests.gateway.endpoint import running_endpoint
+from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 
 #: (pattern, hostile input): the classic exponential-backtracking shapes.
 HOSTILE = [
@@ -137,3 +140,36 @@ def test_a_validator_regex_re2_cannot_run_is_refused_too() -> None:
     [error] = result.errors
     assert error.path == "routes.chat.confidence.validator_regex" and error.code == "regex-unsupported"
     assert error.line is not None and error.column is not None
+
+
+@pytest.mark.timeout(120)
+def test_the_endpoint_answers_a_hostile_prompt_and_keeps_serving_others(fault_server: FaultServer) -> None:  # noqa: F811
+    """The reported attack, end to end: a 36-character prompt got no answer in 45 s and froze every client."""
+    upstream = fault_server
+    data = _policy(regex="(a+)+$")
+    data["providers"] = {"up": {"kind": "openai-compatible", "base_url": upstream.url}}
+    data["models"] = {"small": {"provider": "up", "model": "ok#redos", "prices": {"input": 1, "output": 2},
+                                "context_window": 1_000_000}}
+    with running_endpoint(Policy.model_validate(data)) as live:
+        client = live.openai(timeout=30.0)
+        tasks: dict[str, str] = {}
+
+        def ask(name: str, prompt: str) -> None:
+            try:
+                raw = client.chat.completions.with_raw_response.create(
+                    model="auto", messages=[{"role": "user", "content": prompt}], max_tokens=8)
+                tasks[name] = raw.headers["x-routedesk-task"]
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                tasks[name] = repr(error)
+
+        hostile = [threading.Thread(target=ask, args=(f"hostile-{size}", "a" * size + "!"))
+                   for size in (36, 100_000)]
+        start = time.perf_counter()
+        for thread in hostile:
+            thread.start()
+        ask("good", "hello there")
+        for thread in hostile:
+            thread.join(timeout=60)
+        seconds = time.perf_counter() - start
+    assert tasks == {"hostile-36": "chat", "hostile-100000": "chat", "good": "chat"}
+    assert seconds < 20, f"three requests took {seconds:.1f}s"

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import re2
+import re2  # type: ignore[import-untyped]  # google-re2 ships no type hints
 
 #: What RE2 refuses that Python's re accepts, and what to write instead.
 _UNSUPPORTED = (

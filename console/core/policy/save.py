@@ -138,7 +138,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def source_has_comments(text: str) -> bool:
-    """Whether YAML ``text`` holds a comment that a load + save would drop."""
+    """Whether YAML ``text`` holds a comment that a canonical save (``save_policy``) would drop."""
     try:
         tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError:
