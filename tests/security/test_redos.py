@@ -84,6 +84,17 @@ def test_a_hostile_answer_is_validated_in_linear_time(pattern: str, answer: str)
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize(("pattern", "answer"), HOSTILE, ids=[p for p, _ in HOSTILE])
+def test_a_pilot_regex_assertion_checks_a_hostile_answer_in_linear_time(pattern: str, answer: str) -> None:
+    from console.core.pilot.assertions import Answer, Assertion, check
+
+    assertion = Assertion(kind="regex", value=pattern)
+    check(assertion, Answer("warm"), None)
+    _verdict, seconds = _timed(lambda: check(assertion, Answer(answer), None))
+    assert seconds < BOUND_S, f"{pattern!r} took {seconds:.2f}s on {len(answer)} characters"
+
+
+@pytest.mark.timeout(60)
 def test_many_keywords_against_a_long_prompt_are_linear() -> None:
     keywords = [f"w{index}ord" for index in range(500)] + ["C++", "naïve"]
     policy = Policy.model_validate(_policy(keywords=keywords))
