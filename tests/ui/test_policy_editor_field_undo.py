@@ -31,7 +31,7 @@ def page(qtbot, policy_file: Path) -> PolicyEditorPage:
     editor_page.resize(1200, 800)
     editor_page.show()
     editor_page.activateWindow()
-    qtbot.waitActive(editor_page)
+    qtbot.waitUntil(editor_page.isActiveWindow, timeout=3000)  # window shortcuts reach only an active window
     return editor_page
 
 
@@ -102,7 +102,7 @@ def test_ctrl_z_in_a_lone_route_editor_still_undoes_the_document(qtbot, policy_f
     editor.routes.select_task("code")
     editor.show()
     editor.activateWindow()
-    qtbot.waitActive(editor)
+    qtbot.waitUntil(editor.isActiveWindow, timeout=3000)
     ceiling = editor.routes.binding.widget_for(CEILING)
     assert isinstance(ceiling, QLineEdit)
     _focus(qtbot, ceiling)
