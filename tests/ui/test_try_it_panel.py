@@ -75,8 +75,8 @@ def test_a_model_without_its_key_is_dropped_with_the_reason(qtbot, panel: TryItP
 
     panel.key_store.set("try-it-missing", "sk-test-now-set")  # set on the Keys page meanwhile
     panel.recheck_keys()
-    _wait_for_key_check(qtbot, panel)
-    assert _plan_rows(panel)["locked"] == ("yes", "passes every check")
+    qtbot.waitUntil(lambda: _plan_rows(panel)["locked"] == ("yes", "passes every check"), timeout=5000)
+    assert panel.missing_keys == {}
     assert not panel.keys_label.isVisibleTo(panel)
 
 

@@ -58,7 +58,8 @@ class TryItPanel(QWidget):
 
     Attributes:
         key_store: where keys are read for the plan's key check (None: the OS keyring, as routing reads it).
-        missing_keys: provider → why its key is missing, from the last check (None until it is known).
+        missing_keys: provider → why its key is missing, from the last check (None until it is known;
+            a re-check of the same references keeps the last answer until the new one arrives).
         history: the prompts sent this session.
     """
 
@@ -105,6 +106,7 @@ class TryItPanel(QWidget):
         self.candidates.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.setWordWrap(True)
         self.candidates.verticalHeader().setVisible(False)
+        self.candidates.setMinimumHeight(120)  # room for a few candidates whatever the splitter says
         self.send = QPushButton("Send for real")
         self.send.setToolTip("Route this prompt through the policy for real (Ctrl+Enter)")
         self.stop = QPushButton("Stop")
@@ -147,8 +149,9 @@ class TryItPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(plan)
         splitter.addWidget(self.outcome)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([460, 340])  # the plan needs a few rows; what happened needs room to read
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -180,8 +183,9 @@ class TryItPanel(QWidget):
             return
         from console.core.key_presence import missing_keys
 
+        if references != self._keys_checked_for:
+            self.missing_keys = None  # another policy's keys: the old answer says nothing about them
         self._keys_checked_for = references
-        self.missing_keys = None
         job = self._bridge.run_blocking(missing_keys, policy, self.key_store)
         self._key_job = job
         job.sig_finished.connect(lambda found, job=job: self._on_keys_checked(job, found))
@@ -201,7 +205,7 @@ class TryItPanel(QWidget):
         self.explain_now()
 
     def _show_key_state(self, error: str | None = None) -> None:
-        if self._key_job is not None:
+        if self._key_job is not None and self.missing_keys is None:
             text = "Checking provider keys… (the keyring may be waiting to be unlocked)"
         elif error:
             text = f"Keys could not be checked: {error}"

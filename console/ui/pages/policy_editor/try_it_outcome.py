@@ -125,6 +125,7 @@ class AttemptOutcomeView(QWidget):
                 if failed:
                     item.setBackground(FAILED_TINT)
                 self.attempts.setItem(row, column, item)
+        self.attempts.resizeRowsToContents()  # reasons wrap: a failure's why is read, not cut off
         failures = sum(1 for cells in rows if cells[2] != Outcome.OK.value)
         self.tabs.setTabText(1, f"Attempt chain ({len(rows)}, {failures} failed)" if failures else
                              f"Attempt chain ({len(rows)})")
