@@ -24,13 +24,13 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 
+from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
-from console.core.routing.budgets import BudgetTracker, SpendFeed
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
 from console.core.routing.events import RouteEvent, RouteResult
@@ -198,14 +198,18 @@ class Engine:
         kind: str = "production",
         prefer: str | None = None,
         stop_after_discard: bool = False,
+        continue_streamed: bool = False,
     ) -> AsyncIterator[RouteEvent]:
-        """Stream the answer: Started / Delta / Discarded events, then the RouteResult.
+        """Stream the answer: Started / Delta / Discarded / Interrupted events, then the RouteResult.
 
         ``stop_after_discard``: a caller that cannot take back text it already passed on (an HTTP
         stream) ends the request with the failed attempt's outcome instead of restarting it.
+        ``continue_streamed``: an answer that breaks off after text was sent is continued by the
+        next candidate that takes an assistant prefill (Interrupted, then only the new text).
         """
         return self._route_events(
-            request, stream=True, task=task, kind=kind, prefer=prefer, stop_after_discard=stop_after_discard
+            request, stream=True, task=task, kind=kind, prefer=prefer, stop_after_discard=stop_after_discard,
+            continue_streamed=continue_streamed,
         )
 
     async def _route_events(
@@ -217,6 +221,7 @@ class Engine:
         kind: str,
         prefer: str | None = None,
         stop_after_discard: bool = False,
+        continue_streamed: bool = False,
     ) -> AsyncIterator[RouteEvent]:
         started_wall = time.time()
         t0 = time.perf_counter()
@@ -243,6 +248,7 @@ class Engine:
             rng=self._rng,
             stream_text=stream,
             stop_after_discard=stop_after_discard,
+            continue_streamed=continue_streamed,
         )
         outcome_override: Outcome | None = None
         try:
@@ -282,7 +288,7 @@ class Engine:
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
-                if durable.done():  # journaled already: no trip through the loop
+                if durable.done():  # staged already: no trip through the loop
                     durable.result()
                 else:
                     await asyncio.wrap_future(durable)

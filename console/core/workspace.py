@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.records import MemoryRecorder, Recorder
-from console.core.routing.budgets import SpendFeed
 from console.core.secrets import KeyStore
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class Workspace:
         """Each budget's spend this period, from the log (empty when there is no log)."""
         if not self.record or not policy.budgets:
             return {}
-        from console.core.ledger.burn import budget_burn
+        from console.core.budget.burn import budget_burn
 
         writer = self.recorder
         db = getattr(writer, "db", None)
@@ -101,7 +101,7 @@ class Workspace:
     def flush_log(self, timeout_s: float | None = 30.0) -> None:
         """Block until every request recorded so far is committed to the log, readable by anyone.
 
-        Answers come back once their request is journaled; the commit follows within a fraction
+        Answers come back once their request is staged; the commit follows within a fraction
         of a second. Call this where something must read the log right after routing.
         """
         flush = getattr(self._recorder, "flush", None)

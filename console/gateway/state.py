@@ -28,7 +28,8 @@ class GatewayState:
         refusals: requests refused for a missing or wrong token.
         watcher: polls the policy file, when there is one.
         stream_failover: what a stream does when an attempt fails after sending text and another
-            model could take over: "error" (end with an error event; the default) or "restart".
+            model could take over: "continue" (the next model that takes a prefill continues the
+            answer; the default), "error" (end with an error event) or "restart".
         owns_workspace: close the workspace at shutdown.
     """
 
@@ -37,7 +38,7 @@ class GatewayState:
     token: bytes
     refusals: RefusalCounter = field(default_factory=RefusalCounter)
     watcher: PolicyWatcher | None = None
-    stream_failover: FailoverMode = "error"
+    stream_failover: FailoverMode = "continue"
     owns_workspace: bool = True
 
     @classmethod
@@ -50,7 +51,7 @@ class GatewayState:
         workspace: Workspace | None = None,
         watch_interval_s: float = 1.0,
         on_policy_status: Callable[[PolicyStatus], None] | None = None,
-        stream_failover: FailoverMode = "error",
+        stream_failover: FailoverMode = "continue",
     ) -> "GatewayState":
         owns = workspace is None
         workspace = workspace if workspace is not None else Workspace()

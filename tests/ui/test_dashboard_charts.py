@@ -196,3 +196,35 @@ def test_charts_redraw_by_updating_their_items_not_rebuilding_them(qtbot: Any) -
     line, band = rates._pool[0]
     assert band.isVisible() and band.path().elementCount() == 2 * 10  # along the low edge and back along the high
     assert rates.lines[series.keys[rates.shown[0]]] is line  # the top pair's line is the first pooled one
+
+
+def test_chart_csv_neutralises_formula_names(qtbot: Any, tmp_path: Path) -> None:
+    # Model names come from imported files: one shaped as a formula must not run in a spreadsheet
+    # (OWASP CSV injection; console/core/csv_cells.py).
+    from datetime import datetime, timezone
+
+    from console.core.ledger.series import attempt_sums
+    from console.core.outcomes import Outcome
+    from console.core.records import AttemptRecord, RequestRecord
+    from console.ui.pages.dashboard.spend_chart import SpendChart
+
+    url = f"sqlite:///{tmp_path / 'formula.sqlite3'}"
+    db = open_ledger(url)
+    when = datetime.fromtimestamp(END - 3600, tz=timezone.utc)
+    records = [
+        RequestRecord(request_id=f"f{i}", started_at=when, policy_name="p", policy_hash="h", task="support",
+                      task_reason="rule", outcome=Outcome.OK, answered_by=name,
+                      attempts=[AttemptRecord(0, name, "imported", name, Outcome.OK, started_at=when, cost_usd=0.5)])
+        for i, name in enumerate(["=HYPERLINK(\"http://evil.example\")", "@SUM(1)", "gpt-mini"])
+    ]
+    write_records(db, records)
+    filters = Filters(since=END - 86400, until=END)
+    series = attempt_sums(db, filters).spend()
+    db.dispose()
+    chart = SpendChart()
+    qtbot.addWidget(chart)
+    chart.show_spend(series, "model", filters, END)
+    chart.export_csv(tmp_path / "spend.csv")
+    with (tmp_path / "spend.csv").open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert sorted(header[1:]) == sorted(["'=HYPERLINK(\"http://evil.example\")", "'@SUM(1)", "gpt-mini"])

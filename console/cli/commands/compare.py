@@ -64,7 +64,7 @@ async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: igno
     from console.core.compare.export import export_text, write_export
     from console.core.compare.run import ColumnFinished, SideBySide
     from console.core.compare.session import CompareSession
-    from console.core.ledger.comparisons import list_comparisons, load_comparison, save_comparison
+    from console.core.compare.store import list_comparisons, load_comparison, save_comparison
     from console.core.policy.save import policy_hash
     from console.core.workspace import Workspace
 

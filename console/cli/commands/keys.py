@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import inspect
 import sys
 from typing import Any
 
@@ -150,7 +149,7 @@ def _test(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStor
         return 0
     key = resolve_key(config.key, store)
     try:
-        models = asyncio.run(_list_models(args.provider, config, key, store))
+        models = asyncio.run(_list_models(args.provider, config, key))
     except ProviderError as exc:
         hint = " (the provider rejected the key)" if exc.outcome is Outcome.AUTH else ""
         print(f"routedesk keys: test failed for {args.provider}: {exc.message}{hint}", file=sys.stderr)
@@ -159,8 +158,11 @@ def _test(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStor
     return 0
 
 
-async def _list_models(name: str, config: schema.Provider, key: str | None, store: KeyStore) -> list[str]:
-    provider = _build_provider(name, config, key, store)
+async def _list_models(name: str, config: schema.Provider, key: str | None) -> list[str]:
+    # Imported here: the registry loads the HTTP stack, which `keys set/list/delete` never need.
+    from console.core.providers.registry import build_provider
+
+    provider = build_provider(name, config, key)
     try:
         lister = getattr(provider, "list_models", None)
         if lister is None:
@@ -168,24 +170,3 @@ async def _list_models(name: str, config: schema.Provider, key: str | None, stor
         return list(await lister())
     finally:
         await provider.aclose()
-
-
-def _build_provider(name: str, config: schema.Provider, key: str | None, store: KeyStore) -> Any:
-    """A provider instance through the registry (passing the key the way its signature asks)."""
-    try:
-        from console.core.providers.registry import build_provider
-    except ImportError:  # the registry is newer than this command; the OpenAI shape covers most servers
-        from console.core.providers.openai_compat import OpenAICompatProvider
-
-        if config.kind is not schema.ProviderKind.OPENAI_COMPATIBLE:
-            raise _UserError(f"testing {config.kind.value} providers is not available in this build") from None
-        kwargs: dict[str, Any] = {"key": key, "headers": config.headers}
-        if config.base_url:
-            kwargs["base_url"] = config.base_url
-        return OpenAICompatProvider(name, **kwargs)
-    parameters = inspect.signature(build_provider).parameters
-    if "key_store" in parameters:
-        return build_provider(name, config, key_store=store)
-    if "key" in parameters:
-        return build_provider(name, config, key=key)
-    return build_provider(name, config)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from dataclasses import asdict
@@ -53,9 +52,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, sort_keys=True))
     elif args.csv:
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(report["rows"])
+        from console.core.csv_cells import write_dicts
+
+        write_dicts(sys.stdout, COLUMNS, report["rows"])  # model and task names may carry formulas
     else:
         print_text(report)
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import os
@@ -10,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from console.core.compare.results import ComparisonResult
+from console.core.csv_cells import write_dicts
 
 CSV_FIELDS = ("label", "model", "outcome", "ttft_ms", "latency_ms", "tokens_per_second", "input_tokens",
               "output_tokens", "tokens_estimated", "cost_usd", "error", "shared_worker", "winner", "text")
@@ -48,12 +48,12 @@ def to_markdown(result: ComparisonResult) -> str:
 
 def to_csv(result: ComparisonResult) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
+    rows = []
     for c in result.columns:
         row = c.to_json()
         row["winner"] = int(c.label == result.winner)
-        writer.writerow({k: row.get(k) for k in CSV_FIELDS})
+        rows.append(row)
+    write_dicts(out, CSV_FIELDS, rows)  # labels, models and answers may carry formulas: neutralised
     return out.getvalue()
 
 

@@ -326,7 +326,7 @@ class ComparePage(QWidget):
         result = self.result
 
         async def save_on_engine() -> int:
-            from console.core.ledger.comparisons import save_comparison
+            from console.core.compare.store import save_comparison
 
             return save_comparison(self._ensure_workspace().recorder.db, result)
 
@@ -344,7 +344,7 @@ class ComparePage(QWidget):
 
     def refresh_saved(self) -> None:
         async def read() -> Any:
-            from console.core.ledger.comparisons import list_comparisons
+            from console.core.compare.store import list_comparisons
 
             return list_comparisons(self._ensure_workspace().recorder.db)
 
@@ -365,7 +365,7 @@ class ComparePage(QWidget):
             return
 
         async def read() -> Any:
-            from console.core.ledger.comparisons import load_comparison
+            from console.core.compare.store import load_comparison
 
             return load_comparison(self._ensure_workspace().recorder.db, comparison_id)
 

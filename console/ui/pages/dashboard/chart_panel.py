@@ -10,7 +10,6 @@ keyword arguments raises AttributeError (tests/ui/test_dashboard_charts.py pins 
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from console.core.csv_cells import write_rows
 from console.ui.pages.dashboard.query import Drill
 from console.ui.plots import GridAxis, GridDateAxis
 
@@ -161,9 +161,8 @@ class ChartPanel(QFrame):
 
         def write(temp: Path) -> None:
             with temp.open("w", newline="", encoding="utf-8") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(header)
-                writer.writerows(rows)
+                # model and task names come from imported files: formulas are neutralised
+                write_rows(handle, header, rows)
 
         write_atomic(Path(path), write)
 

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from console.core.providers.local_models import ModelNotFound, bundled_model_path
+
 
 def describe(info: Any) -> list[tuple[str, str]]:
     """Rows of (label, value) for a ``GGUFInfo``."""
@@ -41,8 +43,6 @@ def process_memory_mib() -> float:
 def bundled_model() -> Path | None:
     """The demo GGUF shipped with Routedesk, if this install has it."""
     try:
-        from console.core.providers.local_models import bundled_model_path
-
         return bundled_model_path("smollm2-135m")
-    except Exception:  # noqa: BLE001 - not bundled in this install: the page simply starts empty
+    except ModelNotFound:  # not bundled in this install: the page simply starts empty
         return None
