@@ -71,3 +71,25 @@ def test_dashboard_empty_state_names_the_log_file_not_the_default_log(qtbot, pri
     assert log_location("postgresql://ops:s3cret@db.example/routes") == "postgresql://ops:***@db.example/routes"
     empty.set_log("sqlite:////srv/logs/team.sqlite3", error="unable to open database file")
     assert "/srv/logs/team.sqlite3" in empty.message.text() and "unable to open" in empty.message.text()
+
+
+def test_empty_charts_say_what_will_appear_until_they_have_data(qtbot) -> None:
+    from types import SimpleNamespace
+
+    from console.ui.pages.compare.chart import CostLatencyChart
+    from console.ui.pages.pilot.charts import PilotCharts
+
+    compare = CostLatencyChart()
+    qtbot.addWidget(compare)
+    assert compare.empty.showing_hint and "Run side by side" in compare.empty.hint.text()
+    compare.show_columns(["a", "b"], [0.001, 0.002], [120.0, 340.0], [40.0, None], [True, False])
+    assert not compare.empty.showing_hint
+
+    pilot = PilotCharts()
+    qtbot.addWidget(pilot)
+    assert pilot.empty.showing_hint and "Run pilot" in pilot.empty.hint.text()
+    summary = SimpleNamespace(model="candidate", pass_rate=0.9, ci_low=0.8, ci_high=0.95, cost_per_1k_usd=0.4)
+    pilot.show_summaries([summary])
+    assert not pilot.empty.showing_hint
+    pilot.show_summaries([])
+    assert pilot.empty.showing_hint
