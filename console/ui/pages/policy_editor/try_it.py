@@ -57,7 +57,7 @@ class TryItPanel(QWidget):
     """Explains (and on request, sends) one prompt against the policy being edited.
 
     Attributes:
-        key_store: where keys are read for the plan's key check (None: the OS keyring, as routing reads it).
+        key_store: where keys are read for the plan's key check (None: the workspace's, as routing reads them).
         missing_keys: provider → why its key is missing, from the last check (None until it is known;
             a re-check of the same references keeps the last answer until the new one arrives).
         history: the prompts sent this session.
@@ -181,12 +181,20 @@ class TryItPanel(QWidget):
         references = key_references(policy)
         if references == self._keys_checked_for and not again:
             return
-        from console.core.key_presence import missing_keys
+        import asyncio
+
+        from console.core.app import missing_keys
 
         if references != self._keys_checked_for:
             self.missing_keys = None  # another policy's keys: the old answer says nothing about them
         self._keys_checked_for = references
-        job = self._bridge.run_blocking(missing_keys, policy, self.key_store)
+        bridge, store = self._bridge, self.key_store
+
+        async def check() -> Any:  # on the engine thread; the keyring read itself in a worker thread
+            keys = store if store is not None else bridge.workspace.providers.key_store  # what routing reads
+            return await asyncio.get_running_loop().run_in_executor(None, missing_keys, policy, keys)
+
+        job = bridge.submit(check)
         self._key_job = job
         job.sig_finished.connect(lambda found, job=job: self._on_keys_checked(job, found))
         job.sig_failed.connect(lambda message, job=job: self._on_keys_checked(job, None, message))
