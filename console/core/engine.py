@@ -22,7 +22,7 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
@@ -71,7 +71,7 @@ class Engine:
         provider_factory: ProviderFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
@@ -118,7 +118,7 @@ class Engine:
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
             self._spend_feed.unsubscribe(self.budgets)
-        self.budgets = BudgetTracker(policy, seed=seed)
+        self.budgets: BudgetTracker = BudgetTracker(policy, seed=seed)
         self._spend_feed.subscribe(self.budgets)
         if old is not None:
             self._swap_providers(old, policy)
@@ -247,7 +247,7 @@ class Engine:
             lambda req, target: plan_route(
                 req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
             ),
-            sleep=self._sleep,  # type: ignore[arg-type]
+            sleep=self._sleep,
             rng=self._rng,
             stream_text=stream,
             stop_after_discard=stop_after_discard,

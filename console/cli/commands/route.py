@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 async def _route(args: argparse.Namespace, policy, path, request) -> int:
     from console.core.routing.events import Delta, Discarded, RouteResult
-    from console.core.workspace import Workspace
+    from console.core.app import Workspace
 
     workspace = Workspace(args.db, record=not args.no_log, store_prompts=args.store_prompt)
     engine = workspace.engine(policy, path)

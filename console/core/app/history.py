@@ -14,7 +14,7 @@ __all__ = ["HistoryFileError", "import_history_file", "read_history"]
 
 def import_history_file(url: str | None, history: object, *, name: str, task: str) -> "ImportSummary":
     """Store a read history (``read_history``) as dataset ``name`` of ``task``; raise app.log.LogError."""
-    from console.core.app.log import open_log
+    from console.core.app.log import open_log_for_writing as open_log
     from console.core.pilot.importer import import_history
 
     db = open_log(url)

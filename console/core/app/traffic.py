@@ -38,7 +38,7 @@ def write_demo_traffic(url: str | None, requests: int, *, days: float, seed: int
 
     Raises app.log.LogError when the log cannot be opened.
     """
-    from console.core.app.log import open_log
+    from console.core.app.log import open_log_for_writing as open_log
     from console.core.ledger.bulk import write_records
     from console.core.ledger.traffic import generate
 
@@ -70,7 +70,7 @@ class DemoTrafficWriter:
 
     def write_chunk(self) -> int:
         """Write the next chunk; returns requests written so far (== total when finished)."""
-        from console.core.app.log import open_log
+        from console.core.app.log import open_log_for_writing as open_log
         from console.core.ledger.bulk import write_records
 
         if self._db is None:
