@@ -140,10 +140,22 @@ class Engine:
 
     # --- deciding -------------------------------------------------------------------------
 
-    def explain(self, request: Request, *, task: str | None = None) -> Plan:
-        """The plan for ``request`` by rules classification; no model is called."""
+    def explain(
+        self, request: Request, *, task: str | None = None, missing_keys: Mapping[str, str] | None = None
+    ) -> Plan:
+        """The plan for ``request`` by rules classification; no model is called.
+
+        ``missing_keys`` (``console.core.key_presence.missing_keys``, read off the caller's GUI
+        thread) drops the models whose provider has no key, with the reason.
+        """
         return plan_route(
-            request, self.policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=task
+            request,
+            self.policy,
+            health=self.health.snapshot(),
+            spend=self.budgets.snapshot(),
+            prices=self.prices,
+            task=task,
+            missing_keys=missing_keys,
         )
 
     async def classify(self, request: Request) -> Classified:
