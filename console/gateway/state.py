@@ -15,6 +15,7 @@ from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.workspace import Workspace
 from console.gateway.auth import RefusalCounter
+from console.gateway.limits import EndpointLimits
 from console.gateway.watch import PolicyStatus, PolicyWatcher
 from console.gateway.wire import FailoverMode
 
@@ -30,6 +31,7 @@ class GatewayState:
         stream_failover: what a stream does when an attempt fails after sending text and another
             model could take over: "error" (end with an error event; the default) or "restart".
         owns_workspace: close the workspace at shutdown.
+        limits: request size and time limits (the server applies the connection ones).
     """
 
     engine: Engine
@@ -39,6 +41,7 @@ class GatewayState:
     watcher: PolicyWatcher | None = None
     stream_failover: FailoverMode = "error"
     owns_workspace: bool = True
+    limits: EndpointLimits = field(default_factory=EndpointLimits)
 
     @classmethod
     def open(
