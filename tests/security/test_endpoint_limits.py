@@ -5,6 +5,7 @@ Attacks (bounded counts and time, all on 127.0.0.1):
   one is cut off just past the limit, never read whole;
 - slow-loris: 200 connections that trickle a request head, against a cap of 48 connections and a
   1 s head deadline;
+- big valid prompts (just under the body limit): decoded, counted and classified off the loop;
 - a huge upstream answer (the fault server's ``huge`` faults): the attempt fails as
   invalid_output once past the answer cap, in the answer and in the log, never read whole.
 The good client keeps one kept-alive connection and sends small requests one after another; the
@@ -42,7 +43,7 @@ GOOD_BODY = {"model": "chat", "messages": [{"role": "user", "content": "hello"}]
 
 def limits_policy(good_url: str, hostile_url: str) -> dict[str, Any]:
     def model(fault: str, provider: str = "hostile") -> dict[str, Any]:
-        return {"provider": provider, "model": fault, "context_window": 100000, "prices": {"input": 1, "output": 2}}
+        return {"provider": provider, "model": fault, "context_window": 1_000_000, "prices": {"input": 1, "output": 2}}
 
     def route(candidate: str) -> dict[str, Any]:
         return {"candidates": [candidate], "retries": {"max": 0},
@@ -52,10 +53,12 @@ def limits_policy(good_url: str, hostile_url: str) -> dict[str, Any]:
         "name": "limits",
         "providers": {"good": {"kind": "openai-compatible", "base_url": good_url},
                       "hostile": {"kind": "openai-compatible", "base_url": hostile_url}},
-        "models": {"m-ok": model("ok#good", "good"), "m-huge": model("huge:mb=1000"), "m-line": model("huge-line:mb=1000")},
-        "tasks": {"chat": {}, "huge": {}, "huge-line": {}},
+        "models": {"m-ok": model("ok#good", "good"), "m-huge": model("huge:mb=1000"), "m-line": model("huge-line:mb=1000"),
+                   "m-big": model("ok#big")},
+        "tasks": {"chat": {}, "huge": {}, "huge-line": {}, "big": {}},
         "classification": {"default": "chat"},
-        "routes": {"chat": route("m-ok"), "huge": route("m-huge"), "huge-line": route("m-line")},
+        "routes": {"chat": route("m-ok"), "huge": route("m-huge"), "huge-line": route("m-line"),
+                   "big": route("m-big")},
     }
 
 
@@ -317,3 +320,16 @@ def test_a_huge_upstream_answer_fails_as_invalid_output(live: Endpoint) -> None:
     live.stop()
     outcomes = live.outcomes()
     assert outcomes["huge"] == "invalid_output" and outcomes["huge-line"] == "invalid_output"
+
+
+def test_big_prompts_are_parsed_and_classified_off_the_loop(live: Endpoint) -> None:
+    prompt = "word " * (LIMITS.max_body_bytes // 5 - 100)  # just under the body limit
+    body = json.dumps({"model": "big", "messages": [{"role": "user", "content": prompt}], "max_tokens": 8})
+    headers = {"authorization": f"Bearer {live.token}", "content-type": "application/json"}
+    with GoodClient(live) as good, httpx.Client(base_url=live.url, headers=headers, timeout=60) as attacker:
+        until = time.monotonic() + ROUNDS_FOR_S
+        while good.wants_more(until):
+            reply = attacker.post("/chat/completions", content=body)
+            assert reply.status_code == 200, reply.text
+            assert reply.json()["usage"]["prompt_tokens"] > 200_000
+    good.check()
