@@ -1,6 +1,6 @@
 """Engine: the one facade the CLI, the window and the local endpoint route through.
 
-    engine = Engine(policy, policy_path=None, recorder=None, key_store=None)
+    engine = Engine(policy, policy_path=None, recorder=None, key_store=None, providers=None)
     Engine.from_file(path, **kwargs)          # raises PolicyLoadError with located diagnostics
     engine.explain(request) -> Plan           # pure; no model is called
     await engine.classify(request) -> Classified
@@ -24,13 +24,14 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Mapping
 
+from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
+from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
-from console.core.routing.budgets import BudgetTracker, SpendFeed
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
 from console.core.routing.events import RouteEvent, RouteResult
@@ -81,10 +82,12 @@ class Engine:
         sleep: Callable[[float], object] = asyncio.sleep,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
+        providers: ProviderPool | None = None,
     ) -> None:
+        """``providers``: the process's pool (a Workspace's); without one the engine keeps its own."""
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
-        self._key_store = key_store
-        self._provider_factory = provider_factory
+        self._owns_pool = providers is None
+        self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
         self._clock = clock
         self._sleep = sleep
         self.store_prompts = store_prompts  # prompt text goes to the log only when the user opted in
@@ -129,7 +132,7 @@ class Engine:
             self._swap_providers(old, policy)
 
     def _swap_providers(self, old: Policy, new: Policy) -> None:
-        """Keep providers whose settings did not change; retire the others (closed in aclose)."""
+        """Keep providers whose settings did not change; retire the others (released in aclose)."""
         kept: dict[str, ChatProvider] = {}
         for name, provider in self._providers.items():
             if old.providers.get(name) == new.providers.get(name):
@@ -196,14 +199,18 @@ class Engine:
         kind: str = "production",
         prefer: str | None = None,
         stop_after_discard: bool = False,
+        continue_streamed: bool = False,
     ) -> AsyncIterator[RouteEvent]:
-        """Stream the answer: Started / Delta / Discarded events, then the RouteResult.
+        """Stream the answer: Started / Delta / Discarded / Interrupted events, then the RouteResult.
 
         ``stop_after_discard``: a caller that cannot take back text it already passed on (an HTTP
         stream) ends the request with the failed attempt's outcome instead of restarting it.
+        ``continue_streamed``: an answer that breaks off after text was sent is continued by the
+        next candidate that takes an assistant prefill (Interrupted, then only the new text).
         """
         return self._route_events(
-            request, stream=True, task=task, kind=kind, prefer=prefer, stop_after_discard=stop_after_discard
+            request, stream=True, task=task, kind=kind, prefer=prefer, stop_after_discard=stop_after_discard,
+            continue_streamed=continue_streamed,
         )
 
     async def _route_events(
@@ -215,6 +222,7 @@ class Engine:
         kind: str,
         prefer: str | None = None,
         stop_after_discard: bool = False,
+        continue_streamed: bool = False,
     ) -> AsyncIterator[RouteEvent]:
         started_wall = time.time()
         t0 = time.perf_counter()
@@ -243,6 +251,7 @@ class Engine:
             rng=self._rng,
             stream_text=stream,
             stop_after_discard=stop_after_discard,
+            continue_streamed=continue_streamed,
         )
         outcome_override: Outcome | None = None
         try:
@@ -282,7 +291,7 @@ class Engine:
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
-                if durable.done():  # journaled already: no trip through the loop
+                if durable.done():  # staged already: no trip through the loop
                     durable.result()
                 else:
                     await asyncio.wrap_future(durable)
@@ -308,7 +317,7 @@ class Engine:
         def bind(alias: str) -> Binding:
             found = bindings.get(alias)  # cached while the policy stands (a missing key is looked up again)
             if found is None:
-                found = bind_model(alias, policy, providers, self._key_store, self._provider_factory, path)
+                found = bind_model(alias, policy, providers, self.pool, path)
                 if found.provider is not None:
                     bindings[alias] = found
             return found
@@ -319,8 +328,10 @@ class Engine:
         return self._binder()(alias)
 
     async def aclose(self) -> None:
-        """Close provider connections and unload local models."""
+        """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:
-            await provider.aclose()
+            await self.pool.release(provider)
+        if self._owns_pool:
+            await self.pool.aclose()

@@ -1,4 +1,4 @@
-"""Plain records of what routing did: one per request, one per attempt.
+"""Plain records of what routing did: one per request, one per attempt, and a call's token counts.
 
 The executor produces them; the ledger stores them; the CLI and window print them. They carry no
 keys and no ORM state. Prices used are stored with each attempt so a later price change never
@@ -22,6 +22,17 @@ def new_request_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass
+class Usage:
+    """Token counts of one call. ``estimated`` is True when the provider did not report them."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    estimated: bool = False
 
 
 @dataclass

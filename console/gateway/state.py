@@ -29,7 +29,8 @@ class GatewayState:
         refusals: requests refused for a missing or wrong token.
         watcher: polls the policy file, when there is one.
         stream_failover: what a stream does when an attempt fails after sending text and another
-            model could take over: "error" (end with an error event; the default) or "restart".
+            model could take over: "continue" (the next model that takes a prefill continues the
+            answer; the default), "error" (end with an error event) or "restart".
         owns_workspace: close the workspace at shutdown.
         limits: request size and time limits (the server applies the connection ones).
     """
@@ -39,7 +40,7 @@ class GatewayState:
     token: bytes
     refusals: RefusalCounter = field(default_factory=RefusalCounter)
     watcher: PolicyWatcher | None = None
-    stream_failover: FailoverMode = "error"
+    stream_failover: FailoverMode = "continue"
     owns_workspace: bool = True
     limits: EndpointLimits = field(default_factory=EndpointLimits)
 
@@ -53,7 +54,7 @@ class GatewayState:
         workspace: Workspace | None = None,
         watch_interval_s: float = 1.0,
         on_policy_status: Callable[[PolicyStatus], None] | None = None,
-        stream_failover: FailoverMode = "error",
+        stream_failover: FailoverMode = "continue",
     ) -> "GatewayState":
         owns = workspace is None
         workspace = workspace if workspace is not None else Workspace()

@@ -8,13 +8,17 @@
   ``data: [DONE]``.
 - An upstream that fails after sending text, with no model left to take over: a ``data:
   {"error": ...}`` event and no ``[DONE]`` — OpenAI SDKs raise APIError; never a clean end.
-- An upstream that fails after sending text while another model can take over (failover mode):
-  ``error`` (the default) ends the stream with an error event naming the failure, so no client
-  ever reads a spliced answer as whole. ``restart`` (header ``X-Routedesk-Stream-Failover:
-  restart`` or ``serve --stream-failover restart``) sends a chunk with an empty delta and
-  ``routedesk: {"discarded": {...}}``, an SSE comment, and continues with the next model's answer
-  from its start: clients that read the extension drop what they showed; clients that ignore it
-  see the two texts concatenated. Failures before any text fail over silently in both modes.
+- An upstream that fails after sending text while another model can take over (failover mode,
+  header ``X-Routedesk-Stream-Failover`` or ``serve --stream-failover``):
+  ``continue`` (the default) has the next candidate that takes an assistant prefill continue the
+  answer from the text already sent; the client reads one answer, every character once, and an
+  SSE comment says who broke off and who continued. When no candidate can continue, the stream
+  ends with an error event naming the original failure. ``error`` ends the stream with an error
+  event naming the failure, so no client ever reads a spliced answer as whole. ``restart`` sends
+  a chunk with an empty delta and ``routedesk: {"discarded": {...}}``, an SSE comment, and
+  continues with the next model's answer from its start: clients that read the extension drop
+  what they showed; clients that ignore it see the two texts concatenated. Failures before any
+  text fail over silently in every mode.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import AsyncIterator
 
 from starlette.responses import Response, StreamingResponse
 
-from console.core.routing.events import Delta, Discarded, RouteEvent, RouteResult, Started
+from console.core.routing.events import Delta, Discarded, Interrupted, RouteEvent, RouteResult, Started
 from console.gateway.responses import (
     ChunkWriter,
     attempts_header,
@@ -51,7 +55,8 @@ async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: f
     # In "error" mode the engine stops at the first failure after text was sent, so the log records
     # that failure (not a cancellation) and no fallback runs for an answer nobody will read.
     events = engine.route_stream(
-        call.request, task=target.task, prefer=target.prefer, stop_after_discard=failover == "error"
+        call.request, task=target.task, prefer=target.prefer, stop_after_discard=failover != "restart",
+        continue_streamed=failover == "continue",
     )
     buffered: list[RouteEvent] = []
     try:
@@ -102,6 +107,11 @@ async def _frames(
                     writer = ChunkWriter(f"chatcmpl-{time.time_ns():x}")
                     yield writer.chunk(event.model, {"role": "assistant", "content": ""})
                 yield writer.chunk(event.model, {"content": event.text})
+            elif isinstance(event, Interrupted):
+                if writer is None:
+                    writer = ChunkWriter(f"chatcmpl-{time.time_ns():x}")
+                yield writer.comment(f"routedesk: {event.model} broke off ({event.outcome.value}) after "
+                                     f"{event.sent_chars} characters; the next model continues the answer")
             elif isinstance(event, Discarded):
                 if writer is None:  # the provider reported partial text that never reached this stream
                     writer = ChunkWriter(f"chatcmpl-{time.time_ns():x}")
@@ -110,7 +120,7 @@ async def _frames(
                 if failover == "error":
                     message = (f"{event.model} failed mid-stream ({event.outcome.value}: {event.reason}) after "
                                f"{event.discarded_chars} characters: the text above is incomplete. Send "
-                               "X-Routedesk-Stream-Failover: restart to let a fallback model take over instead.")
+                               "X-Routedesk-Stream-Failover: continue to let a fallback model continue it.")
                     body = error_body(message, type_="upstream_error", code=event.outcome.value)
                     body["error"]["routedesk"] = {"discarded": notice}
                     yield writer.error(body)

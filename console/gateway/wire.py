@@ -9,7 +9,7 @@ Mapped fields:
 - ``metadata`` (string values) and ``user`` → Request.metadata, then headers, which win:
   ``X-Routedesk-Team`` → team, ``X-Routedesk-Region`` → region (residency rules),
   ``X-Routedesk-Meta-<Key>`` → <key> (lower-cased) — classification rules and budgets read these.
-- ``stream``, ``stream_options.include_usage``; ``X-Routedesk-Stream-Failover: error|restart``.
+- ``stream``, ``stream_options.include_usage``; ``X-Routedesk-Stream-Failover: continue|error|restart``.
 Refused rather than silently ignored, because ignoring them would change the answer: ``n`` > 1,
 ``tools`` / ``functions`` / ``tool_choice``, ``stop``, ``logit_bias``. Other fields are ignored.
 """
@@ -21,8 +21,8 @@ from typing import Any, Literal, Mapping
 
 from console.core.request import Message, Request
 
-FailoverMode = Literal["error", "restart"]
-FAILOVER_MODES: tuple[str, ...] = ("error", "restart")
+FailoverMode = Literal["continue", "error", "restart"]
+FAILOVER_MODES: tuple[str, ...] = ("continue", "error", "restart")
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 _REFUSED = {
     "tools": "tool calls are not supported by the Routedesk endpoint",
@@ -183,5 +183,6 @@ def _failover(headers: Mapping[str, str]) -> FailoverMode | None:
         return None
     value = value.strip().lower()
     if value not in FAILOVER_MODES:
-        raise WireError("X-Routedesk-Stream-Failover must be 'error' or 'restart'", param="X-Routedesk-Stream-Failover")
+        raise WireError("X-Routedesk-Stream-Failover must be 'continue', 'error' or 'restart'",
+                        param="X-Routedesk-Stream-Failover")
     return value  # type: ignore[return-value]

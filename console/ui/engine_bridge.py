@@ -27,8 +27,11 @@ class Job(QObject):
     """A piece of work running on the engine loop.
 
     Signals:
-        sig_text_arrived(str): text streamed since the last flush (coalesced).
+        sig_text_arrived(str): text streamed since the last flush (consecutive pieces coalesced).
         sig_event_arrived(object): a non-text event from a stream (e.g. Started, Discarded).
+
+    Text and events arrive in the order the engine queued them: text streamed before a Discarded
+    arrives before it, and text after it after it, however they fall across flushes.
         sig_finished(object): the coroutine's result.
         sig_failed(str): the work raised; a sentence, never a traceback.
         sig_cancelled(): the work was cancelled before it finished.
@@ -44,10 +47,11 @@ class Job(QObject):
         super().__init__(parent)
         self._loop = loop
         self._lock = threading.Lock()
-        self._text: list[str] = []
-        self._events: list[Any] = []
+        # In queue order: an event, or a list of text pieces queued one after another.
+        self._queued: list[Any] = []
         self._future: concurrent.futures.Future[Any] | None = None
         self._delivered = False
+        self._flushing = False  # GUI thread: a flush is emitting its events
         self._task: asyncio.Task[Any] | None = None  # set on the engine thread when the work starts
         self._cancel_asked = False  # read and written on the engine thread only
 
@@ -55,12 +59,15 @@ class Job(QObject):
     def push_text(self, text: str) -> None:
         """Called from the engine thread: queue text for the next flush."""
         with self._lock:
-            self._text.append(text)
+            if self._queued and type(self._queued[-1]) is _TextRun:
+                self._queued[-1].append(text)
+            else:
+                self._queued.append(_TextRun([text]))
 
     def push_event(self, event: Any) -> None:
         """Called from the engine thread: queue a non-text event for the next flush."""
         with self._lock:
-            self._events.append(event)
+            self._queued.append(event)
 
     def started(self) -> None:
         """Called on the engine thread as the work begins: cancel() can now reach its task."""
@@ -93,17 +100,34 @@ class Job(QObject):
             self._future.cancel()
 
     def flush(self) -> bool:
-        """Deliver queued text, events and (once) the ending; return True when the job is over."""
-        with self._lock:
-            text, self._text = "".join(self._text), []
-            events, self._events = self._events, []
-        for event in events:
-            self.sig_event_arrived.emit(event)
-        if text:
-            self.sig_text_arrived.emit(text)
-        future = self._future
-        if future is None or not future.done() or self._delivered:
+        """Deliver queued text, events and (once) the ending; return True when the job is over.
+
+        Whether the work has ended is read BEFORE the queues are drained: the engine thread queues
+        everything before its future completes, so a future seen done means every event is already
+        in the queues and this drain takes the last of them. Reading it after the drain (as this
+        once did) lost whatever was queued while the drained events were being emitted - usually
+        the final one, so a page waited for a verdict forever.
+        """
+        if self._delivered or self._flushing:
+            # A slot that spins the event loop (a dialog) must not start a second, overlapping
+            # delivery: events would arrive out of order or after the ending.
             return self._delivered
+        future = self._future
+        ended = future is not None and future.done()
+        with self._lock:
+            queued, self._queued = self._queued, []
+        self._flushing = True
+        try:
+            for item in queued:
+                if type(item) is _TextRun:
+                    self.sig_text_arrived.emit("".join(item))
+                else:
+                    self.sig_event_arrived.emit(item)
+        finally:
+            self._flushing = False
+        if not ended:
+            return False
+        assert future is not None
         self._delivered = True
         if future.cancelled():
             self.sig_cancelled.emit()
@@ -116,6 +140,10 @@ class Job(QObject):
         else:
             self.sig_finished.emit(future.result())
         return True
+
+
+class _TextRun(list):  # type: ignore[type-arg]
+    """Text pieces queued back to back; delivered as one string."""
 
 
 def _sentence(error: BaseException) -> str:

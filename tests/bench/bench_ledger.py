@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from console.core.ledger.bulk import write_records  # noqa: E402
-from console.core.ledger.burn import budget_burn  # noqa: E402
+from console.core.budget.burn import budget_burn  # noqa: E402
 from console.core.ledger.chains import requests_behind  # noqa: E402
 from console.core.ledger.drift import detect_drift  # noqa: E402
 from console.core.ledger.filters import Filters  # noqa: E402
@@ -36,7 +36,7 @@ ATTEMPTS_PER_REQUEST = 1.06  # what the demo traffic mix averages
 
 
 def bench_writes(url: str, seconds: float, callers: int) -> dict[str, float]:
-    """Callers on one asyncio loop record and await durability (the journal) as fast as they can;
+    """Callers on one asyncio loop record and await durability (the staging file) as fast as they can;
     everything is committed by close()."""
     writer = LedgerWriter(url)
     records = list(generate(20_000, days=1, seed=99))
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"sustained writes: {writes['attempts_per_s']:,.0f} attempts/s with {args.callers} awaiting callers "
               f"on a busy loop; await p50 {writes['await_p50_ms']:.2f} ms, p95 {writes['await_p95_ms']:.2f} ms; "
               f"{writes['requests']} requests committed in {writes['commits']} commits (a caller's await ends once "
-              f"its request is journaled; the await time is mostly waiting for its turn on the busy loop)")
+              f"its request is staged; the await time is mostly waiting for its turn on the busy loop)")
         totals, build_s = build_log(url, args.attempts, args.days)
         print(f"built {totals.attempts:,} attempts ({totals.requests:,} requests) over {args.days:g} days "
               f"in {build_s:.1f} s ({totals.attempts / build_s:,.0f} attempts/s bulk)")

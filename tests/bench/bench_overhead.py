@@ -1,6 +1,6 @@
 """Benchmark: what routing adds over a direct call to the same loopback upstream, next to LiteLLM.
 
-Run: .venv/bin/python -m tests.bench.bench_overhead [--n 400] [--concurrency 1 32]
+Run: .venv/bin/python -m tests.bench.bench_overhead [--n 400] [--concurrency 1 32] [--await-commit]
 
 The upstream is the project's fault server in its own process answering ``ok`` (so the upstream
 itself costs well under a millisecond). Three clients call it in this one process, interleaved in
@@ -11,8 +11,9 @@ rounds so machine noise hits them alike:
              console/core/providers/_transport.py): the engine's own baseline, so that what the
              engine "adds" is routing alone and not hidden by its faster HTTP layer;
   engine   - Engine.route on a one-model policy, logging to a real SQLite ledger: it returns once
-             the request is durable (journaled), and the writer thread commits in the background
-             (what the CLI, window and endpoint pay; the CPU the commits take is in the figures);
+             the request is durable (in the staging file), and the writer thread commits in the
+             background (what the CLI, window and endpoint pay; the CPU the commits take is in the
+             figures). ``--await-commit`` makes it wait for the group commit instead (no staging);
   litellm  - litellm.Router.acompletion to the same upstream (if the bench extra is installed).
 Prints latency p50/p95 per client, the p50/p95 each adds over direct, throughput, and the goal:
 Routedesk adds <= 1/10 of what LiteLLM adds, each measured over a direct call on its own HTTP layer
@@ -70,7 +71,7 @@ async def timed_batch(call: Callable[[], Awaitable[object]], n: int, concurrency
     return latencies, time.perf_counter() - t0
 
 
-def make_clients(url: str, db_url: str):
+def make_clients(url: str, db_url: str, *, staging: bool = True):
     import httpx
 
     from console.core.engine import Engine
@@ -104,7 +105,7 @@ def make_clients(url: str, db_url: str):
             "routes": {"chat": {"candidates": ["ok"], "max_output_tokens": 16}},
         }
     )
-    writer = LedgerWriter(db_url)
+    writer = LedgerWriter(db_url, staging=staging)
     engine = Engine(policy, recorder=writer)
 
     engine_calls: list[None] = []
@@ -143,12 +144,13 @@ def make_clients(url: str, db_url: str):
     return clients, close
 
 
-async def run(n: int, concurrencies: list[int], rounds: int, *, freeze: bool = False) -> dict[str, dict[str, float]]:
+async def run(n: int, concurrencies: list[int], rounds: int, *, freeze: bool = False,
+              staging: bool = True) -> dict[str, dict[str, float]]:
     """``freeze``: settle the heap after warm-up, as a served process does (not inside pytest)."""
     proc, url = start_upstream()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        clients, close = make_clients(url, f"sqlite:///{tmp}/bench.sqlite3")
+        clients, close = make_clients(url, f"sqlite:///{tmp}/bench.sqlite3", staging=staging)
         try:
             for name, call in clients.items():  # warm connections, imports, caches
                 await timed_batch(call, 20, 4)
@@ -206,8 +208,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--await-commit", action="store_true",
+                        help="the engine waits for the log's group commit (no staging file): the other design")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.n, args.concurrency, args.rounds, freeze=True))
+    print("engine durability: " + ("awaits the group commit" if args.await_commit else "staging file"))
+    figures = asyncio.run(run(args.n, args.concurrency, args.rounds, freeze=True, staging=not args.await_commit))
     print("\n".join(report(figures, args.concurrency)))
 
 

@@ -68,7 +68,7 @@ def running_endpoint(
     path: str | Path | None = None,
     log_url: str | None = None,
     watch_interval_s: float = 0.05,
-    stream_failover: str = "error",
+    stream_failover: str = "continue",
     limits: EndpointLimits | None = None,
 ) -> Iterator[LiveEndpoint]:
     token = get_or_create_token(MemoryKeyStore())

@@ -8,6 +8,7 @@ counts, so tests can predict usage exactly.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,10 +49,37 @@ def _split(text: str, parts: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
 
 
+def _last_user_text(body: dict[str, Any]) -> str:
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return str(message.get("content") or "")
+    return "ok"
+
+
+def prefill_of(body: dict[str, Any]) -> str | None:
+    """The text of a trailing assistant message (a prefill the answer must continue), if any."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else None
+    if isinstance(last, dict) and last.get("role") == "assistant" and isinstance(last.get("content"), str):
+        return str(last["content"])
+    return None
+
+
+def continue_after(pieces: list[str], prefill: str) -> list[str]:
+    """What a model that accepts prefill sends after ``prefill``: the rest of its answer, word by
+    word, when ``prefill`` begins it; the whole answer otherwise (so a splice would show)."""
+    whole = "".join(pieces)
+    if not whole.startswith(prefill):
+        return pieces
+    return re.findall(r"\s*\S+\s*$|\s*\S+", whole[len(prefill):])
+
+
 def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
     words = _words_of_last_user_message(body)
     finish = "stop"
-    if fault.name == "ok-json":
+    if fault.name == "verbatim":
+        pieces = _split(_last_user_text(body), 4)
+    elif fault.name == "ok-json" or fault.params.get("json") == "1":
         pieces = _split(json.dumps({"answer": " ".join(words)}), 4)
     elif fault.name == "invalid-json":
         pieces = _split("Sure! Here is the JSON you asked for: {answer: " + " ".join(words), 4)
@@ -61,6 +89,9 @@ def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
         pieces = [word if i == 0 else " " + word for i, word in enumerate(words)]
     if fault.name == "content-filter":
         pieces, finish = pieces[:1], "content_filter"
+    prefill = prefill_of(body)
+    if prefill is not None and fault.params.get("prefill") != "ignore":
+        pieces = continue_after(pieces, prefill)
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, int) and len(pieces) > max_tokens:
         pieces, finish = pieces[:max_tokens], "length"
@@ -113,7 +144,8 @@ class StreamEvents:
 
 
 def _event(payload: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(payload).encode() + b"\n\n"
+    # Raw UTF-8, as llama.cpp's server and most hosted APIs send it: U+2028 and friends arrive unescaped.
+    return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
 
 def sse_chunks(answer: Answer, body: dict[str, Any], fault: _FaultLike) -> StreamEvents:

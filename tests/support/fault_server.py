@@ -4,7 +4,7 @@ A real HTTP/1.1 server (raw asyncio streams, so it can cut and reset connections
 The request's ``model`` picks the behaviour, so one policy can chain different faults:
 
     ok[:chunk_ms=N][:logprob=X]  echo of the last user message, with usage (and logprobs if asked)
-    ok-json                      the echo as a JSON object
+    ok-json                      the echo as a JSON object (``:json=1`` does the same for any fault)
     slow-ok:ms=800               wait, then ok
     429[:retry_after=1|:retry_after_date=2]   rate limited (Retry-After in seconds or as HTTP-date)
     500 502 503[:retry_after=N] 401 403 400   error statuses with OpenAI-shaped bodies
@@ -15,7 +15,15 @@ The request's ``model`` picks the behaviour, so one policy can chain different f
     hang-first-token:s=30        send the response head, then nothing for s seconds, then ok
     stall:after=3                send 3 text chunks, then nothing
     cut:after=3                  send 3 text chunks, then close the socket mid-body
-    no-done                      stream ends cleanly but without [DONE] (non-streaming: ok)
+    no-done                      stream ends cleanly with a finish_reason but without [DONE] (non-streaming: ok)
+    no-finish                    stream ends cleanly with neither a finish_reason nor [DONE]
+    verbatim                     the last user message verbatim (4 pieces), unicode sent raw
+    rejects-prefill              400 "does not support assistant message prefill" when the
+                                 last message is the assistant's; otherwise ok
+
+A trailing assistant message is a prefill: the answer continues it (only the rest of the text is
+sent) when it begins the answer; ``:prefill=ignore`` answers from the start instead, as a model
+that does not take prefill would.
     malformed-sse                a data line that is not JSON mid-stream (non-streaming: body not JSON)
     empty                        a completion with no text
     invalid-json                 non-streaming without response_format: body not JSON;
@@ -62,6 +70,7 @@ from tests.support.fault_responses import (
     error_body,
     json_completion,
     openai_answer,
+    prefill_of,
     sse_chunks,
 )
 
@@ -392,6 +401,11 @@ async def _act(fault: Fault, body: dict[str, Any], reader: asyncio.StreamReader,
     if name == "hang":
         await _wait_for_client_close(reader)
         return False
+    if name == "rejects-prefill":
+        if prefill_of(body) is not None:
+            message = "This model does not support assistant message prefill. The conversation must end with a user message."
+            return await _send_json(writer, 400, error_body("invalid_request_error", message))
+        name = "ok"
     if name == "slow-ok":
         await asyncio.sleep(fault.number("ms", 500) / 1000)
         name = "ok"
@@ -433,6 +447,8 @@ async def _act(fault: Fault, body: dict[str, Any], reader: asyncio.StreamReader,
         return await _end_stream(writer)
     if name == "no-done":
         tail = [t for t in tail if b"[DONE]" not in t]
+    if name == "no-finish":
+        tail = [t for t in tail if b"[DONE]" not in t and b'"finish_reason": "' not in t]
     await _send_chunks(writer, [events.role] + text_events + tail, delay)
     return await _end_stream(writer)
 

@@ -24,9 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--allow-remote", action="store_true", help="allow binding an address other than loopback")
     parser.add_argument("--db", help="routing log URL (default: the log in the user's data directory)")
     parser.add_argument("--no-log", action="store_true", help="do not write the routing log")
-    parser.add_argument("--stream-failover", choices=("error", "restart"), default="error",
-                        help="when a streamed answer breaks after text was sent and another model could take over: "
-                             "end with an error event (default) or restart on the next model with a marked notice")
+    parser.add_argument("--stream-failover", choices=("continue", "error", "restart"), default="continue",
+                        help="when a streamed answer breaks after text was sent: the next model that takes a prefill "
+                             "continues it (default), end with an error event, or restart on the next model with a "
+                             "marked notice")
     parser.add_argument("--watch-interval", type=float, default=1.0, metavar="S", help="seconds between policy file checks")
     parser.add_argument("--show-token", action="store_true", help="print the endpoint's bearer token and exit")
     parser.add_argument("--rotate-token", action="store_true", help="replace the bearer token, print the new one and exit")

@@ -1,23 +1,23 @@
-"""LedgerWriter: the routing log's single writer thread, with group commit, behind a journal.
+"""LedgerWriter: the routing log's single writer thread, with group commit, behind a staging file.
 
-``record()`` appends the finished request to this process's journal (``journal.py``: one
-``write()`` of a JSON line, safe from the process being killed), puts it on an in-memory queue and
-returns a Future that is already resolved: the request is durable, and the caller has its answer
-without waiting for SQLite. The writer thread takes whatever has queued (up to ``batch_rows``
-requests), inserts it in one transaction with its rollups, and deletes journal segments once
-everything in them is committed. A process that dies leaves its journal, and the next
-``open_ledger`` replays it into the log.
+``record()`` makes the request's text storable (``storable.py``), inserts it into this process's
+staging file (``staging.py``: stdlib ``sqlite3`` on the caller's thread, ~10 µs, safe from the
+process being killed), puts it on an in-memory queue and returns a Future that is already resolved:
+the request is durable and the caller has its answer without waiting for the log. The writer thread
+takes whatever has queued (up to ``batch_rows`` requests), inserts it in one transaction with its
+rollups, then deletes those rows from the staging file. A process that dies leaves its staging file,
+and the next writer to open the log recovers it (``staging_recovery.py``).
 
-Without a journal (an in-memory log, a platform without ``fcntl``, ``journal=False``, or a journal
-that cannot be written) the Future resolves after the commit instead. Under load requests arrive
-while a commit is running, so they share the next one: waiting costs about one commit, not one per
-request. ``max_delay_s`` holds a batch open to gather more: 0.1 s when journaled (nobody waits for
-that commit), 0 otherwise.
+Without staging (``staging=False``, a log in memory, or a staging file that cannot be made) the
+Future resolves after the commit instead: under load requests share commits, so waiting costs about
+one commit. ``max_delay_s`` holds a batch open to gather more: 0.1 s when staged, 0 otherwise.
 
-``flush()`` waits until everything recorded before it is committed and readable. A batch that
-fails is retried one request at a time, so one bad record fails only itself; every failure is
-logged (and set on its Future when that is still pending), and a journaled record that failed
-keeps its segment on disk for the next open to retry.
+When the log cannot take writes (a full disk, a damaged or unwritable file: ``health.py``) nothing
+is retried inside requests and nothing is dropped silently: the writer keeps the requests in memory
+(up to ``keep_limit``, then counts them), resolves their Futures, publishes a ``LedgerHealth`` alarm,
+tries again every ``RETRY_S``, and writes what it kept once the log takes writes. A locked database
+is waited out a few times first. A batch that fails for one of its records is retried one request at
+a time, so a bad record fails only itself (logged, and set on its Future).
 """
 
 from __future__ import annotations
@@ -28,14 +28,17 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 
 from sqlalchemy import Engine
 
-from console.core.ledger.journal import Journal, JournalError, encode, journal_dir_for
+from console.core.ledger.health import DISK_FULL, OK, UNAVAILABLE, LedgerHealth, is_disk_full
+from console.core.ledger.record_json import encode
 from console.core.ledger.rows import insert_batch
-from console.core.ledger.store import is_transient, open_ledger
+from console.core.ledger.staging import Staging, staging_dir_for
+from console.core.ledger.storable import storable
+from console.core.ledger.store import is_damage, is_transient, open_ledger, damaged_message
+from console.core.paths import default_log_url
 from console.core.records import RequestRecord
 
 log = logging.getLogger(__name__)
@@ -45,131 +48,209 @@ log = logging.getLogger(__name__)
 class _Pending:
     record: RequestRecord
     future: "Future[None]"
-    segment: Path | None = None  # the journal segment holding it
-
-
-@dataclass
-class _Retire:
-    """Queued after the last record of a full journal segment: delete it once they are committed."""
-
-    segment: Path
+    seq: int | None = None  # its row in the staging file
 
 
 class _Barrier:
-    """Queued by flush(): resolved once everything queued before it is committed."""
+    """Queued by flush(): resolved once everything queued before it is committed (or kept)."""
 
     def __init__(self) -> None:
         self.future: "Future[None]" = Future()
 
 
 _STOP = object()
-#: How long the writer gathers journaled requests before committing them. One commit per request
-#: costs the process ~200 µs of CPU (and the GIL) each; gathered, a request costs a few µs. The
-#: log lags the answers by at most this much, which the window's live charts never notice.
-JOURNALED_DELAY_S = 0.1
-#: How often an idle writer looks for journals left by writers that died (another process killed
-#: while this one keeps running): their requests reach the log without waiting for a restart.
+#: How long the writer gathers staged requests before committing them. One commit per request costs
+#: the process ~200 µs of CPU (and the GIL) each; gathered, a request costs a few µs.
+STAGED_DELAY_S = 0.1
+#: How often an idle writer looks for staging files left by writers that died meanwhile.
 ORPHAN_SCAN_S = 30.0
-#: Pauses before retrying a commit the database refused as busy or unreachable (each try already
-#: waits out the busy timeout); after the last, the batch fails and its journal stays for replay.
+#: How often a writer whose log cannot take writes (disk full, damaged, unwritable) tries again.
+RETRY_S = 5.0
+#: Requests kept in memory while the log cannot take writes; past this they are counted.
+KEEP_LIMIT = 10_000
+#: Pauses before retrying a commit refused as busy or unreachable (each try already waits out the
+#: busy timeout); after the last, the batch is kept in memory like a disk-full one.
 TRANSIENT_WAITS_S = (1.0, 2.0, 4.0)
-_Item = Union[_Pending, _Barrier, _Retire, object]
+_Item = Union[_Pending, _Barrier, object]
 
 
 class LedgerClosedError(RuntimeError):
     """record() after close()."""
 
 
+class _CannotWrite(Exception):
+    """The log cannot take writes now (disk full, damaged, unwritable): keep, alarm, retry later."""
+
+    def __init__(self, state: str, detail: str) -> None:
+        super().__init__(detail)
+        self.state, self.detail = state, detail
+
+
 class LedgerWriter:
     """Implements ``console.core.records.Recorder`` over the routing log.
 
     Attributes:
-        db: the SQLAlchemy engine written to.
+        db: the SQLAlchemy engine written to; None while the log cannot be opened (see ``health``).
+        url: the log's URL.
         committed_requests: requests committed so far (for status displays and benchmarks).
         commits: transactions committed so far.
+        staging: this process's staging file, or None (callers then wait for commits).
     """
 
     def __init__(self, url: str | None = None, *, db: Engine | None = None, batch_rows: int = 1000,
-                 max_delay_s: float | None = None, journal: bool = True) -> None:
-        self.db = db if db is not None else open_ledger(url)  # opening replays dead writers' journals
+                 max_delay_s: float | None = None, staging: bool = True, keep_limit: int = KEEP_LIMIT) -> None:
         self._owns_db = db is None
+        self.url = db.url.render_as_string(hide_password=False) if db is not None else (url or default_log_url())
         self.batch_rows = batch_rows
+        self.keep_limit = keep_limit
         self.committed_requests = 0
         self.commits = 0
         self._queue: "queue.SimpleQueue[_Item]" = queue.SimpleQueue()
         self._closed = False
-        # Held to append and enqueue, and to close: journal order == queue order (segments retire in
-        # order), and nothing is journaled or queued once close() has queued _STOP.
-        self._append_lock = threading.Lock()
+        self._close_lock = threading.Lock()  # nothing is queued once close() has queued _STOP
         self._hurry = threading.Event()  # set by flush() and close(): stop gathering, commit now
-        self.journal: Journal | None = None
-        if journal:
-            self.journal = self._open_journal()
-        if max_delay_s is None:  # nobody waits for a journaled commit: gather, and spare the CPU
-            max_delay_s = JOURNALED_DELAY_S if self.journal is not None else 0.0
+        self._kept: list[_Pending] = []
+        self._health = LedgerHealth()
+        self._health_lock = threading.Lock()
+        self._listeners: list[Callable[[LedgerHealth], None]] = []
+        self._next_try = 0.0
+        self.staging: Staging | None = self._open_staging() if staging else None
+        self.db: Engine | None = db
+        if db is None:
+            self._try_open()
+        self._recover()
+        if max_delay_s is None:  # nobody waits for a staged request's commit: gather, spare the CPU
+            max_delay_s = STAGED_DELAY_S if self.staging is not None else 0.0
         self.max_delay_s = max_delay_s
         self._thread = threading.Thread(target=self._run, name="routedesk-ledger-writer", daemon=True)
         self._thread.start()
 
-    # --- the caller's side ------------------------------------------------------------------
+    # --- health -----------------------------------------------------------------------------
 
-    def _open_journal(self) -> Journal | None:
-        directory = journal_dir_for(self.db.url.render_as_string(hide_password=False))
+    @property
+    def health(self) -> LedgerHealth:
+        """The log's state now: ``ok``, or the alarm with what is kept."""
+        return self._health
+
+    def watch_health(self, listener: Callable[[LedgerHealth], None]) -> None:
+        """Call ``listener(health)`` (on the writer's thread) whenever the health changes."""
+        self._listeners.append(listener)
+
+    def _set_health(self, **changes: object) -> None:
+        with self._health_lock:
+            old = self._health
+            new = LedgerHealth(**{**old.__dict__, **changes})  # type: ignore[arg-type]
+            self._health = new
+        if (new.state, new.kept > 0, new.not_kept) != (old.state, old.kept > 0, old.not_kept) or (
+                new.ok and new.written_late != old.written_late):
+            (log.info if new.ok else log.error)("%s", new.summary())
+            for listener in list(self._listeners):
+                try:
+                    listener(new)
+                except Exception:  # noqa: BLE001 - a display's failure must not stop the writer
+                    log.exception("a ledger health listener failed")
+
+    # --- opening ----------------------------------------------------------------------------
+
+    def _open_staging(self) -> Staging | None:
+        try:
+            directory = staging_dir_for(self.url)
+        except Exception:  # noqa: BLE001 - a bad URL is reported when the log is opened
+            return None
         if directory is None:
             return None
         try:
-            return Journal(directory)
-        except JournalError as err:
-            log.warning("%s; requests will wait for their commit instead", err)
+            return Staging(directory)
+        except Exception as err:  # noqa: BLE001 - read-only or full disk: requests wait for commits
+            log.warning("cannot make the log's staging file in %s (%s); requests will wait for their commit",
+                        directory, err)
             return None
+
+    def _try_open(self) -> bool:
+        """Open the log (creating or upgrading it); on failure, say why in the health and go on."""
+        try:
+            self.db = open_ledger(self.url)
+            return True
+        except Exception as err:  # noqa: BLE001 - routing goes on without the log; the alarm says why
+            state = DISK_FULL if is_disk_full(err) else UNAVAILABLE
+            self._set_health(state=state, detail=str(err))
+            self._next_try = time.monotonic() + RETRY_S
+            return False
+
+    def _recover(self) -> None:
+        if self.db is None:
+            return
+        from console.core.ledger.staging_recovery import recover_staged
+
+        try:
+            directory = staging_dir_for(self.url)
+            recover_staged(self.db, directory, own=self.staging.path if self.staging else None)
+        except Exception as err:  # noqa: BLE001 - the next scan or open tries again
+            log.warning("could not recover staged requests of other writers: %s", err)
+
+    # --- the caller's side ------------------------------------------------------------------
 
     def record(self, request: RequestRecord) -> "Future[None]":
         """Queue a finished request; the Future resolves once it is durable (or fails with why).
 
-        Durable means journaled (resolved before this returns) or, without a journal, committed.
+        Durable means staged (resolved before this returns) or, without staging, committed; while
+        the log cannot take writes, kept in memory (``health`` says so).
         """
         future: "Future[None]" = Future()
-        journal = self.journal
-        line = encode(request) if journal is not None else b""
-        with self._append_lock:
+        pending = _Pending(request, future)
+        staging = self.staging
+        if staging is not None:
+            try:
+                body = encode(request)
+            except UnicodeEncodeError:  # lone surrogates: stored escaped and flagged, never dropped
+                pending.record = request = storable(request)
+                body = encode(request)
+            try:
+                pending.seq = staging.stage(request.request_id, body)
+            except Exception as err:  # noqa: BLE001 - e.g. disk full: this one waits for its commit
+                log.warning("cannot stage request %s (%s); it waits for its commit", request.request_id, err)
+        else:
+            pending.record = storable(request)
+        with self._close_lock:
             if self._closed:
                 raise LedgerClosedError("the ledger writer is closed")
-            if journal is not None:
-                try:
-                    segment, full = journal.append(line)
-                except JournalError as err:  # e.g. disk full: this one waits for its commit
-                    log.error("%s; request %s waits for its commit", err, request.request_id)
-                else:
-                    if full is not None:
-                        self._queue.put(_Retire(full))
-                    self._queue.put(_Pending(request, future, segment))
-                    future.set_result(None)
-                    return future
-            self._queue.put(_Pending(request, future))
+            self._queue.put(pending)
+        if pending.seq is not None:
+            future.set_result(None)
         return future
 
     def flush(self, timeout: float | None = None) -> None:
-        """Block until everything recorded before this call is committed (at once after close())."""
+        """Block until everything recorded before this call is committed or, while the log cannot
+        take writes, kept (at once after close())."""
         barrier = _Barrier()
-        with self._append_lock:
-            if self._closed:  # close() committed everything it could and stopped the thread
+        with self._close_lock:
+            if self._closed:
                 return
             self._queue.put(barrier)
         self._hurry.set()
         barrier.future.result(timeout)
 
     def close(self, timeout: float | None = None) -> None:
-        """Commit what is queued, stop the thread, release the database (idempotent)."""
-        with self._append_lock:
+        """Commit what is queued (and what was kept, if the log takes it), stop, release (idempotent)."""
+        with self._close_lock:
             if self._closed:
                 return
             self._closed = True
             self._queue.put(_STOP)
         self._hurry.set()
         self._thread.join(timeout)
-        if self.journal is not None and not self._thread.is_alive():  # else it stays for the next open
-            self.journal.close()
-        if self._owns_db:
+        if not self._thread.is_alive():
+            unwritten = len(self._kept)
+            if self.staging is not None:
+                left = self.staging.close()
+                if left:
+                    log.error("%d request(s) are not in the log yet; they stay in %s for the next start",
+                              left, self.staging.path)
+            staged_left = sum(1 for p in self._kept if p.seq is not None)
+            if unwritten - staged_left or self._health.not_kept:
+                log.error("%d answered request(s) could not be written to the routing log and are lost: %s",
+                          unwritten - staged_left + self._health.not_kept, self._health.detail)
+        if self._owns_db and self.db is not None:
             self.db.dispose()
 
     def __enter__(self) -> "LedgerWriter":
@@ -183,33 +264,23 @@ class LedgerWriter:
     def _run(self) -> None:
         stopping = False
         while not stopping:
+            wait = RETRY_S if self._kept or self.db is None else (ORPHAN_SCAN_S if self.staging else None)
             try:
-                first = self._queue.get(timeout=ORPHAN_SCAN_S if self.journal is not None else None)
-            except queue.Empty:  # idle: adopt journals of writers that died since the log was opened
-                self._replay_orphans()
+                first = self._queue.get(timeout=wait)
+            except queue.Empty:
+                if self._kept or self.db is None:
+                    self._commit([])  # try the kept requests again
+                else:  # idle: adopt staging files of writers that died since the log was opened
+                    self._recover()
                 continue
             batch, barriers, stopping = self._gather(first)
-            if batch:
-                self._commit(batch)
+            if batch or stopping:
+                self._commit(batch, now=stopping)
             for barrier in barriers:
-                if isinstance(barrier, _Retire):
-                    if self.journal is not None:
-                        self.journal.retire(barrier.segment)
-                else:
-                    barrier.future.set_result(None)
+                barrier.future.set_result(None)
 
-    def _replay_orphans(self) -> None:
-        from console.core.ledger.replay import replay_journals
-
-        if self.journal is None:
-            return
-        try:
-            replay_journals(self.db, self.journal.directory)
-        except Exception as err:  # noqa: BLE001 - the next scan or open tries again
-            log.warning("could not replay other writers' journals: %s", err)
-
-    def _gather(self, first: _Item) -> tuple[list[_Pending], list[_Barrier | _Retire], bool]:
-        """Take what has queued; barriers and retirements are acted on after the batch commits.
+    def _gather(self, first: _Item) -> tuple[list[_Pending], list[_Barrier], bool]:
+        """Take what has queued; barriers are resolved after the batch commits.
 
         With ``max_delay_s`` the thread first sleeps that long (or until flush/close wakes it) so
         that one commit takes many requests; then it drains the queue without waiting.
@@ -218,13 +289,13 @@ class LedgerWriter:
             self._hurry.wait(self.max_delay_s)
             self._hurry.clear()
         batch: list[_Pending] = []
-        barriers: list[_Barrier | _Retire] = []
+        barriers: list[_Barrier] = []
         stopping = False
         item: _Item | None = first
         while item is not None:
             if item is _STOP:
                 stopping = True
-            elif isinstance(item, (_Barrier, _Retire)):
+            elif isinstance(item, _Barrier):
                 barriers.append(item)
             elif isinstance(item, _Pending):
                 batch.append(item)
@@ -236,19 +307,55 @@ class LedgerWriter:
                 item = None
         return batch, barriers, stopping
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(self, batch: list[_Pending], *, now: bool = False) -> None:
+        """Commit what was kept (if it is time to try) and ``batch``; keep them if the log can't."""
+        if self._kept and (now or time.monotonic() >= self._next_try):
+            kept, self._kept = self._kept, []
+            self._set_health(kept=0)
+            batch = kept + batch
+            written_late = len(kept)
+        elif self._kept:  # still waiting for the next try: keep, in order
+            self._keep(batch)
+            return
+        else:
+            written_late = 0
+        if not batch and self.db is not None:
+            return
+        try:
+            if self.db is None:
+                if not self._try_open():
+                    raise _CannotWrite(self._health.state, self._health.detail)
+                self._recover()  # the log can be opened now: staged files left meanwhile go in too
+            if batch:
+                self._write(batch)
+        except _CannotWrite as why:
+            self._next_try = time.monotonic() + RETRY_S
+            self._set_health(state=why.state, detail=why.detail)
+            self._keep(batch)
+            return
+        if written_late or not self._health.ok:
+            self._set_health(state=OK, detail="", written_late=self._health.written_late + written_late)
+
+    def _write(self, batch: list[_Pending]) -> None:
         try:
             self._insert_patiently(batch)
+        except _CannotWrite:
+            raise
         except Exception as exc:  # one bad record must not fail the rest: retry each alone
             if len(batch) == 1:
                 self._fail(batch[0], exc)
                 return
             log.warning("ledger batch of %d failed (%s); retrying one by one", len(batch), exc)
             for pending in batch:
-                self._commit([pending])
+                self._write([pending])
             return
         self.commits += 1
         self.committed_requests += len(batch)
+        if self.staging is not None:
+            try:
+                self.staging.done([p.seq for p in batch if p.seq is not None])
+            except Exception as err:  # noqa: BLE001 - they are committed; recovery will skip them
+                log.warning("could not clear committed requests from the staging file: %s", err)
         for pending in batch:
             if not pending.future.done():
                 pending.future.set_result(None)
@@ -256,25 +363,37 @@ class LedgerWriter:
     def _insert_patiently(self, batch: list[_Pending]) -> None:
         """Insert the batch; a locked or unreachable database is waited out a few times first.
 
-        Another process may hold the write lock past the busy timeout (a bulk import); journaled
-        requests are safe meanwhile, and giving up would leave them out of the log until a restart.
+        A full disk or a damaged log is not waited out inside a request: ``_CannotWrite`` at once.
         """
-        for wait_s in TRANSIENT_WAITS_S:
+        assert self.db is not None
+        for wait_s in (*TRANSIENT_WAITS_S, None):
             try:
                 with self.db.begin() as conn:
                     insert_batch(conn, [p.record for p in batch])
                 return
-            except Exception as exc:  # noqa: BLE001 - retried only when the database is the problem
-                if not is_transient(self.db, exc) or self._closed:
+            except Exception as exc:  # noqa: BLE001 - sorted by what it says about the database
+                if is_disk_full(exc):
+                    raise _CannotWrite(DISK_FULL, str(getattr(exc, "orig", exc))) from None
+                if is_damage(exc):
+                    raise _CannotWrite(UNAVAILABLE, damaged_message(self.url, exc)) from None
+                if not is_transient(self.db, exc):
                     raise
+                if wait_s is None or self._closed:
+                    raise _CannotWrite(UNAVAILABLE, f"the log stays busy or unreachable: "
+                                                    f"{getattr(exc, 'orig', exc)}") from None
                 log.warning("the routing log is busy (%s); retrying %d request(s) in %.0f s", exc, len(batch), wait_s)
                 time.sleep(wait_s)
-        with self.db.begin() as conn:
-            insert_batch(conn, [p.record for p in batch])
+
+    def _keep(self, batch: list[_Pending]) -> None:
+        room = max(0, self.keep_limit - len(self._kept))
+        self._kept.extend(batch[:room])
+        over = batch[room:]
+        for pending in batch:
+            if not pending.future.done():
+                pending.future.set_result(None)  # answered; the alarm says where the record is
+        self._set_health(kept=len(self._kept), not_kept=self._health.not_kept + len(over))
 
     def _fail(self, pending: _Pending, exc: Exception) -> None:
         log.error("ledger could not record request %s: %s", pending.record.request_id, exc)
-        if pending.segment is not None and self.journal is not None:
-            self.journal.mark_dirty(pending.segment)
         if not pending.future.done():
             pending.future.set_exception(exc)

@@ -4,8 +4,9 @@ Canonical means: keys in schema order (names in the order the policy holds them)
 their defaults left out (except ``version``, which every file states), block style, two-space
 indents, unicode as written, multi-line text as ``|`` blocks, whole-number floats written as
 integers. Loading a canonical file and saving it changes no byte, so ``policy_hash`` of a loaded
-canonical file equals the hash of its text. Comments do not survive a load: ``source_has_comments``
-lets whatever rewrites a file say so first.
+canonical file equals the hash of its text. Canonical text is for files written fresh; a file a
+person edits keeps its own comments, order and quoting (``round_trip.render`` makes that text, and
+``save_text`` writes it the same atomic way).
 """
 
 from __future__ import annotations
@@ -74,14 +75,18 @@ def save_policy(policy: Policy, path: str | Path) -> str:
 
     Keeps an existing file's permission bits. Returns the saved policy's hash.
     """
+    return save_text(dump_policy(policy), path)
+
+
+def save_text(text: str, path: str | Path) -> str:
+    """Write policy ``text`` to ``path`` atomically, as ``save_policy`` does; returns the text's hash."""
     target = Path(path)
-    text = dump_policy(policy)
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         mode = None
     handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
+        "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:

@@ -42,6 +42,11 @@ class Provider(Strict):
         pattern=r"^(keyring|env):[A-Za-z0-9_.\-]+$",
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    prefill: bool | None = Field(
+        default=None,
+        description="whether its models continue a trailing assistant message (used to continue a "
+        "broken stream); omit for the protocol's default (see routing/continuation.py)",
+    )
     notes: str | None = None
 
 
@@ -66,6 +71,7 @@ class Model(Strict):
     # local-gguf settings; ignored by hosted providers
     gpu_layers: Union[int, Literal["all"]] = 0
     threads: int | None = Field(default=None, gt=0)
+    prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
     notes: str | None = None
 
 

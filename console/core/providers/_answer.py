@@ -7,7 +7,8 @@ when a provider reports none.
 
 from __future__ import annotations
 
-from console.core.providers.base import ProviderCall, ProviderError, Usage
+from console.core.providers.base import ProviderCall, ProviderError
+from console.core.records import Usage
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 

@@ -33,11 +33,13 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable, Mapping
 
 import httpx
+import httpx_sse
 
 from console.core.outcomes import Outcome
 from console.core.providers._transport import LeanTransport
 from console.core.providers.base import ProviderError
 from console.core.providers.errors import redact, truncate
+from console.core.providers.sse import SSEEvent
 
 _LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0)
 USER_AGENT = "routedesk"
@@ -62,6 +64,8 @@ def transport_error(
         return ProviderError(Outcome.TIMEOUT, f"{provider}: {where} before the read timeout ({detail})")
     if isinstance(exc, httpx.DecodingError):
         return ProviderError(Outcome.INVALID_OUTPUT, f"{provider}: undecodable response body ({detail})")
+    if isinstance(exc, httpx_sse.SSEError):
+        return ProviderError(Outcome.INVALID_OUTPUT, f"{provider}: the streamed response is not an event stream ({detail})")
     if isinstance(exc, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, OSError)):
         if not response_started:
             return ProviderError(
@@ -73,7 +77,7 @@ def transport_error(
     return ProviderError(Outcome.BAD_REQUEST, f"{provider}: request could not be sent ({detail})")
 
 
-_TRANSPORT_EXCEPTIONS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError)
+_TRANSPORT_EXCEPTIONS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, httpx_sse.SSEError)
 
 
 def unsendable_header(provider: str, headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:
@@ -163,19 +167,32 @@ class StreamingReply:
         except AnswerTooLarge:
             raise self._channel.too_large() from None
 
-    async def lines(self) -> AsyncIterator[str]:
-        """Body lines (LF, CRLF or CR endings removed); transport failures become ProviderError."""
-        iterator = self._response.aiter_lines().__aiter__()
-        while True:
-            try:
-                line = await iterator.__anext__()
-            except StopAsyncIteration:
-                return
-            except _TRANSPORT_EXCEPTIONS as exc:
-                raise self._channel.error(exc, response_started=True) from None
-            except AnswerTooLarge:
-                raise self._channel.too_large() from None
-            yield line
+    async def events(self) -> AsyncIterator[SSEEvent]:
+        """The body's server-sent events; transport failures become ProviderError.
+
+        Decoded by httpx-sse, which splits lines only at CR, LF and CRLF as the event-stream
+        standard says. httpx's ``aiter_lines`` also splits at U+2028, U+2029 and U+0085, which are
+        legal unescaped inside a JSON string, so a valid chunk of model text was cut in two
+        (florimondmanca/httpx-sse#34, fixed in 0.4.2). An event still open when the body ends is
+        not dispatched (a stream cut mid-event never yields half an event), and an event with no
+        data is not dispatched either, as the standard says.
+        """
+        iterator = httpx_sse.EventSource(self._response).aiter_sse()
+        try:
+            while True:
+                try:
+                    sse = await iterator.__anext__()
+                except StopAsyncIteration:
+                    return
+                except _TRANSPORT_EXCEPTIONS as exc:
+                    raise self._channel.error(exc, response_started=True) from None
+                except AnswerTooLarge:
+                    raise self._channel.too_large() from None
+                if sse.data:
+                    event = sse.event if sse.event and sse.event != "message" else None  # "message" is the default type
+                    yield SSEEvent(sse.data, event, sse.id or None)
+        finally:
+            await iterator.aclose()
 
 
 class HttpChannel:

@@ -10,6 +10,12 @@ types are ignored, as Anthropic's versioning policy asks of clients.
 Usage: input is ``input_tokens + cache_read_input_tokens + cache_creation_input_tokens`` (all are
 billed as input, at different rates), cached is ``cache_read_input_tokens``.
 
+A trailing assistant message is a prefill that Claude continues (Routedesk sends one to continue a
+broken stream). The API refuses a prefill that ends in whitespace with a 400 ("final assistant
+content cannot end with trailing whitespace"), so that whitespace is trimmed before sending and
+dropped again from the start of the continuation, where the model repeats it: the caller, who
+already has it, reads it once.
+
 Same decisions as the OpenAI adapter: no ``message_stop`` → ``stream_cut``; a data line that is not
 JSON → ``invalid_output``; empty text → a Completion without chunks; ``stop_reason: refusal`` →
 ``content_policy``. Anthropic has no JSON mode or logprobs; the executor checks JSON itself.
@@ -23,14 +29,14 @@ from typing import Any, AsyncIterator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply
-from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
     content_policy_error,
     invalid_output_error,
 )
-from console.core.providers.sse import iter_sse
+from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -51,6 +57,22 @@ def usage_from_anthropic(raw: Any, previous: Usage | None = None) -> Usage | Non
     if "output_tokens" in raw:
         base = Usage(base.input_tokens, int(raw.get("output_tokens") or 0), base.cached_tokens, 0)
     return base
+
+
+def _trimmed_prefill_whitespace(call: ProviderCall) -> str:
+    """The whitespace ``request_body`` trims from the end of a prefill (the caller already has it)."""
+    last = call.messages[-1] if call.messages else None
+    if last is None or last.role != "assistant":
+        return ""
+    return last.content[len(last.content.rstrip()):]
+
+
+def _drop_repeat(text: str, already_sent: str) -> str:
+    """``text`` less the leading whitespace that repeats ``already_sent``."""
+    same = 0
+    while same < min(len(text), len(already_sent)) and text[same] == already_sent[same]:
+        same += 1
+    return text[same:]
 
 
 class AnthropicProvider:
@@ -78,10 +100,13 @@ class AnthropicProvider:
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")
+        messages = [{"role": m.role, "content": m.content} for m in call.messages if m.role != "system"]
+        if messages and messages[-1]["role"] == "assistant":
+            messages[-1]["content"] = messages[-1]["content"].rstrip()
         body: dict[str, Any] = {
             "model": call.model_id,
             "max_tokens": call.max_tokens,
-            "messages": [{"role": m.role, "content": m.content} for m in call.messages if m.role != "system"],
+            "messages": messages,
         }
         if system:
             body["system"] = system
@@ -102,16 +127,19 @@ class AnthropicProvider:
             return
         answer = AnswerSoFar(call)
         stopped = False
+        repeated = _trimmed_prefill_whitespace(call)
         async with self._channel.stream(MESSAGES_PATH, json_body=body, **timeouts) as reply:
             if not 200 <= reply.status < 300:
                 raise self._http_error(HttpReply(reply.status, reply.headers, await reply.read()))
             try:
-                async for sse in iter_sse(reply.lines()):
+                async for sse in reply.events():
                     kind, payload = self._decode(sse.data, sse.event)
                     if kind == "message_stop":
                         stopped = True
                         break
                     text = self._absorb(kind, payload, answer)
+                    if text and repeated:
+                        text, repeated = _drop_repeat(text, repeated), ""
                     if text:
                         answer.add(text)
                         yield TextChunk(text)

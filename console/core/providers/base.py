@@ -14,18 +14,8 @@ from dataclasses import dataclass, field
 from typing import AsyncIterator, Protocol, Union, runtime_checkable
 
 from console.core.outcomes import Outcome
+from console.core.records import Usage
 from console.core.request import Message
-
-
-@dataclass
-class Usage:
-    """Token counts of one call. ``estimated`` is True when the provider did not report them."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    estimated: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Iterable, Literal, Mapping
 
 from console.core.outcomes import Outcome
-from console.core.providers.base import ProviderError, Usage
+from console.core.providers.base import ProviderError
+from console.core.records import Usage
 
 Protocol = Literal["openai", "anthropic", "gemini"]
 

@@ -23,14 +23,14 @@ from typing import Any, AsyncIterator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply
-from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
     content_policy_error,
     invalid_output_error,
 )
-from console.core.providers.sse import iter_sse
+from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com/v1beta"
 BLOCKING_FINISH_REASONS = frozenset(
@@ -123,7 +123,7 @@ class GeminiProvider:
             if not 200 <= reply.status < 300:
                 raise self._http_error(HttpReply(reply.status, reply.headers, await reply.read()))
             try:
-                async for sse in iter_sse(reply.lines()):
+                async for sse in reply.events():
                     try:
                         payload = json.loads(sse.data)
                     except ValueError:

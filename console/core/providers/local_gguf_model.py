@@ -21,8 +21,9 @@ from typing import Any, Callable
 import numpy as np
 
 from console.core.outcomes import Outcome
-from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk
 from console.core.providers.gguf_file import GGUFInfo
+from console.core.records import Usage
 
 #: llama-cpp-python's quiet mode (verbose=False) points the process's fds 1 and 2 at /dev/null while
 #: a model loads and restores them after. Two loads at once would each restore the other's
@@ -73,7 +74,7 @@ class _LoadLog:
 
 @dataclass(frozen=True)
 class LocalModelSettings:
-    """How one GGUF file is loaded; equal settings share one loaded model.
+    """How one GGUF file is loaded (the first load of a file in a host sets them; see local_host).
 
     Attributes:
         path: the resolved .gguf file.

@@ -6,8 +6,11 @@ in base URL and headers (the provider profile). Streaming uses SSE with
 when it does not (llama.cpp's server), usage is estimated and marked so.
 
 Decisions, for the executor and the ledger:
-- A stream is complete only with a ``finish_reason`` *and* the ``[DONE]`` terminator; a stream that
-  ends without them raises ``stream_cut`` with the partial text and the usage billed for it.
+- A stream is complete when it carried a ``finish_reason`` and its body ended cleanly at the HTTP
+  level (the chunked terminator, or the full length); ``[DONE]`` is not required, because some
+  servers never send it. A body that breaks off, or ends without a ``finish_reason``, raises
+  ``stream_cut`` with the partial text and the usage billed for it. Usage sent in a chunk after
+  the finish chunk is kept whether or not ``[DONE]`` follows.
 - A data line that is not JSON fails the attempt with ``invalid_output`` at once: skipping it could
   silently drop text from the answer, and garbage is never yielded as text.
 - An empty answer is *not* an error here: the stream yields no TextChunk and a Completion, and the
@@ -23,14 +26,14 @@ from typing import Any, AsyncIterator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply
-from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
     content_policy_error,
     invalid_output_error,
 )
-from console.core.providers.sse import iter_sse
+from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -126,7 +129,7 @@ class OpenAICompatProvider:
             done = False
             refusal: list[str] = []
             try:
-                async for sse in iter_sse(reply.lines()):
+                async for sse in reply.events():
                     if sse.data.strip() == "[DONE]":
                         done = True
                         break
@@ -136,9 +139,12 @@ class OpenAICompatProvider:
                         yield chunk
             except ProviderError as error:
                 raise answer.attach(error) from None
-        if not done or answer.finish_reason is None:
-            missing = "the [DONE] terminator" if answer.finish_reason else "a finish_reason"
+        if answer.finish_reason is None:
+            # Text without a finish_reason may be any prefix of the answer: a cut, even after [DONE].
+            missing = "a finish_reason" if done else "a finish_reason or the [DONE] terminator"
             raise answer.attach(ProviderError(Outcome.STREAM_CUT, f"{self.name}: the stream ended without {missing}"))
+        # A finish_reason and a body that ended cleanly (the transport raised no cut) is a whole
+        # answer even without [DONE]: some servers never send it, and retrying would bill twice.
         self._check_refusal(answer, "".join(refusal))
         yield Completion(answer.usage(), answer.model_id, answer.finish_reason)
 

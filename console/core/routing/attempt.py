@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Route
-from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk, Usage
+from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk
+from console.core.records import Usage
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?```\s*$", re.DOTALL)
@@ -38,6 +39,7 @@ class AttemptResult:
     latency_ms: float = 0.0
     ttft_ms: float | None = None
     streamed_chars: int = 0  # text already shown to a streaming caller
+    finished: bool = False  # the provider completed its answer (a failure then is a check's verdict)
 
 
 def _billed_usage_for_partial(call: ProviderCall, partial: str) -> Usage:
@@ -57,8 +59,13 @@ async def run_attempt(
     route: Route,
     on_text: Callable[[str], None],
     schema: dict[str, Any] | None = None,
+    prefix: str = "",
 ) -> AttemptResult:
-    """Call the provider under the route's deadlines; never raises except CancelledError."""
+    """Call the provider under the route's deadlines; never raises except CancelledError.
+
+    ``prefix`` is answer text already sent that this call continues: the output checks judge
+    ``prefix`` + the new text, the answer as the caller reads it.
+    """
     loop = asyncio.get_running_loop()
     timeouts = route.timeouts
     start = loop.time()
@@ -126,8 +133,9 @@ async def run_attempt(
         latency_ms=latency_ms,
         ttft_ms=ttft_ms,
         streamed_chars=len(text),
+        finished=True,
     )
-    check = check_output(text, route, call, logprobs, schema)
+    check = check_output(prefix + text, route, call, logprobs, schema)
     if check is not None:
         result.outcome, result.error = check
     return result

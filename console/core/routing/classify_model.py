@@ -16,7 +16,8 @@ from typing import Callable
 
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
-from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk, Usage
+from console.core.providers.base import Completion, ProviderCall, ProviderError, TextChunk
+from console.core.records import Usage
 from console.core.request import Message, Request
 from console.core.routing.execute import Binding
 from console.core.routing.types import Classified, ClassifierCall

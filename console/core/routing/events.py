@@ -1,7 +1,8 @@
 """What ``Engine.route_stream`` yields and what ``Engine.route`` returns.
 
-A streamed answer can restart on another model after a failure; the ``Discarded`` event says so
-plainly, so no caller shows a truncated answer as if it were whole.
+A streamed answer that breaks off is either continued by another model (``Interrupted``, then more
+``Delta``s that carry only the new text) or restarted (``Discarded``: the text so far is void), so
+no caller shows a truncated or spliced answer as if it were whole.
 """
 
 from __future__ import annotations
@@ -40,6 +41,17 @@ class Discarded:
     discarded_chars: int
 
 
+@dataclass(frozen=True)
+class Interrupted:
+    """The answer from ``model`` broke off after ``sent_chars`` characters of the whole answer had
+    been sent; the next candidate continues it (its Deltas carry only the new text)."""
+
+    model: str
+    outcome: Outcome
+    reason: str
+    sent_chars: int
+
+
 @dataclass
 class RouteResult:
     """The end of a routed request: an answer, or a clear error; the attempt chain either way."""
@@ -62,4 +74,4 @@ class RouteResult:
         return self.outcome is Outcome.OK
 
 
-RouteEvent = Union[Started, Delta, Discarded, RouteResult]
+RouteEvent = Union[Started, Delta, Discarded, Interrupted, RouteResult]

@@ -12,6 +12,12 @@ Conduct by outcome (DESIGN.md, issue 3):
 - every other failure falls back when the route's ``fallback_on`` names it, else ends the request.
 Low-confidence answers fall through the chain and, when it runs out, escalate to the route's
 ``confidence.escalate_to`` task once.
+
+A streamed answer that breaks off after text reached the caller (``continue_streamed``) is
+continued, not restarted: later attempts get the text so far as an assistant prefill and stream
+only what they add (continuation.py). Models that take no prefill are skipped with a reason; a 400
+to a continuation (a model that rejects prefill) moves on and is never the request's error: when
+nobody can continue, the request ends with the failure that broke the answer.
 """
 
 from __future__ import annotations
@@ -26,7 +32,13 @@ from console.core.policy.schema import Policy, Route
 from console.core.providers.base import ChatProvider, ProviderCall
 from console.core.request import Request
 from console.core.routing.attempt import AttemptResult, run_attempt
-from console.core.routing.events import Delta, Discarded, RouteEvent, Started
+from console.core.routing.continuation import (
+    accepts_prefill,
+    cannot_continue_reason,
+    continuation_max_tokens,
+    continuation_messages,
+)
+from console.core.routing.events import Delta, Discarded, Interrupted, RouteEvent, Started
 from console.core.routing.health import HealthRegistry
 from console.core.routing.types import Plan
 
@@ -57,6 +69,7 @@ class Tried:
     result: AttemptResult
     retry_index: int
     task: str
+    prefix: str = ""  # answer text this attempt continued (sent by earlier attempts)
 
 
 def _ignore(_: str) -> None:
@@ -83,6 +96,7 @@ class ChainRunner:
         rng: random.Random | None = None,
         stream_text: bool = False,
         stop_after_discard: bool = False,
+        continue_streamed: bool = False,
     ) -> None:
         self.request = request
         self.plan = plan
@@ -94,6 +108,9 @@ class ChainRunner:
         self.rng = rng or random.Random()
         self.stream_text = stream_text
         self.stop_after_discard = stop_after_discard  # a caller that cannot take back streamed text
+        self.continue_streamed = continue_streamed and stream_text
+        self.sent = ""  # continue mode: the answer text the caller has received so far
+        self.broken: Tried | None = None  # continue mode: the attempt whose failure broke the answer
         self.skipped: list[str] = []  # candidates the plan kept but the breaker refused at run time
         self.tried: list[Tried] = []
         self.answer: Tried | None = None
@@ -128,6 +145,9 @@ class ChainRunner:
             model = self.policy.models[decision.model]
             if model.context_window < self.min_context:
                 continue
+            if self.sent and not accepts_prefill(self.policy, decision.model):
+                self.skipped.append(cannot_continue_reason(decision.model))
+                continue
             binding = self.bind(decision.model)
             async for event in self._run_candidate(binding, route, plan.task):
                 yield event
@@ -146,6 +166,7 @@ class ChainRunner:
                 self.skipped.append(f"{binding.alias}: circuit {breaker.state().value}, not tried")
                 return
             observed = binding.provider is None
+            prefix = self.sent
             try:
                 yield Started(binding.alias, len(self.tried))
                 self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
@@ -159,7 +180,7 @@ class ChainRunner:
                     assert result is not None
                 else:
                     result = await self._call(binding, route, _ignore)
-                self.tried.append(Tried(binding, result, retry_index, task))
+                self.tried.append(Tried(binding, result, retry_index, task, prefix))
                 self.in_flight = None
                 if binding.provider is not None:
                     self.health.observe(binding.alias, result.outcome, result.latency_ms, result.ttft_ms)
@@ -170,7 +191,21 @@ class ChainRunner:
             if result.outcome is Outcome.OK:
                 self.answer = self.tried[-1]
                 return
-            if result.streamed_chars:
+            if self.continue_streamed:
+                if prefix and result.outcome is Outcome.BAD_REQUEST and not result.streamed_chars:
+                    return  # it refused the prefill: the next candidate may take it
+                if result.streamed_chars and not result.finished:
+                    self.sent += result.text
+                    self.broken = self.broken or self.tried[-1]
+                    yield Interrupted(binding.alias, result.outcome, result.error or result.outcome.value, len(self.sent))
+                    if not accepts_prefill(self.policy, binding.alias):
+                        if result.outcome not in route.fallback_on:
+                            self.stopped = f"{result.outcome.value} does not fall back on this route"
+                        return
+                elif result.streamed_chars:  # a whole answer that failed its checks was already sent
+                    self.stopped = f"{result.outcome.value} after the whole answer was streamed"
+                    return
+            elif result.streamed_chars:
                 yield Discarded(binding.alias, result.outcome, result.error or result.outcome.value, result.streamed_chars)
                 if self.stop_after_discard:
                     self.stopped = f"{result.outcome.value} after text was streamed; the caller asked not to restart"
@@ -205,11 +240,11 @@ class ChainRunner:
     async def _call(self, binding: Binding, route: Route, on_text: Callable[[str], None]) -> AttemptResult:
         if binding.provider is None:
             return AttemptResult(outcome=binding.problem_outcome, error=binding.problem)
-        request = self.request
+        request, sent = self.request, self.sent
         call = ProviderCall(
             model_id=binding.model_id,
-            messages=request.messages,
-            max_tokens=self.plan.max_output_tokens,
+            messages=continuation_messages(request.messages, sent) if sent else request.messages,
+            max_tokens=continuation_max_tokens(self.plan.max_output_tokens, sent) if sent else self.plan.max_output_tokens,
             temperature=request.temperature,
             json_mode=route.output.json_ or request.json_schema is not None,
             want_logprobs=route.confidence.min_mean_logprob is not None,
@@ -217,7 +252,9 @@ class ChainRunner:
             connect_timeout_s=route.timeouts.connect_s,
             read_timeout_s=route.timeouts.total_s,
         )
-        return await run_attempt(binding.provider, call, route, on_text, request.json_schema or route.output.schema_)
+        return await run_attempt(
+            binding.provider, call, route, on_text, request.json_schema or route.output.schema_, prefix=sent
+        )
 
     def _retry_delay(
         self, result: AttemptResult, route: Route, retries_left: int, reset_left: int, retry_index: int

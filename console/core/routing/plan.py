@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from console.core.policy.schema import Budget, Model, Policy, Route
+from console.core.budget.scope import scope_covers
+from console.core.policy.schema import Model, Policy, Route
 from console.core.pricing import PriceSheet, cost_usd
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
@@ -18,16 +19,6 @@ from console.core.routing.health import MIN_LATENCY_SAMPLES, CircuitState, Healt
 from console.core.routing.types import CONTEXT_TOO_SMALL, CandidateDecision, Classified, Plan
 
 _HEALTHY = ModelHealth()
-
-
-def _budget_applies(budget: Budget, task: str, team: str | None, alias: str, model: Model) -> bool:
-    scope = budget.scope
-    return (
-        (scope.task is None or scope.task == task)
-        and (scope.team is None or scope.team == team)
-        and (scope.provider is None or scope.provider == model.provider)
-        and (scope.model is None or scope.model == alias)
-    )
 
 
 class _Planner:
@@ -97,7 +88,7 @@ class _Planner:
     def _budget_reasons(self, alias: str, model: Model) -> list[str]:
         reasons = []
         for budget in self.policy.budgets:
-            if not _budget_applies(budget, self.task, self.team, alias, model):
+            if not scope_covers(budget.scope, task=self.task, team=self.team, provider=model.provider, model=alias):
                 continue
             spent = self.spend.get(budget.name, 0.0)
             if spent < budget.limit_usd:

@@ -13,8 +13,7 @@ from typing import Any, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.pricing import PriceSheet, cost_usd
-from console.core.providers.base import Usage
-from console.core.records import AttemptRecord, Recorder, RequestRecord, new_request_id
+from console.core.records import AttemptRecord, Recorder, RequestRecord, Usage, new_request_id
 from console.core.request import Request
 from console.core.routing.events import RouteResult
 from console.core.routing.attempt import AttemptResult
@@ -100,6 +99,13 @@ def _error_sentence(runner: ChainRunner, plan: Plan, attempts: list[AttemptRecor
     )
     last = attempts[-1].outcome
     lead = runner.stopped or f"all {len(attempts)} attempts failed"
+    if runner.broken is not None:
+        # The failure the caller lived through, not a later candidate's refusal of the prefill.
+        broken = runner.broken.result
+        last = broken.outcome
+        lead = (f"the answer from {runner.broken.binding.alias} broke off after {len(runner.sent)} characters "
+                f"({broken.outcome.value}: {broken.error or broken.outcome.value}) and no candidate could continue it"
+                + (f" ({runner.stopped})" if runner.stopped else ""))
     skipped = f"; skipped: {'; '.join(runner.skipped)}" if runner.skipped else ""
     return last, f"{lead}: {chain}{skipped}"
 
@@ -128,7 +134,7 @@ def build_result(
         result.outcome, result.error = Outcome.CANCELLED, "cancelled by the caller"
     elif runner.answer is not None:
         answer = runner.answer
-        result.text = answer.result.text
+        result.text = answer.prefix + answer.result.text
         result.answered_by = answer.binding.alias
         result.answered_model_id = answer.result.model_id or answer.binding.model_id
     else:

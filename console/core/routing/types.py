@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from console.core.outcomes import Outcome
-from console.core.providers.base import Usage
+from console.core.records import Usage
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from console.core.compare.columns import CompareParams, ColumnSpec, parse_column
 from console.core.compare.export import export_text, to_csv
 from console.core.compare.run import ColumnFinished, ColumnText, SideBySide
 from console.core.compare.session import CompareSession
-from console.core.ledger.comparisons import list_comparisons, load_comparison, save_comparison
+from console.core.compare.store import list_comparisons, load_comparison, save_comparison
 from console.core.ledger.writer import LedgerWriter
 from console.core.outcomes import Outcome
 from console.core.policy.loader import load_policy_or_raise
@@ -98,7 +98,7 @@ def test_saved_comparison_reloads_exports_and_stays_out_of_production(fault_serv
         assert again.winner == "ok" and again.columns[1].outcome is Outcome.UNAVAILABLE
         assert [s.label for s in again.specs] == ["ok", "503"] and again.specs[0].base_url == url
         assert list_comparisons(writer.db)[0].columns == 2
-        writer.flush(10)  # the columns' requests are journaled; wait for their commit
+        writer.flush(10)  # the columns' requests are staged; wait for their commit
         with writer.db.connect() as conn:
             kinds = conn.execute(text("SELECT kind, COUNT(*) FROM request GROUP BY kind")).all()
         assert kinds == [("comparison", 2)]

@@ -1,5 +1,5 @@
 """Child process for the SIGKILL test: records requests from an asyncio loop as fast as it can
-and prints each request id once its durability future has resolved (journaled, or committed
+and prints each request id once its durability future has resolved (staged, or committed
 when run with ``commit``)."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from console.core.ledger.writer import LedgerWriter
 from tests.core.ledger.records_factory import make_record
 
 
-async def main(url: str, journal: bool) -> None:
-    writer = LedgerWriter(url, journal=journal)
-    assert (writer.journal is not None) is journal
+async def main(url: str, staging: bool) -> None:
+    writer = LedgerWriter(url, staging=staging)
+    assert (writer.staging is not None) is staging
     out = sys.stdout
 
     async def caller(worker: int) -> None:
@@ -30,4 +30,4 @@ async def main(url: str, journal: bool) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2] == "journal"))
+    asyncio.run(main(sys.argv[1], sys.argv[2] == "staging"))

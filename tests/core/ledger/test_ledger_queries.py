@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, event
 
+from console.core.budget.burn import budget_burn
+from console.core.budget.period import period_bounds
 from console.core.ledger import histogram
 from console.core.ledger.bulk import write_records
-from console.core.ledger.burn import budget_burn, period_start
 from console.core.ledger.chains import requests_behind
 from console.core.ledger.filters import DurationError, Filters, parse_duration
 from console.core.ledger.queries import counts, failure_rates, fallback_rates, latency_percentiles, spend, spend_arrays
@@ -148,7 +149,7 @@ def test_budget_burn_per_ceiling(traffic: tuple[Engine, TrafficTotals, list[Requ
     budgets = [Budget(name="all", limit_usd=1.0), Budget(name="growth-month", period="month", limit_usd=50.0,
                                                          scope=BudgetScope(team="growth", provider="openai"))]
     burn = {b.name: b for b in budget_burn(db, budgets, now=END)}
-    day0 = period_start("day", END)
+    day0, _ = period_bounds("day", END)
     expected = sum(a.cost_usd for r in records if r.kind == "production"
                    for a in r.attempts if a.started_at.timestamp() >= day0)
     assert burn["all"].spent_usd == pytest.approx(expected, abs=1e-9)

@@ -1,8 +1,9 @@
 """SIGKILL under load: the log stays intact and holds every request whose answer was returned.
 
-With the journal (the default) the answer is returned once the request is journaled; the killed
-process's last requests may be only there, and the next ``open_ledger`` replays them. Without it
-the answer waits for the commit. Both must lose nothing that was acknowledged.
+With staging (the default) the answer is returned once the request is in the process's staging
+file; the killed process's last requests may be only there, and the next writer to open the log
+recovers them. Without it the answer waits for the commit. Both must lose nothing that was
+acknowledged, and a reader opening the log in between must not recover (or write) anything.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from pathlib import Path
 
 import pytest
 
-from console.core.ledger.journal import journal_dir_for
-from console.core.ledger.store import open_ledger
+from console.core.ledger.staging import staging_dir_for
+from console.core.ledger.store import open_ledger_readonly
+from console.core.ledger.writer import LedgerWriter
 
 HERE = Path(__file__).parent
 ROOT = HERE.parents[2]
 
 
-@pytest.mark.parametrize("journal", ["journal", "commit"])
-def test_sigkill_mid_run_loses_no_acknowledged_request(tmp_path: Path, journal: str) -> None:
+@pytest.mark.parametrize("staging", ["staging", "commit"])
+def test_sigkill_mid_run_loses_no_acknowledged_request(tmp_path: Path, staging: str) -> None:
     db_path = tmp_path / "killed.sqlite3"
     url = f"sqlite:///{db_path}"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(HERE)]))
     acknowledged: list[str] = []
-    with subprocess.Popen([sys.executable, str(HERE / "sigkill_child.py"), url, journal],
+    with subprocess.Popen([sys.executable, str(HERE / "sigkill_child.py"), url, staging],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True) as child:
         assert child.stdout is not None and child.stderr is not None
         try:
@@ -48,12 +50,20 @@ def test_sigkill_mid_run_loses_no_acknowledged_request(tmp_path: Path, journal: 
     assert len(acknowledged) >= 3000
     with sqlite3.connect(db_path) as conn:  # the file as the killed process left it
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    journal_dir = journal_dir_for(url)
-    assert journal_dir is not None
-    if journal == "journal":
-        assert any(journal_dir.glob("*.jsonl")), "the killed writer left no journal behind"
-    open_ledger(url).dispose()  # what any Routedesk process does first: replays the dead writer's journal
-    assert not any(journal_dir.glob("*.jsonl")) if journal_dir.exists() else True
+    staging_dir = staging_dir_for(url)
+    assert staging_dir is not None
+    left = sorted(staging_dir.glob("*.sqlite3"))
+    if staging == "staging":
+        assert left, "the killed writer left no staging file behind"
+    reader = open_ledger_readonly(url)  # reading recovers nothing
+    with reader.connect() as conn:
+        before = set(conn.exec_driver_sql("SELECT request_id FROM request").scalars())
+    reader.dispose()
+    assert sorted(staging_dir.glob("*.sqlite3")) == left
+    if staging == "staging":  # the judge has something to judge: answered requests that were only staged
+        assert set(acknowledged) - before, "every acknowledged request was committed before the kill"
+    LedgerWriter(url).close()  # what the next Routedesk process that writes the log does first
+    assert not any(staging_dir.glob("*.sqlite3*")), "a recovered staging file was left behind"
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {row[0] for row in conn.execute("SELECT request_id FROM request")}

@@ -1,7 +1,7 @@
-"""The single writer: journaled records are durable at once, group commit, errors surface, drain on close.
+"""The single writer: staged records are durable at once, group commit, errors surface, drain on close.
 
-Both ways a caller can be told "durable" are tested: through the journal (the default wherever
-there is a log file) and, with ``journal=False``, by waiting for the commit itself.
+Both ways a caller can be told "durable" are tested: through the staging file (the default wherever
+there is a log) and, with ``staging=False``, by waiting for the commit itself.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ def _count(writer: LedgerWriter, table: str) -> int:
         return int(conn.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() or 0)
 
 
-@pytest.mark.parametrize("journal", [True, False], ids=["journal", "commit"])
-def test_a_recorded_request_is_readable_after_flush_or_its_commit(ledger_url: str, journal: bool) -> None:
-    writer = LedgerWriter(ledger_url, journal=journal)
-    assert (writer.journal is not None) is journal
+@pytest.mark.parametrize("staging", [True, False], ids=["staging", "commit"])
+def test_a_recorded_request_is_readable_after_flush_or_its_commit(ledger_url: str, staging: bool) -> None:
+    writer = LedgerWriter(ledger_url, staging=staging)
+    assert (writer.staging is not None) is staging
     record = make_record("r1", chain=(("gpt-mini", Outcome.RATE_LIMITED, 0.0), ("claude", Outcome.OK, 0.02)))
     future = writer.record(record)
-    if journal:
-        assert future.done()  # durable on return: it is in the journal
+    if staging:
+        assert future.done()  # durable on return: it is in the staging file
         writer.flush(10)
     assert future.result(timeout=10) is None
     chains = requests_behind(writer.db, Filters())  # read through another connection
@@ -59,8 +59,8 @@ def test_many_concurrent_records_share_commits(ledger_url: str) -> None:
     writer.close()
 
 
-def test_asyncio_callers_await_durability_without_a_journal(ledger_url: str) -> None:
-    writer = LedgerWriter(ledger_url, journal=False)
+def test_asyncio_callers_await_durability_without_staging(ledger_url: str) -> None:
+    writer = LedgerWriter(ledger_url, staging=False)
 
     async def route_many() -> None:
         async def one(i: int) -> None:
@@ -73,7 +73,7 @@ def test_asyncio_callers_await_durability_without_a_journal(ledger_url: str) -> 
 
 
 def test_a_bad_record_fails_its_own_future_only(sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
-    writer = LedgerWriter(sqlite_url, max_delay_s=0.05, journal=False)  # hold the batch open so all three share it
+    writer = LedgerWriter(sqlite_url, max_delay_s=0.05, staging=False)  # hold the batch open so all three share it
     good1 = writer.record(make_record("same"))
     dup = writer.record(make_record("same"))  # primary key clash
     good2 = writer.record(make_record("other"))
@@ -92,8 +92,8 @@ def test_close_drains_the_queue_and_refuses_more(sqlite_url: str) -> None:
     futures = [writer.record(make_record(f"c{i}")) for i in range(500)]
     writer.close()
     assert all(f.done() and f.exception() is None for f in futures)
-    with LedgerWriter(sqlite_url, journal=False) as reopened:
-        assert _count(reopened, "request") == 500  # committed by close, not left to a replay
+    with LedgerWriter(sqlite_url, staging=False) as reopened:
+        assert _count(reopened, "request") == 500  # committed by close, not left to a recovery
     with pytest.raises(LedgerClosedError):
         writer.record(make_record("late"))
     writer.close()  # idempotent

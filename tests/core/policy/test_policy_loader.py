@@ -144,3 +144,66 @@ def test_diagnostic_format_and_json() -> None:
     assert diagnostic.to_json()["line"] == 3 and diagnostic.to_json()["severity"] == "error"
     assert format_path(("models", "gpt-4.1", "prices")) == 'models["gpt-4.1"].prices'
     assert Diagnostic("p.yaml", None, None, "", "no such file").format() == "p.yaml: error: no such file"
+
+
+SMALL = """\
+version: 1
+name: {name}
+providers:
+  local: {{kind: local-gguf}}
+models:
+  small: {{provider: local, model: bundled:smollm2-135m, region: on-prem}}
+tasks:
+  chat: {{description: {description}}}
+classification:
+  default: chat
+routes:
+  chat: {{candidates: [small]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "tag"),
+    [
+        ("!!python/object/apply:os.system [ls]", "!!python/object/apply:os.system"),
+        ("!!python/name:os.system", "!!python/name:os.system"),
+        ("!include other.yaml", "!include"),
+        ("!!binary aGk=", "!!binary"),
+        ("!!set {a, b}", "!!set"),
+        ("!!timestamp 2026-01-01", "!!timestamp"),
+        ("!<tag:example.com,2026:thing> x", "tag:example.com,2026:thing"),
+    ],
+)
+def test_only_core_tags_are_accepted(name: str, tag: str) -> None:
+    result = load_policy_text(SMALL.format(name=name, description="x"), "tags.yaml")
+    assert [(d.code, d.line, d.path) for d in result.errors] == [("yaml-tag", 2, "name")]
+    assert f"'{tag}' is not allowed" in result.errors[0].format()
+
+
+def test_a_tag_on_a_key_is_refused() -> None:
+    text = SMALL.format(name="x", description="x").replace("  chat: {description", "  !custom chat: {description")
+    result = load_policy_text(text, "keytag.yaml")
+    assert [d.code for d in result.errors] == ["yaml-tag"]
+
+
+def test_core_tags_plain_dates_and_merge_keys_load() -> None:
+    # A plain date is text (YAML 1.2's core schema has no timestamps); an explicit !!str is text.
+    result = load_policy_text(SMALL.format(name="!!str 2026", description="2026-01-01"), "core.yaml")
+    assert result.policy is not None, [d.format() for d in result.diagnostics]
+    assert result.policy.name == "2026"
+    assert result.policy.tasks["chat"].description == "2026-01-01"
+    merged = SMALL.format(name="x", description="x").replace(
+        "region: on-prem}\n", "region: on-prem}\n  other: {<<: *d, model: other.gguf}\n"
+    ).replace("  small: {", "  small: &d {")
+    assert "<<: *d" in merged
+    policy = load_policy_text(merged, "merge.yaml").parsed
+    assert policy is not None
+    assert (policy.models["other"].provider, policy.models["other"].model, policy.models["other"].region) == (
+        "local", "other.gguf", "on-prem")
+
+
+def test_deep_nesting_is_refused_with_a_location() -> None:
+    text = SMALL.format(name="x", description="x") + "notes: " + "[" * 150 + "]" * 150 + "\n"
+    result = load_policy_text(text, "deep.yaml")
+    assert [d.code for d in result.errors] == ["too-big"]
+    assert result.errors[0].line == 13

@@ -42,7 +42,7 @@ STREAM_ONLY_FAILURES: dict[str, Expect] = {
     "content-filter": Expect(Outcome.CONTENT_POLICY, partial="hello", billed=True),
     "stall:after=3": Expect(Outcome.TIMEOUT, partial="hello there big", billed=True),
     "cut:after=3": Expect(Outcome.STREAM_CUT, partial="hello there big", billed=True),
-    "no-done": Expect(Outcome.STREAM_CUT, partial=PROMPT, billed=True),
+    "no-finish": Expect(Outcome.STREAM_CUT, partial=PROMPT, billed=True),
     "malformed-sse": Expect(Outcome.INVALID_OUTPUT, partial="hello there", billed=True),
     "hang-first-token:s=30": Expect(Outcome.TIMEOUT),
 }
@@ -84,10 +84,10 @@ def test_fault_is_classified(fault_server: FaultServer, model: str, stream: bool
     assert len(fault_server.requests_for(model)) == 1, "the adapter itself never retries"
 
 
-ANSWERING = [(m, s) for m in ("ok", "slow-ok:ms=50", "hang-first-token:s=0.05") for s in (True, False)]
+ANSWERING = [(m, s) for m in ("ok", "slow-ok:ms=50", "hang-first-token:s=0.05", "no-done") for s in (True, False)]
 
 
-@pytest.mark.parametrize(("model", "stream"), ANSWERING + [("no-done", False)])
+@pytest.mark.parametrize(("model", "stream"), ANSWERING)
 def test_answers_that_arrive_are_whole(fault_server: FaultServer, model: str, stream: bool) -> None:
     got = drain(provider(fault_server), make_call(model, PROMPT, stream=stream))
     assert got.text == PROMPT
@@ -132,3 +132,20 @@ def test_retry_after_as_http_date(fault_server: FaultServer) -> None:
     with pytest.raises(ProviderError) as caught:
         drain(provider(fault_server), make_call("429:retry_after_date=30"))
     assert caught.value.retry_after_s is not None and 25 <= caught.value.retry_after_s <= 30
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_unicode_line_separators_in_the_text_arrive_whole(fault_server: FaultServer, stream: bool) -> None:
+    """U+2028, U+2029 and U+0085 are legal raw inside JSON strings; only CR/LF end an SSE line."""
+    prompt = "one\u2028two\u2029three\u0085four"
+    got = drain(provider(fault_server), make_call("verbatim", prompt, stream=stream))
+    assert got.text == prompt
+    assert got.completion.finish_reason == "stop"
+    if stream:
+        assert len(got.chunks) == 4
+
+
+def test_no_done_reports_the_usage_chunk_that_came_before_the_end(fault_server: FaultServer) -> None:
+    got = drain(provider(fault_server), make_call("no-done", PROMPT))
+    assert got.completion.usage.estimated is False
+    assert len(fault_server.requests_for("no-done")) == 1

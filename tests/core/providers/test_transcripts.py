@@ -18,8 +18,9 @@ import pytest
 
 from console.core.outcomes import Outcome
 from console.core.providers.anthropic import AnthropicProvider
-from console.core.providers.base import ChatProvider, ProviderCall, ProviderError, Usage
+from console.core.providers.base import ChatProvider, ProviderCall, ProviderError
 from console.core.providers.gemini import GeminiProvider
+from console.core.records import Usage
 from console.core.request import Message
 from tests.core.providers.conftest import KEY, drain
 from tests.support.fault_server import CannedResponse, FaultServer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from console.core.routing.budgets import BudgetTracker
+from console.core.budget.tracker import BudgetTracker
 from tests.core.routing.policies import base_policy
 
 

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from sqlalchemy import Engine
 
-from console.core.ledger.burn import BudgetBurn, budget_burn
+from console.core.budget.burn import BudgetBurn, budget_burn
 from console.core.ledger.drift import DriftFlag, detect_drift
 from console.core.ledger.filters import Filters
 from console.core.ledger.queries import LatencyStats, latency_percentiles, spend
@@ -57,14 +57,24 @@ class LatencySection:
 
 @dataclass(frozen=True)
 class BudgetView:
-    """One budget's current period: cumulative spend per hour and where it is heading."""
+    """One budget's current period: its burn (spend, projection, scope) and cumulative spend per hour."""
 
     burn: BudgetBurn
     times: np.ndarray  # hour ends, epoch seconds
     cumulative: np.ndarray  # USD
-    period_end: float
-    projected_usd: float  # at the current average rate, by period end
-    filters: Filters  # the budget's scope over its period (what a click opens)
+
+    @property
+    def period_end(self) -> float:
+        return self.burn.period_end
+
+    @property
+    def projected_usd(self) -> float:
+        return self.burn.projected_usd
+
+    @property
+    def filters(self) -> Filters:
+        """The budget's scope over its period (what a click opens)."""
+        return self.burn.filters
 
 
 def load_attempts(db: Engine, query: DashboardQuery) -> AttemptsSection:
@@ -92,33 +102,17 @@ def load_drift(db: Engine, query: DashboardQuery, now: float) -> list[DriftFlag]
 
 
 def load_budgets(db: Engine, budgets: Sequence[Budget], now: float, kind: str | None) -> list[BudgetView]:
+    """Each budget's burn (``console.core.budget.burn``) and the hourly steps of its spend so far, for the chart."""
     views: list[BudgetView] = []
-    for burn, budget in zip(budget_burn(db, budgets, now=now, kind=kind or "production"), budgets):
-        scope = budget.scope
-        f = Filters(since=burn.period_start, until=now, task=scope.task, team=scope.team, model=scope.model,
-                    provider=scope.provider, kind=kind or "production")
+    for burn in budget_burn(db, budgets, now=now, kind=kind or "production"):
         hourly: dict[float, float] = {}
-        for point in spend(db, f, bucket="hour", by="model"):
+        for point in spend(db, burn.filters, bucket="hour", by="model"):
             hourly[point.bucket_start] = hourly.get(point.bucket_start, 0.0) + point.cost_usd
         starts = np.array(sorted(hourly), dtype=float)
         cumulative = np.cumsum([hourly[s] for s in sorted(hourly)]) if hourly else np.zeros(0)
         times = np.minimum(starts + 3600.0, now)
-        period_end = _period_end(budget.period, burn.period_start)
-        elapsed = max(now - burn.period_start, 60.0)
-        projected = burn.spent_usd * (period_end - burn.period_start) / elapsed
-        views.append(BudgetView(burn, np.concatenate([[burn.period_start], times]),
-                                np.concatenate([[0.0], cumulative]), period_end, projected, f))
+        views.append(BudgetView(burn, np.concatenate([[burn.period_start], times]), np.concatenate([[0.0], cumulative])))
     return views
-
-
-def _period_end(period: str, start: float) -> float:
-    from datetime import datetime, timezone
-
-    moment = datetime.fromtimestamp(start, tz=timezone.utc)
-    if period == "month":
-        following = moment.replace(year=moment.year + (moment.month == 12), month=moment.month % 12 + 1)
-        return following.timestamp()
-    return start + 86400.0
 
 
 def load_choices(db: Engine) -> FilterChoices:

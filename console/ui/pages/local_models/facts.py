@@ -40,9 +40,6 @@ def process_memory_mib() -> float:
 
 def bundled_model() -> Path | None:
     """The demo GGUF shipped with Routedesk, if this install has it."""
-    try:
-        from console.core.providers.local_models import bundled_model_path
+    from console.core.app.models import bundled_demo_model
 
-        return bundled_model_path("smollm2-135m")
-    except Exception:  # noqa: BLE001 - not bundled in this install: the page simply starts empty
-        return None
+    return bundled_demo_model()  # None when not bundled in this install: the page simply starts empty

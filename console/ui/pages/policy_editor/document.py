@@ -1,9 +1,12 @@
-"""The policy being edited: a plain nested dict plus its file, announcing its own changes.
+"""The policy being edited: a nested mapping plus its file, announcing its own changes.
 
-The dict is the policy as YAML would hold it (aliases such as ``not`` and ``json`` as keys), so an
+The mapping is the policy as YAML holds it (aliases such as ``not`` and ``json`` as keys), so an
 unfinished edit that does not validate yet (an empty price, a route naming a model not written yet)
-can still live in the document and be shown with its diagnostic. Qt item models only wrap this
-object; every change goes through ``console.ui.pages.policy_editor.commands`` so it can be undone.
+can still live in the document and be shown with its diagnostic. A document opened from a file
+holds ruamel.yaml's commented containers (dict and list subclasses), which carry the file's
+comments, key order and quoting through every edit, so saving rewrites only what was edited.
+Qt item models only wrap this object; every change goes through
+``console.ui.pages.policy_editor.commands`` so it can be undone.
 """
 
 from __future__ import annotations
@@ -37,17 +40,16 @@ class PolicyDocument:
     """A policy's data, where it came from, and who wants to hear about changes.
 
     Attributes:
-        data: the policy as a nested dict/list structure (YAML-shaped).
+        data: the policy as a nested dict/list structure (YAML-shaped; ruamel's commented ones when read from a file).
         path: the file it was loaded from or saved to; None for a new policy.
-        disk_text: the file's text when last loaded or saved (for diffs and change detection).
-        has_comments: the loaded file had YAML comments, which saving will drop.
+        disk_text: the file's text when last loaded or saved (for diffs, change detection, and as the
+            text that saving edits rather than rewrites).
     """
 
     def __init__(self, data: dict[str, Any], path: Path | None = None, disk_text: str = "") -> None:
         self.data = data
         self.path = path
         self.disk_text = disk_text
-        self.has_comments = _has_yaml_comments(disk_text)
         self._listeners: list[ChangeListener] = []
 
     # --- listening ------------------------------------------------------------------------
@@ -118,9 +120,18 @@ class PolicyDocument:
     def rename_key(self, path: DocPath, old: str, new: str) -> None:
         """Rename a mapping key in place, keeping its position (YAML order is the user's order)."""
         mapping = self.get(path)
-        renamed = {(new if key == old else key): value for key, value in mapping.items()}
-        mapping.clear()
-        mapping.update(renamed)
+        if hasattr(mapping, "insert") and hasattr(mapping, "ca"):
+            # A ruamel CommentedMap: move the entry, and the comment written on its line, to the new name.
+            position = list(mapping).index(old)
+            comment = mapping.ca.items.pop(old, None)
+            value = mapping.pop(old)
+            mapping.insert(position, new, value)
+            if comment is not None:
+                mapping.ca.items[new] = comment
+        else:
+            renamed = {(new if key == old else key): value for key, value in mapping.items()}
+            mapping.clear()
+            mapping.update(renamed)
         self._announce(path)
 
     def replace_all(self, data: dict[str, Any]) -> None:
@@ -150,8 +161,3 @@ class PolicyDocument:
             else:
                 break
 
-
-def _has_yaml_comments(text: str) -> bool:
-    from console.core.policy.save import source_has_comments
-
-    return source_has_comments(text)

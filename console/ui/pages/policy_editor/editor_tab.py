@@ -1,8 +1,9 @@
 """One open policy: its section editors, the YAML beside them, problems below, Try-it on the side.
 
 Owns the policy's PolicyDocument and QUndoStack. Validation runs a moment after each edit and
-feeds every view the same diagnostics. Saving shows the diff against the disk, warns once that
-comments are dropped, and never overwrites a file that changed on disk without asking.
+feeds every view the same diagnostics. Saving shows the diff against the disk (only the edited
+lines: comments, order and quoting stay) and never overwrites a file that changed on disk without
+asking.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget
@@ -36,18 +36,25 @@ class PolicyOpenError(Exception):
 
 
 def open_document(path: Path) -> PolicyDocument:
+    """The policy at ``path`` as an editable document that keeps the file's comments."""
+    from console.core.policy.source_map import parse_yaml
+
     text = read_text(path)
     if text is None:
         raise PolicyOpenError(f"{path} cannot be read as UTF-8 text.")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyOpenError(f"{path} is not valid YAML{where}: {getattr(error, 'problem', error)}") from None
-    if not isinstance(data, dict):
+    parsed = parse_yaml(text)
+    if parsed.tree is None and parsed.problems:
+        problem = parsed.problems[0]
+        raise PolicyOpenError(f"{path} is not valid YAML at line {problem.position[0]}: {problem.message}")
+    duplicates = [problem for problem in parsed.problems if problem.code == "duplicate-key"]
+    if duplicates:
+        # The editor would hold only one of the two entries and save the file without the other.
+        problem = duplicates[0]
+        raise PolicyOpenError(f"{path}, line {problem.position[0]}: {problem.message}. "
+                              "Remove one of them in a text editor, then open the file here.")
+    if not isinstance(parsed.tree, dict):
         raise PolicyOpenError(f"{path} does not hold a policy (its top level is not a mapping).")
-    return PolicyDocument(data, path, text)
+    return PolicyDocument(parsed.tree, path, text)
 
 
 def ask_with_message_box(parent: QWidget) -> Ask:
@@ -78,7 +85,6 @@ class PolicyEditorTab(QWidget):
         self.validation = Validation("")
         self.ask: Ask = ask_with_message_box(self)
         self.show_diff_before_save = True
-        self._comments_warned = False
         self.disk_changed = False  # the file changed on disk and the user has not reloaded
         self.models = SectionEditor(MODELS, document, self.stack)
         self.providers = SectionEditor(PROVIDERS, document, self.stack)
@@ -168,11 +174,11 @@ class PolicyEditorTab(QWidget):
     def validate_now(self) -> Validation:
         self._timer.stop()
         filename = self.document.path.name if self.document.path else "<policy>"
-        self.validation = validation = validate_document(self.document.data, filename)
+        self.validation = validation = validate_document(self.document.data, filename, self.document.disk_text)
         for editor in (self.models, self.providers, self.budgets, self.residency, self.tasks.tasks, self.tasks.rules):
             editor.model.set_diagnostics(validation.diagnostics)
         self.routes.show_diagnostics(validation.diagnostics)
-        self.problems.show_diagnostics(validation.diagnostics, validation.unavailable)
+        self.problems.show_diagnostics(validation.diagnostics)
         self.yaml_view.show_text(validation.text)
         self.try_it.set_policy(validation.policy, self.document.path)
         self.sig_validated.emit(validation)
@@ -197,7 +203,7 @@ class PolicyEditorTab(QWidget):
     # --- saving ---------------------------------------------------------------------------
     def save(self, path: Path | None = None) -> bool:
         """Save to ``path`` (default: the document's own file); False when refused or cancelled."""
-        from console.core.policy.save import save_policy
+        from console.core.policy.save import save_text
 
         target = path or self.document.path
         if target is None:
@@ -212,17 +218,13 @@ class PolicyEditorTab(QWidget):
                 "File changed on disk", f"{target.name} changed on disk since you opened it. Overwrite it with your version?"
             ):
                 return False
-        if self.document.has_comments and not self._comments_warned:
-            if not self.ask("Comments will be dropped", f"{target.name} has comments. Saving rewrites the file without them. Save anyway?"):
-                return False
-            self._comments_warned = True
         disk = (read_text(target) or "") if target.exists() else ""
         if self.show_diff_before_save:
             dialog = DiffDialog(unified_diff(disk, validation.text, target.name), self)
             if dialog.exec() != DiffDialog.DialogCode.Accepted:
                 return False
-        save_policy(validation.policy, target)
-        self.document.path, self.document.disk_text, self.document.has_comments = target, validation.text, False
+        save_text(validation.text, target)
+        self.document.path, self.document.disk_text = target, validation.text
         self.watch.watch(target, validation.text)
         self.disk_changed = False
         self.banner.hide()
@@ -240,7 +242,7 @@ class PolicyEditorTab(QWidget):
             QMessageBox.warning(self, "Cannot reload", str(error))
             return
         self.stack.push(ReplaceDocument(self.document, fresh.data))
-        self.document.disk_text, self.document.has_comments = fresh.disk_text, fresh.has_comments
+        self.document.disk_text = fresh.disk_text
         self.watch.known_text = fresh.disk_text
         self.stack.setClean()
         self.disk_changed = False

@@ -23,11 +23,8 @@ class ProblemsPanel(QListWidget):
         self.itemActivated.connect(self._on_item_activated)
         self.itemClicked.connect(self._on_item_activated)
 
-    def show_diagnostics(self, diagnostics: list[Any], unavailable: str | None = None) -> None:
+    def show_diagnostics(self, diagnostics: list[Any]) -> None:
         self.clear()
-        if unavailable:
-            self.addItem(unavailable)
-            return
         if not diagnostics:
             item = QListWidgetItem("No problems: this policy is valid.")
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)

@@ -2,16 +2,16 @@
 
 The editor's YAML view, its diff and its problem markers all come from here, so the text the
 user sees is the text that is saved and the diagnostics are the CLI's own (``load_policy_text``
-over ``dump_policy``). A document that does not validate yet is shown as plain YAML of its dict,
-so the diagnostics still point at lines the user can see.
+over that text). A document read from a file is saved as that file with only the edited lines
+changed (``console.core.policy.round_trip``): comments, order and quoting stay. A new document is
+saved canonically (``dump_policy``). A document that does not validate yet is shown as the YAML of
+its data, so the diagnostics still point at lines the user can see.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from console.ui.pages.policy_editor.document import DocPath
 
@@ -24,13 +24,11 @@ class Validation:
         text: the YAML that saving would write (or the document's plain YAML when it is invalid).
         diagnostics: ``console.core.policy.diagnostics.Diagnostic`` objects, in file order.
         policy: the validated Policy, or None while errors remain.
-        unavailable: a sentence when the policy loader is not installed in this build.
     """
 
     text: str
     diagnostics: list[Any] = field(default_factory=list)
     policy: Any = None
-    unavailable: str | None = None
 
     @property
     def errors(self) -> list[Any]:
@@ -38,22 +36,29 @@ class Validation:
 
 
 def plain_yaml(data: dict[str, Any]) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    from console.core.policy.round_trip import dump_tree
+
+    return dump_tree(data)
 
 
-def validate_document(data: dict[str, Any], filename: str = "<policy>") -> Validation:
-    """Validate ``data`` exactly as the CLI would validate the file it would save."""
-    try:
-        from console.core.policy.loader import load_policy_text
-        from console.core.policy.save import dump_policy
-    except ImportError:
-        return Validation(plain_yaml(data), unavailable="Validation is unavailable: the policy loader is not installed.")
+def validate_document(data: dict[str, Any], filename: str = "<policy>", original: str = "") -> Validation:
+    """Validate ``data`` exactly as the CLI would validate the file it would save.
+
+    ``original`` is the file's text as read: when given, the saved text is that text with only the
+    edited lines changed.
+    """
+    from console.core.policy.loader import load_policy_text
+    from console.core.policy.round_trip import render
+    from console.core.policy.save import dump_policy
     from console.core.policy.schema import Policy
 
-    try:
-        text = dump_policy(Policy.model_validate(data))
-    except Exception:  # noqa: BLE001 - invalid documents are expected; the loader explains them
-        text = plain_yaml(data)
+    if original:
+        text = render(data, original)
+    else:
+        try:
+            text = dump_policy(Policy.model_validate(data))
+        except Exception:  # noqa: BLE001 - invalid documents are expected; the loader explains them
+            text = plain_yaml(data)
     result = load_policy_text(text, filename)
     return Validation(text, list(result.diagnostics), result.policy)
 

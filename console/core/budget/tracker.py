@@ -17,20 +17,11 @@ import weakref
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping
 
+from console.core.budget.period import period_key
+from console.core.budget.scope import scope_covers
 from console.core.policy.schema import Budget, Policy
 
 WallClock = Callable[[], datetime]
-
-
-def period_key(budget: Budget, when: datetime) -> str:
-    when = when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%d") if budget.period == "day" else when.strftime("%Y-%m")
-
-
-def period_start(budget: Budget, when: datetime) -> datetime:
-    when = when.astimezone(timezone.utc)
-    start = when.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start if budget.period == "day" else start.replace(day=1)
 
 
 class BudgetTracker:
@@ -47,7 +38,7 @@ class BudgetTracker:
         self._lock = threading.Lock()  # engines on other threads add through the shared feed
         stamp = self._now()
         for budget in policy.budgets:
-            self._spent[budget.name] = (period_key(budget, stamp), float((seed or {}).get(budget.name, 0.0)))
+            self._spent[budget.name] = (period_key(budget.period, stamp), float((seed or {}).get(budget.name, 0.0)))
 
     def add(self, cost_usd: float, *, task: str, team: str | None, provider: str, model: str) -> None:
         """Count one priced attempt against every budget whose scope covers it."""
@@ -55,15 +46,9 @@ class BudgetTracker:
             return
         stamp = self._now()
         for budget in self.policy.budgets:
-            scope = budget.scope
-            if (
-                (scope.task is not None and scope.task != task)
-                or (scope.team is not None and scope.team != team)
-                or (scope.provider is not None and scope.provider != provider)
-                or (scope.model is not None and scope.model != model)
-            ):
+            if not scope_covers(budget.scope, task=task, team=team, provider=provider, model=model):
                 continue
-            key = period_key(budget, stamp)
+            key = period_key(budget.period, stamp)
             with self._lock:
                 held_key, spent = self._spent.get(budget.name, (key, 0.0))
                 self._spent[budget.name] = (key, (spent if held_key == key else 0.0) + cost_usd)
@@ -75,7 +60,7 @@ class BudgetTracker:
             held = dict(self._spent)
         for budget in self.policy.budgets:
             key, spent = held.get(budget.name, ("", 0.0))
-            view[budget.name] = spent if key == period_key(budget, stamp) else 0.0
+            view[budget.name] = spent if key == period_key(budget.period, stamp) else 0.0
         return view
 
     def budgets(self) -> Iterable[Budget]:
