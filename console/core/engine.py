@@ -80,6 +80,7 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
         sleep: Callable[[float], object] = asyncio.sleep,
+        rng: random.Random | None = None,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
@@ -94,7 +95,7 @@ class Engine:
         self._providers: dict[str, ChatProvider] = {}
         self._retired: list[ChatProvider] = []
         self._bindings: dict[str, Binding] = {}
-        self._rng = random.Random()
+        self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
         self.set_policy(policy, policy_path)
@@ -249,6 +250,7 @@ class Engine:
             ),
             sleep=self._sleep,  # type: ignore[arg-type]
             rng=self._rng,
+            clock=self._clock,
             stream_text=stream,
             stop_after_discard=stop_after_discard,
             continue_streamed=continue_streamed,
