@@ -1,6 +1,6 @@
 """Engine: the one facade the CLI, the window and the local endpoint route through.
 
-    engine = Engine(policy, policy_path=None, recorder=None, key_store=None)
+    engine = Engine(policy, policy_path=None, recorder=None, key_store=None, providers=None)
     Engine.from_file(path, **kwargs)          # raises PolicyLoadError with located diagnostics
     engine.explain(request) -> Plan           # pure; no model is called
     await engine.classify(request) -> Classified
@@ -22,13 +22,14 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
+from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
@@ -45,6 +46,14 @@ from console.core.secrets import KeyStore
 log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[str, object, "str | None"], ChatProvider]
+
+
+#: Prompts longer than this (characters) are scanned on a worker thread, not the event loop.
+OFFLOAD_CHARS = 256 * 1024
+
+
+def _is_big(request: Request) -> bool:
+    return sum(len(m.content) for m in request.messages) > OFFLOAD_CHARS
 
 
 class Engine:
@@ -70,20 +79,23 @@ class Engine:
         provider_factory: ProviderFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
+        providers: ProviderPool | None = None,
     ) -> None:
+        """``providers``: the process's pool (a Workspace's); without one the engine keeps its own."""
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
-        self._key_store = key_store
-        self._provider_factory = provider_factory
+        self._owns_pool = providers is None
+        self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
         self._clock = clock
         self._sleep = sleep
         self.store_prompts = store_prompts  # prompt text goes to the log only when the user opted in
         self._providers: dict[str, ChatProvider] = {}
         self._retired: list[ChatProvider] = []
         self._bindings: dict[str, Binding] = {}
-        self._rng = random.Random()
+        self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
         self.set_policy(policy, policy_path)
@@ -115,13 +127,13 @@ class Engine:
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
             self._spend_feed.unsubscribe(self.budgets)
-        self.budgets = BudgetTracker(policy, seed=seed)
+        self.budgets: BudgetTracker = BudgetTracker(policy, seed=seed)
         self._spend_feed.subscribe(self.budgets)
         if old is not None:
             self._swap_providers(old, policy)
 
     def _swap_providers(self, old: Policy, new: Policy) -> None:
-        """Keep providers whose settings did not change; retire the others (closed in aclose)."""
+        """Keep providers whose settings did not change; retire the others (released in aclose)."""
         kept: dict[str, ChatProvider] = {}
         for name, provider in self._providers.items():
             if old.providers.get(name) == new.providers.get(name):
@@ -137,10 +149,22 @@ class Engine:
 
     # --- deciding -------------------------------------------------------------------------
 
-    def explain(self, request: Request, *, task: str | None = None) -> Plan:
-        """The plan for ``request`` by rules classification; no model is called."""
+    def explain(
+        self, request: Request, *, task: str | None = None, missing_keys: Mapping[str, str] | None = None
+    ) -> Plan:
+        """The plan for ``request`` by rules classification; no model is called.
+
+        ``missing_keys`` (``console.core.key_presence.missing_keys``, read off the caller's GUI
+        thread) drops the models whose provider has no key, with the reason.
+        """
         return plan_route(
-            request, self.policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=task
+            request,
+            self.policy,
+            health=self.health.snapshot(),
+            spend=self.budgets.snapshot(),
+            prices=self.prices,
+            task=task,
+            missing_keys=missing_keys,
         )
 
     async def classify(self, request: Request) -> Classified:
@@ -150,6 +174,8 @@ class Engine:
             request.task_hint and cls.honour_task_hint and request.task_hint in self.policy.tasks
         ):
             return await classify_with_model(request, self.policy, self._bind, fallback=classify_by_rules)
+        if _is_big(request):  # rules scan the whole prompt: a big one would hold the loop (an endpoint's clients)
+            return await asyncio.to_thread(classify_by_rules, request, self.policy)
         return classify_by_rules(request, self.policy)
 
     def _plan(self, request: Request, classified: Classified) -> Plan:
@@ -216,6 +242,8 @@ class Engine:
         # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
         # to new requests only, so this one never binds or prices by a policy it was not planned with.
         policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
+        if _is_big(request):  # the token estimate scans the prompt too: computed (and cached) off the loop
+            await asyncio.to_thread(lambda: request.estimated_prompt_tokens)
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
@@ -232,8 +260,9 @@ class Engine:
             lambda req, target: plan_route(
                 req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
             ),
-            sleep=self._sleep,  # type: ignore[arg-type]
+            sleep=self._sleep,
             rng=self._rng,
+            clock=self._clock,
             stream_text=stream,
             stop_after_discard=stop_after_discard,
             continue_streamed=continue_streamed,
@@ -302,7 +331,7 @@ class Engine:
         def bind(alias: str) -> Binding:
             found = bindings.get(alias)  # cached while the policy stands (a missing key is looked up again)
             if found is None:
-                found = bind_model(alias, policy, providers, self._key_store, self._provider_factory, path)
+                found = bind_model(alias, policy, providers, self.pool, path)
                 if found.provider is not None:
                     bindings[alias] = found
             return found
@@ -313,8 +342,10 @@ class Engine:
         return self._binder()(alias)
 
     async def aclose(self) -> None:
-        """Close provider connections and unload local models."""
+        """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:
-            await provider.aclose()
+            await self.pool.release(provider)
+        if self._owns_pool:
+            await self.pool.aclose()

@@ -1,30 +1,38 @@
-"""Workspace: what one Routedesk process shares across its engines — the log, the keys, the engines.
+"""Workspace: what one Routedesk process shares — the log, the provider pool (keys, loaded models), the engines.
 
-The CLI, the window and the local endpoint all get their ``Engine`` here, so every request they
-route lands in the same ledger (through one writer) and budgets start from what the log says was
-already spent this period; while they run, every engine counts every other engine's spend (one
-SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is opened until
-first asked for.
+There is one per process: the CLI command, the window (its engine bridge holds it) and the local
+endpoint all get their ``Engine`` here, and every page, side-by-side run, pilot and key test takes
+its providers from ``workspace.providers``, so a GGUF file is loaded once whoever uses it. Every
+request they route lands in the same ledger (through one writer) and budgets start from what the
+log says was already spent this period; while they run, every engine counts every other engine's
+spend (one SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is
+opened until first asked for.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
+from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:
+    from console.core.ledger.health import LedgerHealth
 
 log = logging.getLogger(__name__)
 
 
 class Workspace:
-    """Engines by policy file, one recorder, one key store.
+    """Engines by policy file, one recorder, one provider pool (with the one key store).
 
     Attributes:
+        providers: every provider instance and loaded local model of this process.
         log_url: SQLAlchemy URL of the routing log (None: the default file in the data directory).
         record: False keeps requests in memory only (``--no-log``).
         store_prompts: log prompt text too (opt-in; off by default).
@@ -41,7 +49,7 @@ class Workspace:
         self.log_url = log_url
         self.record = record
         self.store_prompts = store_prompts
-        self._key_store = key_store
+        self.providers = ProviderPool(key_store)
         self._recorder: Recorder | None = None
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
@@ -56,6 +64,17 @@ class Workspace:
             else:
                 self._recorder = MemoryRecorder()
         return self._recorder
+
+    def watch_log_health(self, listener: Callable[["LedgerHealth"], None]) -> "LedgerHealth | None":
+        """Call ``listener`` (on the log's writer thread) whenever the log's health changes: a full
+        disk, a damaged or unwritable log, and its recovery. Returns the health now; None when
+        nothing is logged (``record=False``)."""
+        recorder = self.recorder
+        watch = getattr(recorder, "watch_health", None)
+        if watch is None:
+            return None
+        watch(listener)
+        return recorder.health  # type: ignore[attr-defined, no-any-return]
 
     def spend_so_far(self, policy: Policy) -> dict[str, float]:
         """Each budget's spend this period, from the log (empty when there is no log)."""
@@ -88,7 +107,7 @@ class Workspace:
                 policy,
                 policy_path=path,
                 recorder=self.recorder,
-                key_store=self._key_store,
+                providers=self.providers,
                 spend_seed=self.spend_so_far(policy),
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
@@ -116,10 +135,11 @@ class Workspace:
         await engine.aclose()
 
     async def aclose(self) -> None:
-        """Close every engine's providers, then flush and close the log."""
+        """Close every engine, the pool's providers and models, then flush and close the log."""
         for engine in self._engines.values():
             await engine.aclose()
         self._engines.clear()
+        await self.providers.aclose()
         close = getattr(self._recorder, "close", None)
         if close is not None:
             close()

@@ -15,6 +15,7 @@ from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.workspace import Workspace
 from console.gateway.auth import RefusalCounter
+from console.gateway.limits import EndpointLimits
 from console.gateway.watch import PolicyStatus, PolicyWatcher
 from console.gateway.wire import FailoverMode
 
@@ -34,6 +35,7 @@ class GatewayState:
         head_after_s: how long a stream may wait for its first text before the response head is
             sent anyway (failures after that are reported in-band, not as an HTTP status).
         keepalive_s: the longest silence in a stream: an SSE comment fills it.
+        limits: request size and time limits (the server applies the connection ones).
     """
 
     engine: Engine
@@ -45,6 +47,7 @@ class GatewayState:
     owns_workspace: bool = True
     head_after_s: float = 1.0
     keepalive_s: float = 5.0
+    limits: EndpointLimits = field(default_factory=EndpointLimits)
 
     @classmethod
     def open(

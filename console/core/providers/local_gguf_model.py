@@ -53,7 +53,7 @@ class _LoadLog:
         self._llama_cpp, self._theirs = llama_cpp, _logger.llama_log_callback
         self.parts: list[str] = []
 
-        @llama_cpp.llama_log_callback
+        @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # a ctypes CFUNCTYPE: untyped
         def capture(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
             self.parts.append(text.decode("utf-8", "replace"))
             self._theirs(level, text, user_data)
@@ -74,7 +74,7 @@ class _LoadLog:
 
 @dataclass(frozen=True)
 class LocalModelSettings:
-    """How one GGUF file is loaded; equal settings share one loaded model.
+    """How one GGUF file is loaded (the first load of a file in a host sets them; see local_host).
 
     Attributes:
         path: the resolved .gguf file.

@@ -1,21 +1,20 @@
 """What an empty log shows: what the page is for, and a button that fills a separate demo log.
 
-Demo traffic (``console.core.ledger.traffic``) goes to ``routedesk-demo-log.sqlite3`` in the data
+Demo traffic (``console.core.app.traffic``) goes to ``routedesk-demo-log.sqlite3`` in the data
 directory, never into the real routing log, written in chunks off the GUI thread with progress.
 """
 
 from __future__ import annotations
 
+import html
 import time
-from itertools import islice
-from typing import Any, Iterator
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 DEMO_REQUESTS = 30_000
 DEMO_DAYS = 45.0
-CHUNK = 3_000
 
 
 def demo_log_url() -> str:
@@ -24,34 +23,19 @@ def demo_log_url() -> str:
     return f"sqlite:///{data_dir() / 'routedesk-demo-log.sqlite3'}"
 
 
-class DemoTrafficWriter:
-    """Writes demo traffic one chunk per call (each call runs off the GUI thread)."""
+def log_location(url: str | None) -> str:
+    """Where the log is, for a person: its file path (None is the default file in the data
+    directory, named, not "the default log"), or a server URL with any password masked."""
+    import re
 
-    def __init__(self, url: str, requests: int = DEMO_REQUESTS, days: float = DEMO_DAYS,
-                 end: float | None = None) -> None:
-        from console.core.ledger.traffic import generate
+    if url is None:
+        from console.core.paths import default_log_url
 
-        self.url = url
-        self.total = requests
-        self.done = 0
-        self._records: Iterator[Any] = generate(requests, days=days, seed=42, end=end or time.time(),
-                                                spike=("support", "gpt-mini"), spike_hours=12)
-        self._db: Any = None
-
-    def write_chunk(self) -> int:
-        """Write the next chunk; returns requests written so far (== total when finished)."""
-        from console.core.ledger.bulk import write_records
-        from console.core.ledger.store import open_ledger
-
-        if self._db is None:
-            self._db = open_ledger(self.url)
-        batch = list(islice(self._records, CHUNK))
-        write_records(self._db, batch)
-        self.done += len(batch)
-        if self.done >= self.total or not batch:
-            self._db.dispose()
-            self.done = self.total
-        return self.done
+        try:
+            url = default_log_url()
+        except OSError as err:  # an unusable data directory: say which and why
+            return f"the data directory ({err})"
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url.removeprefix("sqlite:///"))
 
 
 class EmptyState(QWidget):
@@ -66,7 +50,7 @@ class EmptyState(QWidget):
     def __init__(self, run: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._run = run
-        self._writer: DemoTrafficWriter | None = None
+        self._writer: Any = None  # console.core.app.traffic.DemoTrafficWriter while writing
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -86,9 +70,10 @@ class EmptyState(QWidget):
         self.set_log(None)
 
     def set_log(self, url: str | None, error: str | None = None) -> None:
-        where = (url or "the default log").removeprefix("sqlite:///")
+        where = html.escape(log_location(url))
         if error:
-            self.message.setText(f"<h3>The routing log could not be opened</h3><p>{error}</p>")
+            self.message.setText(f"<h3>The routing log could not be opened</h3><p><code>{where}</code>: "
+                                 f"{html.escape(error)}</p>")
             return
         self.message.setText(
             f"<h3>No routed requests yet</h3><p>The routing log at <code>{where}</code> is empty. Requests routed "
@@ -100,7 +85,9 @@ class EmptyState(QWidget):
         self.progress.setRange(0, requests)
         self.progress.setValue(0)
         self.progress.show()
-        self._writer = DemoTrafficWriter(demo_log_url(), requests, end=end)
+        from console.core.app.traffic import DemoTrafficWriter
+
+        self._writer = DemoTrafficWriter(demo_log_url(), requests, days=DEMO_DAYS, end=end or time.time())
         self._next_chunk()
 
     def _next_chunk(self) -> None:
