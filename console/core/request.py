@@ -73,6 +73,8 @@ class Request:
         stream: whether the caller consumes the answer as a stream.
         tools: functions the model may call; tool_choice: whether and which it must call.
         sampling: stop sequences, seed, top_p, penalties, logit_bias.
+        schema_name, schema_strict: the name and ``strict`` flag the caller gave its JSON schema
+            (OpenAI's ``response_format.json_schema``), passed on to providers that take a schema.
     """
 
     messages: tuple[Message, ...]
@@ -85,6 +87,8 @@ class Request:
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    schema_name: str | None = None
+    schema_strict: bool | None = None
 
     @classmethod
     def from_prompt(cls, prompt: str, *, system: str | None = None, **kwargs: Any) -> "Request":

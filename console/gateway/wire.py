@@ -87,6 +87,8 @@ def parse_chat_call(body: Any, headers: Mapping[str, str]) -> ChatCall:
         metadata=_metadata(body, headers),
         max_tokens=_max_tokens(body),
         json_schema=_json_schema(body.get("response_format")),
+        schema_name=_schema_field(body.get("response_format"), "name", str),
+        schema_strict=_schema_field(body.get("response_format"), "strict", bool),
         temperature=_temperature(body.get("temperature")),
         stream=stream,
         tools=_tools(body.get("tools")),
@@ -239,6 +241,12 @@ def _temperature(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
         raise WireError("'temperature' must be a number from 0 to 2", param="temperature")
     return float(value)
+
+
+def _schema_field(value: Any, name: str, kind: type) -> Any:
+    spec = value.get("json_schema") if isinstance(value, dict) and value.get("type") == "json_schema" else None
+    found = spec.get(name) if isinstance(spec, dict) else None
+    return found if isinstance(found, kind) else None
 
 
 def _json_schema(value: Any) -> dict[str, Any] | None:

@@ -148,3 +148,19 @@ def test_the_plain_tool_answer_is_json_arguments(live: LiveEndpoint) -> None:
     call = reply.choices[0].message.tool_calls[0]
     assert call.function.name == "lookup" and json.loads(call.function.arguments) == {"q": "Oslo"}
     assert reply.choices[0].message.content is None
+
+
+class Answer(pydantic.BaseModel):
+    answer: str
+
+
+def test_a_json_schema_response_format_reaches_the_upstream_and_the_sdk_parses_it(
+    live: LiveEndpoint, server: FaultServer
+) -> None:
+    """``parse(response_format=Model)``: the schema, its name and strict flag go upstream as sent;
+    the endpoint's output check holds the answer to the same schema."""
+    reply = live.openai().chat.completions.parse(model="agents", messages=question(), response_format=Answer)
+    assert reply.choices[0].message.parsed == Answer(answer="Oslo")
+    sent = server.requests_for("tool")[-1].body["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["name"] == "Answer"
+    assert sent["json_schema"]["strict"] is True and sent["json_schema"]["schema"]["required"] == ["answer"]

@@ -96,7 +96,7 @@ def _tool_call(body: dict[str, Any]) -> tuple[str, str, str] | None:
 def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
     words = _words_of_last_user_message(body)
     finish = "stop"
-    if fault.name == "tool":
+    if fault.name == "tool" and body.get("tools"):
         call = _tool_call(body)
         prompt_tokens = sum(len(str(m.get("content") or "").split()) for m in body.get("messages") or [])
         if call is not None:
@@ -107,7 +107,8 @@ def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
         return Answer(str(body.get("model")), pieces, "stop", prompt_tokens, -0.05)
     if fault.name == "verbatim":
         pieces = _split(_last_user_text(body), 4)
-    elif fault.name == "ok-json" or fault.params.get("json") == "1":
+    elif fault.name == "ok-json" or fault.params.get("json") == "1" or (
+            (body.get("response_format") or {}).get("type") == "json_schema" and fault.name in ("ok", "tool")):
         pieces = _split(json.dumps({"answer": " ".join(words)}), 4)
     elif fault.name == "invalid-json":
         pieces = _split("Sure! Here is the JSON you asked for: {answer: " + " ".join(words), 4)

@@ -4,7 +4,8 @@ A real HTTP/1.1 server (raw asyncio streams, so it can cut and reset connections
 The request's ``model`` picks the behaviour, so one policy can chain different faults:
 
     ok[:chunk_ms=N][:logprob=X]  echo of the last user message, with usage (and logprobs if asked)
-    ok-json                      the echo as a JSON object (``:json=1`` does the same for any fault)
+    ok-json                      the echo as a JSON object (``:json=1`` does the same for any fault, and
+                                 ``ok`` and ``tool`` answer so when asked for a json_schema)
     slow-ok:ms=800               wait, then ok
     429[:retry_after=1|:retry_after_date=2]   rate limited (Retry-After in seconds or as HTTP-date)
     500 502 503[:retry_after=N] 401 403 400   error statuses with OpenAI-shaped bodies

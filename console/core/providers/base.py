@@ -11,7 +11,7 @@ total deadlines around the iterator, so every provider (hosted or in-process) ge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AsyncGenerator, Protocol, Union, runtime_checkable
+from typing import Any, AsyncGenerator, Protocol, Union, runtime_checkable
 
 from console.core.outcomes import Outcome
 from console.core.records import Usage
@@ -56,6 +56,11 @@ class ProviderCall:
     tools: tuple[Tool, ...] = ()
     tool_choice: ToolChoice | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    #: the caller's JSON schema for the answer (with its name and strict flag), for providers that
+    #: can constrain output to a schema; ``json_mode`` alone asks for any JSON
+    json_schema: dict[str, Any] | None = None
+    schema_name: str | None = None
+    schema_strict: bool | None = None
 
 
 class ProviderError(Exception):

@@ -9,6 +9,7 @@ Translation from Routedesk's (OpenAI-shaped) types, per Gemini's function-callin
 - a tool result → a ``functionResponse`` part (named after the call it answers; ``response`` is
   the result when it is a JSON object, else ``{"result": text}``) in a ``user`` turn, parallel
   results sharing one turn;
+- the caller's JSON schema → ``generationConfig.responseJsonSchema`` (with the JSON mime type);
 - stop, seed, top_p and the penalties → ``generationConfig`` (stopSequences, seed, topP,
   presencePenalty, frequencyPenalty).
 Gemini streams each ``functionCall`` whole; calls without an ``id`` get ``call_<n>``.
@@ -67,6 +68,9 @@ def add_tools_and_sampling(body: dict[str, Any], config: dict[str, Any], call: P
             if choice.mode == "function":
                 calling["allowedFunctionNames"] = [choice.name]
             body["toolConfig"] = {"functionCallingConfig": calling}
+    if call.json_schema:
+        config["responseMimeType"] = "application/json"
+        config["responseJsonSchema"] = call.json_schema
     sampling = call.sampling
     if sampling.stop:
         config["stopSequences"] = list(sampling.stop)

@@ -53,6 +53,11 @@ def add_tools_and_sampling(body: dict[str, Any], call: ProviderCall) -> None:
         body["tools"] = [openai_tool(tool) for tool in call.tools]
         if call.tool_choice is not None:
             body["tool_choice"] = openai_tool_choice(call.tool_choice)
+    if call.json_schema:  # a schema the server can hold the answer to, as the caller wrote it
+        spec: dict[str, Any] = {"name": call.schema_name or "answer", "schema": call.json_schema}
+        if call.schema_strict is not None:
+            spec["strict"] = call.schema_strict
+        body["response_format"] = {"type": "json_schema", "json_schema": spec}
     sampling = call.sampling
     if sampling.stop:
         body["stop"] = list(sampling.stop)
