@@ -22,7 +22,7 @@ from __future__ import annotations
 from console.core.app.compare import Comparison, parse_columns
 from console.core.app.history import import_history_file
 from console.core.app.keys import KeyTestFailed, key_status, missing_keys, verify_key
-from console.core.app.log import LogError, open_log
+from console.core.app.log import LogError, open_log, read_error_message, watch_log_health
 from console.core.app.models import LocalModels
 from console.core.app.pilot import PilotError, PilotOutcome, PilotSetupRequest, PilotSource, pilot_run_id, run_pilot
 from console.core.app.routing import Engine, Request, RouteResult, explain
@@ -32,5 +32,6 @@ from console.core.workspace import Workspace
 __all__ = [
     "Comparison", "Engine", "KeyTestFailed", "LocalModels", "LogError", "PilotError", "PilotOutcome",
     "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "import_history_file",
-    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "run_pilot", "verify_key", "write_demo_traffic",
+    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "read_error_message", "run_pilot",
+    "verify_key", "watch_log_health", "write_demo_traffic",
 ]

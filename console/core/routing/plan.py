@@ -16,7 +16,7 @@ from console.core.pricing import PriceSheet, cost_usd
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.health import MIN_LATENCY_SAMPLES, CircuitState, HealthSnapshot, ModelHealth
-from console.core.routing.types import CandidateDecision, Classified, Plan
+from console.core.routing.types import CONTEXT_TOO_SMALL, CandidateDecision, Classified, Plan
 
 _HEALTHY = ModelHealth()
 
@@ -73,7 +73,7 @@ class _Planner:
             reasons.append(f"missing required tags: {', '.join(missing)}")
         needed = self.input_tokens + self.output_tokens
         if needed > model.context_window:
-            reasons.append(f"context too small: needs ~{needed} tokens, model has {model.context_window}")
+            reasons.append(f"{CONTEXT_TOO_SMALL}: needs ~{needed} tokens, model has {model.context_window}")
         if route.max_cost_usd is not None and cost > route.max_cost_usd:
             reasons.append(f"estimated cost ${cost:.6f} over the ceiling ${route.max_cost_usd:.6f}")
         health = self.health.get(alias, _HEALTHY)

@@ -247,6 +247,12 @@ class PolicyEditorTab(QWidget):
                 return False
         save_text(validation.text, target)
         self.document.path, self.document.disk_text = target, validation.text
+        if not hasattr(self.document.data, "ca"):
+            # A new policy was plain data, written canonically (schema order): from now on the document is
+            # the file as written, so the next save changes only what the next edit changes.
+            from console.core.policy.source_map import parse_yaml
+
+            self.document.data = parse_yaml(validation.text).tree
         self.watch.watch(target, validation.text)
         self.disk_changed = False
         self.banner.hide()
