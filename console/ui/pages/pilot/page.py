@@ -131,8 +131,8 @@ class PilotPage(QWidget):
         self.charts.setMinimumHeight(200)
         lower = QSplitter(Qt.Orientation.Horizontal)
         self.table_area = HintOrContent(self.table, "Every case appears here with each model's answer and whether "
-                                                    "it passed the bar, once a pilot has run. Past runs resume where "
-                                                    "they stopped.")
+                                                    "it passed the bar, once a pilot has run; a stopped pilot resumes where "
+                                                    "it stopped.")
         lower.addWidget(self.table_area)
         lower.addWidget(self.charts)
         lower.setSizes([640, 640])
