@@ -118,3 +118,32 @@ def test_a_quick_failure_still_gets_a_plain_status(live: LiveEndpoint) -> None:
     client = live.openai()
     with pytest.raises(openai.NotFoundError):
         list(client.chat.completions.create(model="no-such-model", messages=PROMPT, stream=True))
+
+
+def test_a_client_that_leaves_while_keepalives_flow_cancels_the_request(tmp_path: Any) -> None:
+    """Stress: clients hang up at varied moments while the first model hangs; every request ends
+    logged as cancelled (none left running, none logged as answered), and the endpoint stays usable."""
+    import random
+
+    server = FaultServer().start()
+    rng = random.Random(14)
+    try:
+        with running_endpoint(keepalive_policy(server), log_url=f"sqlite:///{tmp_path}/log.sqlite3") as live:
+            live.state.head_after_s, live.state.keepalive_s = 0.02, 0.03
+            body = {"model": "slow", "messages": PROMPT, "stream": True}
+            headers = {"authorization": f"Bearer {live.token}"}
+            for _ in range(8):
+                with httpx.Client(timeout=10) as client, client.stream(
+                        "POST", live.url + "/chat/completions", json=body, headers=headers) as response:
+                    deadline = time.monotonic() + rng.uniform(0.0, 0.3)
+                    for line in response.iter_lines():
+                        if time.monotonic() >= deadline:
+                            break  # leave mid-wait: the connection closes with the block
+            deadline = time.monotonic() + 10
+            while len(live.ledger_requests()) < 8 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert [r["outcome"] for r in live.ledger_requests()] == ["cancelled"] * 8
+            answer = live.openai().chat.completions.create(model="slow", messages=PROMPT)
+            assert answer.choices[0].message.content == "still there"
+    finally:
+        server.stop()
