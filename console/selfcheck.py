@@ -122,16 +122,16 @@ def _settle(milliseconds: int) -> None:
     loop.exec()
 
 
-async def _route_demo(policy: Any, policy_path: Path, prompt: str) -> Any:
-    from console.core.request import Request
-    from console.core.workspace import Workspace
+async def _route_demo(workspace: Any, policy: Any, policy_path: Path, prompt: str) -> Any:
+    """On the engine thread, through the window's own Workspace (one per process: one log, one model load)."""
+    import asyncio
 
-    workspace = Workspace()  # the default log: <data dir>/routedesk-log.sqlite3
-    try:
-        engine = workspace.engine(policy, policy_path)
-        return await engine.route(Request.from_prompt(prompt, max_tokens=ANSWER_TOKENS))
-    finally:
-        await workspace.aclose()
+    from console.core.request import Request
+
+    engine = workspace.engine(policy, policy_path)
+    result = await engine.route(Request.from_prompt(prompt, max_tokens=ANSWER_TOKENS))
+    await asyncio.to_thread(workspace.flush_log)  # committed before the check reads the log
+    return result
 
 
 def _logged_requests(log_url: str, request_id: str) -> int:
@@ -221,7 +221,7 @@ def run_self_check(*, prompt: str = DEMO_PROMPT, screenshot: Path | None = None,
 
         policy = load_policy_or_raise(Path(report.policy_path))
         window = state["window"]
-        result = _wait_for(window.bridge.submit(lambda: _route_demo(policy, Path(report.policy_path), prompt)),
+        result = _wait_for(window.bridge.submit(lambda: _route_demo(window.bridge.workspace, policy, Path(report.policy_path), prompt)),
                            timeout_s)
         state["result"] = result
         report.answered_by, report.answer = result.answered_by or "", result.text

@@ -1,6 +1,6 @@
 """Engine: the one facade the CLI, the window and the local endpoint route through.
 
-    engine = Engine(policy, policy_path=None, recorder=None, key_store=None)
+    engine = Engine(policy, policy_path=None, recorder=None, key_store=None, providers=None)
     Engine.from_file(path, **kwargs)          # raises PolicyLoadError with located diagnostics
     engine.explain(request) -> Plan           # pure; no model is called
     await engine.classify(request) -> Classified
@@ -29,6 +29,7 @@ from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
+from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
@@ -73,10 +74,12 @@ class Engine:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
+        providers: ProviderPool | None = None,
     ) -> None:
+        """``providers``: the process's pool (a Workspace's); without one the engine keeps its own."""
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
-        self._key_store = key_store
-        self._provider_factory = provider_factory
+        self._owns_pool = providers is None
+        self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
         self._clock = clock
         self._sleep = sleep
         self.store_prompts = store_prompts  # prompt text goes to the log only when the user opted in
@@ -121,7 +124,7 @@ class Engine:
             self._swap_providers(old, policy)
 
     def _swap_providers(self, old: Policy, new: Policy) -> None:
-        """Keep providers whose settings did not change; retire the others (closed in aclose)."""
+        """Keep providers whose settings did not change; retire the others (released in aclose)."""
         kept: dict[str, ChatProvider] = {}
         for name, provider in self._providers.items():
             if old.providers.get(name) == new.providers.get(name):
@@ -302,7 +305,7 @@ class Engine:
         def bind(alias: str) -> Binding:
             found = bindings.get(alias)  # cached while the policy stands (a missing key is looked up again)
             if found is None:
-                found = bind_model(alias, policy, providers, self._key_store, self._provider_factory, path)
+                found = bind_model(alias, policy, providers, self.pool, path)
                 if found.provider is not None:
                     bindings[alias] = found
             return found
@@ -313,8 +316,10 @@ class Engine:
         return self._binder()(alias)
 
     async def aclose(self) -> None:
-        """Close provider connections and unload local models."""
+        """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:
-            await provider.aclose()
+            await self.pool.release(provider)
+        if self._owns_pool:
+            await self.pool.aclose()

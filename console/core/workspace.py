@@ -1,10 +1,12 @@
-"""Workspace: what one Routedesk process shares across its engines — the log, the keys, the engines.
+"""Workspace: what one Routedesk process shares — the log, the provider pool (keys, loaded models), the engines.
 
-The CLI, the window and the local endpoint all get their ``Engine`` here, so every request they
-route lands in the same ledger (through one writer) and budgets start from what the log says was
-already spent this period; while they run, every engine counts every other engine's spend (one
-SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is opened until
-first asked for.
+There is one per process: the CLI command, the window (its engine bridge holds it) and the local
+endpoint all get their ``Engine`` here, and every page, side-by-side run, pilot and key test takes
+its providers from ``workspace.providers``, so a GGUF file is loaded once whoever uses it. Every
+request they route lands in the same ledger (through one writer) and budgets start from what the
+log says was already spent this period; while they run, every engine counts every other engine's
+spend (one SpendFeed), so the window and the endpoint cannot each spend a budget once. Nothing is
+opened until first asked for.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
+from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
 
@@ -22,9 +25,10 @@ log = logging.getLogger(__name__)
 
 
 class Workspace:
-    """Engines by policy file, one recorder, one key store.
+    """Engines by policy file, one recorder, one provider pool (with the one key store).
 
     Attributes:
+        providers: every provider instance and loaded local model of this process.
         log_url: SQLAlchemy URL of the routing log (None: the default file in the data directory).
         record: False keeps requests in memory only (``--no-log``).
         store_prompts: log prompt text too (opt-in; off by default).
@@ -41,7 +45,7 @@ class Workspace:
         self.log_url = log_url
         self.record = record
         self.store_prompts = store_prompts
-        self._key_store = key_store
+        self.providers = ProviderPool(key_store)
         self._recorder: Recorder | None = None
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
@@ -88,7 +92,7 @@ class Workspace:
                 policy,
                 policy_path=path,
                 recorder=self.recorder,
-                key_store=self._key_store,
+                providers=self.providers,
                 spend_seed=self.spend_so_far(policy),
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
@@ -116,10 +120,11 @@ class Workspace:
         await engine.aclose()
 
     async def aclose(self) -> None:
-        """Close every engine's providers, then flush and close the log."""
+        """Close every engine, the pool's providers and models, then flush and close the log."""
         for engine in self._engines.values():
             await engine.aclose()
         self._engines.clear()
+        await self.providers.aclose()
         close = getattr(self._recorder, "close", None)
         if close is not None:
             close()

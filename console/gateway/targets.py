@@ -18,7 +18,7 @@ from typing import Any
 
 from console.core.policy.schema import Policy
 from console.core.request import Request
-from console.core.routing.classify import classify_by_rules
+from console.core.app.routing import rules_task
 
 AUTO = "auto"
 
@@ -52,7 +52,7 @@ def resolve_target(policy: Policy, model: str, request: Request) -> Target:
         if not tasks:
             raise UnknownModel(f"model '{model}' is in the policy but no route uses it, so the endpoint cannot route to it")
         if len(tasks) > 1:
-            classified = classify_by_rules(request, policy).task
+            classified = rules_task(request, policy)
             task = classified if classified in tasks else tasks[0]
         else:
             task = tasks[0]

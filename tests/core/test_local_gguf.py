@@ -84,7 +84,7 @@ def test_cancel_stops_generation_between_tokens(provider: LocalGGUFProvider) -> 
 def test_concurrent_requests_to_one_model_are_serialised(provider: LocalGGUFProvider) -> None:
     # Observe the generations where they run (the worker), not where their text is read: the
     # event loop collects tokens in batches, so consumer-side order says little about the worker.
-    [model] = provider._loaded.values()
+    [model] = provider.host.loaded()
     spans: list[tuple[str, float, float, str]] = []
     generate = model.generate_in_worker
 

@@ -57,8 +57,8 @@ def test_set_list_delete_through_the_real_keyring(keyring_session: KeyringSessio
     assert "keyring:hosted-test-key" in runs[0].stdout
     listing = runs[1].stdout
     assert runs[1].returncode == 0, runs[1].stderr
-    rows = {line.split()[0]: line.split()[-1] for line in listing.splitlines()[1:]}
-    assert rows["hosted"] == "set" and rows["viaenv"] == "missing" and listing.count("no key needed") == 1
+    rows = {line.split(None, 2)[0]: line.split(None, 2)[2].strip() for line in listing.splitlines()[1:]}
+    assert rows["hosted"] == "set in keyring" and rows["viaenv"] == "env var not set" and listing.count("no key needed") == 1
 
     from keyring.backends import SecretService
 

@@ -14,7 +14,8 @@ from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 -
 def test_columns_run_side_by_side_and_a_failure_stays_in_its_column(qtbot: QtBot, fault_server: FaultServer,
                                                                      tmp_path: Path) -> None:
     bridge = EngineBridge()
-    page = ComparePage(bridge, log_url=f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    bridge.log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    page = ComparePage(bridge)
     qtbot.addWidget(page)
     try:
         url = fault_server.url
@@ -41,7 +42,8 @@ def test_columns_run_side_by_side_and_a_failure_stays_in_its_column(qtbot: QtBot
 
 def test_stop_one_column(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path) -> None:
     bridge = EngineBridge()
-    page = ComparePage(bridge, log_url=f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    bridge.log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    page = ComparePage(bridge)
     qtbot.addWidget(page)
     try:
         page.prompt.setPlainText("x")

@@ -38,7 +38,8 @@ def test_gsm8k_pilot_shows_the_verdict_and_a_lazy_matrix(qtbot: QtBot, qtmodelte
     import_history(db, read_history(GSM8K), dataset="gsm8k", task="math")
     db.dispose()
     bridge = EngineBridge()
-    page = PilotPage(bridge, policy_path=ROOT / "policies" / "demo.yaml", log_url=url)
+    bridge.log_url = url
+    page = PilotPage(bridge, policy_path=ROOT / "policies" / "demo.yaml")
     qtbot.addWidget(page)
     try:
         page.source_value.setText("gsm8k")
@@ -47,7 +48,8 @@ def test_gsm8k_pilot_shows_the_verdict_and_a_lazy_matrix(qtbot: QtBot, qtmodelte
         page.candidate.setText("mistralai/Mixtral-8x7B-Instruct-v0.1")
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as finished:
             page.start(resume=False)
-        report, verdicts, summaries = finished.args[0]
+        outcome = finished.args[0]
+        report, verdicts, summaries = outcome.report, outcome.verdicts, outcome.summaries
         assert not verdicts[0].meets_bar and "does NOT meet the bar" in page.verdict.text()
         assert page.progress.value() == page.progress.maximum() == 2638
         assert page.matrix.rowCount() == CHUNK  # lazy: the rest arrives as the view scrolls
@@ -65,7 +67,8 @@ def test_cancel_then_resume_and_open_in_editor(qtbot: QtBot, fault_server: Fault
     policy = tmp_path / "pilot.yaml"
     policy.write_text(POLICY.format(url=fault_server.url))
     bridge = EngineBridge()
-    page = PilotPage(bridge, policy_path=policy, log_url=f"sqlite:///{tmp_path / 'l.sqlite3'}")
+    bridge.log_url = f"sqlite:///{tmp_path / 'l.sqlite3'}"
+    page = PilotPage(bridge, policy_path=policy)
     qtbot.addWidget(page)
     opened: list[object] = []
     page.sig_open_policy_requested.connect(opened.append)
@@ -83,9 +86,83 @@ def test_cancel_then_resume_and_open_in_editor(qtbot: QtBot, fault_server: Fault
         assert page.resume_button.isEnabled()
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=120000) as finished:
             page.resume_button.click()
-        report = finished.args[0][0]
+        report = finished.args[0].report
         assert report.complete and report.resumed_cells >= 1
         page.open_editor.click()
         assert opened and opened[0].routes["chat"].candidates == ["cheaper", "current"]  # type: ignore[attr-defined]
+    finally:
+        bridge.shutdown()
+
+
+BAR = "assertions: [{kind: max_length, value: 100000}]\nrule: {min_pass_rate: 0.5}\n"
+
+
+def _pilot_set_up(tmp_path: Path, url: str, cases: int) -> tuple[Path, Path, Path]:
+    data = tmp_path / "cases.jsonl"
+    data.write_text("".join(json.dumps({"prompt": f"Add 0 to {n}.", "reference": f"#### {n}"}) + "\n"
+                            for n in range(cases)))
+    policy = tmp_path / "pilot.yaml"
+    policy.write_text(POLICY.format(url=url))
+    bar = tmp_path / "bar.yaml"
+    bar.write_text(BAR)
+    return data, policy, bar
+
+
+def _filled_page(qtbot: QtBot, db: str, policy: Path, data: Path) -> tuple[EngineBridge, PilotPage]:
+    """The Pilot page on its own window bridge (log at ``db``), with the set-up the CLI gets too."""
+    bridge = EngineBridge()
+    bridge.log_url = db
+    page = PilotPage(bridge, policy_path=policy)
+    qtbot.addWidget(page)
+    page.source.setCurrentIndex(1)
+    page.source_value.setText(str(data))
+    page.task.setText("chat")
+    page.baseline.setText("current")
+    page.candidate.setText("cheaper")
+    page.bar.setPlainText(BAR)
+    return bridge, page
+
+
+def _cli_pilot(data: Path, policy: Path, bar: Path, db: str, capsys) -> dict:  # type: ignore[no-untyped-def]
+    from console.cli.main import run
+
+    capsys.readouterr()
+    code = run(["pilot", "--task", "chat", "--baseline", "current", "--candidate", "cheaper", "--bar", str(bar),
+                "--dataset", str(data), "--policy", str(policy), "--db", db, "--json"])
+    assert code == 0, capsys.readouterr().err
+    return json.loads(capsys.readouterr().out)
+
+
+def test_a_pilot_stopped_in_the_window_resumes_in_the_cli(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path,
+                                                         capsys) -> None:  # type: ignore[no-untyped-def]
+    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    data, policy, bar = _pilot_set_up(tmp_path, fault_server.url, cases=6)
+    bridge, page = _filled_page(qtbot, db, policy, data)
+    try:
+        with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as stopped:
+            page.start(resume=False)
+            qtbot.waitUntil(lambda: page.progress.value() >= 1, timeout=20000)
+            page.cancel()
+        assert stopped.args[0] is None  # stopped, not finished
+    finally:
+        bridge.shutdown()
+    done = _cli_pilot(data, policy, bar, db, capsys)
+    assert done["run_id"] == page.run_id  # one formula: the same set-up is the same run
+    assert done["complete"] and 1 <= done["resumed_cells"] < 12
+
+
+def test_a_pilot_run_by_the_cli_is_resumed_not_rerun_in_the_window(qtbot: QtBot, fault_server: FaultServer,
+                                                                   tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    data, policy, bar = _pilot_set_up(tmp_path, fault_server.url, cases=3)
+    done = _cli_pilot(data, policy, bar, db, capsys)
+    assert done["complete"] and done["resumed_cells"] == 0
+    bridge, page = _filled_page(qtbot, db, policy, data)
+    try:
+        with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as finished:
+            page.start(resume=False)
+        outcome = finished.args[0]
+        assert page.run_id == done["run_id"]
+        assert outcome.report.complete and outcome.report.resumed_cells == 6  # every cell was the CLI's: no call
     finally:
         bridge.shutdown()

@@ -58,34 +58,28 @@ def _print_table(result) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: ignore[no-untyped-def]
-    from console.core.compare.columns import (
-        ColumnSpecError, CompareParams, apply_overrides, parse_column_overrides, parse_column_spec, unique_labels,
+    from console.core.app import Comparison, Workspace
+    from console.core.app.compare import (
+        ColumnFinished, ColumnSpecError, CompareParams, export_text, list_comparisons, load_comparison, parse_columns,
+        save_comparison, write_export,
     )
-    from console.core.compare.export import export_text, write_export
-    from console.core.compare.run import ColumnFinished, SideBySide
-    from console.core.compare.session import CompareSession
-    from console.core.compare.store import list_comparisons, load_comparison, save_comparison
-    from console.core.policy.save import policy_hash
-    from console.core.workspace import Workspace
 
     workspace = Workspace(args.db, record=not args.no_log)
-    session = CompareSession(policy, path)
     try:
-        db = getattr(workspace.recorder, "db", None)
         if args.list:
-            if db is None:
+            if args.no_log:
                 print("error: --list needs the routing log (drop --no-log)", file=sys.stderr)
                 return 2
-            for saved in list_comparisons(db):
+            for saved in list_comparisons(workspace):
                 print(f"#{saved.comparison_id}  {saved.columns} columns  winner {saved.winner or '—'}  {saved.prompt[:60]!r}")
             return 0
         params = None
         if args.rerun is not None:
-            if db is None:
+            if args.no_log:
                 print("error: --rerun needs the routing log (drop --no-log)", file=sys.stderr)
                 return 2
             try:
-                params = load_comparison(db, args.rerun).params
+                params = load_comparison(workspace, args.rerun).params
             except KeyError as err:
                 print(f"error: {err.args[0]}", file=sys.stderr)
                 return 2
@@ -104,28 +98,24 @@ async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: igno
             print("error: --models is required (comma-separated aliases, MODEL@URL or .gguf paths)", file=sys.stderr)
             return 2
         try:
-            specs = unique_labels([parse_column_spec(m, policy) for m in args.models.split(",") if m.strip()])
-            specs = apply_overrides(specs, parse_column_overrides(args.per_column))
+            specs = parse_columns(args.models.split(","), policy, args.per_column)
         except ColumnSpecError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2
-        columns = [session.resolve(spec) for spec in specs]
-        recorder = workspace.recorder if not args.no_log else None
 
         def on_event(event) -> None:  # type: ignore[no-untyped-def]
             if isinstance(event, ColumnFinished):
                 r = event.result
                 print(f"  {r.label}: {r.outcome.value} in {r.latency_ms:.0f} ms", file=sys.stderr)
 
-        result = await SideBySide(columns, params, recorder=recorder, policy_name=policy.name,
-                                  policy_hash=policy_hash(policy)).run(on_event)
+        result = await Comparison(workspace, policy, path, specs, params, record=not args.no_log).run(on_event)
         if args.winner:
             if args.winner not in [c.label for c in result.columns]:
                 print(f"error: --winner {args.winner!r} is not one of the columns", file=sys.stderr)
                 return 2
             result.winner, result.note = args.winner, args.note
-        if (args.save or args.winner) and db is not None:
-            save_comparison(db, result)
+        if (args.save or args.winner) and not args.no_log:
+            save_comparison(workspace, result)
             print(f"saved as comparison #{result.comparison_id}", file=sys.stderr)
         if args.export:
             try:
@@ -139,7 +129,6 @@ async def _compare(args: argparse.Namespace, policy, path) -> int:  # type: igno
             _print_table(result)
         return 0 if any(c.outcome.value == "ok" for c in result.columns) else 1
     finally:
-        await session.aclose()
         await workspace.aclose()
 
 

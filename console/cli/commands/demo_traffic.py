@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from console.cli.commands.log import add_db_argument, open_log_for_cli
+from console.cli.commands.log import add_db_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.ledger.bulk import write_records
-    from console.core.ledger.traffic import TrafficTotals, generate, parse_spike
+    from console.core.app import LogError, write_demo_traffic
+    from console.core.app.traffic import new_totals, parse_spike
 
     if args.requests <= 0 or args.days <= 0:
         print("error: --requests and --days must be more than zero", file=sys.stderr)
@@ -31,16 +31,14 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    db = open_log_for_cli(args.db)
-    if db is None:
-        return 1
-    totals = TrafficTotals()
+    totals = new_totals()
     started = time.perf_counter()
     try:
-        attempts = write_records(db, generate(args.requests, days=args.days, seed=args.seed, spike=spike,
-                                              totals=totals))
-    finally:
-        db.dispose()
+        attempts = write_demo_traffic(args.db, args.requests, days=args.days, seed=args.seed, spike=spike,
+                                      totals=totals)
+    except LogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - started
     print(f"wrote {totals.requests} requests, {attempts} attempts in {seconds:.1f} s")
     for kind, k in sorted(totals.kinds.items()):

@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.engine import Engine
+    from console.core.app import explain
 
     loaded = load_policy_arg(args.policy)
     if loaded is None:
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {request}", file=sys.stderr)
         return 2
     policy, path = loaded
-    plan = Engine(policy, policy_path=path).explain(request)
+    plan = explain(policy, request, path=path)
     if args.json:
         print(json.dumps(plan_to_json(plan), indent=2))
     else:

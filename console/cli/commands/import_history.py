@@ -35,10 +35,8 @@ def parse_mapping(items: list[str]) -> dict[str, str] | str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.ledger.migrations import LedgerVersionError
-    from console.core.ledger.store import LedgerOpenError, open_ledger
-    from console.core.pilot.history_file import HistoryFileError, read_history
-    from console.core.pilot.importer import import_history
+    from console.core.app import LogError, import_history_file
+    from console.core.app.history import HistoryFileError, read_history
 
     mapping = parse_mapping(args.map)
     if isinstance(mapping, str):
@@ -58,14 +56,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     name = args.name or args.file.stem
     try:
-        db = open_ledger(args.db)
-    except (LedgerOpenError, LedgerVersionError) as err:
+        summary = import_history_file(args.db, history, name=name, task=args.task or name)
+    except LogError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    try:
-        summary = import_history(db, history, dataset=name, task=args.task or name)
-    finally:
-        db.dispose()
     models = ", ".join(history.models) or "none"
     print(f"imported '{name}': {summary.cases_added} new cases, {summary.cases_already_there} already there, "
           f"{summary.answers_added} recorded answers (models: {models}); {summary.bad_rows} bad rows skipped")

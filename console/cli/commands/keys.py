@@ -13,10 +13,9 @@ import getpass
 import sys
 from typing import Any
 
-from console.core.outcomes import Outcome
+from console.core.app.keys import KeyringStore, KeyStore, SecretsError, key_status
 from console.core.policy import schema
-from console.core.providers.base import ProviderError
-from console.core.secrets import KeyNotFound, KeyringStore, KeyStore, SecretsError, parse_ref, resolve_key
+from console.core.secrets import parse_ref
 
 
 def register(subparsers: Any) -> None:
@@ -116,7 +115,7 @@ def _list(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStor
         for name, config in sorted(policy.providers.items()):
             if args.provider and name != args.provider:
                 continue
-            rows.append((name, config.key or "-", _status(config.key, store)))
+            rows.append((name, config.key or "-", key_status(config.key, store)))
     if not rows:
         print("no keys stored" if policy is None else "no providers match")
         return 0
@@ -128,45 +127,27 @@ def _list(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStor
     return 0
 
 
-def _status(ref: str | None, store: KeyStore) -> str:
-    if ref is None:
-        return "no key needed"
-    scheme, _ = parse_ref(ref)
-    try:
-        resolve_key(ref, store)
-    except KeyNotFound:
-        return "env missing" if scheme == "env" else "missing"
-    return "env" if scheme == "env" else "set"
-
-
 def _test(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStore) -> int:
+    from console.core.app.keys import KeyTestFailed
+
     if policy is None:
         raise _UserError("keys test needs --policy FILE to know where the provider lives")
     config = _provider(policy, args.provider)
     assert config is not None
-    if config.kind is schema.ProviderKind.LOCAL_GGUF:
-        print(f"{args.provider} is a local model provider; it needs no key")
-        return 0
-    key = resolve_key(config.key, store)
     try:
-        models = asyncio.run(_list_models(args.provider, config, key))
-    except ProviderError as exc:
-        hint = " (the provider rejected the key)" if exc.outcome is Outcome.AUTH else ""
-        print(f"routedesk keys: test failed for {args.provider}: {exc.message}{hint}", file=sys.stderr)
+        passed = asyncio.run(_verify(args.provider, config, store))
+    except KeyTestFailed as exc:
+        print(f"routedesk keys: test failed for {exc}", file=sys.stderr)
         return 1
-    print(f"{args.provider}: the key works ({len(models)} models listed)")
+    print(passed.message)
     return 0
 
 
-async def _list_models(name: str, config: schema.Provider, key: str | None) -> list[str]:
-    # Imported here: the registry loads the HTTP stack, which `keys set/list/delete` never need.
-    from console.core.providers.registry import build_provider
+async def _verify(name: str, config: schema.Provider, store: KeyStore) -> Any:
+    from console.core.app import Workspace, verify_key
 
-    provider = build_provider(name, config, key)
+    workspace = Workspace(record=False, key_store=store)
     try:
-        lister = getattr(provider, "list_models", None)
-        if lister is None:
-            raise _UserError(f"provider {name!r} ({config.kind.value}) has no cheap test call")
-        return list(await lister())
+        return await verify_key(name, config, workspace.providers)
     finally:
-        await provider.aclose()
+        await workspace.aclose()

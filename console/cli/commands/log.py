@@ -20,12 +20,11 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 
 def open_log_for_cli(url: str | None) -> Engine | None:
     """The log, or None after printing why it cannot be opened (shared by log/report/demo-traffic)."""
-    from console.core.ledger.migrations import LedgerVersionError
-    from console.core.ledger.store import LedgerOpenError, open_ledger
+    from console.core.app import LogError, open_log
 
     try:
-        return open_ledger(url)
-    except (LedgerOpenError, LedgerVersionError) as exc:
+        return open_log(url)
+    except LogError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -39,96 +38,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _run_id(args: argparse.Namespace, bar_text: str, source: dict[str, object]) -> str:
-    key = json.dumps([args.task, args.baseline, args.candidate, bar_text, source, args.limit], sort_keys=True)
-    return "pilot-" + hashlib.sha1(key.encode()).hexdigest()[:12]
-
-
 async def _pilot(args: argparse.Namespace, policy, path) -> int:  # type: ignore[no-untyped-def]
-    from console.core.compare.session import CompareSession
-    from console.core.ledger.filters import DurationError, Filters
-    from console.core.pilot.bar import BarError, load_bar
-    from console.core.pilot.caller import LiveCaller
-    from console.core.pilot.cases import cases_from_dataset, cases_from_imported, cases_from_log
-    from console.core.pilot.history_file import HistoryFileError
-    from console.core.pilot.runner import PilotRunner
-    from console.core.pilot.store import PilotSetup, PilotStoreError
-    from console.core.pilot.verdict import decide, monthly_requests
-    from console.core.workspace import Workspace
+    from console.core.app import PilotError, PilotSetupRequest, PilotSource, Workspace, run_pilot
+    from console.core.app.pilot import BarError, load_bar
 
     try:
         bar = load_bar(args.bar)
     except BarError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if args.imported:
+        source = PilotSource("imported", args.imported)
+    elif args.dataset:
+        source = PilotSource("dataset", str(args.dataset))
+    else:
+        source = PilotSource("log", args.since)
+    request = PilotSetupRequest(args.task, args.baseline, tuple(args.candidate), bar, source, args.limit)
+    last = [-1]
+    models = 1 + len(args.candidate)
+
+    def started(run_id: str, cases: int) -> None:
+        print(f"pilot {run_id}: {cases} cases × {models} models (resume with --run-id {run_id})", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        step = max(1, total // 20)
+        if done == total or done - last[0] >= step:
+            last[0] = done
+            print(f"pilot: {done}/{total} cells", file=sys.stderr)
+
     workspace = Workspace(args.db)
-    session = CompareSession(policy, path)
     try:
-        try:
-            db = workspace.recorder.db  # type: ignore[attr-defined]
-        except Exception as err:  # an unreadable or newer log: a sentence, not a traceback
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        try:
-            if args.imported:
-                source: dict[str, object] = {"imported": args.imported}
-                cases = cases_from_imported(db, args.imported, limit=args.limit)
-            elif args.dataset:
-                source = {"dataset": str(args.dataset)}
-                cases, problems = cases_from_dataset(args.dataset, limit=args.limit)
-                for problem in problems:
-                    print(problem, file=sys.stderr)
-            else:
-                source = {"log": args.task, "since": args.since}
-                cases = cases_from_log(db, Filters.last(args.since, task=args.task), limit=args.limit or 500)
-        except (LookupError, HistoryFileError, DurationError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        if not cases:
-            print("error: no cases to pilot on (logged requests keep their prompt only when recorded with it)",
-                  file=sys.stderr)
-            return 2
-        setup = PilotSetup(args.run_id or _run_id(args, bar.to_json_text(), source), args.task, args.baseline,
-                           tuple(args.candidate), bar.to_json_text(), source)
-        caller = LiveCaller(session, recorder=workspace.recorder, task=args.task)
-        last = [-1]
-
-        def progress(done: int, total: int, cell) -> None:  # type: ignore[no-untyped-def]
-            step = max(1, total // 20)
-            if done == total or done - last[0] >= step:
-                last[0] = done
-                print(f"pilot {setup.run_id}: {done}/{total} cells", file=sys.stderr)
-
-        print(f"pilot {setup.run_id}: {len(cases)} cases × {1 + len(args.candidate)} models "
-              f"(resume with --run-id {setup.run_id})", file=sys.stderr)
-        try:
-            report = await PilotRunner(db, setup, cases, bar, caller=caller, concurrency=args.concurrency).run(progress)
-        except PilotStoreError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        volume = monthly_requests(db, args.task)
-        verdicts = [decide(report, bar, candidate, volume=volume) for candidate in args.candidate]
-        if args.json:
-            print(json.dumps(report_json(report, verdicts), indent=2))
-        else:
-            for verdict in verdicts:
-                print("\n".join(verdict.lines))
-        return 0 if all(v.meets_bar for v in verdicts) else 1
+        outcome = await run_pilot(workspace, policy, path, request, run_id=args.run_id, concurrency=args.concurrency,
+                                  progress=progress, on_start=started)
+    except PilotError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     finally:
-        await session.aclose()
         await workspace.aclose()
+    for problem in outcome.problems:
+        print(problem, file=sys.stderr)
+    if args.json:
+        print(json.dumps(report_json(outcome), indent=2))
+    else:
+        for verdict in outcome.verdicts:
+            print("\n".join(verdict.lines))
+    return 0 if outcome.meets_bar else 1
 
 
-def report_json(report, verdicts) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def report_json(outcome) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from dataclasses import asdict
 
-    from console.core.pilot.summary import summarize
-
+    report, verdicts = outcome.report, outcome.verdicts
     return {
         "run_id": report.setup.run_id, "task": report.setup.task, "baseline": report.setup.baseline,
         "candidates": list(report.setup.candidates), "cases": len(report.cases), "complete": report.complete,
         "resumed_cells": report.resumed_cells,
-        "models": [asdict(s) for s in summarize(report)],
+        "models": [asdict(s) for s in outcome.summaries],
         "verdicts": [{"candidate": v.candidate, "meets_bar": v.meets_bar, "lines": v.lines,
                       "savings_per_1k_usd": v.savings_per_1k_usd, "savings_per_month_usd": v.savings_per_month_usd,
                       "monthly_requests": v.monthly_requests,

@@ -7,9 +7,10 @@ Usage::
     await provider.load(provider.settings_for("bundled:smollm2-135m"))   # optional: stream() loads lazily
     async for event in provider.stream(call): ...      # call.model_id is the policy's model field
 
-One ``LoadedModel`` is kept per distinct ``LocalModelSettings``; each owns a single-worker thread
-pool, so requests to one model are serialised (llama.cpp is not re-entrant) while the event loop
-never blocks. Generated text crosses from the worker to the loop through an ``asyncio.Queue``.
+Loaded models live in a ``LocalModelHost`` (the process's provider pool hands every provider the
+same one, so a file is loaded once whoever asks): one ``LoadedModel`` per file, loaded with the
+first caller's ``LocalModelSettings``, each with a single-worker thread pool, so requests to one model are
+serialised (llama.cpp is not re-entrant) while the event loop never blocks. Generated text crosses from the worker to the loop through an ``asyncio.Queue``.
 Every failure leaves as a ``ProviderError``: a bad file is ``bad_request`` with the GGUF check's
 sentence, a prompt longer than the context is ``context_overflow``.
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import AsyncGenerator, AsyncIterator, Callable
 
@@ -28,20 +28,13 @@ from console.core.policy import schema
 from console.core.providers.base import Completion, ProviderCall, ProviderError, ProviderInfo, StreamEvent, TextChunk
 from console.core.providers.gguf_file import GGUFError, GGUFInfo, read_gguf_info
 from console.core.providers.local_gguf_model import LoadedModel, LocalModelSettings
+from console.core.providers.local_host import LocalModelHost, ProgressCallback, gpu_offload_supported
 from console.core.providers.local_models import ModelNotFound, resolve_model_path
 
-ProgressCallback = Callable[[str, float], None]
+__all__ = ["LocalGGUFProvider", "LocalModelHost", "ProgressCallback", "gpu_offload_supported", "DEFAULT_N_CTX"]
+
 DEFAULT_N_CTX = 4096
 _END = object()
-
-
-def gpu_offload_supported() -> bool:
-    """Whether this llama-cpp-python build can put layers on a GPU (CUDA, Metal, Vulkan...)."""
-    try:
-        import llama_cpp
-    except ImportError:
-        return False
-    return bool(llama_cpp.llama_supports_gpu_offload())
 
 
 class _TokenBridge:
@@ -95,16 +88,18 @@ class LocalGGUFProvider:
         name: the provider's alias in the policy.
         config: its policy entry (kind local-gguf; no key, no URL).
         last_tokens_per_second: decode speed of the most recent finished generation.
+        host: where its models are loaded; shared (the pool's) or its own.
     """
 
-    def __init__(self, name: str, config: schema.Provider, *, policy_dir: Path | None = None) -> None:
+    def __init__(self, name: str, config: schema.Provider, *, policy_dir: Path | None = None,
+                 host: LocalModelHost | None = None) -> None:
         self.name = name
         self.config = config
         self.policy_dir = policy_dir
         self.last_tokens_per_second = 0.0
         self._model_options: dict[str, tuple[int | None, int, int | None]] = {}
-        self._loaded: dict[LocalModelSettings, LoadedModel] = {}
-        self._loading: dict[LocalModelSettings, asyncio.Task[LoadedModel]] = {}
+        self._owns_host = host is None  # a borrowed host is closed by its owner (the provider pool)
+        self.host = host if host is not None else LocalModelHost()
         self._headers: dict[tuple[Path, int, int], GGUFInfo] = {}
 
     # --- settings -------------------------------------------------------------------------------
@@ -139,49 +134,20 @@ class LocalGGUFProvider:
         return info
 
     async def load(self, settings: LocalModelSettings, progress: ProgressCallback | None = None) -> LoadedModel:
-        """Load (once) the model these settings describe; concurrent callers share one load.
-
-        The load runs as a task of its own: a caller that gives up (a first-token deadline, a
-        cancel) stops waiting, but the load finishes for the next caller instead of being thrown away.
-        """
-        if settings in self._loaded:
-            return self._loaded[settings]
-        task = self._loading.get(settings)
-        if task is None:
-            task = asyncio.ensure_future(self._load(settings, progress or (lambda stage, fraction: None)))
-            self._loading[settings] = task
-            task.add_done_callback(lambda done: self._loading.pop(settings, None) and None)
-            task.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved: no warning
-        return await asyncio.shield(task)
-
-    async def _load(self, settings: LocalModelSettings, report: ProgressCallback) -> LoadedModel:
+        """Load (once, in the host) the model these settings describe; concurrent callers share one load."""
+        report = progress or (lambda stage, fraction: None)
         report("checking", 0.0)
         try:
             info = self._header(settings.path)
         except GGUFError as exc:
             raise ProviderError(Outcome.BAD_REQUEST, str(exc)) from None
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"gguf-{settings.path.stem}")
-        model = LoadedModel(settings=settings, info=info, executor=executor)
-        report("loading", 0.1)
-        try:
-            offload = await asyncio.get_running_loop().run_in_executor(executor, gpu_offload_supported)
-            await asyncio.get_running_loop().run_in_executor(executor, model.load_in_worker, offload)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        self._loaded[settings] = model
-        report("ready", 1.0)
-        return model
+        return await self.host.load(settings, info, report)
 
     async def unload(self, settings: LocalModelSettings | None = None) -> None:
-        """Free one loaded model (or all); the next call loads it again."""
-        targets = [settings] if settings else list(self._loaded)
-        for key in targets:
-            model = self._loaded.pop(key, None)
-            if model is None:
-                continue
-            await asyncio.get_running_loop().run_in_executor(model.executor, model.free_in_worker)
-            model.executor.shutdown(wait=True)
+        """Free one loaded model (or, on a host of its own, all); the next call loads it again."""
+        if settings is None and not self._owns_host:
+            return  # the pool's models are the pool's to free
+        await self.host.unload(settings)
 
     async def aclose(self) -> None:
         await self.unload()
@@ -234,7 +200,7 @@ class LocalGGUFProvider:
 
     def info(self) -> ProviderInfo:
         detail = {"gpu_offload": "supported" if gpu_offload_supported() else "not in this build"}
-        for model in self._loaded.values():
+        for model in self.host.loaded():
             label = model.settings.path.name
             detail[label] = (
                 f"n_ctx {model.settings.n_ctx}, layers on GPU {model.layers_offloaded} of {model.layers_total}, "

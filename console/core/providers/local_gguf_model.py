@@ -74,7 +74,7 @@ class _LoadLog:
 
 @dataclass(frozen=True)
 class LocalModelSettings:
-    """How one GGUF file is loaded; equal settings share one loaded model.
+    """How one GGUF file is loaded (the first load of a file in a host sets them; see local_host).
 
     Attributes:
         path: the resolved .gguf file.

@@ -1,8 +1,9 @@
 """The Side by side page: a prompt, the models to ask, and one streaming column per model.
 
-Work runs on the engine thread: the page hands the bridge a coroutine that resolves the columns
-(``CompareSession``, kept for the page's life so re-runs reuse connections and loaded GGUF files)
-and runs ``SideBySide``; its events come back as queued job events and land in their columns.
+Work runs on the engine thread: the page hands the bridge a coroutine that runs the core's
+``Comparison`` (``console.core.app.compare``) on the window's one Workspace, whose provider pool
+holds the loaded GGUF files the other pages use too; its events come back as queued job events
+and land in their columns.
 Calls are logged as kind ``comparison``; Save keeps the comparison (winner, note) in the log.
 """
 
@@ -30,20 +31,15 @@ class ComparePage(QWidget):
     sig_comparison_finished = Signal(object)
     sig_saved_list_changed = Signal()
 
-    def __init__(self, bridge: Any, *, policy_path: Path | None = None, log_url: str | None = None,
-                 parent: Any = None) -> None:
+    def __init__(self, bridge: Any, *, policy_path: Path | None = None, parent: Any = None) -> None:
         super().__init__(parent)
-        self._bridge = bridge
-        self._log_url = log_url
+        self._bridge = bridge  # its workspace is the window's one Workspace (log, provider pool)
         self._policy: Any = None
         self._policy_path: Path | None = None
-        self._session: Any = None  # engine thread only
-        self._workspace: Any = None  # engine thread only
         self._runner: Any = None
         self._job: Any = None
         self.result: Any = None
         self.columns: list[ColumnView] = []
-        bridge.add_closer(self._aclose)
         self._build()
         if policy_path is not None:
             self.set_policy_path(policy_path)
@@ -157,7 +153,6 @@ class ComparePage(QWidget):
             self.policy_label.setText(f"{path.name}: has errors; ad hoc models only")
             return
         self._policy, self._policy_path = loaded.policy, Path(path)
-        self._session = None
         self.policy_label.setText(f"{loaded.policy.name} ({path})")
         self.models.clear()
         for alias in loaded.policy.models:
@@ -179,7 +174,7 @@ class ComparePage(QWidget):
         return checked + extra
 
     def params(self) -> Any:
-        from console.core.compare.columns import CompareParams
+        from console.core.app.compare import CompareParams
 
         temperature = None if self.temperature.value() < 0 else self.temperature.value()
         return CompareParams(prompt=self.prompt.toPlainText(), system=self.system.text() or None,
@@ -188,17 +183,14 @@ class ComparePage(QWidget):
 
     # --- running ----------------------------------------------------------------------------
     def run_comparison(self, params: Any = None) -> None:
-        from console.core.compare.columns import (
-            ColumnSpecError, apply_overrides, parse_column_overrides, parse_column_spec, unique_labels,
-        )
+        from console.core.app.compare import ColumnSpecError, parse_columns
 
         params = params or self.params()
         if not params.prompt.strip():
             self.status.setText("Type a prompt first.")
             return
         try:
-            specs = unique_labels([parse_column_spec(m, self._policy) for m in self.chosen_models()])
-            specs = apply_overrides(specs, parse_column_overrides(self.per_column.text()))
+            specs = parse_columns(self.chosen_models(), self._policy, self.per_column.text())
         except ColumnSpecError as err:
             self.status.setText(str(err))
             return
@@ -251,19 +243,9 @@ class ComparePage(QWidget):
                 await asyncio.gather(task, return_exceptions=True)
 
     async def _run_on_engine(self, specs: list[Any], params: Any, sink: Any) -> Any:
-        from console.core.compare.run import SideBySide
-        from console.core.compare.session import CompareSession
-        from console.core.policy.save import policy_hash
-        from console.core.workspace import Workspace
+        from console.core.app import Comparison
 
-        if self._session is None:
-            self._session = CompareSession(self._policy, self._policy_path)
-        if self._workspace is None:
-            self._workspace = Workspace(self._log_url)
-        columns = [self._session.resolve(spec) for spec in specs]
-        self._runner = SideBySide(columns, params, recorder=self._workspace.recorder,
-                                  policy_name=self._policy.name if self._policy else "",
-                                  policy_hash=policy_hash(self._policy) if self._policy else "")
+        self._runner = Comparison(self._bridge.workspace, self._policy, self._policy_path, specs, params)
         return await self._runner.run(sink)
 
     def stop_column(self, index: int) -> None:
@@ -275,7 +257,7 @@ class ComparePage(QWidget):
             self._runner.cancel_all()
 
     def _on_job_event_arrived(self, event: Any) -> None:
-        from console.core.compare.run import ColumnFinished, ColumnStarted, ColumnText
+        from console.core.app.compare import ColumnFinished, ColumnStarted, ColumnText
 
         if not isinstance(event, (ColumnFinished, ColumnStarted, ColumnText)) or event.index >= len(self.columns):
             return
@@ -326,27 +308,20 @@ class ComparePage(QWidget):
         result = self.result
 
         async def save_on_engine() -> int:
-            from console.core.compare.store import save_comparison
+            from console.core.app.compare import save_comparison
 
-            return save_comparison(self._ensure_workspace().recorder.db, result)
+            return save_comparison(self._bridge.workspace, result)
 
         job = self._bridge.submit(save_on_engine)
         job.sig_finished.connect(lambda cid: (self.status.setText(f"saved as comparison #{cid}"), self.refresh_saved()))
         job.sig_failed.connect(lambda m: self.status.setText(f"could not save: {m}"))
         self._save_job = job
 
-    def _ensure_workspace(self) -> Any:
-        from console.core.workspace import Workspace
-
-        if self._workspace is None:
-            self._workspace = Workspace(self._log_url)
-        return self._workspace
-
     def refresh_saved(self) -> None:
         async def read() -> Any:
-            from console.core.compare.store import list_comparisons
+            from console.core.app.compare import list_comparisons
 
-            return list_comparisons(self._ensure_workspace().recorder.db)
+            return list_comparisons(self._bridge.workspace)
 
         job = self._bridge.submit(read)
         job.sig_finished.connect(self._on_saved_listed)
@@ -365,9 +340,9 @@ class ComparePage(QWidget):
             return
 
         async def read() -> Any:
-            from console.core.compare.store import load_comparison
+            from console.core.app.compare import load_comparison
 
-            return load_comparison(self._ensure_workspace().recorder.db, comparison_id)
+            return load_comparison(self._bridge.workspace, comparison_id)
 
         job = self._bridge.submit(read)
         job.sig_finished.connect(self._on_saved_loaded)
@@ -394,7 +369,7 @@ class ComparePage(QWidget):
             self.export_to(Path(name))
 
     def export_to(self, path: Path) -> None:
-        from console.core.compare.export import write_export
+        from console.core.app.compare import write_export
 
         if self.result is None:
             return
@@ -405,10 +380,3 @@ class ComparePage(QWidget):
             self.status.setText(f"could not export: {err}")
             return
         self.status.setText(f"exported to {path}")
-
-    async def _aclose(self) -> None:
-        session, workspace, self._session, self._workspace = self._session, self._workspace, None, None
-        if session is not None:
-            await session.aclose()
-        if workspace is not None:
-            await workspace.aclose()

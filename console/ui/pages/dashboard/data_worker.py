@@ -74,9 +74,9 @@ class DashboardData(QObject):
         self.url = url
 
         def work() -> tuple[Engine, float | None]:
-            from console.core.ledger.store import open_ledger
+            from console.core.app import open_log
 
-            db = open_ledger(url)
+            db = open_log(url)
             return db, latest_request_ts(db)
 
         self._run(work, self._on_opened, self.sig_open_failed.emit)

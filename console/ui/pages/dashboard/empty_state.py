@@ -1,57 +1,25 @@
 """What an empty log shows: what the page is for, and a button that fills a separate demo log.
 
-Demo traffic (``console.core.ledger.traffic``) goes to ``routedesk-demo-log.sqlite3`` in the data
+Demo traffic (``console.core.app.traffic``) goes to ``routedesk-demo-log.sqlite3`` in the data
 directory, never into the real routing log, written in chunks off the GUI thread with progress.
 """
 
 from __future__ import annotations
 
 import time
-from itertools import islice
-from typing import Any, Iterator
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 DEMO_REQUESTS = 30_000
 DEMO_DAYS = 45.0
-CHUNK = 3_000
 
 
 def demo_log_url() -> str:
     from console.core.paths import data_dir
 
     return f"sqlite:///{data_dir() / 'routedesk-demo-log.sqlite3'}"
-
-
-class DemoTrafficWriter:
-    """Writes demo traffic one chunk per call (each call runs off the GUI thread)."""
-
-    def __init__(self, url: str, requests: int = DEMO_REQUESTS, days: float = DEMO_DAYS,
-                 end: float | None = None) -> None:
-        from console.core.ledger.traffic import generate
-
-        self.url = url
-        self.total = requests
-        self.done = 0
-        self._records: Iterator[Any] = generate(requests, days=days, seed=42, end=end or time.time(),
-                                                spike=("support", "gpt-mini"), spike_hours=12)
-        self._db: Any = None
-
-    def write_chunk(self) -> int:
-        """Write the next chunk; returns requests written so far (== total when finished)."""
-        from console.core.ledger.bulk import write_records
-        from console.core.ledger.store import open_ledger
-
-        if self._db is None:
-            self._db = open_ledger(self.url)
-        batch = list(islice(self._records, CHUNK))
-        write_records(self._db, batch)
-        self.done += len(batch)
-        if self.done >= self.total or not batch:
-            self._db.dispose()
-            self.done = self.total
-        return self.done
 
 
 class EmptyState(QWidget):
@@ -66,7 +34,7 @@ class EmptyState(QWidget):
     def __init__(self, run: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._run = run
-        self._writer: DemoTrafficWriter | None = None
+        self._writer: Any = None  # console.core.app.traffic.DemoTrafficWriter while writing
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -100,7 +68,9 @@ class EmptyState(QWidget):
         self.progress.setRange(0, requests)
         self.progress.setValue(0)
         self.progress.show()
-        self._writer = DemoTrafficWriter(demo_log_url(), requests, end=end)
+        from console.core.app.traffic import DemoTrafficWriter
+
+        self._writer = DemoTrafficWriter(demo_log_url(), requests, days=DEMO_DAYS, end=end or time.time())
         self._next_chunk()
 
     def _next_chunk(self) -> None:

@@ -74,14 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     home = tempfile.mkdtemp(prefix="routedesk-dash-shots-")
     os.environ["ROUTEDESK_HOME"] = home
-    from console.core.ledger.bulk import write_records
-    from console.core.ledger.store import open_ledger
-    from console.core.ledger.traffic import generate
+    from console.core.app import write_demo_traffic
 
     url = f"sqlite:///{Path(home) / 'demo-log.sqlite3'}"
-    db = open_ledger(url)
-    write_records(db, generate(30_000, days=45, seed=5, spike=("support", "gpt-mini"), spike_hours=12))
-    db.dispose()
+    write_demo_traffic(url, 30_000, days=45, seed=5, spike=("support", "gpt-mini"), spike_hours=12)
     for path in take(args.out_dir, url):
         print(path)
     return 0

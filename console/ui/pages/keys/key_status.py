@@ -1,16 +1,16 @@
-"""Key status of providers, computed off the GUI thread (keyring calls may block on an unlock prompt).
+"""The Keys page's rows: which providers the open policies name, and their key status.
 
-Plain functions over the core's secrets module; the page runs them through the engine bridge.
+The status and the key test are the core's (``console.core.app.keys``); the page runs them off the
+GUI thread through the engine bridge (keyring calls may block on an unlock prompt).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from console.core.app.keys import KeyStore, key_status
 from console.core.policy.schema import Provider, ProviderKind
-from console.core.secrets import KeyNotFound, KeyStore, NoUsableKeyring, SecretsError, parse_ref, resolve_key
 
 
 @dataclass(frozen=True)
@@ -43,21 +43,6 @@ def provider_entries(documents: list[Any]) -> list[tuple[str, str, Provider]]:
     return entries
 
 
-def key_status(ref: str | None, store: KeyStore) -> str:
-    if ref is None:
-        return "no key needed"
-    try:
-        scheme, _ = parse_ref(ref)
-        resolve_key(ref, store)
-    except KeyNotFound:
-        return "env var not set" if ref.startswith("env:") else "missing"
-    except NoUsableKeyring:
-        raise
-    except SecretsError:
-        return "bad reference"
-    return "from env" if scheme == "env" else "set in keyring"
-
-
 def status_rows(entries: list[tuple[str, str, Provider]], store: KeyStore) -> list[ProviderKeyRow]:
     """Blocking: reads the keyring once per keyring-backed provider."""
     rows = []
@@ -66,24 +51,3 @@ def status_rows(entries: list[tuple[str, str, Provider]], store: KeyStore) -> li
         ref = provider.key if provider.kind is not ProviderKind.LOCAL_GGUF else None
         rows.append(ProviderKeyRow(policy, name, kind, ref, key_status(ref, store)))
     return rows
-
-
-async def test_connection(name: str, provider: Provider, store: KeyStore) -> str:
-    """List the provider's models with its key: a cheap call that proves the key and the URL work."""
-    from console.core.providers.base import ProviderError
-    from console.core.providers.registry import build_provider
-
-    if provider.kind is ProviderKind.LOCAL_GGUF:
-        return f"{name} is a local model provider; it needs no key."
-    key = await asyncio.get_running_loop().run_in_executor(None, resolve_key, provider.key, store)
-    built = build_provider(name, provider, key)
-    try:
-        lister = getattr(built, "list_models", None)
-        if lister is None:
-            return f"{name} ({provider.kind.value}) has no cheap test call; send a request from Try it instead."
-        models = list(await lister())
-    except ProviderError as error:
-        raise RuntimeError(f"{name}: {error.message}") from None
-    finally:
-        await built.aclose()
-    return f"{name}: the key works ({len(models)} models listed)."

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.ui.pages.keys.key_status import ProviderKeyRow, provider_entries, status_rows, test_connection
+from console.ui.pages.keys.key_status import ProviderKeyRow, provider_entries, status_rows
 
 COLUMNS = ["Policy", "Provider", "Kind", "Key from", "Status"]
 
@@ -71,7 +71,7 @@ class KeysPage(QWidget):
 
     def store(self) -> Any:
         if self._store is None:
-            from console.core.secrets import KeyringStore
+            from console.core.app.keys import KeyringStore
 
             self._store = KeyringStore()
         return self._store
@@ -105,8 +105,6 @@ class KeysPage(QWidget):
                 self.table.setItem(number, column, item)
 
     def _on_job_failed(self, message: str) -> None:
-        from console.core.secrets import NoUsableKeyring  # noqa: F401 - its message is already a plain sentence
-
         if "cannot store keys" in message:
             self.warning.setText(message)
             self.warning.show()
@@ -139,11 +137,19 @@ class KeysPage(QWidget):
         entry = next((e for e in self._entries if e[0] == row.policy and e[1] == row.provider), None)
         if entry is None:
             return None
-        store = self.store()
-        job = self._bridge.submit(lambda: test_connection(entry[1], entry[2], store))
+        job = self._bridge.submit(lambda: self._verify_on_engine(entry[1], entry[2]))
         self._keep(job, self.message.setText)
         self.message.setText(f"Testing {row.provider}…")
         return job
+
+    async def _verify_on_engine(self, name: str, provider: Any) -> str:
+        """Engine thread: the core's key test through the window's one provider pool."""
+        from console.core.app.keys import KeyTestFailed, verify_key
+
+        try:
+            return (await verify_key(name, provider, self._bridge.workspace.providers)).message
+        except KeyTestFailed as err:
+            raise RuntimeError(str(err)) from None
 
     def _after(self, text: str) -> None:
         self.message.setText(text)

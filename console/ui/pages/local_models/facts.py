@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from console.core.providers.local_models import ModelNotFound, bundled_model_path
-
 
 def describe(info: Any) -> list[tuple[str, str]]:
     """Rows of (label, value) for a ``GGUFInfo``."""
@@ -42,7 +40,6 @@ def process_memory_mib() -> float:
 
 def bundled_model() -> Path | None:
     """The demo GGUF shipped with Routedesk, if this install has it."""
-    try:
-        return bundled_model_path("smollm2-135m")
-    except ModelNotFound:  # not bundled in this install: the page simply starts empty
-        return None
+    from console.core.app.models import bundled_demo_model
+
+    return bundled_demo_model()  # None when not bundled in this install: the page simply starts empty

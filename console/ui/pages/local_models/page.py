@@ -1,7 +1,8 @@
 """The Local models page: pick GGUF files, read their headers, load/unload them, measure a short run.
 
-Every file read, load and generation runs on the engine thread through the bridge; the page owns
-one LocalGGUFProvider, which keeps a single worker per loaded model.
+Every file read, load and generation runs on the engine thread through the bridge, with the core's
+``LocalModels`` over the window's one provider pool: a model loaded here is the one the engines,
+side by side and pilots use (never a second copy), and the workspace frees it at shutdown.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ class LocalModelsPage(QWidget):
     def __init__(self, bridge: Any, parent: Any = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._provider: Any = None  # used on the engine thread only
-        self._loaded: dict[Path, Any] = {}  # path -> LocalModelSettings
+        self._models: Any = None  # console.core.app.LocalModels, used on the engine thread only
+        self._loaded: dict[Path, Any] = {}  # path as listed here -> LoadedFacts
         self._job: Any = None
         self.setAcceptDrops(True)
         self.files = QListWidget()
@@ -115,7 +116,6 @@ class LocalModelsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._set_busy(False)
-        bridge.add_closer(self.aclose_on_engine)
         bundled = bundled_model()
         if bundled is not None:
             self.add_file(bundled)
@@ -157,7 +157,7 @@ class LocalModelsPage(QWidget):
         if item is None:
             return
         text = item.data(Qt.ItemDataRole.UserRole)
-        from console.core.providers.gguf_file import read_gguf_info
+        from console.core.app.models import read_gguf_info
 
         job = self._bridge.run_blocking(read_gguf_info, Path(text))
         job.sig_finished.connect(self._show_info)
@@ -187,52 +187,42 @@ class LocalModelsPage(QWidget):
         self.sig_info_shown.emit(message)
 
     # --- load / unload / run --------------------------------------------------------------
-    def _provider_on_engine(self) -> Any:
-        """Called on the engine thread: the page's one provider."""
-        if self._provider is None:
-            from console.core.policy.schema import Provider, ProviderKind
-            from console.core.providers.local_gguf import LocalGGUFProvider
+    def _models_on_engine(self) -> Any:
+        """Called on the engine thread: the core's LocalModels over the window's one provider pool."""
+        if self._models is None:
+            from console.core.app import LocalModels
 
-            self._provider = LocalGGUFProvider("local", Provider(kind=ProviderKind.LOCAL_GGUF))
-        return self._provider
+            self._models = LocalModels(self._bridge.workspace)
+        return self._models
 
     def load_current(self) -> Any:
         path = self.current_path
         if path is None or self._job is not None:
             return None
-        from console.core.policy.schema import Model
-
-        layers = self.gpu_layers.value()
-        model = Model(provider="local", model=str(path), context_window=self.context.value(),
-                      gpu_layers="all" if layers < 0 else layers)
+        context, layers = self.context.value(), self.gpu_layers.value()
 
         async def load() -> Any:
-            provider = self._provider_on_engine()
-            provider.configure(model)  # the quick run then finds these same settings
-            settings = provider.settings_for(str(path))
-            loaded = await provider.load(settings)
-            return path, settings, loaded.layers_offloaded
+            return path, await self._models_on_engine().load(path, context_window=context, gpu_layers=layers)
 
         self._start(self._bridge.submit(load), f"Loading {path.name}…")
         self._job.sig_finished.connect(self._on_loaded)
         return self._job
 
     def _on_loaded(self, result: Any) -> None:
-        # Keyed by the file as listed, not settings.path: that one is resolved (symlinks followed),
-        # so a model added through a link would load yet read as "not loaded" everywhere after.
-        path, settings, layers = result
-        self._loaded[path] = settings
+        path, loaded = result
+        self._loaded[path] = loaded
         self.sig_loaded_count_changed.emit(len(self._loaded))
-        self._show_state(f"Loaded with {layers} layers on the GPU; memory in use {process_memory_mib():.0f} MiB.")
+        self._show_state(f"Loaded with {loaded.layers_offloaded} layers on the GPU; "
+                         f"memory in use {process_memory_mib():.0f} MiB.")
 
     def unload_current(self) -> Any:
         path = self.current_path
-        settings = self._loaded.get(path) if path else None
-        if settings is None or self._job is not None:
+        loaded = self._loaded.get(path) if path else None
+        if loaded is None or self._job is not None:
             return None
 
         async def unload() -> None:
-            await self._provider_on_engine().unload(settings)
+            await self._models_on_engine().unload(loaded)
 
         self._start(self._bridge.submit(unload), f"Unloading {path.name}…")
         self._job.sig_finished.connect(lambda _r: self._on_unloaded(path))
@@ -245,28 +235,21 @@ class LocalModelsPage(QWidget):
 
     def quick_run(self) -> Any:
         path = self.current_path
-        settings = self._loaded.get(path) if path else None
-        if settings is None or self._job is not None:
+        if path is None or path not in self._loaded or self._job is not None:
             self.state.setText("Load the model first.")
             return None
-        from console.core.providers.base import ProviderCall, TextChunk
-        from console.core.request import Message
-
-        call = ProviderCall(model_id=str(path), messages=(Message("user", "Say hello in one sentence."),), max_tokens=32)
-
-        def stream() -> Any:
-            provider = self._provider_on_engine()
-            return provider.stream(call)
+        from console.core.app.models import TextChunk
 
         self.output.clear()
-        job = self._bridge.stream(stream, text_of=lambda e: e.text if isinstance(e, TextChunk) else None)
+        job = self._bridge.stream(lambda: self._models_on_engine().try_model(path),
+                                  text_of=lambda e: e.text if isinstance(e, TextChunk) else None)
         self._start(job, "Generating…")
         job.sig_text_arrived.connect(self.output.insertPlainText)
         job.sig_finished.connect(self._on_run_finished)
         return job
 
     def _on_run_finished(self, completion: Any) -> None:
-        speed = self._provider.last_tokens_per_second if self._provider is not None else 0.0
+        speed = self._models.last_tokens_per_second if self._models is not None else 0.0
         tokens = completion.usage.output_tokens if completion is not None else 0
         self._show_state(f"Last run: {tokens} tokens at {speed:.1f} tokens/s; memory in use {process_memory_mib():.0f} MiB.")
 
@@ -297,9 +280,3 @@ class LocalModelsPage(QWidget):
         loaded = self.current_path in self._loaded if self.current_path else False
         self.unload_button.setEnabled(not busy and loaded)
         self.test_button.setEnabled(not busy and loaded)
-
-    async def aclose_on_engine(self) -> None:
-        """Free loaded models; the bridge awaits this on the engine thread when it shuts down."""
-        provider, self._provider = self._provider, None
-        if provider is not None:
-            await provider.aclose()

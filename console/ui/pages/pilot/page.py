@@ -1,15 +1,16 @@
 """The Pilot page: choose the cases, write the bar, run baseline and candidate, read the verdict.
 
 The bar is edited as YAML and checked as you type; it is stored with the run before the first
-case is called. Runs go to the engine thread; progress comes back as job events (at most ~200 per
-run). Cancel stops the run with every finished cell kept; Resume continues the same run id.
+case is called. The run itself is the core's (``console.core.app.pilot.run_pilot``) on the window's
+one Workspace, on the engine thread; progress comes back as job events (at most ~200 per run).
+Cancel stops the run with every finished cell kept; Resume, or the same set-up started again here
+or with ``routedesk pilot``, continues the same run id.
 "Open in policy editor" emits the policy with the candidate first in the task's route.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from pathlib import Path
 from typing import Any, AsyncIterator
 
@@ -29,30 +30,26 @@ rule:
   relative_to_baseline: 0.95   # candidate passes >= 95% of the cases the baseline passes
 """
 SOURCES = ("Imported history", "Dataset file", "Routing log")
+SOURCE_KINDS = ("imported", "dataset", "log")  # the core's PilotSource kinds, in SOURCES order
 
 
 class PilotPage(QWidget):
     """Signals:
-        sig_pilot_finished(object): (report, verdicts, summaries) of a finished or stopped run.
+        sig_pilot_finished(object): the core's PilotOutcome of a finished run (None: it stopped).
         sig_open_policy_requested(object): a Policy (candidate placed first) for the policy editor.
     """
 
     sig_pilot_finished = Signal(object)
     sig_open_policy_requested = Signal(object)
 
-    def __init__(self, bridge: Any, *, policy_path: Path | None = None, log_url: str | None = None,
-                 parent: Any = None) -> None:
+    def __init__(self, bridge: Any, *, policy_path: Path | None = None, parent: Any = None) -> None:
         super().__init__(parent)
-        self._bridge = bridge
-        self._log_url = log_url
+        self._bridge = bridge  # its workspace is the window's one Workspace (log, provider pool)
         self._policy: Any = None
         self._policy_path: Path | None = None
-        self._workspace: Any = None  # engine thread only
-        self._session: Any = None  # engine thread only
         self._job: Any = None
         self.run_id: str | None = None
         self.outcome: Any = None
-        bridge.add_closer(self._aclose)
         self._build()
         if policy_path is not None:
             self.set_policy_path(policy_path)
@@ -158,7 +155,7 @@ class PilotPage(QWidget):
             self.task.setText(loaded.policy.classification.default)
 
     def bar_or_error(self) -> tuple[Any, str | None]:
-        from console.core.pilot.bar import BarError, parse_bar
+        from console.core.app.pilot import BarError, parse_bar
 
         try:
             return parse_bar(self.bar.toPlainText(), "bar.yaml"), None
@@ -188,24 +185,33 @@ class PilotPage(QWidget):
             Path(name).write_text(self.bar.toPlainText(), encoding="utf-8")
 
     # --- running ----------------------------------------------------------------------------
-    def start(self, *, resume: bool) -> None:
+    def setup_request(self) -> tuple[Any, str | None]:
+        """The core's PilotSetupRequest for what the form says, or (None, why not)."""
+        from console.core.app import PilotSetupRequest, PilotSource
+
         bar, error = self.bar_or_error()
         task, baseline, candidate = self.task.text().strip(), self.baseline.text().strip(), self.candidate.text().strip()
         if error or not (task and baseline and candidate):
-            self.verdict.setText(error or "Fill in task, baseline and candidate.")
-            return
+            return None, error or "Fill in task, baseline and candidate."
         limit = int(self.limit.text()) if self.limit.text().strip().isdigit() else None
-        source = (self.source.currentIndex(), self.source_value.text().strip())
+        source = PilotSource(SOURCE_KINDS[self.source.currentIndex()], self.source_value.text().strip())  # type: ignore[arg-type]
+        return PilotSetupRequest(task, baseline, (candidate,), bar, source, limit), None
+
+    def start(self, *, resume: bool) -> None:
+        from console.core.app import pilot_run_id
+
+        request, error = self.setup_request()
+        if request is None:
+            self.verdict.setText(error or "")
+            return
         if not resume or self.run_id is None:
-            key = f"{task}|{baseline}|{candidate}|{bar.to_json_text()}|{source}|{limit}"
-            self.run_id = "pilot-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            self.run_id = pilot_run_id(request)  # the id `routedesk pilot` gives the same set-up
         run_id = self.run_id
         self.run_button.setEnabled(False)
         self.resume_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.verdict.setText(f"running {run_id}…")
-        job = self._bridge.stream(lambda: self._events(run_id, task, baseline, candidate, bar, source, limit),
-                                  lambda event: None)
+        job = self._bridge.stream(lambda: self._events(run_id, request), lambda event: None)
         job.sig_event_arrived.connect(self._on_job_event_arrived)
         job.sig_failed.connect(self._on_job_failed)
         job.sig_cancelled.connect(lambda: self._on_job_failed(f"cancelled; finished cells are kept — Resume continues {run_id}"))
@@ -215,10 +221,21 @@ class PilotPage(QWidget):
         if self._job is not None:
             self._job.cancel()
 
-    async def _events(self, run_id: str, task: str, baseline: str, candidate: str, bar: Any,
-                      source: tuple[int, str], limit: int | None) -> AsyncIterator[Any]:
+    async def _events(self, run_id: str, request: Any) -> AsyncIterator[Any]:
+        """Engine thread: the run's progress as events, then ("finished", outcome)."""
+        from console.core.app import run_pilot
+
         queue: asyncio.Queue[Any] = asyncio.Queue()
-        work = asyncio.ensure_future(self._run(run_id, task, baseline, candidate, bar, source, limit, queue.put_nowait))
+        steps: list[int] = []
+
+        def progress(done: int, total: int) -> None:
+            step = max(1, total // 200)
+            if done == total or not steps or done - steps[-1] >= step:
+                steps.append(done)
+                queue.put_nowait(("progress", done, total))
+
+        work = asyncio.ensure_future(run_pilot(self._bridge.workspace, self._policy, self._policy_path, request,
+                                               run_id=run_id, progress=progress))
         try:
             while not (work.done() and queue.empty()):
                 getter = asyncio.ensure_future(queue.get())
@@ -233,46 +250,6 @@ class PilotPage(QWidget):
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
 
-    async def _run(self, run_id: str, task: str, baseline: str, candidate: str, bar: Any, source: tuple[int, str],
-                   limit: int | None, emit: Any) -> Any:
-        from console.core.compare.session import CompareSession
-        from console.core.ledger.filters import Filters
-        from console.core.pilot.caller import LiveCaller
-        from console.core.pilot.cases import cases_from_dataset, cases_from_imported, cases_from_log
-        from console.core.pilot.runner import PilotRunner
-        from console.core.pilot.store import PilotSetup
-        from console.core.pilot.summary import summarize
-        from console.core.pilot.verdict import decide, monthly_requests
-        from console.core.workspace import Workspace
-
-        if self._workspace is None:
-            self._workspace = Workspace(self._log_url)
-        if self._session is None:
-            self._session = CompareSession(self._policy, self._policy_path)
-        db = self._workspace.recorder.db
-        kind, value = source
-        if kind == 0:
-            cases = await asyncio.to_thread(cases_from_imported, db, value, limit=limit)
-        elif kind == 1:
-            cases, _problems = await asyncio.to_thread(cases_from_dataset, value, limit=limit)
-        else:
-            cases = await asyncio.to_thread(cases_from_log, db, Filters.last(value or "30d", task=task), limit=limit or 500)
-        if not cases:
-            raise LookupError("no cases: logged requests keep their prompt only when recorded with it")
-        setup = PilotSetup(run_id, task, baseline, (candidate,), bar.to_json_text(), {"source": list(source)})
-        step = max(1, len(cases) * 2 // 200)
-        last = [-step]
-
-        def progress(done: int, total: int, cell: Any) -> None:
-            if done == total or done - last[0] >= step:
-                last[0] = done
-                emit(("progress", done, total))
-
-        caller = LiveCaller(self._session, recorder=self._workspace.recorder, task=task)
-        report = await PilotRunner(db, setup, cases, bar, caller=caller).run(progress)
-        volume = await asyncio.to_thread(monthly_requests, db, task)
-        return report, [decide(report, bar, candidate, volume=volume)], summarize(report)
-
     def _on_job_event_arrived(self, event: Any) -> None:
         if event[0] == "progress":
             self.progress.setMaximum(event[2])
@@ -281,7 +258,8 @@ class PilotPage(QWidget):
             self.show_outcome(event[1])
 
     def show_outcome(self, outcome: Any) -> None:
-        report, verdicts, summaries = outcome
+        """Show a core PilotOutcome: the matrix, the charts, the verdict."""
+        report, verdicts, summaries = outcome.report, outcome.verdicts, outcome.summaries
         self.outcome = outcome
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -308,7 +286,7 @@ class PilotPage(QWidget):
 
     # --- after ------------------------------------------------------------------------------
     def open_in_policy_editor(self) -> None:
-        from console.core.pilot.route_edit import RouteEditError, candidate_first
+        from console.core.app.pilot import RouteEditError, candidate_first
 
         if self._policy is None:
             return
@@ -318,10 +296,3 @@ class PilotPage(QWidget):
             self.verdict.setText(f"{self.verdict.text()}<br><span style='color:#c62828'>{err}</span>")
             return
         self.sig_open_policy_requested.emit(edited)
-
-    async def _aclose(self) -> None:
-        session, workspace, self._session, self._workspace = self._session, self._workspace, None, None
-        if session is not None:
-            await session.aclose()
-        if workspace is not None:
-            await workspace.aclose()
