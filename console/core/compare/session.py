@@ -64,7 +64,7 @@ class CompareSession:
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store)
         self._providers: dict[str, ChatProvider] = {}
-        self._local: LocalGGUFProvider | None = None  # built on the first local column
+        self._local: ChatProvider | None = None  # the pool's local-gguf provider, built on first local column
         self._local_files: set[str] = set()
 
     @property
@@ -109,7 +109,7 @@ class CompareSession:
             # The first column on a file sets how it loads; later columns on it share that load.
             settings = Model(provider=LOCAL_PROVIDER, model=path, context_window=model.context_window if model else 2048,
                              gpu_layers=model.gpu_layers if model else 0, threads=model.threads if model else None)
-            self._local.configure(settings)
+            self._local.configure(settings)  # type: ignore[attr-defined]
             self._local_files.add(path)
         return ResolvedColumn(spec, LOCAL_PROVIDER, path, self._local, PriceSheet.from_prices(None), worker=path)
 

@@ -125,7 +125,7 @@ class AnthropicProvider:
             for event in self._whole_answer(call, whole):
                 yield event
             return
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         stopped = False
         repeated = _trimmed_prefill_whitespace(call)
         async with self._channel.stream(MESSAGES_PATH, json_body=body, **timeouts) as reply:
@@ -195,7 +195,7 @@ class AnthropicProvider:
             raise invalid_output_error(self.name, "the response body is not JSON") from None
         if isinstance(payload, dict) and payload.get("type") == "error":
             raise classify_failure(provider=self.name, status=reply.status, payload=payload, secrets=(self._key,))
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         try:
             answer.model_id = str(payload.get("model") or call.model_id)
             answer.reported = usage_from_anthropic(payload.get("usage"))

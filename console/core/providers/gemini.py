@@ -101,7 +101,7 @@ class GeminiProvider:
         """Yield TextChunks then one Completion, or raise ProviderError."""
         body = self.request_body(call)
         timeouts = Timeouts(connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s)
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         if not call.stream:
             whole = await self._channel.request(
                 "POST", f"{model_path(call.model_id)}:generateContent", json_body=body, **timeouts

@@ -21,7 +21,7 @@ import threading
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:  # numpy and llama.cpp's helpers load with the first model, not with the engine
     from console.core.providers.gguf_file import GGUFInfo
@@ -44,7 +44,7 @@ def _file(path: Path) -> Path:
     return Path(path).resolve()
 
 
-def _retrieved(done: "asyncio.Future[Any]") -> None:
+def _retrieved(done: "asyncio.Future[LoadedModel]") -> None:
     """Mark an abandoned waiter's outcome as seen, so asyncio logs no 'never retrieved'."""
     if not done.cancelled():
         done.exception()

@@ -110,7 +110,7 @@ class OpenAICompatProvider:
             for event in self._whole_answer(call, whole):
                 yield event
             return
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         async with self._channel.stream(
             "chat/completions", json_body=body,
             connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s,
@@ -193,7 +193,7 @@ class OpenAICompatProvider:
             raise classify_failure(
                 provider=self.name, status=reply.status, payload=payload, secrets=(self._key,)
             )
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         try:
             answer.model_id = str(payload.get("model") or call.model_id)
             answer.reported = usage_from_openai(payload.get("usage"))
