@@ -1,4 +1,4 @@
-"""Regular expressions from a policy, run by RE2: matching time is linear in the text, whatever the pattern.
+r"""Regular expressions from a policy, run by RE2: matching time is linear in the text, whatever the pattern.
 
 Rule regexes and keywords run on every prompt, and ``confidence.validator_regex`` on every
 answer, on the endpoint's event loop. With a backtracking engine (Python's ``re``) one rule such
