@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -86,7 +86,7 @@ def problem_with(assertion: Assertion) -> str | None:
 def check(assertion: Assertion, answer: Answer, reference: str | None) -> str | None:
     """None when the answer passes, else why it fails."""
     kind, value, text = assertion.kind, assertion.value, answer.text
-    fold = (lambda s: s) if assertion.case_sensitive else (lambda s: s.lower())
+    fold: Callable[[str], str] = (lambda s: s) if assertion.case_sensitive else str.lower
     if kind == "contains":
         return None if fold(str(value)) in fold(text) else f"does not contain {value!r}"
     if kind == "not_contains":
