@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 async def _route(args: argparse.Namespace, policy, path, request) -> int:
     from console.core.routing.events import Delta, Discarded, RouteResult
-    from console.core.workspace import Workspace
+    from console.core.app import Workspace
 
     from console.cli.log_alarm import show_log_alarms
 

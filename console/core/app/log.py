@@ -24,7 +24,7 @@ __all__ = ["LogError", "open_log", "open_log_for_writing", "read_error_message",
 
 
 class LogError(Exception):
-    """The log cannot be opened: a bad URL, a server that is down, a log from a newer Routedesk."""
+    """The log cannot be used: a bad URL, a server that is down, a damaged file, another version's log."""
 
 
 def open_log(url: str | None = None, *, create_if_missing: bool = False) -> "Engine":

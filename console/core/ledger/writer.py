@@ -142,7 +142,7 @@ class LedgerWriter:
     def _set_health(self, **changes: object) -> None:
         with self._health_lock:
             old = self._health
-            new = LedgerHealth(**{**old.__dict__, **changes})  # type: ignore[arg-type]
+            new = LedgerHealth(**{**old.__dict__, **changes})
             self._health = new
         if (new.state, new.kept > 0, new.not_kept) != (old.state, old.kept > 0, old.not_kept) or (
                 new.ok and new.written_late != old.written_late):
