@@ -22,7 +22,7 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
@@ -48,6 +48,14 @@ log = logging.getLogger(__name__)
 ProviderFactory = Callable[[str, object, "str | None"], ChatProvider]
 
 
+#: Prompts longer than this (characters) are scanned on a worker thread, not the event loop.
+OFFLOAD_CHARS = 256 * 1024
+
+
+def _is_big(request: Request) -> bool:
+    return sum(len(m.content) for m in request.messages) > OFFLOAD_CHARS
+
+
 class Engine:
     """Routes requests by one policy.
 
@@ -71,7 +79,8 @@ class Engine:
         provider_factory: ProviderFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        rng: random.Random | None = None,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
@@ -86,7 +95,7 @@ class Engine:
         self._providers: dict[str, ChatProvider] = {}
         self._retired: list[ChatProvider] = []
         self._bindings: dict[str, Binding] = {}
-        self._rng = random.Random()
+        self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
         self.set_policy(policy, policy_path)
@@ -118,7 +127,7 @@ class Engine:
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
             self._spend_feed.unsubscribe(self.budgets)
-        self.budgets = BudgetTracker(policy, seed=seed)
+        self.budgets: BudgetTracker = BudgetTracker(policy, seed=seed)
         self._spend_feed.subscribe(self.budgets)
         if old is not None:
             self._swap_providers(old, policy)
@@ -140,10 +149,22 @@ class Engine:
 
     # --- deciding -------------------------------------------------------------------------
 
-    def explain(self, request: Request, *, task: str | None = None) -> Plan:
-        """The plan for ``request`` by rules classification; no model is called."""
+    def explain(
+        self, request: Request, *, task: str | None = None, missing_keys: Mapping[str, str] | None = None
+    ) -> Plan:
+        """The plan for ``request`` by rules classification; no model is called.
+
+        ``missing_keys`` (``console.core.key_presence.missing_keys``, read off the caller's GUI
+        thread) drops the models whose provider has no key, with the reason.
+        """
         return plan_route(
-            request, self.policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=task
+            request,
+            self.policy,
+            health=self.health.snapshot(),
+            spend=self.budgets.snapshot(),
+            prices=self.prices,
+            task=task,
+            missing_keys=missing_keys,
         )
 
     async def classify(self, request: Request) -> Classified:
@@ -153,6 +174,8 @@ class Engine:
             request.task_hint and cls.honour_task_hint and request.task_hint in self.policy.tasks
         ):
             return await classify_with_model(request, self.policy, self._bind, fallback=classify_by_rules)
+        if _is_big(request):  # rules scan the whole prompt: a big one would hold the loop (an endpoint's clients)
+            return await asyncio.to_thread(classify_by_rules, request, self.policy)
         return classify_by_rules(request, self.policy)
 
     def _plan(self, request: Request, classified: Classified) -> Plan:
@@ -219,6 +242,8 @@ class Engine:
         # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
         # to new requests only, so this one never binds or prices by a policy it was not planned with.
         policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
+        if _is_big(request):  # the token estimate scans the prompt too: computed (and cached) off the loop
+            await asyncio.to_thread(lambda: request.estimated_prompt_tokens)
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
@@ -235,8 +260,9 @@ class Engine:
             lambda req, target: plan_route(
                 req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
             ),
-            sleep=self._sleep,  # type: ignore[arg-type]
+            sleep=self._sleep,
             rng=self._rng,
+            clock=self._clock,
             stream_text=stream,
             stop_after_discard=stop_after_discard,
             continue_streamed=continue_streamed,

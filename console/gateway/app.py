@@ -3,7 +3,7 @@
     POST /v1/chat/completions   route by the policy (see wire.py, targets.py, streaming.py)
     GET  /v1/models             auto, the tasks, the routable model aliases
     GET  /v1/models/{id}        one of them
-Every request passes the bearer-token guard first (auth.py). The lifespan starts the policy
+Every request passes the bearer-token guard first (auth.py), then the body limits (limits.py). The lifespan starts the policy
 watcher and, at shutdown, closes the workspace (provider connections, the ledger writer).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from typing import Any, AsyncIterator
@@ -22,11 +21,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from console.gateway.auth import ASGIApp, BearerAuth
+from console.gateway.body import read_chat_call
+from console.gateway.limits import BodyLimit
 from console.gateway.responses import completion_body, dumps, error_body, result_error_body, routedesk_headers
 from console.gateway.state import GatewayState
 from console.gateway.streaming import stream_chat
 from console.gateway.targets import UnknownModel, model_list, resolve_target
-from console.gateway.wire import WireError, parse_chat_call
+from console.gateway.wire import WireError
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +42,7 @@ def create_app(state: GatewayState) -> ASGIApp:
     async def chat_completions(http: HttpRequest) -> Response:
         t0 = time.perf_counter()
         try:
-            body = json.loads(await http.body())
-        except ValueError as err:
-            return _json(error_body(f"the request body is not valid JSON: {err}"), 400)
-        try:
-            call = parse_chat_call(body, http.headers)
+            call = await read_chat_call(await http.body(), http.headers, offload_bytes=state.limits.offload_bytes)
         except WireError as err:
             return _json(error_body(err.message, param=err.param, code=err.code), err.status)
         engine = state.engine
@@ -106,4 +103,4 @@ def create_app(state: GatewayState) -> ASGIApp:
         exception_handlers={404: not_found, 405: not_found, Exception: crashed},
         lifespan=lifespan,
     )
-    return BearerAuth(app, lambda: state.token, state.refusals)
+    return BearerAuth(BodyLimit(app, state.limits), lambda: state.token, state.refusals)

@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any
 
+from console.gateway.limits import EndpointLimits, raise_fd_limit
+
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -53,13 +55,18 @@ def event_loop_name() -> str:
     return "uvloop"
 
 
-def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning") -> Any:
+def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning", limits: EndpointLimits | None = None) -> Any:
     import uvicorn
 
+    from console.gateway.connections import guarded_protocol
+
+    limits = limits or EndpointLimits()
+    raise_fd_limit()
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
-        timeout_graceful_shutdown=5, server_header=False, loop=event_loop_name(), http="httptools",
+        timeout_graceful_shutdown=5, server_header=False, loop=event_loop_name(),
+        http=guarded_protocol(limits),  # httptools with head deadline, head size and connection cap
         proxy_headers=False,  # bound to loopback for local apps: no proxy in front to trust
     )
     return uvicorn.Server(config)
@@ -72,16 +79,21 @@ class EndpointServer:
         url: ``http://HOST:PORT/v1`` once started.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, *, limits: EndpointLimits | None = None) -> None:
         self._sock = bind_socket(host, port)
         self.host, self.port = self._sock.getsockname()[:2]
-        self._server = make_server(app, self._sock)
+        self._server = make_server(app, self._sock, limits=limits)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/v1"
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now (the cap in EndpointLimits bounds it)."""
+        return len(self._server.server_state.connections)
 
     def start(self, timeout_s: float = 10.0) -> "EndpointServer":
         self._thread = threading.Thread(

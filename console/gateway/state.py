@@ -15,6 +15,7 @@ from console.core.engine import Engine
 from console.core.policy.schema import Policy
 from console.core.workspace import Workspace
 from console.gateway.auth import RefusalCounter
+from console.gateway.limits import EndpointLimits
 from console.gateway.watch import PolicyStatus, PolicyWatcher
 from console.gateway.wire import FailoverMode
 
@@ -31,6 +32,7 @@ class GatewayState:
             model could take over: "continue" (the next model that takes a prefill continues the
             answer; the default), "error" (end with an error event) or "restart".
         owns_workspace: close the workspace at shutdown.
+        limits: request size and time limits (the server applies the connection ones).
     """
 
     engine: Engine
@@ -40,6 +42,7 @@ class GatewayState:
     watcher: PolicyWatcher | None = None
     stream_failover: FailoverMode = "continue"
     owns_workspace: bool = True
+    limits: EndpointLimits = field(default_factory=EndpointLimits)
 
     @classmethod
     def open(

@@ -95,11 +95,18 @@ def _messages(raw: Any) -> tuple[Message, ...]:
         where = f"messages[{index}]"
         if not isinstance(item, dict):
             raise WireError(f"{where} must be an object", param=where)
-        role = _ROLES.get(item.get("role"))  # type: ignore[arg-type]
+        raw_role = item.get("role")
+        role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None  # a list is unhashable: no 500
         if role is None:
-            raise WireError(f"{where}.role {item.get('role')!r} is not supported (system, developer, user, assistant)", param=f"{where}.role")
+            raise WireError(f"{where}.role {_shown(raw_role)} is not supported (system, developer, user, assistant)", param=f"{where}.role")
         messages.append(Message(role, _content(item.get("content"), where)))  # type: ignore[arg-type]
     return tuple(messages)
+
+
+def _shown(value: Any) -> str:
+    """A refused value as the error repeats it: short, whatever the client sent."""
+    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else f"of type {type(value).__name__}"
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _content(raw: Any, where: str) -> str:

@@ -156,9 +156,12 @@ class EngineBridge(QObject):
 
     Signals:
         sig_busy_changed(bool): True while any job is running.
+        sig_log_health_changed(object): the routing log's ``LedgerHealth`` changed (a full disk, a
+            damaged log, and their end); emitted from the log's writer thread, delivered queued.
     """
 
     sig_busy_changed = Signal(bool)
+    sig_log_health_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -204,6 +207,9 @@ class EngineBridge(QObject):
                 from console.core.app import Workspace
 
                 self._workspace = Workspace(self.log_url)
+                health = self._workspace.watch_log_health(self.sig_log_health_changed.emit)
+                if health is not None and not health.ok:
+                    self.sig_log_health_changed.emit(health)
             return self._workspace
 
     def add_closer(self, close: Callable[[], Awaitable[Any]]) -> None:

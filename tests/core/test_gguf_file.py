@@ -10,8 +10,17 @@ import pytest
 
 from console.core.providers.gguf_file import GGUFError, read_gguf_info
 from console.core.providers.local_models import ModelNotFound, resolve_model_path
+from tests.support.parts import require_part
 
-gguf = pytest.importorskip("gguf")
+try:
+    import gguf  # a test dependency (pyproject's [test] extra): writes the tiny files these tests read
+except ImportError:  # importorskip would skip silently even under CI; require_part fails there
+    gguf = None
+
+
+@pytest.fixture(autouse=True)
+def _gguf_writer() -> None:
+    require_part(gguf is not None, "the gguf package is missing: pip install gguf (the [test] extra)")
 
 
 def write_tiny_gguf(path: Path, *, declare_parameters: bool = False) -> Path:
@@ -111,3 +120,17 @@ def test_resolve_relative_to_policy_then_models_dir(tmp_path: Path, monkeypatch:
     assert str(policy_dir) in str(caught.value) and "models" in str(caught.value)
     with pytest.raises(ModelNotFound, match="bundled models: smollm2-135m"):
         resolve_model_path("bundled:nothing")
+
+
+def test_without_the_gguf_package_these_tests_fail_under_ci() -> None:
+    # The writer is a test dependency: under CI its absence must fail the run, never skip it quietly.
+    import subprocess
+    import sys
+
+    script = ("import sys; sys.modules['gguf'] = None; import pytest; "
+              "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', __file__, '-k', 'not under_ci']))")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script.replace("__file__", repr(__file__))], cwd=root,
+                          env={**os.environ, "CI": "true"}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert "required part missing under CI: the gguf package is missing" in done.stdout

@@ -16,6 +16,7 @@ from console.core.policy.schema import Policy
 from console.core.secrets import MemoryKeyStore
 from console.core.workspace import Workspace
 from console.gateway.app import create_app
+from console.gateway.limits import EndpointLimits
 from console.gateway.server import EndpointServer
 from console.gateway.state import GatewayState
 from console.gateway.token import get_or_create_token
@@ -68,6 +69,7 @@ def running_endpoint(
     log_url: str | None = None,
     watch_interval_s: float = 0.05,
     stream_failover: str = "continue",
+    limits: EndpointLimits | None = None,
 ) -> Iterator[LiveEndpoint]:
     token = get_or_create_token(MemoryKeyStore())
     workspace = Workspace(log_url, record=log_url is not None)
@@ -76,7 +78,9 @@ def running_endpoint(
         stream_failover=stream_failover,  # type: ignore[arg-type]
     )
     state.owns_workspace = True  # the server's loop opened its connections; it closes them
-    server = EndpointServer(create_app(state)).start()
+    if limits is not None:
+        state.limits = limits
+    server = EndpointServer(create_app(state), limits=limits).start()
     live = LiveEndpoint(server, state, token, log_url)
     try:
         yield live

@@ -9,6 +9,7 @@ from console.core.outcomes import Outcome
 from console.core.request import Request
 from tests.integration.test_fault_matrix import policy_for
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
+from tests.support.waiting import until
 
 
 def test_a_cancelled_half_open_probe_does_not_lock_the_model_out(fault_server: FaultServer) -> None:
@@ -21,7 +22,7 @@ def test_a_cancelled_half_open_probe_does_not_lock_the_model_out(fault_server: F
         first = await engine.route(Request.from_prompt("hi"))
         clock[0] += 31  # cooldown over: the next request is the half-open probe
         probe = asyncio.ensure_future(engine.route(Request.from_prompt("hi")))
-        await asyncio.sleep(0.3)
+        await until(lambda: len(fault_server.requests) == 3, "the probe to reach the model")
         probe.cancel()
         await asyncio.gather(probe, return_exceptions=True)
         later = await engine.route(Request.from_prompt("hi"))
@@ -43,7 +44,7 @@ def test_a_policy_swapped_mid_request_does_not_change_that_request(fault_server:
 
     async def scenario():
         running = asyncio.ensure_future(engine.route(Request.from_prompt("price me")))
-        await asyncio.sleep(0.1)
+        await until(lambda: fault_server.requests, "the request to reach the model")  # it answers 400 ms later
         engine.set_policy(new)
         result = await running
         after = await engine.route(Request.from_prompt("price me"))
@@ -65,7 +66,7 @@ def test_a_failover_after_a_reload_binds_by_the_requests_own_policy(fault_server
 
     async def scenario():
         running = asyncio.ensure_future(engine.route(Request.from_prompt("x", stream=True)))
-        await asyncio.sleep(0.1)
+        await until(lambda: fault_server.requests, "the first model to be silent on the request")
         engine.set_policy(new)  # removes the fallback while the first model is still silent
         result = await running
         await engine.aclose()

@@ -29,6 +29,9 @@ that does not take prefill would.
     invalid-json                 non-streaming without response_format: body not JSON;
                                  otherwise a well-formed answer whose text is not JSON
     reset                        close the connection (RST) before any byte
+    huge:mb=1000                 an answer of that many MB (well-formed JSON start, then text;
+                                 streaming: 64 KB text events), sent until the client hangs up
+    huge-line:mb=1000            streaming: one SSE line of that many MB with no line end
     seq:429,429,ok               the Nth request for this exact model name gets the Nth fault
                                  (the last one repeats)
 
@@ -415,6 +418,9 @@ async def _act(fault: Fault, body: dict[str, Any], reader: asyncio.StreamReader,
             extra["retry-after"] = formatdate(time.time() + fault.number("retry_after_date", 1), usegmt=True)
         return await _send_json(writer, status, payload, extra)
 
+    if name in ("huge", "huge-line"):
+        return await _send_huge(writer, int(fault.number("mb", 1000)) * 1024 * 1024, streaming, name == "huge-line")
+
     answer = openai_answer(body, fault)
     if not streaming:
         return await _act_whole(fault, name, body, answer, json_mode, reader, writer)
@@ -472,6 +478,38 @@ async def _act_whole(
             await _wait_for_client_close(reader)
         return False
     return await _send_json(writer, 200, payload)
+
+
+async def _send_huge(writer: asyncio.StreamWriter, size: int, streaming: bool, one_line: bool) -> bool:
+    """``size`` bytes of answer in 1 MB writes, until done or the client hangs up (never built whole)."""
+    filler = b"a" * (1024 * 1024)
+    if streaming:
+        await _start_stream(writer)
+        event = b'data: {"id":"chatcmpl-huge","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"' \
+            + b"a" * 65536 + b'"},"finish_reason":null}]}\n\n'
+        piece = b'data: {"choices":[{"delta":{"content":"' if one_line else b""
+        unit = filler if one_line else event * 16
+    else:
+        head = b'{"id":"chatcmpl-huge","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"'
+        tail = b'"},"finish_reason":"stop"}]}'
+        writer.write(_head(200, {"content-type": "application/json", "content-length": str(len(head) + size + len(tail))}))
+        piece, unit = head, filler
+    sent = 0
+    try:
+        if piece:
+            writer.write(_chunk(piece) if streaming else piece)
+        while sent < size:
+            data = unit[: size - sent]
+            writer.write(_chunk(data) if streaming else data)
+            await writer.drain()
+            sent += len(data)
+        if streaming:
+            return await _end_stream(writer)
+        writer.write(tail)
+        await writer.drain()
+        return True
+    except ConnectionError:
+        return False
 
 
 def _error_for(name: str) -> tuple[int, bytes]:

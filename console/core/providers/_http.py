@@ -27,9 +27,10 @@ anything else (bad URL, ...)            bad_request
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Mapping
+from typing import Any, AsyncIterator, Iterable, Mapping, TypedDict
 
 import httpx
 import httpx_sse
@@ -42,6 +43,11 @@ from console.core.providers.sse import SSEEvent
 
 _LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0)
 USER_AGENT = "routedesk"
+# The most bytes one answer may take. A completion is a few hundred KB even at 100k tokens with
+# logprobs; past this the provider is broken or hostile (a 1,000 MB answer was once read whole and
+# logged ok), so reading stops and the attempt fails as invalid_output: the answer is unusable, a
+# retry of the same model would fetch the same, and routes fall back on invalid_output.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 
 def transport_error(
@@ -74,6 +80,74 @@ def transport_error(
 _TRANSPORT_EXCEPTIONS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, httpx_sse.SSEError)
 
 
+class Timeouts(TypedDict):
+    """The deadlines every channel call takes, kept together to pass as ``**timeouts``."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
+
+
+def unsendable_header(provider: str, headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:
+    """Why ``headers`` cannot go on the wire (a non-ASCII or control character, e.g. a key pasted
+    with a curly quote), without repeating the key; None when they can. HTTP header values are
+    ASCII in practice (RFC 9110 5.5: other octets are "obs-text"), and httpx refuses them with a
+    UnicodeEncodeError that would otherwise surface as a traceback."""
+    for name, value in headers.items():
+        at = next((i for i, ch in enumerate(value) if not (" " <= ch <= "~" or ch == "\t")), None)
+        if at is None:
+            continue
+        char = value[at]
+        what = f"U+{ord(char):04X} {unicodedata.name(char, 'control character')}"
+        for secret in secrets:
+            where = value.find(secret)
+            if where != -1 and where <= at < where + len(secret):
+                return (f"{provider}: the key has a character HTTP cannot carry at position {at - where + 1} of "
+                        f"{len(secret)} ({what}); keys are plain ASCII, so something was probably pasted with it: "
+                        "store the key again")
+        return f"{provider}: the {name} header has a character HTTP cannot carry at position {at + 1} ({what})"
+    return None
+
+
+class AnswerTooLarge(Exception):
+    """An answer passed the channel's byte cap (raised inside httpx's read, mapped by the channel)."""
+
+
+class _CappedBody(httpx.AsyncByteStream):
+    """A response body that stops with AnswerTooLarge once more than ``limit`` bytes arrived.
+
+    Counted as they come off the wire, so nothing past the cap is held. Channels ask for
+    ``Accept-Encoding: identity``, so wire bytes are answer bytes (no decompression bomb)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner = inner
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._inner:
+            seen += len(chunk)
+            if seen > self._limit:
+                raise AnswerTooLarge(self._limit)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _capped(response: httpx.Response, limit: int) -> httpx.Response:
+    assert isinstance(response.stream, httpx.AsyncByteStream)
+    response.stream = _CappedBody(response.stream, limit)
+    return response
+
+
+def too_large_error(provider: str, limit: int) -> ProviderError:
+    return ProviderError(
+        Outcome.INVALID_OUTPUT,
+        f"{provider}: the answer passed {limit // (1024 * 1024)} MB, the most Routedesk reads of one answer; "
+        "reading stopped (no completion is that large: the provider is misbehaving)",
+    )
+
+
 @dataclass(frozen=True)
 class HttpReply:
     """A whole response: status, headers (lower-case names) and body bytes."""
@@ -97,6 +171,8 @@ class StreamingReply:
             return await self._response.aread()
         except _TRANSPORT_EXCEPTIONS as exc:
             raise self._channel.error(exc, response_started=True) from None
+        except AnswerTooLarge:
+            raise self._channel.too_large() from None
 
     async def events(self) -> AsyncIterator[SSEEvent]:
         """The body's server-sent events; transport failures become ProviderError.
@@ -117,6 +193,8 @@ class StreamingReply:
                     return
                 except _TRANSPORT_EXCEPTIONS as exc:
                     raise self._channel.error(exc, response_started=True) from None
+                except AnswerTooLarge:
+                    raise self._channel.too_large() from None
                 if sse.data:
                     event = sse.event if sse.event and sse.event != "message" else None  # "message" is the default type
                     yield SSEEvent(sse.data, event, sse.id or None)
@@ -134,11 +212,15 @@ class HttpChannel:
         base_url: str,
         headers: Mapping[str, str],
         secrets: Iterable[str | None] = (),
+        max_answer_bytes: int | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
-        self._headers = {"user-agent": USER_AGENT, **dict(headers)}
+        self.max_answer_bytes = max_answer_bytes or MAX_ANSWER_BYTES
+        # identity: the byte cap then bounds what is held, with no compressed answer to inflate
+        self._headers = {"user-agent": USER_AGENT, "accept-encoding": "identity", **dict(headers)}
         self._secrets = tuple(s for s in secrets if s)
+        self._unsendable = unsendable_header(provider, self._headers, self._secrets)
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._urls: dict[str, httpx.URL] = {}  # parsed once: httpx re-parses and joins a str each call
@@ -155,7 +237,12 @@ class HttpChannel:
             exc, provider=self.provider, response_started=response_started, secrets=self._secrets
         )
 
+    def too_large(self) -> ProviderError:
+        return too_large_error(self.provider, self.max_answer_bytes)
+
     def _client_for_this_loop(self) -> httpx.AsyncClient:
+        if self._unsendable is not None:
+            raise ProviderError(Outcome.AUTH, self._unsendable)
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # Pooled connections belong to the loop that opened them; a new loop needs a new pool.
@@ -199,11 +286,13 @@ class HttpChannel:
                 timeout=self._timeout(connect_timeout_s, read_timeout_s),
             ) as response:
                 started = True
-                body = await response.aread()
+                body = await _capped(response, self.max_answer_bytes).aread()
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return HttpReply(response.status_code, headers, body)
         except _TRANSPORT_EXCEPTIONS as exc:
             raise self.error(exc, response_started=started) from None
+        except AnswerTooLarge:
+            raise self.too_large() from None
 
     @asynccontextmanager
     async def stream(
@@ -230,7 +319,7 @@ class HttpChannel:
         except _TRANSPORT_EXCEPTIONS as exc:
             raise self.error(exc, response_started=False) from None
         try:
-            yield StreamingReply(response, self)
+            yield StreamingReply(_capped(response, self.max_answer_bytes), self)
         finally:
             # Closing mid-body drops the connection instead of draining a stalled stream.
             try:

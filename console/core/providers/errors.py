@@ -177,6 +177,8 @@ def classify_failure(
     where = f"HTTP {status}" if status is not None else "error event in stream"
     label = f" ({kind})" if kind else ""
 
+    if status is not None and 300 <= status < 400:
+        return _redirect_error(provider, status, headers or {}, secrets)
     if effective == 429:
         outcome = Outcome.RATE_LIMITED
     elif effective in (401, 403):
@@ -202,6 +204,16 @@ def classify_failure(
         usage=usage,
         partial_text=partial_text,
     )
+
+
+def _redirect_error(provider: str, status: int, headers: Mapping[str, str], secrets: Iterable[str | None]) -> ProviderError:
+    """A 3xx: redirects are not followed (the key would travel to wherever the server points), so
+    the message names where it points, for the user to set ``base_url`` to it if it is right."""
+    location = next((v for k, v in headers.items() if k.lower() == "location"), None)
+    target = f" to {truncate(location, 200)}" if location else " with no Location"
+    message = (f"{provider}: HTTP {status}{target}: the server redirects, and Routedesk does not follow redirects; "
+               "if the new address is right, set the provider's base_url to it")
+    return ProviderError(Outcome.BAD_REQUEST, redact(message, secrets), http_status=status)
 
 
 def classify_http_error(

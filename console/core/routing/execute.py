@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 from console.core.outcomes import RETRYABLE_SAME_MODEL, Outcome
 from console.core.policy.schema import Policy, Route
@@ -92,8 +92,9 @@ class ChainRunner:
         health: HealthRegistry,
         replan: Replanner,
         *,
-        sleep: Callable[[float], "asyncio.Future[None] | object"] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] | None = None,
         stream_text: bool = False,
         stop_after_discard: bool = False,
         continue_streamed: bool = False,
@@ -106,6 +107,9 @@ class ChainRunner:
         self.replan = replan
         self.sleep = sleep
         self.rng = rng or random.Random()
+        # What the latency requirement is measured with (the engine's clock; the loop's by default),
+        # so tests can spend time with an injected sleep that moves an injected clock.
+        self.clock: Callable[[], float] = clock or (lambda: asyncio.get_running_loop().time())
         self.stream_text = stream_text
         self.stop_after_discard = stop_after_discard  # a caller that cannot take back streamed text
         self.continue_streamed = continue_streamed and stream_text
@@ -117,13 +121,13 @@ class ChainRunner:
         self.stopped: str | None = None  # why the chain stopped early (non-fallback outcome)
         self.waited_s = 0.0
         self.in_flight: tuple[Binding, float, str, int] | None = None  # (binding, loop start, task, retry)
-        self._started = 0.0  # loop time when the chain began: the latency requirement counts from it
+        self._started = 0.0  # clock time when the chain began: the latency requirement counts from it
         # After a context overflow only larger-context models are worth trying, on this route and on
         # any route the request escalates to: the prompt did not get shorter.
         self.min_context = 0
 
     async def events(self) -> AsyncIterator[RouteEvent]:
-        self._started = asyncio.get_running_loop().time()
+        self._started = self.clock()
         plans, seen_tasks = [self.plan], {self.plan.task}
         while plans:
             plan = plans.pop(0)
@@ -266,7 +270,7 @@ class ChainRunner:
         if retries_left <= 0 and not (result.before_response and reset_left):
             return None
         if route.latency.p95_ms:  # what is left of the requirement once the time already spent is counted
-            budget_s = route.latency.p95_ms / 1000 - (asyncio.get_running_loop().time() - self._started)
+            budget_s = route.latency.p95_ms / 1000 - (self.clock() - self._started)
         else:
             budget_s = route.timeouts.total_s
         if result.retry_after_s is not None and result.retry_after_s > budget_s:

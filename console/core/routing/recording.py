@@ -18,7 +18,7 @@ from console.core.request import Request
 from console.core.routing.events import RouteResult
 from console.core.routing.attempt import AttemptResult
 from console.core.routing.execute import ChainRunner, Tried
-from console.core.routing.types import Classified, ClassifierCall, Plan
+from console.core.routing.types import CONTEXT_TOO_SMALL, Classified, ClassifierCall, Plan
 
 _ZERO = PriceSheet(0.0, 0.0, 0.0, 0.0)
 
@@ -90,6 +90,9 @@ def _error_sentence(runner: ChainRunner, plan: Plan, attempts: list[AttemptRecor
             return Outcome.UNAVAILABLE, "every candidate was skipped: " + "; ".join(runner.skipped)
         dropped = "; ".join(f"{d.model}: {d.reason}" for d in plan.dropped) or "the route has no candidates"
         reason = "no candidate passed the plan" if plan.candidates else "; ".join(plan.warnings) or "no candidates"
+        if plan.dropped and all(CONTEXT_TOO_SMALL in d.reason for d in plan.dropped):
+            # The request itself does not fit (e.g. max_tokens 10^12): the caller's error, not an outage.
+            return Outcome.CONTEXT_OVERFLOW, f"the request fits no candidate's context window ({dropped})"
         return Outcome.UNAVAILABLE, f"{reason} ({dropped})"
     chain = ", ".join(
         f"{a.model_alias} → {a.outcome.value}" + (f" ({a.error_message})" if a.error_message else "") for a in attempts

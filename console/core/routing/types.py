@@ -52,6 +52,10 @@ class Classified:
     call: ClassifierCall | None = None
 
 
+#: How a plan says a model's context window cannot hold the request (prompt + max output).
+CONTEXT_TOO_SMALL = "context too small"
+
+
 @dataclass(frozen=True)
 class CandidateDecision:
     """One model considered for a request, kept or dropped with the reason."""

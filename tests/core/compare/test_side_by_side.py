@@ -19,6 +19,7 @@ from console.core.policy.loader import load_policy_or_raise
 from console.core.records import MemoryRecorder
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 from tests.support.parts import require_demo_gguf
+from tests.support.waiting import until
 
 DEMO = Path(__file__).resolve().parents[3] / "policies" / "demo.yaml"
 
@@ -66,7 +67,7 @@ def test_stopping_one_column_leaves_the_others(fault_server: FaultServer) -> Non
 
     async def go():  # type: ignore[no-untyped-def]
         task = asyncio.create_task(runner.run())
-        await asyncio.sleep(0.1)
+        await until(lambda: fault_server.requests_for("hang"), "the hanging column's request to be in flight")
         runner.cancel(0)
         try:
             return await task

@@ -24,6 +24,7 @@ import trustme
 from console.core.outcomes import Outcome
 from console.core.providers._http import transport_error
 from console.core.providers._transport import HIGH_WATER, LeanTransport
+from tests.support.waiting import until
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, "Served"], Awaitable[None]]
 
@@ -107,9 +108,12 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused() -> None:
     async def go() -> None:
         async with server(one_then_close) as (url, served):
             async with client() as http:
+                transport = http._transport
+                assert isinstance(transport, LeanTransport)
                 for _ in range(3):
                     assert (await http.get(url)).text == "once"
-                    await asyncio.sleep(0.05)  # the close reaches the idle connection
+                    await until(lambda: all(c.closed for held in transport._idle.values() for c in held),
+                                "the server's close to reach the idle connection")
             assert served.connections == 3
 
     asyncio.run(go())
@@ -328,10 +332,7 @@ def test_a_write_timeout_drops_the_connection_at_once() -> None:
                 with pytest.raises(httpx.WriteTimeout):
                     await http.post(url, content=b"z" * size, timeout=httpx.Timeout(5, write=0.3))
                 assert transport._slots is not None and not transport._slots.locked()  # the slot is free
-            for _ in range(100):
-                if received:
-                    break
-                await asyncio.sleep(0.05)
+            await until(lambda: received, "the server to read what reached it")
         # aborted: the rest of the 64 MiB was discarded, not handed to a peer that reads later
         assert received and received[0] < size // 2
 
