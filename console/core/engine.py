@@ -22,7 +22,7 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
@@ -79,7 +79,7 @@ class Engine:
         provider_factory: ProviderFactory | None = None,
         clock: Callable[[], float] = time.monotonic,
         spend_seed: Mapping[str, float] | None = None,
-        sleep: Callable[[float], object] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
@@ -127,7 +127,7 @@ class Engine:
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
             self._spend_feed.unsubscribe(self.budgets)
-        self.budgets = BudgetTracker(policy, seed=seed)
+        self.budgets: BudgetTracker = BudgetTracker(policy, seed=seed)
         self._spend_feed.subscribe(self.budgets)
         if old is not None:
             self._swap_providers(old, policy)
@@ -149,10 +149,22 @@ class Engine:
 
     # --- deciding -------------------------------------------------------------------------
 
-    def explain(self, request: Request, *, task: str | None = None) -> Plan:
-        """The plan for ``request`` by rules classification; no model is called."""
+    def explain(
+        self, request: Request, *, task: str | None = None, missing_keys: Mapping[str, str] | None = None
+    ) -> Plan:
+        """The plan for ``request`` by rules classification; no model is called.
+
+        ``missing_keys`` (``console.core.key_presence.missing_keys``, read off the caller's GUI
+        thread) drops the models whose provider has no key, with the reason.
+        """
         return plan_route(
-            request, self.policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=self.prices, task=task
+            request,
+            self.policy,
+            health=self.health.snapshot(),
+            spend=self.budgets.snapshot(),
+            prices=self.prices,
+            task=task,
+            missing_keys=missing_keys,
         )
 
     async def classify(self, request: Request) -> Classified:
@@ -248,7 +260,7 @@ class Engine:
             lambda req, target: plan_route(
                 req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
             ),
-            sleep=self._sleep,  # type: ignore[arg-type]
+            sleep=self._sleep,
             rng=self._rng,
             clock=self._clock,
             stream_text=stream,

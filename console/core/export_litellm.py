@@ -28,6 +28,7 @@ import yaml
 
 from console.core.policy.prices import effective_prices
 from console.core.policy.schema import Policy, ProviderKind
+from console.core.policy.url_secrets import credential_in_url, without_credentials
 
 LOCAL_PLACEHOLDER_BASE = "http://127.0.0.1:8080/v1"
 NO_KEY = "no-key-needed"  # LiteLLM's OpenAI client insists on some api_key; keyless servers ignore it
@@ -67,6 +68,11 @@ def _litellm_params(policy: Policy, alias: str, notes: list[str], key_lines: dic
         params["model"] = f"{prefix}/{model.model}"
     if provider.base_url and provider.kind is not ProviderKind.LOCAL_GGUF and not params["model"].startswith(("openrouter/", "xai/")):
         params["api_base"] = provider.base_url
+        if credential_in_url(provider.base_url) is not None:
+            # `validate` refuses such a policy; a Policy built in memory still never has its key copied out.
+            params["api_base"] = without_credentials(provider.base_url)
+            notes.append(f"{alias}: the base_url of provider '{model.provider}' carries a credential; it is left out "
+                         f"of api_base ({params['api_base']}). Put the key in the keyring and name it with key:.")
     if provider.key:
         var = env_var_for(provider.key)
         params["api_key"] = f"os.environ/{var}"

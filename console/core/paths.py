@@ -1,4 +1,4 @@
-"""Where Routedesk keeps the user's things: the log, local models, settings.
+"""Where Routedesk keeps the user's things: the log, local models, settings, copies of the examples.
 
 ``ROUTEDESK_HOME`` overrides the platform's data directory (tests and portable installs use it).
 Nothing is created at import time. The data directory is private (0700): the routing log in it may
@@ -59,3 +59,55 @@ def models_dir() -> Path:
 
 def default_log_url() -> str:
     return f"sqlite:///{data_dir() / 'routedesk-log.sqlite3'}"
+
+
+def examples_dir() -> Path:
+    """Where the user's copies of the shipped example policies live (``<data dir>/examples``)."""
+    path = data_dir() / "examples"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def example_copy(name: str = "demo.yaml") -> Path | None:
+    """The user's own copy of the shipped example policy ``name``, made on first ask.
+
+    The shipped file belongs to the installation (perhaps read-only, shared by every user, replaced
+    on upgrade), so it is never opened for editing: the window edits this copy. Once made, the copy
+    is the user's and is never overwritten, so their edits survive. None when this build ships no
+    such example; OSError (DataDirError) when the data directory cannot take the copy.
+    """
+    from console.core.resources import example_policy_path
+
+    target = examples_dir() / name
+    if target.is_file():
+        return target
+    source = example_policy_path(name)
+    if source is None:
+        return None
+    partial = target.with_name(f".{name}.partial")
+    partial.write_bytes(source.read_bytes())
+    os.replace(partial, target)  # atomic: a crash never leaves a half-copied example behind
+    return target
+
+
+def shipped_example_name(path: Path) -> str | None:
+    """The example's name when ``path`` is one of the shipped example policies (not a user's copy)."""
+    from console.core.resources import example_policy_path
+
+    shipped = example_policy_path(path.name)
+    if shipped is None:
+        return None
+    try:
+        return path.name if path.resolve() == shipped.resolve() else None
+    except OSError:
+        return None
+
+
+def is_example_copy(path: Path | None) -> bool:
+    """Whether ``path`` is one of the user's copies of a shipped example (in ``examples_dir()``)."""
+    if path is None:
+        return False
+    try:
+        return path.resolve().parent == (data_dir() / "examples").resolve()
+    except OSError:
+        return False

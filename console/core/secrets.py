@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol, TypeVar
+
+if TYPE_CHECKING:  # keyring itself is imported on first use (``KeyringStore.backend``), not with this module
+    from keyring.backend import KeyringBackend
+
+T = TypeVar("T")
 
 SERVICE = "routedesk"
 INDEX_USERNAME = "__routedesk_key_names__"  # reserved entry: a JSON list of the stored names
@@ -83,10 +88,10 @@ class KeyringStore:
 
     def __init__(self, service: str = SERVICE, backend: Any | None = None) -> None:
         self.service = service
-        self._backend = backend
+        self._backend: KeyringBackend | None = backend
 
     @property
-    def backend(self) -> Any:
+    def backend(self) -> KeyringBackend:
         if self._backend is None:
             import keyring
 
@@ -123,10 +128,10 @@ class KeyringStore:
             listed = []  # a damaged index only loses the listing, never a key
         return sorted(str(n) for n in listed if isinstance(n, str))
 
-    def _write_index(self, names: set[str]) -> None:
+    def _write_index(self, names: Iterable[str]) -> None:
         self._call("store", self.backend.set_password, self.service, INDEX_USERNAME, json.dumps(sorted(names)))
 
-    def _call(self, verb: str, function: Any, *args: Any) -> Any:
+    def _call(self, verb: str, function: Callable[..., T], *args: Any) -> T:
         from keyring.errors import KeyringError
 
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from console.core.budget.tracker import SpendFeed
 from console.core.engine import Engine
@@ -20,6 +21,9 @@ from console.core.policy.schema import Policy
 from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:
+    from console.core.ledger.health import LedgerHealth
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,17 @@ class Workspace:
             else:
                 self._recorder = MemoryRecorder()
         return self._recorder
+
+    def watch_log_health(self, listener: Callable[["LedgerHealth"], None]) -> "LedgerHealth | None":
+        """Call ``listener`` (on the log's writer thread) whenever the log's health changes: a full
+        disk, a damaged or unwritable log, and its recovery. Returns the health now; None when
+        nothing is logged (``record=False``)."""
+        recorder = self.recorder
+        watch = getattr(recorder, "watch_health", None)
+        if watch is None:
+            return None
+        watch(listener)
+        return recorder.health  # type: ignore[attr-defined, no-any-return]
 
     def spend_so_far(self, policy: Policy) -> dict[str, float]:
         """Each budget's spend this period, from the log (empty when there is no log)."""

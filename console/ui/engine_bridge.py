@@ -156,9 +156,12 @@ class EngineBridge(QObject):
 
     Signals:
         sig_busy_changed(bool): True while any job is running.
+        sig_log_health_changed(object): the routing log's ``LedgerHealth`` changed (a full disk, a
+            damaged log, and their end); emitted from the log's writer thread, delivered queued.
     """
 
     sig_busy_changed = Signal(bool)
+    sig_log_health_changed = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -172,6 +175,7 @@ class EngineBridge(QObject):
         self.log_url: str | None = None  # the routing log; None is the default file in the data directory
         self._workspace: Any = None  # console.core.workspace.Workspace, created on the engine thread
         self._closers: list[Callable[[], Awaitable[Any]]] = []
+        self._workspace_lock = threading.Lock()  # the GUI thread and the engine thread may ask at once
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -192,15 +196,21 @@ class EngineBridge(QObject):
 
     @property
     def workspace(self) -> Any:
-        """The core Workspace every page routes through (one ledger writer, engines per policy).
+        """The process's one Workspace: every page and the endpoint route, compare, pilot and load
+        local models through it (one ledger writer, one provider pool).
 
-        Touch it only on the engine thread (inside submitted coroutines or stream factories).
+        Made on first use, once even when two threads ask at once; use what it holds (engines,
+        providers) on the engine thread (inside submitted coroutines or stream factories).
         """
-        if self._workspace is None:
-            from console.core.workspace import Workspace
+        with self._workspace_lock:
+            if self._workspace is None:
+                from console.core.app import Workspace
 
-            self._workspace = Workspace(self.log_url)
-        return self._workspace
+                self._workspace = Workspace(self.log_url)
+                health = self._workspace.watch_log_health(self.sig_log_health_changed.emit)
+                if health is not None and not health.ok:
+                    self.sig_log_health_changed.emit(health)
+            return self._workspace
 
     def add_closer(self, close: Callable[[], Awaitable[Any]]) -> None:
         """Have ``close()`` awaited on the engine loop at shutdown (free models, close clients)."""
@@ -221,10 +231,14 @@ class EngineBridge(QObject):
             job.cancel()
         self._jobs.clear()
 
+        async def close_workspace() -> None:  # last: the endpoint stops before the workspace frees its models
+            with self._workspace_lock:
+                workspace, self._workspace = self._workspace, None
+            if workspace is not None:
+                await workspace.aclose()
+
         async def close() -> None:
-            workspace, self._workspace = self._workspace, None
-            closers = [workspace.aclose] if workspace is not None else []
-            for close in closers + self._closers:
+            for close in [*self._closers, close_workspace]:
                 try:
                     await close()
                 except Exception:  # noqa: BLE001 - one failing closer must not keep the others open

@@ -204,6 +204,8 @@ class MainWindow(QMainWindow):
         for label in (self.policy_label, self.models_label, self.gpu_label):
             bar.addWidget(label)
         bar.addPermanentWidget(self.log_label)
+        self._log_text = log_text
+        self.bridge.sig_log_health_changed.connect(self._on_bridge_log_health_changed)
         from console.ui.gateway_switch import GatewaySwitch
 
         self.gateway_switch = GatewaySwitch(self.bridge, self.current_policy_path)
@@ -212,6 +214,17 @@ class MainWindow(QMainWindow):
         # Importing llama.cpp takes ~0.3 s of interpreter time; done at once it would hold the GIL
         # against the GUI thread's first paint, so the check starts once the window is up.
         QTimer.singleShot(GPU_CHECK_DELAY_MS, self, self._start_gpu_check)
+
+    def _on_bridge_log_health_changed(self, health: Any) -> None:
+        """The log's alarm (disk full, damaged) replaces the log's path in the status bar until it clears."""
+        if health.ok:
+            self.log_label.setText(self._log_text)
+            self.log_label.setStyleSheet("")
+        else:
+            self.log_label.setText(f"LOG ALARM: {'disk full' if health.state == 'disk_full' else 'cannot write'} "
+                                   f"({health.kept} kept)")
+            self.log_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        self.log_label.setToolTip(health.summary())
 
     def _start_gpu_check(self) -> None:
         if self.bridge.closing:

@@ -17,6 +17,8 @@ QFrame#banner { background-color: rgba(214, 160, 40, 60); border: 1px solid #d6a
 QListWidget#navigation { font-size: 11pt; }
 QListWidget#navigation::item { padding: 8px 10px; }
 QLabel#hint { color: palette(placeholder-text); }
+QLabel#example-note { background-color: rgba(66, 133, 244, 40); border: 1px solid #4285f4; border-radius: 4px; padding: 4px 6px; }
+QLabel#empty-hint { color: palette(placeholder-text); font-size: 11pt; padding: 12px; }
 """
 
 

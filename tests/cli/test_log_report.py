@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import run
+from console.core.ledger.store import open_ledger
 
 
 @pytest.fixture()
@@ -73,7 +74,9 @@ def test_a_newer_log_is_refused_by_the_cli(tmp_path: Path, capsys: pytest.Captur
     import sqlite3
 
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
-    assert run(["log", "--db", url]) == 0
+    assert run(["log", "--db", url]) == 0  # no log yet: reads as empty, and creates nothing
+    assert not (tmp_path / "new.sqlite3").exists()
+    open_ledger(url).dispose()
     conn = sqlite3.connect(tmp_path / "new.sqlite3")
     with conn:
         conn.execute("UPDATE schema_meta SET value = '7' WHERE key = 'version'")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from console.core.budget.burn import budget_burn
 from console.core.budget.period import period_bounds
 from console.core.ledger.bulk import write_records
+from console.core.ledger.filters import Filters
 from console.core.ledger.store import open_ledger
 from console.core.ledger.traffic import generate
 from console.core.policy.schema import Budget, BudgetScope
@@ -46,3 +48,18 @@ def test_budget_views_end_at_the_core_burn_and_chart_it(qtbot: Any, tmp_path: Pa
     chart.show_budgets(views)
     _header, rows = chart.csv_table()
     assert [(r[0], float(r[5])) for r in rows] == [(v.burn.name, pytest.approx(v.projected_usd, abs=1e-6)) for v in views]
+
+
+def test_spend_ceilings_share_a_budget_over_its_real_period(qtbot: Any) -> None:
+    from console.core.ledger.series import StackedSeries
+    from console.ui.pages.dashboard.spend_chart import SpendChart
+
+    february = datetime(2026, 2, 10, 12, tzinfo=timezone.utc).timestamp()  # a 28-day month
+    series = StackedSeries(np.array([february - 3600.0]), ["m"], np.array([[1.0]]), 3600)
+    budgets = [Budget(name="daily", limit_usd=24.0), Budget(name="monthly", period="month", limit_usd=672.0),
+               Budget(name="growth", limit_usd=5.0, scope=BudgetScope(team="growth"))]
+    chart = SpendChart()
+    qtbot.addWidget(chart)
+    chart.show_spend(series, "model", Filters(until=february), february, budgets)
+    # $24 a day and $672 over February's 28 days are both $1 an hour; the team's budget is not this chart's scope.
+    assert chart._ceilings == [pytest.approx(1.0), pytest.approx(1.0)]

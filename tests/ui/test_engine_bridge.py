@@ -150,3 +150,34 @@ def test_a_cancelled_route_is_recorded_before_the_window_hears_it_was_cancelled(
     [recorded] = seen_at_signal[0]
     assert recorded.outcome is Outcome.CANCELLED
     bridge.submit(engine.aclose)
+
+
+def test_the_bridge_makes_one_workspace_when_threads_ask_at_once(qtbot) -> None:
+    # The GUI thread (the endpoint switch) and the engine thread (every page) both ask for it.
+    import sys
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as it can: the race shows if it is there
+    try:
+        _ask_at_once()
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _ask_at_once() -> None:
+    for _ in range(20):
+        engine_bridge = EngineBridge()
+        start = threading.Barrier(8)
+        seen: list[object] = []
+
+        def ask() -> None:
+            start.wait()
+            seen.append(engine_bridge.workspace)
+
+        askers = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in askers:
+            thread.start()
+        for thread in askers:
+            thread.join(10)
+        assert len(seen) == 8 and all(workspace is seen[0] for workspace in seen)
+        engine_bridge.shutdown()

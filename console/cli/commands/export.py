@@ -35,7 +35,7 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.export_litellm import litellm_config_text
+    from console.core.app.export import litellm_config_text
 
     loaded = load_policy_arg(args.policy)
     if loaded is None:

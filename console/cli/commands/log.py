@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError
 
 from console.core.ledger.tables import KINDS
 
@@ -19,7 +20,10 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def open_log_for_cli(url: str | None) -> Engine | None:
-    """The log, or None after printing why it cannot be opened (shared by log/report/demo-traffic)."""
+    """The log opened to read, or None after printing why it cannot be (shared by log/report).
+
+    Read-only: nothing is created, upgraded or recovered; a log that does not exist yet reads as empty.
+    """
     from console.core.app import LogError, open_log
 
     try:
@@ -27,6 +31,14 @@ def open_log_for_cli(url: str | None) -> Engine | None:
     except LogError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return None
+
+
+def print_read_error(url: str | None, exc: Exception) -> int:
+    """A log that fails while being read (a damaged page found mid-query): say which file and what to do."""
+    from console.core.app import read_error_message
+
+    print(f"error: {read_error_message(url, exc)}", file=sys.stderr)
+    return 1
 
 
 def iso(ts: float) -> str:
@@ -66,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         chains = requests_behind(db, filters, failed_only=args.failed, limit=args.limit)
+    except DatabaseError as exc:
+        return print_read_error(args.db, exc)
     finally:
         db.dispose()
     if args.json:

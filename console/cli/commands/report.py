@@ -9,8 +9,9 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DatabaseError
 
-from console.cli.commands.log import add_db_argument, iso, open_log_for_cli
+from console.cli.commands.log import add_db_argument, iso, open_log_for_cli, print_read_error
 from console.core.ledger.tables import KINDS
 
 COLUMNS = ("task", "model", "attempts", "failures", "failure_rate", "failure_ci_low", "failure_ci_high",
@@ -47,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     try:
         report = build_report(db, filters, recent)
+    except DatabaseError as exc:
+        return print_read_error(args.db, exc)
     finally:
         db.dispose()
     if args.json:

@@ -24,9 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 async def _route(args: argparse.Namespace, policy, path, request) -> int:
     from console.core.routing.events import Delta, Discarded, RouteResult
-    from console.core.workspace import Workspace
+    from console.core.app import Workspace
+
+    from console.cli.log_alarm import show_log_alarms
 
     workspace = Workspace(args.db, record=not args.no_log, store_prompts=args.store_prompt)
+    if not show_log_alarms(workspace):  # a damaged or full log does not stop routing; it is said on stderr
+        return 2
     engine = workspace.engine(policy, path)
     result = None
     try:

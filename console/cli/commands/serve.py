@@ -83,8 +83,14 @@ def _serve(args: argparse.Namespace, policy, path, *, token: str) -> int:
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror or err}", file=sys.stderr)
         return 1
+    from console.cli.log_alarm import show_log_alarms
+
+    workspace = Workspace(args.db, record=not args.no_log)
+    if not show_log_alarms(workspace):  # disk full, a damaged log: the alarm and its end, on stderr
+        sock.close()
+        return 2
     state = GatewayState.open(
-        policy, path, token=token, workspace=Workspace(args.db, record=not args.no_log),
+        policy, path, token=token, workspace=workspace,
         watch_interval_s=args.watch_interval, stream_failover=args.stream_failover,
         on_policy_status=lambda status: print(status.summary(), file=sys.stderr, flush=True),
     )

@@ -5,7 +5,7 @@ Each use case is written once, here, in a module named for it:
     routing   route through ``workspace.engine(policy, path)``; ``explain`` without calling anyone
     pilot     run or resume a pilot (one run id formula, one stored source)
     compare   side by side; save, list, reload comparisons; export them
-    keys      a key's status, and a cheap call that proves it works
+    keys      a key's status, which providers lack one (for plans), and a cheap call that proves it works
     models    read, load, unload and try local GGUF files in the process's one pool
     log       open the routing log to read (``routedesk log``/``report``, the dashboards)
     history   import a history file for pilots
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from console.core.app.compare import Comparison, parse_columns
 from console.core.app.history import import_history_file
-from console.core.app.keys import KeyTestFailed, key_status, verify_key
-from console.core.app.log import LogError, open_log
+from console.core.app.keys import KeyTestFailed, key_status, missing_keys, verify_key
+from console.core.app.log import LogError, open_log, read_error_message, watch_log_health
 from console.core.app.models import LocalModels
 from console.core.app.pilot import PilotError, PilotOutcome, PilotSetupRequest, PilotSource, pilot_run_id, run_pilot
 from console.core.app.routing import Engine, Request, RouteResult, explain
@@ -32,5 +32,6 @@ from console.core.workspace import Workspace
 __all__ = [
     "Comparison", "Engine", "KeyTestFailed", "LocalModels", "LogError", "PilotError", "PilotOutcome",
     "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "import_history_file",
-    "key_status", "open_log", "parse_columns", "pilot_run_id", "run_pilot", "verify_key", "write_demo_traffic",
+    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "read_error_message", "run_pilot",
+    "verify_key", "watch_log_health", "write_demo_traffic",
 ]

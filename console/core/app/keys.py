@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from console.core.key_presence import missing_keys
 from console.core.policy.schema import Provider, ProviderKind
 from console.core.secrets import (
     KeyNotFound, KeyringStore, KeyStore, MemoryKeyStore, NoUsableKeyring, SecretsError, parse_ref,
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KeyCheck", "KeyNotFound", "KeyStore", "KeyTestFailed", "KeyringStore", "MemoryKeyStore", "NoUsableKeyring",
-    "SecretsError", "key_status", "verify_key",
+    "SecretsError", "key_status", "missing_keys", "verify_key",
 ]
 
 #: key_status() answers, in the words both front ends show

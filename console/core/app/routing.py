@@ -7,6 +7,7 @@ loop) and read what comes back as these plain types; ``explain`` plans without c
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
@@ -20,9 +21,13 @@ __all__ = [
 ]
 
 
-def explain(policy: Policy, request: Request, *, path: str | Path | None = None, task: str | None = None) -> Plan:
-    """The task, its reason and the ordered plan for ``request``, by rules; no model is called, nothing logged."""
-    return Engine(policy, policy_path=path).explain(request, task=task)
+def explain(policy: Policy, request: Request, *, path: str | Path | None = None, task: str | None = None,
+            missing_keys: Mapping[str, str] | None = None) -> Plan:
+    """The task, its reason and the ordered plan for ``request``, by rules; no model is called, nothing logged.
+
+    ``missing_keys`` (``keys.missing_keys``, which may block on the keyring) drops keyless models with the reason.
+    """
+    return Engine(policy, policy_path=path).explain(request, task=task, missing_keys=missing_keys)
 
 
 def rules_task(request: Request, policy: Policy) -> str:

@@ -38,7 +38,7 @@ def write_demo_traffic(url: str | None, requests: int, *, days: float, seed: int
 
     Raises app.log.LogError when the log cannot be opened.
     """
-    from console.core.app.log import open_log
+    from console.core.app.log import open_log_for_writing
     from console.core.ledger.bulk import write_records
     from console.core.ledger.traffic import generate
 
@@ -47,7 +47,7 @@ def write_demo_traffic(url: str | None, requests: int, *, days: float, seed: int
         options["spike_hours"] = spike_hours
     if end is not None:
         options["end"] = end
-    db = open_log(url)
+    db = open_log_for_writing(url)
     try:
         return write_records(db, generate(requests, **options))
     finally:
@@ -70,11 +70,11 @@ class DemoTrafficWriter:
 
     def write_chunk(self) -> int:
         """Write the next chunk; returns requests written so far (== total when finished)."""
-        from console.core.app.log import open_log
+        from console.core.app.log import open_log_for_writing
         from console.core.ledger.bulk import write_records
 
         if self._db is None:
-            self._db = open_log(self.url)
+            self._db = open_log_for_writing(self.url)
         batch = list(islice(self._records, CHUNK))
         write_records(self._db, batch)
         self.done += len(batch)

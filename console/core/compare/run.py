@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Union
@@ -130,7 +131,7 @@ class SideBySide:
             route = Route(candidates=[label], max_output_tokens=max_tokens,
                           timeouts=Timeouts(first_token_s=self.params.first_token_s, total_s=self.params.total_s,
                                             idle_s=self.params.first_token_s),
-                          output=OutputCheck(json=json_mode))
+                          output=OutputCheck(json_=json_mode))
             streamed: list[str] = []
 
             def on_text(text: str) -> None:
@@ -163,7 +164,7 @@ class SideBySide:
         binding = Binding(column.spec.label, column.provider_name or "adhoc", column.model_id, column.provider)
         return Tried(binding, result, 0, "comparison")
 
-    def _record(self, column: ResolvedColumn, result: ColumnResult, started: float):  # type: ignore[no-untyped-def]
+    def _record(self, column: ResolvedColumn, result: ColumnResult, started: float) -> Future[None] | None:
         if self._recorder is None:
             return None
         from console.core.records import AttemptRecord, RequestRecord, new_request_id

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.core.compare.columns import ColumnSpec
 from console.core.outcomes import Outcome
@@ -21,6 +22,9 @@ from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.providers.pool import ProviderPool
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:  # imported when a local column is first resolved: hosted-only comparisons never load it
+    from console.core.providers.local_gguf import LocalGGUFProvider
 
 LOCAL_PROVIDER = "side-by-side-local"
 
@@ -60,7 +64,7 @@ class CompareSession:
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store)
         self._providers: dict[str, ChatProvider] = {}
-        self._local = None  # LocalGGUFProvider, built on first local column
+        self._local: ChatProvider | None = None  # the pool's local-gguf provider, built on first local column
         self._local_files: set[str] = set()
 
     @property

@@ -35,8 +35,10 @@ def save_comparison(db: Engine, result: ComparisonResult) -> int:
               "winner": result.winner, "note": result.note}
     with db.begin() as conn:
         if result.comparison_id is None:
-            new_id = conn.execute(insert(comparisons).values(**values, result_json="{}")).inserted_primary_key[0]
-            result.comparison_id = int(new_id)
+            inserted = conn.execute(insert(comparisons).values(**values, result_json="{}")).inserted_primary_key
+            if inserted is None:  # never for a one-row INSERT on SQLite or PostgreSQL
+                raise RuntimeError("the routing log gave no id for the new comparison")
+            result.comparison_id = int(inserted[0])
         else:
             conn.execute(update(comparisons).where(comparisons.c.id == result.comparison_id).values(**values))
             conn.execute(delete(columns).where(columns.c.comparison_id == result.comparison_id))

@@ -40,4 +40,4 @@ class ComparisonColumnRow(SQLModel, table=True):
 
 
 def comparison_tables() -> list[Table]:
-    return [ComparisonRow.__table__, ComparisonColumnRow.__table__]  # type: ignore[list-item]
+    return [ComparisonRow.__table__, ComparisonColumnRow.__table__]  # type: ignore[attr-defined]

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from console.core.ledger.filters import Filters, raw_where
 from console.core.ledger.queries import Rate, fallback_rates, failure_rates
@@ -52,8 +52,10 @@ def detect_drift(db: Engine, filters: Filters = Filters(), *, recent: float = 86
     end = time.time() if now is None else now
     recent_window = (end - recent, end)
     base_window = (end - recent - baseline, end - recent)
-    candidates: list[tuple[Metric, str, str, dict]] = []
-    for metric, query in (("failure_rate", failure_rates), ("fallback_rate", fallback_rates)):
+    candidates: list[tuple[Metric, str, str, dict[str, Any]]] = []
+    rate_queries: tuple[tuple[Metric, Callable[[Engine, Filters], list[Rate]]], ...] = (
+        ("failure_rate", failure_rates), ("fallback_rate", fallback_rates))
+    for metric, query in rate_queries:
         base = {(r.task, r.model): r for r in query(db, filters.with_range(*base_window))}
         new = {(r.task, r.model): r for r in query(db, filters.with_range(*recent_window))}
         for key, r_new in new.items():
@@ -73,7 +75,7 @@ def detect_drift(db: Engine, filters: Filters = Filters(), *, recent: float = 86
     return sorted(flags, key=lambda f: f.p_value)
 
 
-def _rate_numbers(base: Rate, new: Rate) -> dict:
+def _rate_numbers(base: Rate, new: Rate) -> dict[str, Any]:
     return {
         "baseline_n": base.trials, "recent_n": new.trials, "baseline_value": base.rate, "recent_value": new.rate,
         "baseline_events": base.events, "recent_events": new.events,
@@ -82,12 +84,12 @@ def _rate_numbers(base: Rate, new: Rate) -> dict:
 
 
 def _latency_candidates(db: Engine, filters: Filters, base_window: tuple[float, float],
-                        recent_window: tuple[float, float], min_samples: int) -> list[tuple[Metric, str, str, dict]]:
+                        recent_window: tuple[float, float], min_samples: int) -> list[tuple[Metric, str, str, dict[str, Any]]]:
     rng = np.random.default_rng(0)
     with db.connect() as conn:
         base_sets = _by_task_model(conn, filters.with_range(*base_window))
         new_sets = _by_task_model(conn, filters.with_range(*recent_window))
-    out: list[tuple[Metric, str, str, dict]] = []
+    out: list[tuple[Metric, str, str, dict[str, Any]]] = []
     for key, new in new_sets.items():
         base = base_sets.get(key)
         if base is None or len(base) < min_samples or len(new) < min_samples:
@@ -101,7 +103,7 @@ def _latency_candidates(db: Engine, filters: Filters, base_window: tuple[float, 
     return out
 
 
-def _by_task_model(conn, filters: Filters) -> dict[tuple[str, str], np.ndarray]:  # type: ignore[no-untyped-def]
+def _by_task_model(conn: Connection, filters: Filters) -> dict[tuple[str, str], np.ndarray]:
     """Latencies of the successful attempts per task × model: one covering-index read per window."""
     att = attempt_table()
     rows = conn.execute(select(att.c.task, att.c.model_alias, att.c.latency_ms)

@@ -27,6 +27,7 @@ from itertools import chain
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 GROWTH = 1.05
 LOW_MS = 0.01
@@ -52,10 +53,11 @@ def bucket_of(ms: float) -> int:
     return min(int(math.log(ms / LOW_MS) / _LOG_G), BUCKETS - 1)
 
 
-def buckets_of(values: np.ndarray) -> np.ndarray:
+def buckets_of(values: ArrayLike) -> np.ndarray:
     """``bucket_of`` over an array (the read path and the migration)."""
     clipped = np.clip(np.nan_to_num(np.asarray(values, dtype=float), nan=LOW_MS), LOW_MS, None)
-    return np.minimum((np.log(clipped / LOW_MS) / _LOG_G).astype(np.int64), BUCKETS - 1)
+    buckets: np.ndarray = np.minimum((np.log(clipped / LOW_MS) / _LOG_G).astype(np.int64), BUCKETS - 1)
+    return buckets
 
 
 def encode(counts: Mapping[int, int]) -> bytes:

@@ -75,5 +75,5 @@ class PilotResultRow(SQLModel, table=True):
 
 
 def pilot_tables() -> list[Table]:
-    return [HistoryCaseRow.__table__, HistoryAnswerRow.__table__, PilotRunRow.__table__,  # type: ignore[list-item]
-            PilotResultRow.__table__]
+    return [HistoryCaseRow.__table__, HistoryAnswerRow.__table__, PilotRunRow.__table__,  # type: ignore[attr-defined]
+            PilotResultRow.__table__]  # type: ignore[attr-defined]

@@ -38,13 +38,13 @@ SumsOf = Callable[[Table], Sequence[ColumnElement[Any]]]
 
 
 def _summed(conn: Connection, tables: dict[Tier, Table], filters: Filters, keys: Sequence[KeyFn],
-            sums: dict[Tier, SumsOf], model_column: str, *, days: bool) -> dict[tuple, list[float]]:
+            sums: dict[Tier, SumsOf], model_column: str, *, days: bool) -> dict[tuple[Any, ...], list[float]]:
     """Group sums over rollup days and hours plus raw edges, merged by key.
 
     ``days=False`` when a key needs hours (hourly buckets): the daily rollups cannot answer it."""
     split = split_range(filters.since, filters.until, days=days)
     width = len(sums["raw"](tables["raw"]))
-    merged: dict[tuple, list[float]] = defaultdict(lambda: [0] * width)
+    merged: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0] * width)
 
     def add(tier: Tier, where: ColumnElement[bool]) -> None:
         table = tables[tier]
@@ -73,7 +73,7 @@ def _rollup_request_sums(t: Table) -> Sequence[ColumnElement[Any]]:
 
 
 def _attempt_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
-                  days: bool = True) -> dict[tuple, list[float]]:
+                  days: bool = True) -> dict[tuple[Any, ...], list[float]]:
     """[attempts, failures, cost] per key."""
     return _summed(
         conn, {"raw": attempt_table(), "hour": attempt_hour_table(), "day": attempt_day_table()}, filters, keys,
@@ -84,7 +84,7 @@ def _attempt_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
 
 
 def _request_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
-                  days: bool = True) -> dict[tuple, list[float]]:
+                  days: bool = True) -> dict[tuple[Any, ...], list[float]]:
     """[requests, failures, fallbacks, cost] per key."""
     return _summed(
         conn, {"raw": request_table(), "hour": request_hour_table(), "day": request_day_table()}, filters, keys,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
@@ -27,6 +27,10 @@ from console.core.ledger.tables import (
 )
 from console.core.outcomes import Outcome
 from console.core.records import RequestRecord
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PostgresInsert
+    from sqlalchemy.dialects.sqlite import Insert as SQLiteInsert
 
 # Metadata keys that get their own columns; the rest stays in metadata_json.
 COLUMN_METADATA = ("team", "region", "customer")
@@ -104,7 +108,7 @@ def request_rows(record: RequestRecord) -> tuple[dict[str, Any], list[dict[str, 
 Sums = list[float]  # a rollup row's sums, in the order of its table's *_SUMS names
 
 
-def _add(target: dict[tuple, Sums], key: tuple, values: Sequence[float]) -> None:
+def _add(target: dict[tuple[Any, ...], Sums], key: tuple[Any, ...], values: Sequence[float]) -> None:
     acc = target.get(key)
     if acc is None:
         target[key] = list(values)
@@ -113,15 +117,15 @@ def _add(target: dict[tuple, Sums], key: tuple, values: Sequence[float]) -> None
             acc[i] += value
 
 
-def _day_keys(by_hour: dict[tuple, Sums]) -> dict[tuple, Sums]:
+def _day_keys(by_hour: dict[tuple[Any, ...], Sums]) -> dict[tuple[Any, ...], Sums]:
     """Hourly sums folded into days (the hour is the key's first field)."""
-    by_day: dict[tuple, Sums] = {}
+    by_day: dict[tuple[Any, ...], Sums] = {}
     for key, sums in by_hour.items():
         _add(by_day, (key[0] // 24,) + key[1:], sums)
     return by_day
 
 
-def _rows(key_names: Sequence[str], sum_names: Sequence[str], sums: dict[tuple, Sums]) -> list[dict[str, Any]]:
+def _rows(key_names: Sequence[str], sum_names: Sequence[str], sums: dict[tuple[Any, ...], Sums]) -> list[dict[str, Any]]:
     # Sorted so that concurrent PostgreSQL writers lock rollup rows in the same order (no deadlock).
     return [dict(zip(key_names, key)) | dict(zip(sum_names, values)) for key, values in sorted(sums.items())]
 
@@ -139,11 +143,11 @@ class BatchRollups:
 
 def batch_rollups(requests: Sequence[dict[str, Any]], attempts: Sequence[dict[str, Any]]) -> BatchRollups:
     """Per-hour and per-day sums of a batch, and its latency histogram counts, in one pass."""
-    attempt_hours: dict[tuple, Sums] = {}
+    attempt_hours: dict[tuple[Any, ...], Sums] = {}
     for row in attempts:
         _add(attempt_hours, tuple(row[k] for k in ATTEMPT_HOUR_KEY), (
             1, 1 - row["ok"], row["cost_usd"], row["input_tokens"], row["output_tokens"]))
-    request_hours: dict[tuple, Sums] = {}
+    request_hours: dict[tuple[Any, ...], Sums] = {}
     for row in requests:
         _add(request_hours, tuple(row[k] for k in REQUEST_HOUR_KEY), (
             1, 1 - row["ok"], row["fell_back"], row["total_cost_usd"]))
@@ -156,7 +160,7 @@ def batch_rollups(requests: Sequence[dict[str, Any]], attempts: Sequence[dict[st
     )
 
 
-HistogramDeltas = dict[tuple, tuple[histogram.Counts, histogram.Counts]]
+HistogramDeltas = dict[tuple[Any, ...], tuple[histogram.Counts, histogram.Counts]]
 
 
 def histogram_deltas(attempts: Sequence[dict[str, Any]]) -> HistogramDeltas:
@@ -189,11 +193,15 @@ def _upsert(dialect: str, table: Table, key: Sequence[str], sums: Sequence[str],
     cache_key = ("upsert", dialect, table.name + "+merge" * bool(merges))
     stmt = _STATEMENTS.get(cache_key)
     if stmt is None:
+        base: SQLiteInsert | PostgresInsert
         if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            base = sqlite_insert(table)
         else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        base = dialect_insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgres_insert
+
+            base = postgres_insert(table)
         set_ = {name: table.c[name] + base.excluded[name] for name in sums}
         set_ |= {name: getattr(func, MERGE_FUNCTION)(table.c[name], base.excluded[name]) for name in merges}
         stmt = _STATEMENTS[cache_key] = base.on_conflict_do_update(index_elements=list(key), set_=set_)

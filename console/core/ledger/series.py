@@ -86,7 +86,7 @@ def spend_stack(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: Spe
     return StackedSeries(buckets, keys, matrix, _BUCKET_SECONDS[bucket])
 
 
-def _rate_series(sums: dict[tuple, list[float]], trials_at: int, events_at: int, bucket: Bucket) -> RateSeries:
+def _rate_series(sums: dict[tuple[Any, ...], list[float]], trials_at: int, events_at: int, bucket: Bucket) -> RateSeries:
     buckets = sorted({key[0] for key in sums})
     keys = sorted({(key[1], key[2]) for key in sums})
     b_index = {b: i for i, b in enumerate(buckets)}
@@ -116,7 +116,7 @@ def fallback_series(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> 
     return _rate_series(sums, 0, 2, bucket)
 
 
-def _group(labels: np.ndarray) -> tuple[list, np.ndarray]:
+def _group(labels: np.ndarray) -> tuple[list[Any], np.ndarray]:
     """Sorted distinct labels and each entry's index into them."""
     if len(labels) == 0:
         return [], np.zeros(0, dtype=np.int64)
@@ -201,12 +201,12 @@ def _long_rates(bucket_start: np.ndarray, task: np.ndarray, model: np.ndarray, t
     pairs = np.array([f"{t}\x1f{m}" for t, m in zip(task.tolist(), model.tolist())], dtype=object)
     keys, k_idx = _group(pairs)
     shape = (len(buckets), len(keys))
-    return RateSeries(np.array(buckets, dtype=float), [tuple(k.split("\x1f", 1)) for k in keys],  # type: ignore[misc]
+    return RateSeries(np.array(buckets, dtype=float), [tuple(k.split("\x1f", 1)) for k in keys],
                       _matrix(b_idx, k_idx, trials.astype(np.int64), shape),
                       _matrix(b_idx, k_idx, events.astype(np.int64), shape), bucket_seconds)
 
 
-def _long(sums: dict[tuple, list[float]], width: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _long(sums: dict[tuple[Any, ...], list[float]], width: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     keys = list(sums)
     key_cols = [np.array([k[i] for k in keys], dtype=object) for i in range(width)]
     value_cols = [np.array([v[i] for v in sums.values()], dtype=float) for i in range(len(next(iter(sums.values()))))] \

@@ -34,6 +34,14 @@ class LedgerOpenError(Exception):
     """The log cannot be opened: a bad URL, an unreachable server, a file that is not a log."""
 
 
+class LedgerURLError(LedgerOpenError):
+    """The log's URL is not usable at all (not a URL, no driver): a mistake to fix, not a state to wait out."""
+
+
+class LedgerMissingError(LedgerOpenError):
+    """There is no log at that place yet (reading does not create one)."""
+
+
 class LedgerDamagedError(LedgerOpenError):
     """The log file is damaged; the message names it and says how to move it aside."""
 
@@ -110,7 +118,7 @@ def create_db_engine(url: str | None = None) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise LedgerOpenError(f"not a database URL: {url!r} ({exc})") from None
+        raise LedgerURLError(f"not a database URL: {url!r} ({exc})") from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -123,7 +131,7 @@ def create_db_engine(url: str | None = None) -> Engine:
     try:
         db = create_engine(parsed, **kwargs)
     except (NoSuchModuleError, ImportError) as exc:
-        raise LedgerOpenError(f"no database driver for {parsed.drivername!r}: {exc}") from None
+        raise LedgerURLError(f"no database driver for {parsed.drivername!r}: {exc}") from None
     if db.dialect.name == "sqlite":
         event.listen(db, "connect", _sqlite_pragmas)
     return db
@@ -181,14 +189,15 @@ def open_ledger(url: str | None = None) -> Engine:
     return db
 
 
-def open_ledger_readonly(url: str | None = None) -> Engine:
+def open_ledger_readonly(url: str | None = None, *, empty_if_missing: bool = False) -> Engine:
     """Open the routing log at ``url`` for reading only: nothing is created, migrated or recovered.
 
     A SQLite log is opened with ``mode=ro`` (SQLite itself refuses every write; it may create the
     empty -wal/-shm files WAL mode needs to read). Raises ``LedgerOpenError`` when there is no log
     there yet or it cannot be read, ``LedgerDamagedError`` for a damaged file, and
     ``migrations.LedgerVersionError`` for a log that a newer Routedesk wrote or that needs upgrading
-    (which any writing command, e.g. ``routedesk route``, does).
+    (which any writing command, e.g. ``routedesk route``, does). With ``empty_if_missing`` a log
+    that does not exist yet reads as an empty one (in memory; no file is created).
     """
     from console.core.ledger.migrations import LedgerVersionError, read_version
     from console.core.ledger.tables import SCHEMA_VERSION
@@ -197,10 +206,12 @@ def open_ledger_readonly(url: str | None = None) -> Engine:
     try:
         path = sqlite_path(url)
     except ArgumentError as exc:
-        raise LedgerOpenError(f"not a database URL: {url!r} ({exc})") from None
+        raise LedgerURLError(f"not a database URL: {url!r} ({exc})") from None
     if path is not None:
         if not path.is_file():
-            raise LedgerOpenError(f"there is no routing log at {path} yet: nothing has been logged there")
+            if empty_if_missing:
+                return _empty_log()
+            raise LedgerMissingError(f"there is no routing log at {path} yet: nothing has been logged there")
         # The URL names the file (for messages and the pool's choice); the creator opens it read-only.
         db = create_engine(make_url(url), creator=lambda: _readonly_sqlite(path))
         event.listen(db, "connect", _sqlite_pragmas)
@@ -222,7 +233,7 @@ def open_ledger_readonly(url: str | None = None) -> Engine:
         db.dispose()
         where = path or db.url.render_as_string(hide_password=True)
         if version is None:
-            raise LedgerOpenError(f"there is no routing log in {where} yet: nothing has been logged there")
+            raise LedgerMissingError(f"there is no routing log in {where} yet: nothing has been logged there")
         if version > SCHEMA_VERSION:
             raise LedgerVersionError(f"the log {where} has schema version {version}, written by a newer Routedesk; "
                                      f"this one reads up to version {SCHEMA_VERSION}")
@@ -231,10 +242,33 @@ def open_ledger_readonly(url: str | None = None) -> Engine:
     return db
 
 
+def _empty_log() -> Engine:
+    """An empty log in memory, for reading a log that does not exist yet."""
+    from sqlalchemy.pool import StaticPool
+
+    from console.core.ledger.migrations import create_current_schema
+
+    db = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    with db.begin() as conn:
+        create_current_schema(conn)
+    return db
+
+
 def _readonly_sqlite(path: Path) -> sqlite3.Connection:
     # The path is quoted for a URI (RFC 3986): '?' or '#' in a directory name must not end the path.
     from urllib.parse import quote
 
-    return sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True, check_same_thread=False,
-                           timeout=BUSY_TIMEOUT_MS / 1000)
+    uri = f"file:{quote(str(path))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        if os.access(path.parent, os.W_OK):
+            raise
+    # A WAL log in a directory nobody may write: SQLite cannot make the -shm it reads through, and
+    # nobody can be writing the log either, so it is read as an unchanging file (SQLite's
+    # "immutable" URI parameter, https://www.sqlite.org/uri.html#uriimmutable).
+    return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import Column, Index, LargeBinary, Table, Text, literal_column
+from sqlalchemy import Column, ColumnClause, Index, Integer, LargeBinary, Table, Text, literal_column
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
@@ -26,7 +26,7 @@ SCHEMA_VERSION = 5
 KINDS = ("production", "comparison", "pilot", "imported")
 
 #: ``ok = 0`` as a literal: a partial index on failed attempts applies only to a query that says so.
-FAILED = literal_column("0")
+FAILED: ColumnClause[int] = literal_column("0", Integer)
 
 
 class SchemaMeta(SQLModel, table=True):
@@ -181,28 +181,34 @@ class RequestDayRow(SQLModel, table=True):
     cost_usd: float = 0.0
 
 
+def _table(model: type[SQLModel]) -> Table:
+    """A table model's Core table (sqlmodel does not declare ``__table__`` to type checkers)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def request_table() -> Table:
-    return RequestRow.__table__  # type: ignore[return-value]
+    return _table(RequestRow)
 
 
 def attempt_table() -> Table:
-    return AttemptRow.__table__  # type: ignore[return-value]
+    return _table(AttemptRow)
 
 
 def attempt_hour_table() -> Table:
-    return AttemptHourRow.__table__  # type: ignore[return-value]
+    return _table(AttemptHourRow)
 
 
 def request_hour_table() -> Table:
-    return RequestHourRow.__table__  # type: ignore[return-value]
+    return _table(RequestHourRow)
 
 
 def attempt_day_table() -> Table:
-    return AttemptDayRow.__table__  # type: ignore[return-value]
+    return _table(AttemptDayRow)
 
 
 def request_day_table() -> Table:
-    return RequestDayRow.__table__  # type: ignore[return-value]
+    return _table(RequestDayRow)
 
 
 def _indexes() -> list[Index]:
@@ -248,7 +254,7 @@ def named_indexes() -> list[Index]:
 
 def ledger_tables() -> list[Table]:
     named_indexes()
-    return [SchemaMeta.__table__, request_table(), attempt_table(), attempt_hour_table(),  # type: ignore[list-item]
+    return [SchemaMeta.__table__, request_table(), attempt_table(), attempt_hour_table(),  # type: ignore[attr-defined]
             request_hour_table(), attempt_day_table(), request_day_table()]
 
 

@@ -37,7 +37,7 @@ from console.core.ledger.record_json import encode
 from console.core.ledger.rows import insert_batch
 from console.core.ledger.staging import Staging, staging_dir_for
 from console.core.ledger.storable import storable
-from console.core.ledger.store import is_damage, is_transient, open_ledger, damaged_message
+from console.core.ledger.store import LedgerURLError, damaged_message, is_damage, is_transient, open_ledger
 from console.core.paths import default_log_url
 from console.core.records import RequestRecord
 
@@ -114,11 +114,14 @@ class LedgerWriter:
         self._health_lock = threading.Lock()
         self._listeners: list[Callable[[LedgerHealth], None]] = []
         self._next_try = 0.0
+        self._stage_failing = False
+        self._constructing = True  # health changes are logged only once someone could miss them
         self.staging: Staging | None = self._open_staging() if staging else None
         self.db: Engine | None = db
         if db is None:
             self._try_open()
         self._recover()
+        self._constructing = False
         if max_delay_s is None:  # nobody waits for a staged request's commit: gather, spare the CPU
             max_delay_s = STAGED_DELAY_S if self.staging is not None else 0.0
         self.max_delay_s = max_delay_s
@@ -139,11 +142,14 @@ class LedgerWriter:
     def _set_health(self, **changes: object) -> None:
         with self._health_lock:
             old = self._health
-            new = LedgerHealth(**{**old.__dict__, **changes})  # type: ignore[arg-type]
+            new = LedgerHealth(**{**old.__dict__, **changes})
             self._health = new
         if (new.state, new.kept > 0, new.not_kept) != (old.state, old.kept > 0, old.not_kept) or (
                 new.ok and new.written_late != old.written_late):
-            (log.info if new.ok else log.error)("%s", new.summary())
+            # Logged as an error only where no front end shows it (serve and route print it themselves).
+            # At construction nobody can have watched yet: a front end reads ``health`` after it.
+            quiet = new.ok or self._listeners or self._constructing
+            (log.info if quiet else log.error)("%s", new.summary())
             for listener in list(self._listeners):
                 try:
                     listener(new)
@@ -171,6 +177,10 @@ class LedgerWriter:
         try:
             self.db = open_ledger(self.url)
             return True
+        except LedgerURLError:
+            if self._constructing:  # a mistake in --db: said at once, not alarmed forever
+                raise
+            return False
         except Exception as err:  # noqa: BLE001 - routing goes on without the log; the alarm says why
             state = DISK_FULL if is_disk_full(err) else UNAVAILABLE
             self._set_health(state=state, detail=str(err))
@@ -201,14 +211,17 @@ class LedgerWriter:
         staging = self.staging
         if staging is not None:
             try:
-                body = encode(request)
-            except UnicodeEncodeError:  # lone surrogates: stored escaped and flagged, never dropped
-                pending.record = request = storable(request)
-                body = encode(request)
-            try:
+                try:
+                    body = encode(request)
+                except UnicodeEncodeError:  # lone surrogates: stored escaped and flagged, never dropped
+                    pending.record = request = storable(request)
+                    body = encode(request)
                 pending.seq = staging.stage(request.request_id, body)
+                self._stage_failing = False
             except Exception as err:  # noqa: BLE001 - e.g. disk full: this one waits for its commit
-                log.warning("cannot stage request %s (%s); it waits for its commit", request.request_id, err)
+                if not self._stage_failing:  # said once, not once a request
+                    log.warning("cannot stage requests (%s); they wait for their commit", err)
+                self._stage_failing = True
         else:
             pending.record = storable(request)
         with self._close_lock:
@@ -274,7 +287,7 @@ class LedgerWriter:
                     self._recover()
                 continue
             batch, barriers, stopping = self._gather(first)
-            if batch or stopping:
+            if batch or stopping or self._kept or self.db is None:
                 self._commit(batch, now=stopping)
             for barrier in barriers:
                 barrier.future.set_result(None)
@@ -309,16 +322,12 @@ class LedgerWriter:
 
     def _commit(self, batch: list[_Pending], *, now: bool = False) -> None:
         """Commit what was kept (if it is time to try) and ``batch``; keep them if the log can't."""
-        if self._kept and (now or time.monotonic() >= self._next_try):
-            kept, self._kept = self._kept, []
-            self._set_health(kept=0)
-            batch = kept + batch
-            written_late = len(kept)
-        elif self._kept:  # still waiting for the next try: keep, in order
-            self._keep(batch)
+        if (self._kept or self.db is None) and not (now or time.monotonic() >= self._next_try):
+            self._keep(batch)  # the log cannot take writes and it is not time to try again: keep, in order
             return
-        else:
-            written_late = 0
+        kept, self._kept = self._kept, []
+        batch = kept + batch
+        written_late = len(kept)
         if not batch and self.db is not None:
             return
         try:
@@ -334,7 +343,7 @@ class LedgerWriter:
             self._keep(batch)
             return
         if written_late or not self._health.ok:
-            self._set_health(state=OK, detail="", written_late=self._health.written_late + written_late)
+            self._set_health(state=OK, detail="", kept=0, written_late=self._health.written_late + written_late)
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -385,6 +394,8 @@ class LedgerWriter:
                 time.sleep(wait_s)
 
     def _keep(self, batch: list[_Pending]) -> None:
+        if not batch:
+            return
         room = max(0, self.keep_limit - len(self._kept))
         self._kept.extend(batch[:room])
         over = batch[room:]

@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from console.core.policy.patterns import PatternError, check_pattern, search
 
 _NUMBER = re.compile(r"-?\$?\s?\d[\d,]*(?:\.\d+)?")
 _AFTER_HASHES = re.compile(r"####\s*([^\n]*)")
@@ -68,10 +70,9 @@ def problem_with(assertion: Assertion) -> str | None:
     if assertion.kind in NEEDS_VALUE and assertion.value is None:
         return f"assertion '{assertion.kind}' needs a value"
     if assertion.kind == "regex":
-        try:
-            re.compile(str(assertion.value))
-        except re.error as err:
-            return f"assertion 'regex': bad pattern {assertion.value!r}: {err}"
+        problem = check_pattern(str(assertion.value))
+        if problem is not None:
+            return f"assertion 'regex': bad pattern {assertion.value!r}: {problem}"
     if assertion.kind in ("max_length", "max_latency_ms", "max_cost_usd"):
         try:
             float(assertion.value)
@@ -85,14 +86,18 @@ def problem_with(assertion: Assertion) -> str | None:
 def check(assertion: Assertion, answer: Answer, reference: str | None) -> str | None:
     """None when the answer passes, else why it fails."""
     kind, value, text = assertion.kind, assertion.value, answer.text
-    fold = (lambda s: s) if assertion.case_sensitive else (lambda s: s.lower())
+    fold: Callable[[str], str] = (lambda s: s) if assertion.case_sensitive else str.lower
     if kind == "contains":
         return None if fold(str(value)) in fold(text) else f"does not contain {value!r}"
     if kind == "not_contains":
         return None if fold(str(value)) not in fold(text) else f"contains {value!r}"
     if kind == "regex":
-        flags = 0 if assertion.case_sensitive else re.IGNORECASE
-        return None if re.search(str(value), text, flags) else f"does not match /{value}/"
+        # RE2, linear in the answer: a model's answer can be shaped by prompt injection.
+        pattern = str(value) if assertion.case_sensitive else f"(?i){value}"
+        try:
+            return None if search(pattern, text) else f"does not match /{value}/"
+        except PatternError as err:
+            return f"bad pattern /{value}/: {err}"
     if kind == "equals_reference":
         if reference is None:
             return "the case has no reference answer"

@@ -68,7 +68,7 @@ def _jsonl_rows(path: Path, mapping: dict[str, str], errors: list[str]) -> Itera
                 continue
             try:
                 item = json.loads(raw)
-            except ValueError as err:
+            except json.JSONDecodeError as err:
                 errors.append(f"{path}:{number}: not valid JSON ({err.msg})")
                 continue
             if not isinstance(item, dict):

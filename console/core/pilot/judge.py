@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from console.core.pilot.bar import JudgeSpec
+
+if TYPE_CHECKING:  # the live caller brings in compare and routing; only its result type is needed here
+    from console.core.pilot.caller import CallResult
 
 _VERDICT = re.compile(r"VERDICT\s*:\s*(PASS|FAIL)", re.IGNORECASE)
 
@@ -24,7 +27,9 @@ INSTRUCTIONS = (
 
 
 class JudgeCaller(Protocol):
-    async def call(self, model: str, prompt: str, *, system: str | None = None, max_tokens: int | None = None):  # type: ignore[no-untyped-def]
+    async def call(
+        self, model: str, prompt: str, *, system: str | None = None, max_tokens: int | None = None
+    ) -> CallResult:
         ...
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from sqlalchemy import Engine
 
@@ -22,12 +22,17 @@ from console.core.pilot.cells import Cell
 from console.core.pilot.judge import judge_answer
 from console.core.pilot.store import PilotSetup, load_cells, save_cells, set_status, start_or_resume
 
+if TYPE_CHECKING:  # the live caller brings in compare and routing; only its result type is needed here
+    from console.core.pilot.caller import CallResult
+
 Progress = Callable[[int, int, "Cell | None"], None]
 RECORDED_BATCH = 500
 
 
 class Caller(Protocol):
-    async def call(self, model: str, prompt: str, *, system: str | None = None, max_tokens: int | None = None):  # type: ignore[no-untyped-def]
+    async def call(
+        self, model: str, prompt: str, *, system: str | None = None, max_tokens: int | None = None
+    ) -> CallResult:
         ...
 
 

@@ -101,5 +101,5 @@ def _dataset_judgements(report: PilotReport, models: list[str]) -> dict[str, flo
         marks = [c.recorded[model].judged_correct for c in report.cases
                  if model in c.recorded and c.recorded[model].judged_correct is not None]
         if marks and len(marks) == len(report.cases):
-            out[model] = sum(marks) / len(marks)
+            out[model] = sum(1 for mark in marks if mark) / len(marks)
     return out

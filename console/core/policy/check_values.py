@@ -8,8 +8,10 @@ from urllib.parse import urlparse
 from console.core.outcomes import Outcome
 from console.core.policy.check_report import CheckReport
 from console.core.policy.diagnostics import PathTuple
+from console.core.policy.patterns import PatternError, check_pattern, keyword_pattern
 from console.core.policy.prices import resolve_prices
 from console.core.policy.schema import Condition, Policy, ProviderKind
+from console.core.policy.url_secrets import credential_in_url, is_loopback, redact_url, sends_key_in_clear
 from console.core.pricing import PriceSheet, cost_usd
 
 #: Dollars per million tokens above which a price is a typo (the dearest models are ~$150/M).
@@ -17,14 +19,6 @@ ABSURD_PRICE = 1000.0
 #: Hosted kinds that have a well-known default endpoint.
 _DEFAULT_ENDPOINT = {ProviderKind.ANTHROPIC, ProviderKind.GEMINI}
 _SECRET_HEADER = re.compile(r"authorization|api[-_]?key|token|secret", re.IGNORECASE)
-_LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-def _is_loopback(url: str | None) -> bool:
-    try:
-        return bool(url) and urlparse(url).hostname in _LOOPBACK
-    except ValueError:
-        return False
 
 
 def check_providers(policy: Policy, report: CheckReport) -> None:
@@ -33,7 +27,7 @@ def check_providers(policy: Policy, report: CheckReport) -> None:
         if provider.kind is ProviderKind.LOCAL_GGUF:
             if provider.base_url is not None:
                 report.add(where + ("base_url",), "a local-gguf provider runs in-process and takes no base_url",
-                           code="local-with-base-url", found=provider.base_url, expected="no base_url")
+                           code="local-with-base-url", found=redact_url(provider.base_url), expected="no base_url")
             if provider.key is not None:
                 report.warn(where + ("key",), "a local-gguf provider needs no key", code="local-with-key")
             continue
@@ -41,17 +35,34 @@ def check_providers(policy: Policy, report: CheckReport) -> None:
             report.add(where, f"a {provider.kind.value} provider needs a base_url", code="missing-base-url",
                        expected="base_url: https://.../v1", at_key=True)
         elif provider.base_url is not None:
-            parsed = urlparse(provider.base_url)
-            if parsed.scheme not in ("http", "https") or not parsed.netloc:
-                report.add(where + ("base_url",), f"'{provider.base_url}' is not an http(s) URL",
-                           code="bad-base-url", found=provider.base_url, expected="https://host/path")
-        if provider.key is None and not _is_loopback(provider.base_url):
+            _check_base_url(provider.base_url, provider.key is not None, where + ("base_url",), report)
+        if provider.key is None and not is_loopback(provider.base_url):
             report.warn(where, f"hosted provider '{name}' names no key", code="provider-without-key",
                         expected="key: keyring:NAME or key: env:VAR", at_key=True)
         for header in provider.headers:
             if _SECRET_HEADER.search(header):
                 report.add(where + ("headers", header), f"header '{header}' looks like a credential; "
                            "keys never go in a policy file", code="secret-in-header", expected="key: keyring:NAME")
+
+
+def _check_base_url(url: str, has_key: bool, where: PathTuple, report: CheckReport) -> None:
+    shown = redact_url(url)
+    try:
+        parsed = urlparse(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.netloc:
+        report.add(where, f"'{shown}' is not an http(s) URL", code="bad-base-url", found=shown,
+                   expected="https://host/path")
+    credential = credential_in_url(url)
+    if credential is not None:
+        # The value is never echoed: it may be a live key, and diagnostics are printed and shared.
+        report.add(where, f"base_url carries a credential in {credential}; keys never go in a policy file "
+                   "(they would be shared with it, logged and exported)", code="secret-in-url", found=shown,
+                   expected="base_url without the key, and key: keyring:NAME or key: env:VAR")
+    elif has_key and sends_key_in_clear(url):
+        report.warn(where, f"the key would cross the network unencrypted: '{shown}' is plain http to another "
+                    "machine", code="key-over-http", found=shown, expected="an https:// base_url")
 
 
 def check_models(policy: Policy, report: CheckReport) -> None:
@@ -112,10 +123,11 @@ def check_routes(policy: Policy, report: CheckReport) -> None:
 def _check_regex(pattern: str | None, path: PathTuple, report: CheckReport) -> None:
     if pattern is None:
         return
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        report.add(path, f"regex does not compile: {error}", code="bad-regex", found=pattern)
+    problem = check_pattern(pattern)
+    if problem is not None:
+        compiles_elsewhere = not problem.startswith("regex does not compile")
+        report.add(path, problem, code="regex-unsupported" if compiles_elsewhere else "bad-regex", found=pattern,
+                   expected="a pattern RE2 can run (no backreferences or lookarounds)")
 
 
 def check_conditions(policy: Policy, report: CheckReport) -> None:
@@ -139,6 +151,11 @@ def _check_condition(condition: Condition, where: PathTuple, report: CheckReport
         for index, word in enumerate(condition.keywords):
             if not word.strip():
                 report.add(where + ("keywords", index), "an empty keyword matches everything", code="blank-keyword")
+        try:
+            keyword_pattern(tuple(condition.keywords))
+        except PatternError as error:
+            report.add(where + ("keywords",), f"these keywords cannot be searched together ({error}); "
+                       "split them over several rules", code="too-many-keywords")
     _check_regex(condition.regex, where + ("regex",), report)
     tokens = condition.tokens
     if tokens is not None:

@@ -77,7 +77,7 @@ def render(tree: Any, original: str = "") -> str:
     if base is None:
         return dump_tree(tree, guess_layout(original) if original else DEFAULT_LAYOUT)
     baseline, layout = base
-    edited = dump_tree(tree, layout)
+    edited = keep_following_comments(baseline, dump_tree(tree, layout))
     newline = "\r\n" if "\r\n" in original else "\n"
     if newline != "\n":
         baseline, edited = baseline.replace("\n", newline), edited.replace("\n", newline)
@@ -86,6 +86,29 @@ def render(tree: Any, original: str = "") -> str:
         return edited
     check = parse_yaml(merged)
     return merged if not check.problems and check.data == plain(tree) else edited
+
+
+def keep_following_comments(baseline: str, edited: str) -> str:
+    """Put back the comment lines that end a removed entry: they are about what follows it.
+
+    ruamel attaches a full-line comment to the entry *above* it, so removing ``max_cost_usd``
+    would also remove the ``# Code route: agreed with finance`` written above the next route.
+    """
+    base, new = baseline.splitlines(keepends=True), edited.splitlines(keepends=True)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, base, new, autojunk=False).get_opcodes():
+        out.extend(new[j1:j2])
+        if tag == "delete":
+            tail = i2
+            while tail > i1 and _is_comment_or_blank(base[tail - 1]):
+                tail -= 1
+            out.extend(base[tail:i2] if tail > i1 else [])
+    return "".join(out)
+
+
+def _is_comment_or_blank(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith("#")
 
 
 def keep_untouched(original: str, baseline: str, edited: str) -> str:

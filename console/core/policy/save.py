@@ -16,6 +16,7 @@ import math
 import os
 import stat
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,24 @@ class _CanonicalDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+@lru_cache(maxsize=4096)
+def _read_as_other_than_text(value: str) -> bool:
+    """Whether the policy reader (ruamel.yaml, YAML 1.2) would read ``value`` written plain as a non-string.
+
+    PyYAML decides quoting by YAML 1.1, where ``0E0`` and ``0o10`` are text; YAML 1.2 reads them as
+    numbers. (Plain dates are read back as text by ``source_map``.)
+    """
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    tag = VersionedResolver(version=(1, 2)).resolve(ScalarNode, value, (True, False))
+    return tag not in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     style = "|" if "\n" in value and value == value.strip(" ") and not any(c in value for c in "\t\r") else None
+    if style is None and _read_as_other_than_text(value):
+        style = "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -121,7 +138,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def source_has_comments(text: str) -> bool:
-    """Whether YAML ``text`` holds a comment that a load + save would drop."""
+    """Whether YAML ``text`` holds a comment that a canonical save (``save_policy``) would drop."""
     try:
         tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError:

@@ -167,7 +167,7 @@ def translate(exc: ValidationError, data: Any, source: SourceMap, file: str) -> 
                            found=show(path[-1]), expected="a string (quote it)", code="bad-key")
             )
             continue
-        folded.setdefault(path, []).append(error)
+        folded.setdefault(path, []).append(dict(error))
     for path, errors in folded.items():
         diagnostics.append(_value_diagnostic(path, errors, data, source, file))
     return diagnostics

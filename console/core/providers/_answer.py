@@ -7,20 +7,37 @@ when a provider reports none.
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from console.core.providers.base import ProviderCall, ProviderError
+from console.core.providers.errors import redact
 from console.core.records import Usage
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 
 class AnswerSoFar:
-    """Accumulates one call's streamed text and whatever usage the provider reported."""
+    """Accumulates one call's streamed text and whatever usage the provider reported.
 
-    def __init__(self, call: ProviderCall) -> None:
+    ``model_id`` is the model the provider says answered. It is stored in the log and printed, and
+    a misbehaving or hostile server can echo the caller's key there, so ``secrets`` (the key this
+    call sent) are redacted from it on the way in.
+    """
+
+    def __init__(self, call: ProviderCall, secrets: Iterable[str | None] = ()) -> None:
         self._call = call
+        self._secrets = tuple(secrets)
         self._parts: list[str] = []
         self.reported: Usage | None = None
-        self.model_id: str = call.model_id
+        self._model_id: str = call.model_id
         self.finish_reason: str | None = None
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @model_id.setter
+    def model_id(self, reported: str) -> None:
+        self._model_id = redact(reported, self._secrets)
 
     def add(self, text: str) -> None:
         self._parts.append(text)

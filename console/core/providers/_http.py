@@ -30,7 +30,7 @@ import asyncio
 import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Iterable, Mapping
+from typing import Any, AsyncIterator, Iterable, Mapping, TypedDict
 
 import httpx
 import httpx_sse
@@ -78,6 +78,13 @@ def transport_error(
 
 
 _TRANSPORT_EXCEPTIONS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, httpx_sse.SSEError)
+
+
+class Timeouts(TypedDict):
+    """The deadlines every channel call takes, kept together to pass as ``**timeouts``."""
+
+    connect_timeout_s: float
+    read_timeout_s: float
 
 
 def unsendable_header(provider: str, headers: Mapping[str, str], secrets: Iterable[str]) -> str | None:

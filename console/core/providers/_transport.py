@@ -25,13 +25,19 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
-from typing import AsyncIterator
+from typing import AsyncIterator, TypedDict
 
 import httptools
 import httpx
 
 HIGH_WATER = 256 * 1024  # buffered body bytes at which reading from the socket pauses
 _NO_BODY_STATUSES = frozenset({204, 304})
+
+
+class _ConnectOptions(TypedDict, total=False):
+    """Keyword arguments of ``loop.create_connection`` that only some loops take."""
+
+    happy_eyeballs_delay: float
 
 
 def _timeout(seconds: float | None) -> asyncio.Timeout:
@@ -354,7 +360,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         hostname = host.decode("ascii")
         loop = asyncio.get_running_loop()
         tls = self._ssl() if scheme == b"https" else None
-        extra: dict[str, object] = {}
+        extra: _ConnectOptions = {}
         if isinstance(loop, asyncio.BaseEventLoop):  # uvloop has no happy eyeballs argument
             extra["happy_eyeballs_delay"] = 0.25  # race IPv6 and IPv4 as anyio does: a dead route costs 0.25 s
         try:

@@ -24,11 +24,11 @@ JSON → ``invalid_output``; empty text → a Completion without chunks; ``stop_
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncGenerator, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
-from console.core.providers._http import HttpChannel, HttpReply
+from console.core.providers._http import HttpChannel, HttpReply, Timeouts
 from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
@@ -116,16 +116,16 @@ class AnthropicProvider:
             body["stream"] = True
         return body
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextChunks then one Completion, or raise ProviderError."""
         body = self.request_body(call)
-        timeouts = {"connect_timeout_s": call.connect_timeout_s, "read_timeout_s": call.read_timeout_s}
+        timeouts = Timeouts(connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s)
         if not call.stream:
-            reply = await self._channel.request("POST", MESSAGES_PATH, json_body=body, **timeouts)
-            for event in self._whole_answer(call, reply):
+            whole = await self._channel.request("POST", MESSAGES_PATH, json_body=body, **timeouts)
+            for event in self._whole_answer(call, whole):
                 yield event
             return
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         stopped = False
         repeated = _trimmed_prefill_whitespace(call)
         async with self._channel.stream(MESSAGES_PATH, json_body=body, **timeouts) as reply:
@@ -195,7 +195,7 @@ class AnthropicProvider:
             raise invalid_output_error(self.name, "the response body is not JSON") from None
         if isinstance(payload, dict) and payload.get("type") == "error":
             raise classify_failure(provider=self.name, status=reply.status, payload=payload, secrets=(self._key,))
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         try:
             answer.model_id = str(payload.get("model") or call.model_id)
             answer.reported = usage_from_anthropic(payload.get("usage"))

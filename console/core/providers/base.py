@@ -11,7 +11,7 @@ total deadlines around the iterator, so every provider (hosted or in-process) ge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol, Union, runtime_checkable
+from typing import AsyncGenerator, Protocol, Union, runtime_checkable
 
 from console.core.outcomes import Outcome
 from console.core.records import Usage
@@ -98,8 +98,11 @@ class ChatProvider(Protocol):
 
     name: str
 
-    def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
-        """Yield TextChunks then one Completion, or raise ProviderError."""
+    def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
+        """Yield TextChunks then one Completion, or raise ProviderError.
+
+        A generator, not any iterator: the executor calls ``aclose()`` on it when it stops early, so
+        a provider's connection or worker is released at once rather than when it is collected."""
         ...
 
     async def aclose(self) -> None:

@@ -18,11 +18,11 @@ reason. A data line that is not JSON → ``invalid_output``; empty text → a Co
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncGenerator, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
-from console.core.providers._http import HttpChannel, HttpReply
+from console.core.providers._http import HttpChannel, HttpReply, Timeouts
 from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
@@ -97,22 +97,22 @@ class GeminiProvider:
         body["generationConfig"] = config
         return body
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextChunks then one Completion, or raise ProviderError."""
         body = self.request_body(call)
-        timeouts = {"connect_timeout_s": call.connect_timeout_s, "read_timeout_s": call.read_timeout_s}
-        answer = AnswerSoFar(call)
+        timeouts = Timeouts(connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         if not call.stream:
-            reply = await self._channel.request(
+            whole = await self._channel.request(
                 "POST", f"{model_path(call.model_id)}:generateContent", json_body=body, **timeouts
             )
-            if not 200 <= reply.status < 300:
-                raise self._http_error(reply)
+            if not 200 <= whole.status < 300:
+                raise self._http_error(whole)
             try:
-                payload = json.loads(reply.body)
+                payload = json.loads(whole.body)
             except ValueError:
                 raise invalid_output_error(self.name, "the response body is not JSON") from None
-            chunk = self._absorb(payload, answer, reply.status)
+            chunk = self._absorb(payload, answer, whole.status)
             if chunk is not None:
                 answer.add(chunk.text)
                 yield chunk

@@ -21,7 +21,7 @@ import asyncio
 import threading
 from collections import deque
 from pathlib import Path
-from typing import AsyncIterator, Callable
+from typing import AsyncGenerator, AsyncIterator, Callable
 
 from console.core.outcomes import Outcome
 from console.core.policy import schema
@@ -154,7 +154,7 @@ class LocalGGUFProvider:
 
     # --- generation -----------------------------------------------------------------------------
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextChunks then one Completion; cancel between tokens when the consumer stops."""
         model = await self.load(self.settings_for(call.model_id))
         loop = asyncio.get_running_loop()

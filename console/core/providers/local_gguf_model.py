@@ -53,7 +53,7 @@ class _LoadLog:
         self._llama_cpp, self._theirs = llama_cpp, _logger.llama_log_callback
         self.parts: list[str] = []
 
-        @llama_cpp.llama_log_callback
+        @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # a ctypes CFUNCTYPE: untyped
         def capture(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
             self.parts.append(text.decode("utf-8", "replace"))
             self._theirs(level, text, user_data)

@@ -44,7 +44,7 @@ def _file(path: Path) -> Path:
     return Path(path).resolve()
 
 
-def _retrieved(done: "asyncio.Future[object]") -> None:
+def _retrieved(done: "asyncio.Future[LoadedModel]") -> None:
     """Mark an abandoned waiter's outcome as seen, so asyncio logs no 'never retrieved'."""
     if not done.cancelled():
         done.exception()

@@ -21,7 +21,7 @@ Decisions, for the executor and the ledger:
 from __future__ import annotations
 
 import json
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncGenerator, Mapping
 
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
@@ -99,18 +99,18 @@ class OpenAICompatProvider:
             body["response_format"] = {"type": "json_object"}
         return body
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[StreamEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextChunks then one Completion, or raise ProviderError."""
         body = self.request_body(call)
         if not call.stream:
-            reply = await self._channel.request(
+            whole = await self._channel.request(
                 "POST", "chat/completions", json_body=body,
                 connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s,
             )
-            for event in self._whole_answer(call, reply):
+            for event in self._whole_answer(call, whole):
                 yield event
             return
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         async with self._channel.stream(
             "chat/completions", json_body=body,
             connect_timeout_s=call.connect_timeout_s, read_timeout_s=call.read_timeout_s,
@@ -193,7 +193,7 @@ class OpenAICompatProvider:
             raise classify_failure(
                 provider=self.name, status=reply.status, payload=payload, secrets=(self._key,)
             )
-        answer = AnswerSoFar(call)
+        answer = AnswerSoFar(call, secrets=(self._key,))
         try:
             answer.model_id = str(payload.get("model") or call.model_id)
             answer.reported = usage_from_openai(payload.get("usage"))

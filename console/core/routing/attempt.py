@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from console.core.outcomes import Outcome
+from console.core.policy.patterns import PatternError, search
 from console.core.policy.schema import Route
 from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk
 from console.core.records import Usage
@@ -182,9 +183,17 @@ def check_output(
                 Outcome.LOW_CONFIDENCE,
                 f"mean token log-probability {mean:.3f} below {confidence.min_mean_logprob:g}",
             )
-    if confidence.validator_regex is not None and not re.search(confidence.validator_regex, text):
+    if confidence.validator_regex is not None and not _validator_accepts(confidence.validator_regex, text):
         return Outcome.LOW_CONFIDENCE, f"the validator /{confidence.validator_regex}/ rejected the answer"
     return None
+
+
+def _validator_accepts(pattern: str, text: str) -> bool:
+    """RE2, linear in the answer's length: an answer shaped by prompt injection cannot stall the loop."""
+    try:
+        return search(pattern, text) is not None
+    except PatternError:
+        return False  # `validate` refuses such a policy; an answer it cannot check is not trusted
 
 
 def _schema_problem(value: Any, schema: dict[str, Any]) -> str | None:

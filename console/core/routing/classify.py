@@ -2,35 +2,18 @@
 
 Rules are tested in order; the first whose condition holds wins. Each condition explains itself
 (which keyword, which regex, how many tokens) so the window and ``routedesk explain`` can show why.
+Keywords and regexes run on RE2 (``console.core.policy.patterns``): prompts come from users, and no
+prompt may cost more than linear time to classify.
 Model-based classification (a small local model choosing a label) lives in ``classify_model.py``;
 this module is pure and never calls a model.
 """
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
+from console.core.policy.patterns import PatternError, keyword_hit, search
 from console.core.policy.schema import Condition, Policy, Rule
 from console.core.request import Request
 from console.core.routing.types import Classified
-
-
-@lru_cache(maxsize=1024)
-def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    # Word boundaries only where the keyword starts/ends with a word character, so "C++" still matches.
-    parts = []
-    for word in keywords:
-        escaped = re.escape(word)
-        left = r"\b" if word[:1].isalnum() else ""
-        right = r"\b" if word[-1:].isalnum() else ""
-        parts.append(f"{left}{escaped}{right}")
-    return re.compile("|".join(parts), re.IGNORECASE)
-
-
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 class _Subject:
@@ -59,10 +42,13 @@ def _meta_matches(expected: dict[str, str | list[str]], metadata: dict[str, str]
 def explain_condition(cond: Condition, subject: _Subject) -> str | None:
     """Why ``cond`` holds for the subject, or None when it does not."""
     if cond.keywords is not None:
-        hit = _keyword_pattern(tuple(cond.keywords)).search(subject.text) if cond.keywords else None
-        return f"keyword '{hit.group()}'" if hit else None
+        word = keyword_hit(tuple(cond.keywords), subject.text)
+        return f"keyword '{word}'" if word is not None else None
     if cond.regex is not None:
-        hit = _regex(cond.regex).search(subject.text)
+        try:
+            hit = search(cond.regex, subject.text)
+        except PatternError:
+            return None  # `validate` refuses such a policy; a rule that cannot run never matches
         return f"regex /{cond.regex}/ matched '{hit.group()[:40]}'" if hit else None
     if cond.tokens is not None:
         n = subject.tokens

@@ -60,7 +60,8 @@ async def classify_with_model(
         want_logprobs=True,
         choices=labels,
     )
-    text, logprobs = "", []
+    text = ""
+    logprobs: list[float] = []
     started_at, t0 = datetime.now(timezone.utc), time.perf_counter()
     usage: Usage | None = None
 

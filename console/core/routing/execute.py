@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable
+from typing import AsyncIterator, Awaitable, Callable
 
 from console.core.outcomes import RETRYABLE_SAME_MODEL, Outcome
 from console.core.policy.schema import Policy, Route
@@ -92,7 +92,7 @@ class ChainRunner:
         health: HealthRegistry,
         replan: Replanner,
         *,
-        sleep: Callable[[float], "asyncio.Future[None] | object"] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         rng: random.Random | None = None,
         clock: Callable[[], float] | None = None,
         stream_text: bool = False,

@@ -33,6 +33,7 @@ class _Planner:
         health: HealthSnapshot,
         spend: Mapping[str, float],
         prices: Mapping[str, PriceSheet],
+        missing_keys: Mapping[str, str],
     ) -> None:
         self.request = request
         self.policy = policy
@@ -41,6 +42,7 @@ class _Planner:
         self.health = health
         self.spend = spend
         self.prices = prices
+        self.missing_keys = missing_keys
         self.team = request.metadata.get("team")
         self.input_tokens = request.estimated_prompt_tokens
         self.output_tokens = request.max_tokens or route.max_output_tokens
@@ -56,6 +58,8 @@ class _Planner:
 
     def reasons_to_drop(self, alias: str, model: Model, cost: float) -> list[str]:
         route, reasons = self.route, []
+        if model.provider in self.missing_keys:
+            reasons.append(f"no key for provider '{model.provider}' ({self.missing_keys[model.provider]})")
         if self.residency is not None and model.region not in self.residency:
             reasons.append(
                 f"region {model.region} not allowed for {self.request.region} data (allowed: {', '.join(self.residency)})"
@@ -148,8 +152,13 @@ def plan_route(
     prices: Mapping[str, PriceSheet] | None = None,
     classified: Classified | None = None,
     task: str | None = None,
+    missing_keys: Mapping[str, str] | None = None,
 ) -> Plan:
-    """Classify (unless ``classified`` or ``task`` is given) and plan the request. Pure."""
+    """Classify (unless ``classified`` or ``task`` is given) and plan the request. Pure.
+
+    ``missing_keys`` (provider name → why, from ``console.core.key_presence``) drops the models
+    of providers whose key cannot be had: they would only fail with ``auth``.
+    """
     if classified is None:
         classified = (
             Classified(task=task, reason=f"task '{task}' chosen by the caller") if task else classify_by_rules(request, policy)
@@ -164,7 +173,9 @@ def plan_route(
             max_output_tokens=request.max_tokens or 0,
             warnings=(f"no route for task '{classified.task}'",),
         )
-    planner = _Planner(request, policy, route, classified.task, health or {}, spend or {}, prices or {})
+    planner = _Planner(
+        request, policy, route, classified.task, health or {}, spend or {}, prices or {}, missing_keys or {}
+    )
     decisions = planner.run()
     return Plan(
         task=classified.task,

@@ -41,20 +41,20 @@ FIELDS = ("task", "team", "provider", "model")
 
 @given(calls)
 def test_an_unscoped_budget_covers_every_call(call: dict[str, str | None]) -> None:
-    assert scope_covers(BudgetScope(), **call)  # type: ignore[arg-type]
+    assert scope_covers(BudgetScope(), **call)
 
 
 @given(calls, st.sets(st.sampled_from(FIELDS)))
 def test_a_scope_cut_from_the_call_covers_it(call: dict[str, str | None], fields: set[str]) -> None:
     scope = BudgetScope(**{f: call[f] for f in fields})
-    assert scope_covers(scope, **call)  # type: ignore[arg-type]
+    assert scope_covers(scope, **call)
 
 
 @given(calls, scopes, st.sampled_from(FIELDS))
 def test_one_differing_scoped_field_uncovers(call: dict[str, str | None], scope: BudgetScope, field: str) -> None:
     if getattr(scope, field) is None or getattr(scope, field) == call[field]:
         return  # this field does not differ: nothing to say about it
-    assert not scope_covers(scope, **call)  # type: ignore[arg-type]
+    assert not scope_covers(scope, **call)
 
 
 @given(scopes)
@@ -81,7 +81,7 @@ def test_spend_read_from_the_log_is_what_the_match_counts(
     traffic: tuple[Engine, list[RequestRecord]], scope: BudgetScope, period: str
 ) -> None:
     db, records = traffic
-    budget = Budget(name="b", scope=scope, period=period, limit_usd=1.0)  # type: ignore[arg-type]
+    budget = Budget(name="b", scope=scope, period=period, limit_usd=1.0)
     start, end = period_bounds(budget.period, END)
     expected = sum(
         attempt.cost_usd

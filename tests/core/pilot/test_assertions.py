@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.core.pilot.assertions import Answer, Assertion, check, check_all, extract_number
+from console.core.pilot.assertions import Answer, Assertion, check, check_all, extract_number, problem_with
 from console.core.pilot.bar import BarError, parse_bar
 
 
@@ -31,6 +31,7 @@ def test_each_assertion_on_known_cases() -> None:
     assert _fails("not_contains", "I cannot help", "cannot")
     assert not _fails("regex", "order #12345", r"#\d{5}")
     assert _fails("regex", "order 12", r"#\d{5}")
+    assert not _fails("regex", "ORDER #12345", r"order #\d{5}")  # case-insensitive unless asked
     assert not _fails("equals_reference", " Yes ", reference="yes")
     assert _fails("equals_reference", "no", reference="yes")
     assert not _fails("numeric", "that is $18.", reference="steps...\n#### 18")
@@ -64,3 +65,9 @@ def test_bar_files_say_what_is_wrong() -> None:
         parse_bar("rule: {min_pass_rate: 0.9}\n", "bar.yaml")
     with pytest.raises(BarError, match=r"bar.yaml:\d+: not valid YAML"):
         parse_bar("assertions:\n  - [unclosed\n", "bar.yaml")
+
+
+def test_a_regex_assertion_re2_cannot_run_is_named_before_the_run() -> None:
+    problem = problem_with(Assertion(kind="regex", value="(?<=#)\\d+"))
+    assert problem is not None and "lookahead or lookbehind" in problem and "RE2" in problem
+    assert problem_with(Assertion(kind="regex", value="#\\d+")) is None

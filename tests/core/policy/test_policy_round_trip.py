@@ -124,3 +124,38 @@ def test_layout_guess() -> None:
     assert guess_layout("a:\n  b: 1\n  c:\n    - x\n") == (2, 4, 2)
     assert guess_layout("a:\n    b:\n    - x\n") == (4, 2, 0)
     assert guess_layout("") == (2, 4, 2)
+
+
+FOLLOWING = """\
+routes:
+  chat:
+    candidates: [a]
+    max_cost_usd: 0.01   # cent
+  # Code route: agreed with finance
+
+  code:
+    candidates: [b]   # only b
+    # the ceiling below is reviewed monthly
+    max_cost_usd: 0.2
+"""
+
+
+@pytest.mark.parametrize(
+    ("remove", "gone"),
+    [
+        (("routes", "chat", "max_cost_usd"), ["    max_cost_usd: 0.01   # cent"]),
+        (("routes", "code", "candidates"), ["    candidates: [b]   # only b"]),
+        (("routes", "chat"), ["  chat:", "    candidates: [a]", "    max_cost_usd: 0.01   # cent"]),
+    ],
+)
+def test_removing_an_entry_keeps_the_comments_written_above_the_next_one(remove: tuple[str, ...],
+                                                                          gone: list[str]) -> None:
+    # ruamel attaches a full-line comment to the entry above it; removing that entry must not take it along.
+    tree = parse_yaml(FOLLOWING).tree
+    parent = tree
+    for part in remove[:-1]:
+        parent = parent[part]
+    parent.pop(remove[-1])
+    edited = render(tree, FOLLOWING)
+    assert [line for line in FOLLOWING.splitlines() if line not in edited.splitlines()] == gone
+    assert parse_yaml(edited).data == plain(tree)

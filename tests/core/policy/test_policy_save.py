@@ -172,3 +172,10 @@ def test_dump_then_load_gives_an_equal_policy(policy: Policy) -> None:
     result = load_policy_text(text, "generated.yaml")
     assert result.parsed == policy, "\n".join(d.format() for d in result.diagnostics)
     assert dump_policy(result.parsed) == text
+
+
+@pytest.mark.parametrize("name", ["0E0", "1e3", "0o10", "0x1F", ".5", "yes", "2026-01-01", "~"])
+def test_text_that_yaml_1_2_reads_as_a_number_is_quoted(name: str) -> None:
+    # The reader is YAML 1.2 (ruamel.yaml); the canonical writer must quote what 1.2 would not read as text.
+    text = dump_policy(_policy(name=name))
+    assert load_policy_text(text).parsed == _policy(name=name), text

@@ -54,3 +54,35 @@ def test_hint_ignored_when_policy_says_so() -> None:
     data_policy = base_policy()
     data_policy.classification.honour_task_hint = False
     assert classify_by_rules(Request.from_prompt("refund", task_hint="triage"), data_policy).task == "escalation"
+
+
+def _keyword_policy(keywords: list[str]):  # type: ignore[no-untyped-def]
+    from console.core.policy.schema import Policy
+
+    return Policy.model_validate({
+        "name": "k",
+        "providers": {"local": {"kind": "local-gguf"}},
+        "models": {"m": {"provider": "local", "model": "bundled:smollm2-135m"}},
+        "tasks": {"chat": {}, "hit": {}},
+        "classification": {"default": "chat", "rules": [{"task": "hit", "when": {"keywords": keywords}}]},
+        "routes": {"chat": {"candidates": ["m"]}, "hit": {"candidates": ["m"]}},
+    })
+
+
+def test_keyword_edges_follow_unicode_words_as_python_re_did() -> None:
+    # RE2's \b is ASCII-only; keyword edges are spelled out so accented words still match whole.
+    policy = _keyword_policy(["café", "C++", "refund"])
+    assert "keyword 'CAFÉ'" in classify_by_rules(Request.from_prompt("un CAFÉ noir"), policy).reason
+    assert classify_by_rules(Request.from_prompt("deux cafés"), policy).task == "chat"
+    assert "keyword 'C++'" in classify_by_rules(Request.from_prompt("I write C++."), policy).reason
+    assert classify_by_rules(Request.from_prompt("refund_id 7"), policy).task == "chat"
+    assert classify_by_rules(Request.from_prompt("x.refund!"), policy).task == "hit"
+    assert classify_by_rules(Request.from_prompt("ärefund"), policy).task == "chat"
+
+
+def test_a_keyword_list_too_large_for_one_search_is_refused_by_validate() -> None:
+    from console.core.policy.checks import check_policy
+
+    policy = _keyword_policy([f"w{index}x" for index in range(400_000)])
+    codes = [d.code for d in check_policy(policy)]
+    assert "too-many-keywords" in codes

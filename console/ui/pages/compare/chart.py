@@ -6,8 +6,9 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from console.ui.empty_hint import HintOrContent
 from console.ui.plots import still_plot
 
 _BAR = "#5c6bc0"
@@ -17,20 +18,31 @@ _FAILED = "#e57373"
 class CostLatencyChart(QWidget):
     """Attributes:
         cost_plot, latency_plot: the two charts; their bars are replaced on every ``show_columns``.
+        empty: says what will be charted until the first comparison has columns to show.
     """
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.cost_plot = still_plot("Cost per column", "US $")
         self.latency_plot = still_plot("Latency per column (TTFT inside)", "ms")
-        layout = QHBoxLayout(self)
+        plots = QWidget()
+        row = QHBoxLayout(plots)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.cost_plot)
+        row.addWidget(self.latency_plot)
+        self.empty = HintOrContent(plots, "Cost and latency of each column are charted here once a comparison "
+                                          "has run: tick the models, type a prompt and press Run side by side.")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.cost_plot)
-        layout.addWidget(self.latency_plot)
+        layout.addWidget(self.empty)
         self.values: dict[str, list[float]] = {}
 
     def show_columns(self, labels: Sequence[str], costs: Sequence[float], latencies: Sequence[float],
                      ttfts: Sequence[float | None], ok: Sequence[bool]) -> None:
+        if not labels:
+            self.empty.show_hint()
+            return
+        self.empty.show_content()
         x = np.arange(len(labels), dtype=float)
         brushes = [pg.mkBrush(_BAR if good else _FAILED) for good in ok]
         ticks = [[(i, label if len(label) <= 14 else label[:13] + "…") for i, label in enumerate(labels)]]

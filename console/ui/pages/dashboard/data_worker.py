@@ -76,7 +76,7 @@ class DashboardData(QObject):
         def work() -> tuple[Engine, float | None]:
             from console.core.app import open_log
 
-            db = open_log(url)
+            db = open_log(url, create_if_missing=True)  # read-only; a new empty log only where none is
             return db, latest_request_ts(db)
 
         self._run(work, self._on_opened, self.sig_open_failed.emit)

@@ -6,6 +6,7 @@ directory, never into the real routing log, written in chunks off the GUI thread
 
 from __future__ import annotations
 
+import html
 import time
 from typing import Any
 
@@ -20,6 +21,21 @@ def demo_log_url() -> str:
     from console.core.paths import data_dir
 
     return f"sqlite:///{data_dir() / 'routedesk-demo-log.sqlite3'}"
+
+
+def log_location(url: str | None) -> str:
+    """Where the log is, for a person: its file path (None is the default file in the data
+    directory, named, not "the default log"), or a server URL with any password masked."""
+    import re
+
+    if url is None:
+        from console.core.paths import default_log_url
+
+        try:
+            url = default_log_url()
+        except OSError as err:  # an unusable data directory: say which and why
+            return f"the data directory ({err})"
+    return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url.removeprefix("sqlite:///"))
 
 
 class EmptyState(QWidget):
@@ -54,9 +70,10 @@ class EmptyState(QWidget):
         self.set_log(None)
 
     def set_log(self, url: str | None, error: str | None = None) -> None:
-        where = (url or "the default log").removeprefix("sqlite:///")
+        where = html.escape(log_location(url))
         if error:
-            self.message.setText(f"<h3>The routing log could not be opened</h3><p>{error}</p>")
+            self.message.setText(f"<h3>The routing log could not be opened</h3><p><code>{where}</code>: "
+                                 f"{html.escape(error)}</p>")
             return
         self.message.setText(
             f"<h3>No routed requests yet</h3><p>The routing log at <code>{where}</code> is empty. Requests routed "

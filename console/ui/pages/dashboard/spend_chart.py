@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from console.core.budget.period import period_bounds
 from console.core.ledger.filters import Filters
 from console.core.ledger.series import StackedSeries
 from console.core.policy.schema import Budget
@@ -112,14 +113,14 @@ class SpendChart(ChartPanel):
 
     def _draw_ceilings(self, series: StackedSeries, budgets: Sequence[Budget]) -> None:
         """A budget's share per bucket, for budgets whose scope is exactly what the chart shows."""
-        per_bucket = {"day": 86400.0, "month": 30 * 86400.0}
         shown = {"task": self.filters.task, "team": self.filters.team, "model": self.filters.model,
                  "provider": self.filters.provider}
         labelled: list[tuple[float, str]] = []
         for budget in budgets:
             if budget.scope.model_dump() != shown:
                 continue  # a team's budget drawn over everyone's spend would mislead
-            ceiling = budget.limit_usd * series.bucket_seconds / per_bucket[budget.period]
+            start, end = period_bounds(budget.period, self.now)  # this month's real length, not 30 days
+            ceiling = budget.limit_usd * series.bucket_seconds / (end - start)
             scope = ", ".join(f"{k}={v}" for k, v in budget.scope.model_dump().items() if v) or "all traffic"
             unit = "hour" if series.bucket_seconds < 86400 else "day"
             labelled.append((ceiling, f"{budget.name}: ${ceiling:,.2f}/{unit} ({scope})"))

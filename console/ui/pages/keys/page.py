@@ -70,10 +70,9 @@ class KeysPage(QWidget):
         self.refresh()
 
     def store(self) -> Any:
+        """The key store: the window's provider pool's (the one place keys are read), unless given one."""
         if self._store is None:
-            from console.core.app.keys import KeyringStore
-
-            self._store = KeyringStore()
+            self._store = self._bridge.workspace.providers.key_store
         return self._store
 
     # --- background work ------------------------------------------------------------------

@@ -6,24 +6,41 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
+from console.ui.empty_hint import HintOrContent
 from console.ui.plots import still_plot
 
 _COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
 
 
 class PilotCharts(QWidget):
+    """Attributes:
+        pass_plot, cost_plot: the two charts, redrawn on every ``show_summaries``.
+        empty: says what will be charted until a pilot has summaries to show.
+    """
+
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.pass_plot = still_plot("Pass rate (95% CI)", "% of cases")
         self.cost_plot = still_plot("Cost per 1,000 requests", "US $")
-        layout = QHBoxLayout(self)
+        plots = QWidget()
+        row = QHBoxLayout(plots)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.pass_plot)
+        row.addWidget(self.cost_plot)
+        self.empty = HintOrContent(plots, "When a pilot finishes, each model's pass rate (with its 95% interval) "
+                                          "and its cost per 1,000 requests are charted here. Choose where the cases "
+                                          "come from, a task, a baseline and a candidate, then Run pilot.")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.pass_plot)
-        layout.addWidget(self.cost_plot)
+        layout.addWidget(self.empty)
 
     def show_summaries(self, summaries: Sequence[Any]) -> None:
+        if not summaries:
+            self.empty.show_hint()
+            return
+        self.empty.show_content()
         x = np.arange(len(summaries), dtype=float)
         ticks = [[(i, s.model.rsplit("/", 1)[-1][:22]) for i, s in enumerate(summaries)]]
         brushes = [pg.mkBrush(_COLOURS[i % len(_COLOURS)]) for i in range(len(summaries))]

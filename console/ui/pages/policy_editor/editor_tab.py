@@ -150,15 +150,37 @@ class PolicyEditorTab(QWidget):
         banner_layout.addWidget(reload_button)
         banner_layout.addWidget(keep_button)
         self.banner.hide()
+        self.example_note = QLabel()
+        self.example_note.setObjectName("example-note")
+        self.example_note.setWordWrap(True)
+        self.example_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._show_example_note()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.example_note)
         layout.addWidget(self.banner)
         layout.addWidget(main)
 
     # --- naming ---------------------------------------------------------------------------
+    @property
+    def is_example(self) -> bool:
+        """The document is the user's copy of a shipped example (console.core.paths.example_copy)."""
+        from console.core.paths import is_example_copy
+
+        return is_example_copy(self.document.path)
+
     def title(self) -> str:
         name = self.document.path.name if self.document.path else str(self.document.get(("name",), "untitled"))
-        return name + ("" if self.stack.isClean() else " *")
+        return name + (" (example)" if self.is_example else "") + ("" if self.stack.isClean() else " *")
+
+    def _show_example_note(self) -> None:
+        if self.is_example and self.document.path is not None:
+            self.example_note.setText(
+                f"<b>Example policy.</b> This is your own copy of the {self.document.path.name} shipped with "
+                f"Routedesk, kept in <code>{self.document.path.parent}</code>: edit and save it freely, the "
+                "installation's file is never changed. Use <i>Save as…</i> to keep your work under a name of your own."
+            )
+        self.example_note.setVisible(self.is_example)
 
     def _on_stack_clean_changed(self, _clean: bool) -> None:
         self.sig_title_changed.emit(self.title())
@@ -225,10 +247,17 @@ class PolicyEditorTab(QWidget):
                 return False
         save_text(validation.text, target)
         self.document.path, self.document.disk_text = target, validation.text
+        if not hasattr(self.document.data, "ca"):
+            # A new policy was plain data, written canonically (schema order): from now on the document is
+            # the file as written, so the next save changes only what the next edit changes.
+            from console.core.policy.source_map import parse_yaml
+
+            self.document.data = parse_yaml(validation.text).tree
         self.watch.watch(target, validation.text)
         self.disk_changed = False
         self.banner.hide()
         self.stack.setClean()
+        self._show_example_note()  # saved as a file of the user's own: no longer the example
         self.sig_title_changed.emit(self.title())
         self.sig_saved.emit(str(target))
         return True

@@ -11,7 +11,7 @@ are the document's undo / redo (QLineEdit's own would show text the policy does 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QKeyEvent, QKeySequence, QUndoStack
@@ -53,9 +53,9 @@ class DocumentUndoKeys(QObject):
     too) and then undoes or redoes on the document.
     """
 
-    def __init__(self, binding: "FormBinding") -> None:
+    def __init__(self, undo_from: Callable[[QLineEdit, int], None]) -> None:
         super().__init__()
-        self._binding = binding
+        self._undo_from = undo_from  # (field, -1 undo / +1 redo): commit the field's typing, then undo/redo
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or not isinstance(watched, QLineEdit):
@@ -66,7 +66,7 @@ class DocumentUndoKeys(QObject):
             return False
         event.accept()
         if event.type() == QEvent.Type.KeyPress:
-            self._binding.undo_from(watched, direction)
+            self._undo_from(watched, direction)
         return True
 
 
@@ -79,7 +79,7 @@ class FormBinding:
         self._fields: list[tuple[QWidget, DocPath, str]] = []
         self._diagnostics: list[Any] = []
         self._shown: dict[QLineEdit, str] = {}  # the document's text each field was last given
-        self._undo_keys = DocumentUndoKeys(self)
+        self._undo_keys = DocumentUndoKeys(self.undo_from)
 
     def line(self, widget: QLineEdit, subpath: DocPath, kind: str = "text") -> QLineEdit:
         self._fields.append((widget, subpath, kind))

@@ -91,7 +91,19 @@ class PolicyEditorPage(QWidget):
         return editor
 
     def open_path(self, path: Path) -> PolicyEditorTab | None:
+        """Open ``path`` in a tab (or show its tab); a shipped example opens as the user's own copy."""
+        from console.core.paths import example_copy, shipped_example_name
+
         path = Path(path)
+        example = shipped_example_name(path)
+        if example is not None:  # the installation's file is never edited in place
+            try:
+                copy = example_copy(example)
+            except OSError as error:
+                QMessageBox.warning(self, "Cannot open the example", f"{example} could not be copied to your data "
+                                    f"directory to be edited there: {error}")
+                return None
+            path = copy if copy is not None else path
         for editor in self.editors():
             if editor.document.path and editor.document.path.resolve() == path.resolve():
                 self.tabs.setCurrentWidget(editor)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from PySide6.QtGui import QUndoStack
@@ -23,6 +24,7 @@ from PySide6.QtCore import Qt
 from console.ui.pages.policy_editor.commands import SetValue
 from console.ui.pages.policy_editor.conditions import LEAF_KINDS, ConditionRow, from_rows, summary, to_rows
 from console.ui.pages.policy_editor.document import MISSING, DocPath, PolicyDocument
+from console.ui.pages.policy_editor.form_binding import DocumentUndoKeys
 from console.ui.pages.policy_editor.section_editor import SectionEditor
 from console.ui.pages.policy_editor.section_model import Column
 from console.ui.pages.policy_editor.sections import TASKS, SectionSpec
@@ -55,6 +57,8 @@ class ConditionBuilder(QGroupBox):
         self._document, self._stack = document, stack
         self._rule_path: DocPath | None = None
         self._rows: list[tuple[QCheckBox, QComboBox, QLineEdit]] = []
+        self._shown_when: Any = MISSING  # the condition the rows were last built from
+        self._undo_keys = DocumentUndoKeys(self._undo_from)
         self.combinator = QComboBox()
         self.combinator.addItem("all of these", "all")
         self.combinator.addItem("any of these", "any")
@@ -82,11 +86,21 @@ class ConditionBuilder(QGroupBox):
         self._reload()
 
     def _reload(self) -> None:
+        focused = next((row for row, (_n, _k, value) in enumerate(self._rows) if value.hasFocus()), None)
         for widgets in self._rows:
             for widget in widgets:
+                widget.blockSignals(True)  # leaving focus must not commit the stale text it shows
                 widget.setParent(None)
                 widget.deleteLater()
         self._rows.clear()
+        self._shown_when = copy.deepcopy(self._document.get(self._rule_path + ("when",)) if self._rule_path else MISSING)
+        self._rebuild()
+        if focused is not None and focused < len(self._rows):
+            field = self._rows[focused][2]
+            field.show()  # a widget new to a shown layout is shown only later (queued); focus needs it now
+            field.setFocus()  # the operator stays in the field they were in
+
+    def _rebuild(self) -> None:
         if self._rule_path is None or self._document.get(self._rule_path) is MISSING:
             self.setEnabled(False)
             self.note.setText("Select a rule to edit its condition.")
@@ -111,6 +125,7 @@ class ConditionBuilder(QGroupBox):
         negate.toggled.connect(self._apply)
         kind.activated.connect(self._apply)
         value.editingFinished.connect(self._apply)
+        value.installEventFilter(self._undo_keys)
         line = QHBoxLayout()
         for widget in (negate, kind, value):
             line.addWidget(widget, 1 if widget is value else 0)
@@ -126,15 +141,27 @@ class ConditionBuilder(QGroupBox):
     def _apply(self, *_args: Any) -> None:
         if self._rule_path is None:
             return
+        for _negate, _kind, value in self._rows:
+            value.setModified(False)  # committed: no longer "being typed"
         rows = [row for row in self.current_rows() if row.text.strip()]
         condition = from_rows(self.combinator.currentData(), rows)
         command = SetValue(self._document, self._rule_path + ("when",), condition, "Edit rule condition")
         if command.changes_anything:
             self._stack.push(command)
 
+    def _undo_from(self, _field: QLineEdit, direction: int) -> None:
+        self._apply()  # what was typed becomes an undoable step first
+        if direction < 0:
+            self._stack.undo()
+        else:
+            self._stack.redo()
+
     def _on_document_changed(self, path: DocPath) -> None:
         if self._rule_path is not None and (path[: len(self._rule_path)] == self._rule_path or len(path) < 3):
-            if not any(v.hasFocus() for _n, _k, v in self._rows):
+            # Rows show the document's condition, except while a value is being typed and the
+            # condition under it has not moved (the same rule as FormBinding's fields).
+            typing = any(v.hasFocus() and v.isModified() for _n, _k, v in self._rows)
+            if not typing or self._document.get(self._rule_path + ("when",)) != self._shown_when:
                 self._reload()
 
 
