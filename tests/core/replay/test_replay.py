@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from console.core.app import ReplayCancelled, replay_policy, write_demo_traffic
+from console.core.app import replay_policy, write_demo_traffic
+from console.core.app.replay import ReplayCancelled
 from console.core.app.traffic import new_totals
 from console.core.ledger.store import open_ledger_readonly
 from console.core.ledger.tables import request_table
@@ -188,3 +189,30 @@ def test_a_progress_callback_can_cancel(tmp_path) -> None:
     with pytest.raises(ReplayCancelled):
         replay_policy(_policy(), url=url, since=T0 - 1, until=T0 + 2 * DAY, progress=progress)
     assert seen[-1] == "plan"
+
+
+def test_assessment_flags_the_over_served_task_with_the_replayed_saving(tmp_path) -> None:
+    from console.core.app.replay import assess
+
+    log = new_log(tmp_path)
+    for k in range(8):  # code on big (the top price tier), most of the traffic
+        log.add(f"c{k}", T0 + k, "code", [attempt("big", T0 + k, inp=1000, out=100)])
+    log.add("m0", T0 + 20, "support", [attempt("mini", T0 + 20, inp=1000, out=100)])
+    url = log.write()
+    since, until = T0 - 1, T0 + DAY - 1
+    result = assess(_policy(), url=url, since=since, until=until)
+    top = result.tasks[0]
+    assert (top.task, top.serving, top.over_served) == ("code", "big", True)
+    assert top.spend_share == pytest.approx(8 * 0.0045 / (8 * 0.0045 + 0.00056))
+    by_model = {c.model: c for c in top.candidates}
+    assert set(by_model) == {"mini", "local", "eu-model"}
+    # the saving is the replay of the draft with the candidate first, scaled to 30 days
+    draft = _policy().model_copy(deep=True)
+    draft.routes["code"].candidates = ["mini", "big"]
+    replayed = replay_policy(draft, url=url, since=since, until=until, task="code")
+    per_month = (replayed.spend.actual_usd - replayed.spend.projected_usd) * 30 * DAY / (until - since)
+    assert by_model["mini"].monthly_saving_usd == pytest.approx(per_month)
+    assert by_model["mini"].estimated_output == 8  # mini never answered code: the logged output is used
+    assert "--task code --baseline big --candidate mini" in by_model["mini"].pilot_command
+    assert by_model["mini"].exposure is not None and by_model["mini"].exposure.evidence == "no evidence"
+    assert not result.tasks[1].over_served  # support is served by the cheapest hosted tier
