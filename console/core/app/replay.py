@@ -49,7 +49,9 @@ def replay_policy(policy: Policy, *, db: "Engine | None" = None, url: str | None
     try:
         if progress is not None and progress("read", 0.0) is False:
             raise ReplayCancelled("replay cancelled")
-        traffic = read_traffic(engine, since=since, until=end, task=task)
+        from console.core.replay.classify import meta_keys
+
+        traffic = read_traffic(engine, since=since, until=end, task=task, metadata=bool(meta_keys(policy)))
         try:
             sim = sim_module.simulate(policy, traffic, progress=progress)
         except sim_module.ReplayCancelled as err:

@@ -79,7 +79,7 @@ def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
         if progress is not None:
             progress("assess", n / max(len(tasks), 1))
         traffic = read_traffic(db, since=since, until=until, task=task)
-        answered = Counter(a for a in traffic.answered_by if a)
+        answered = Counter(traffic.att_model[a] for a in np.flatnonzero(traffic.att_ok == 1).tolist())
         serving, served = answered.most_common(1)[0] if answered else (traffic.first_model[0], 0)
         spend = float(traffic.cost.sum())
         mean_in = float(traffic.in_tokens.mean()) if len(traffic) else 0.0

@@ -8,6 +8,7 @@ A logged explicit task hint is honoured as the live classifier would.
 
 from __future__ import annotations
 
+import itertools
 from typing import Callable, Hashable, Iterable
 
 import numpy as np
@@ -20,10 +21,18 @@ HINT_PREFIX = "explicit task hint"
 
 
 def factorize(values: Iterable[Hashable], count: int) -> tuple[np.ndarray, list[Hashable]]:
-    """Integer codes for ``values`` (first seen → 0) and the distinct values in code order."""
+    """Integer codes for ``values`` (first seen → 0) and the distinct values in code order.
+
+    ``map(dict.setdefault, ...)`` runs at C speed; the counter's gaps are closed by ``np.unique``.
+    """
     seen: dict[Hashable, int] = {}
-    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values), dtype=np.int64, count=count)
-    return codes, list(seen)
+    raw = np.fromiter(map(seen.setdefault, values, itertools.count()), dtype=np.int64, count=count)
+    firsts = np.fromiter(seen.values(), dtype=np.int64, count=len(seen))
+    order = np.argsort(firsts)
+    remap = np.empty(int(firsts.max()) + 1 if len(firsts) else 0, dtype=np.int64)
+    remap[firsts[order]] = np.arange(len(firsts))
+    keys = list(seen)
+    return (remap[raw] if count else raw), [keys[k] for k in order.tolist()]
 
 
 def meta_keys(policy: Policy) -> list[str]:
@@ -92,30 +101,40 @@ def task_with_text(policy: Policy, prompt: str, logged_task: str, hinted: bool, 
 def classify_all(policy: Policy, *, tasks: list[str], hinted: list[bool], prompts: list[str | None],
                  meta_of: Callable[[int], dict[str, str]], meta_columns: dict[str, list[str]],
                  tokens: np.ndarray, buckets: np.ndarray) -> tuple[list[str], int]:
-    """The draft's task per request and how many kept their logged task because no prompt was stored."""
+    """The draft's task per request and how many kept their logged task because no prompt was stored.
+
+    Requests without a prompt are classified once per distinct (logged task, hint, token bucket,
+    metadata the rules read); stored prompts one by one (identical ones once).
+    """
     n = len(tasks)
     keys = meta_keys(policy)
-    out: list[str] = [""] * n
-    kept_logged = 0
-    cache: dict[tuple[object, ...], tuple[str, bool]] = {}
-    columns = [meta_columns.get(k) for k in keys]
+    parts = [factorize(tasks, n), factorize(hinted, n)]
+    for key in keys:
+        column = meta_columns.get(key)
+        parts.append(factorize(column if column is not None else (meta_of(i).get(key) for i in range(n)), n))
+    combined = buckets.astype(np.int64)
+    for codes, names in parts:
+        combined = combined * len(names) + codes
+    uniq, first_at, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    decided: list[str] = []
+    kept_flags = np.zeros(len(uniq), dtype=np.int64)
+    for k, i in enumerate(first_at.tolist()):
+        meta = {key: str(names[codes[i]]) for key, (codes, names) in zip(keys, parts[2:]) if names[codes[i]]}
+        task, kept = task_without_text(policy, tasks[i], hinted[i], meta, int(tokens[i]))
+        decided.append(task)
+        kept_flags[k] = kept
+    inverse = inverse.reshape(-1)
+    out = [decided[k] for k in inverse.tolist()]
+    has_prompt = [i for i, p in enumerate(prompts) if p is not None]
+    kept_logged = int(kept_flags[inverse].sum()) if n else 0
     text_cache: dict[tuple[object, ...], str] = {}
-    for i in range(n):
-        if prompts[i] is not None:
-            meta = meta_of(i)
-            tkey = (prompts[i], tasks[i], hinted[i], int(tokens[i]), tuple(meta.get(k) for k in keys))
-            task = text_cache.get(tkey)
-            if task is None:
-                task = text_cache[tkey] = task_with_text(policy, prompts[i] or "", tasks[i], hinted[i], meta,
-                                                         int(tokens[i]))
-            out[i] = task
-            continue
-        values = tuple(col[i] if col is not None else meta_of(i).get(k) for k, col in zip(keys, columns))
-        key = (tasks[i], hinted[i], int(buckets[i]), values)
-        hit = cache.get(key)
-        if hit is None:
-            hit = cache[key] = task_without_text(policy, tasks[i], hinted[i], {k: v for k, v in zip(keys, values) if v},
-                                                 int(tokens[i]))
-        out[i] = hit[0]
-        kept_logged += hit[1]
+    for i in has_prompt:
+        meta = meta_of(i)
+        kept_logged -= int(kept_flags[inverse[i]])
+        tkey = (prompts[i], tasks[i], hinted[i], int(tokens[i]), tuple(meta.get(k) for k in keys))
+        task = text_cache.get(tkey)
+        if task is None:
+            task = text_cache[tkey] = task_with_text(policy, prompts[i] or "", tasks[i], hinted[i], meta,
+                                                     int(tokens[i]))
+        out[i] = task
     return out, kept_logged

@@ -56,17 +56,19 @@ class PilotEvidence:
 
 def exposures(traffic: LoggedTraffic, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Exposure]:
     """Exposure of each (task, model) in ``pairs``, from the period's attempts (the logged task)."""
-    by_pair: dict[tuple[str, str], list[int]] = {p: [] for p in pairs}
-    tasks, models, reqs = traffic.task, traffic.att_model, traffic.att_req.tolist()
-    wanted_models = {m for _, m in pairs}
-    for a, model in enumerate(models):
-        if model in wanted_models:
-            rows = by_pair.get((tasks[reqs[a]], model))
-            if rows is not None:
-                rows.append(a)
+    from console.core.replay.classify import factorize
+
+    task_codes, tasks = factorize(traffic.task, len(traffic))
+    model_codes, models = factorize(traffic.att_model, len(traffic.att_model))
+    pair_codes = task_codes[traffic.att_req] * max(len(models), 1) + model_codes if len(traffic.att_req) else model_codes
+    task_at = {t: k for k, t in enumerate(tasks)}
+    model_at = {m: k for k, m in enumerate(models)}
     out = {}
-    for (task, model), rows in by_pair.items():
-        idx = np.asarray(rows, dtype=np.int64)
+    for task, model in pairs:
+        if task in task_at and model in model_at:
+            idx = np.flatnonzero(pair_codes == task_at[task] * len(models) + model_at[model])
+        else:
+            idx = np.zeros(0, dtype=np.int64)
         attempts = len(idx)
         failures = int((traffic.att_ok[idx] == 0).sum()) if attempts else 0
         ok_lat = traffic.att_latency[idx][traffic.att_ok[idx] == 1] if attempts else np.zeros(0)

@@ -63,16 +63,20 @@ def _price(sheet: PriceSheet, inp: np.ndarray, cached: np.ndarray, out: np.ndarr
     return rounded
 
 
-def _history_output(traffic: LoggedTraffic, tasks: list[str]) -> dict[tuple[str, str], tuple[float, float]]:
+def _history_output(traffic: LoggedTraffic) -> dict[tuple[str, str], tuple[float, float]]:
     """Mean output and reasoning tokens of each model's successful answers per (logged) task."""
     ok = np.flatnonzero(traffic.att_ok == 1)
     if not len(ok):
         return {}
-    pair_codes, pairs = factorize(((traffic.task[traffic.att_req[a]], traffic.att_model[a]) for a in ok), len(ok))
-    counts = np.bincount(pair_codes, minlength=len(pairs))
-    outs = np.bincount(pair_codes, weights=traffic.att_out[ok], minlength=len(pairs))
-    reas = np.bincount(pair_codes, weights=traffic.att_reasoning[ok], minlength=len(pairs))
-    return {pair: (outs[k] / counts[k], reas[k] / counts[k]) for k, pair in enumerate(pairs)}  # type: ignore[misc]
+    task_codes, tasks = factorize(traffic.task, len(traffic))
+    model_codes, models = factorize(traffic.att_model, len(traffic.att_model))
+    pair = task_codes[traffic.att_req[ok]] * len(models) + model_codes[ok]
+    size = len(tasks) * len(models)
+    counts = np.bincount(pair, minlength=size)
+    outs = np.bincount(pair, weights=traffic.att_out[ok], minlength=size)
+    reas = np.bincount(pair, weights=traffic.att_reasoning[ok], minlength=size)
+    return {(str(tasks[k // len(models)]), str(models[k % len(models)])): (outs[k] / counts[k], reas[k] / counts[k])
+            for k in np.flatnonzero(counts).tolist()}
 
 
 def _month_of(days: np.ndarray) -> np.ndarray:
@@ -93,7 +97,7 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
     points = breakpoints(policy, prices)
     buckets = bucket_of(points, traffic.prompt_tokens)
     report("classify", 0.0)
-    hinted = [reason.startswith(HINT_PREFIX) for reason in traffic.task_reason]
+    hinted = [reason.startswith(HINT_PREFIX) for reason in traffic.task_reason] if n else []
     tasks, kept_logged = classify_all(
         policy, tasks=traffic.task, hinted=hinted, prompts=traffic.prompt, meta_of=traffic.metadata,
         meta_columns={"team": traffic.team, "region": traffic.region, "customer": traffic.customer},
@@ -132,7 +136,7 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
         plans.append(plan)
         return plan_ids[(key, flags)]
 
-    history = _history_output(traffic, traffic.task)
+    history = _history_output(traffic)
     att_draft = _attempt_costs(traffic, prices)
     unchanged = np.bincount(traffic.att_req, weights=att_draft, minlength=n) if n else np.zeros(0)
     cost_if: dict[str, tuple[np.ndarray, np.ndarray]] = {}

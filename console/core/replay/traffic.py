@@ -7,6 +7,7 @@ DBAPI cursor, columns kept as lists and numpy arrays. Attempts are folded into p
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,8 +37,6 @@ class LoggedTraffic:
     customer: list[str]
     metadata_json: list[str]
     first_model: list[str]
-    answered_by: list[str | None]
-    ok: np.ndarray
     cost: np.ndarray
     policy_hash: list[str]
     prompt: list[str | None]
@@ -86,32 +85,51 @@ def _raw_rows(db: Engine, query: Any) -> list[tuple[Any, ...]]:
         raw.close()
 
 
-def read_traffic(db: Engine, *, since: float, until: float, task: str | None = None) -> LoggedTraffic:
-    """Production requests with ``since <= ts < until`` (and ``task``, when given), oldest first."""
+#: how long after its request an attempt may start (a chain of retries and fallbacks ends well within it)
+ATTEMPT_SLACK_S = 86400.0
+
+
+def read_traffic(db: Engine, *, since: float, until: float, task: str | None = None,
+                 metadata: bool = True) -> LoggedTraffic:
+    """Production requests with ``since <= ts < until`` (and ``task``, when given), oldest first.
+
+    ``metadata=False`` skips the customer and free-form metadata columns (when no rule reads them).
+    Attempts are read by their own time range (no join, no sort: a million-row join costs seconds
+    here) and matched to the requests by id.
+    """
     req, att = request_table(), attempt_table()
     where = [req.c.kind == "production", req.c.ts >= float(since), req.c.ts < float(until)]
     if task:
         where.append(req.c.task == task)
-    rows = _raw_rows(db, select(
-        req.c.request_id, req.c.ts, req.c.day, req.c.task, req.c.task_reason, req.c.team, req.c.region,
-        req.c.customer, req.c.metadata_json, req.c.first_model, req.c.answered_by, req.c.ok, req.c.total_cost_usd,
-        req.c.policy_hash, req.c.prompt_text).where(*where).order_by(req.c.ts, req.c.request_id))
-    cols = list(zip(*rows)) if rows else [()] * 15
-    index = {rid: i for i, rid in enumerate(cols[0])}
+    hinted = req.c.task_reason.like("explicit task hint%")
+    columns = [req.c.request_id, req.c.ts, req.c.day, req.c.task, hinted, req.c.team, req.c.region,
+               req.c.first_model, req.c.total_cost_usd, req.c.policy_hash, req.c.prompt_text]
+    rows = _raw_rows(db, select(*columns, *([req.c.customer, req.c.metadata_json] if metadata else []))
+                     .where(*where).order_by(req.c.ts))
+    cols = list(zip(*rows)) if rows else [()] * (len(columns) + 2)
+    n = len(cols[0])
+    if not metadata:  # no rule reads them: not worth a million strings each
+        cols[11:13] = [("",) * n, ("{}",) * n]
+    index = dict(zip(cols[0], range(n)))
+    att_where = [att.c.kind == "production", att.c.ts >= float(since), att.c.ts < float(until) + ATTEMPT_SLACK_S,
+                 att.c.role == "route"]
+    if task:
+        att_where.append(att.c.task == task)
     attempts = _raw_rows(db, select(
         att.c.request_id, att.c.model_alias, att.c.input_tokens, att.c.cached_tokens, att.c.output_tokens,
-        att.c.reasoning_tokens, att.c.ok, att.c.latency_ms, att.c.cost_usd)
-        .select_from(att.join(req, req.c.request_id == att.c.request_id))
-        .where(*where, att.c.role == "route").order_by(att.c.request_id, att.c.position))
-    acols = list(zip(*attempts)) if attempts else [()] * 9
-    att_req = np.fromiter((index[r] for r in acols[0]), dtype=np.int64, count=len(acols[0]))
-    n = len(cols[0])
-    ints = [np.asarray(c, dtype=np.int64) for c in acols[2:6]]
-    att_ok = np.asarray(acols[6], dtype=np.int8)
+        att.c.reasoning_tokens, att.c.ok, att.c.latency_ms, att.c.cost_usd, att.c.position).where(*att_where))
+    acols = list(zip(*attempts)) if attempts else [()] * 10
+    owner = np.fromiter(map(index.get, acols[0], itertools.repeat(-1)), dtype=np.int64, count=len(acols[0]))
+    mine = np.flatnonzero(owner >= 0)  # attempts of requests after ``until`` are dropped
+    att_req = owner[mine]
+    ints = [np.asarray(c, dtype=np.int64)[mine] for c in acols[2:6]]
+    att_ok = np.asarray(acols[6], dtype=np.int8)[mine]
+    position = np.asarray(acols[9], dtype=np.int64)[mine]
+    models = [acols[1][k] for k in mine.tolist()]
     prompt_tokens = np.zeros(n, dtype=np.int64)
     np.maximum.at(prompt_tokens, att_req, ints[0])
-    # the answer's tokens: the successful attempt's, else the last attempt's (attempts are in order)
-    weight = att_ok.astype(np.int64) * max(len(att_req), 1) + np.arange(len(att_req))
+    # the answer's tokens: the successful attempt's, else the last attempt's
+    weight = att_ok.astype(np.int64) * (1 << 32) + position
     best = np.full(n, -1, dtype=np.int64)
     order = np.argsort(weight, kind="stable")
     best[att_req[order]] = order  # assigned in rising weight: the ok attempt, else the latest, is left
@@ -123,11 +141,10 @@ def read_traffic(db: Engine, *, since: float, until: float, task: str | None = N
 
     return LoggedTraffic(
         request_id=list(cols[0]), ts=np.asarray(cols[1], dtype=np.float64), day=np.asarray(cols[2], dtype=np.int64),
-        task=list(cols[3]), task_reason=list(cols[4]), team=list(cols[5]), region=list(cols[6]),
-        customer=list(cols[7]), metadata_json=list(cols[8]), first_model=list(cols[9]), answered_by=list(cols[10]),
-        ok=np.asarray(cols[11], dtype=np.int8), cost=np.asarray(cols[12], dtype=np.float64), policy_hash=list(cols[13]),
-        prompt=list(cols[14]), prompt_tokens=prompt_tokens, in_tokens=per_request(ints[0]),
+        task=list(cols[3]), task_reason=["explicit task hint" if h else "" for h in cols[4]], team=list(cols[5]),
+        region=list(cols[6]), customer=list(cols[11]), metadata_json=list(cols[12]), first_model=list(cols[7]),
+        cost=np.asarray(cols[8], dtype=np.float64), policy_hash=list(cols[9]), prompt=list(cols[10]), prompt_tokens=prompt_tokens, in_tokens=per_request(ints[0]),
         cached_tokens=per_request(ints[1]), out_tokens=per_request(ints[2]), reasoning_tokens=per_request(ints[3]),
-        att_req=att_req, att_model=list(acols[1]), att_in=ints[0], att_cached=ints[1], att_out=ints[2],
-        att_reasoning=ints[3], att_ok=att_ok, att_latency=np.asarray(acols[7], dtype=np.float64),
-        att_cost=np.asarray(acols[8], dtype=np.float64))
+        att_req=att_req, att_model=models, att_in=ints[0], att_cached=ints[1], att_out=ints[2],
+        att_reasoning=ints[3], att_ok=att_ok, att_latency=np.asarray(acols[7], dtype=np.float64)[mine],
+        att_cost=np.asarray(acols[8], dtype=np.float64)[mine])
