@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, select
+from sqlalchemy.pool import StaticPool
 
 from console.core.ledger.tables import attempt_table, request_table
 
@@ -104,20 +106,27 @@ def read_traffic(db: Engine, *, since: float, until: float, task: str | None = N
     hinted = req.c.task_reason.like("explicit task hint%")
     columns = [req.c.request_id, req.c.ts, req.c.day, req.c.task, hinted, req.c.team, req.c.region,
                req.c.first_model, req.c.total_cost_usd, req.c.policy_hash, req.c.prompt_text]
-    rows = _raw_rows(db, select(*columns, *([req.c.customer, req.c.metadata_json] if metadata else []))
-                     .where(*where).order_by(req.c.ts))
+    att_where = [att.c.kind == "production", att.c.ts >= float(since), att.c.ts < float(until) + ATTEMPT_SLACK_S,
+                 att.c.role == "route"]
+    if task:
+        att_where.append(att.c.task == task)
+    request_query = select(*columns, *([req.c.customer, req.c.metadata_json] if metadata else [])).where(
+        *where).order_by(req.c.ts)
+    attempt_query = select(
+        att.c.request_id, att.c.model_alias, att.c.input_tokens, att.c.cached_tokens, att.c.output_tokens,
+        att.c.reasoning_tokens, att.c.ok, att.c.latency_ms, att.c.cost_usd, att.c.position).where(*att_where)
+    if isinstance(db.pool, StaticPool):  # one shared connection (an empty in-memory log): one read at a time
+        rows, attempts = _raw_rows(db, request_query), _raw_rows(db, attempt_query)
+    else:  # both reads at once on two pooled connections: SQLite works without the GIL while Python unpacks
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_raw_rows, db, attempt_query)
+            rows = _raw_rows(db, request_query)
+            attempts = pending.result()
     cols = list(zip(*rows)) if rows else [()] * (len(columns) + 2)
     n = len(cols[0])
     if not metadata:  # no rule reads them: not worth a million strings each
         cols[11:13] = [("",) * n, ("{}",) * n]
     index = dict(zip(cols[0], range(n)))
-    att_where = [att.c.kind == "production", att.c.ts >= float(since), att.c.ts < float(until) + ATTEMPT_SLACK_S,
-                 att.c.role == "route"]
-    if task:
-        att_where.append(att.c.task == task)
-    attempts = _raw_rows(db, select(
-        att.c.request_id, att.c.model_alias, att.c.input_tokens, att.c.cached_tokens, att.c.output_tokens,
-        att.c.reasoning_tokens, att.c.ok, att.c.latency_ms, att.c.cost_usd, att.c.position).where(*att_where))
     acols = list(zip(*attempts)) if attempts else [()] * 10
     owner = np.fromiter(map(index.get, acols[0], itertools.repeat(-1)), dtype=np.int64, count=len(acols[0]))
     mine = np.flatnonzero(owner >= 0)  # attempts of requests after ``until`` are dropped
