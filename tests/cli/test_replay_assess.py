@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from console.cli.main import run
+from console.core.policy.loader import load_policy_or_raise
+from console.core.policy.save import save_policy
 from console.core.pricing import PriceSheet
 from tests.core.replay import logs
 from tests.core.replay.logs import DAY, POLICY_YAML, T0, attempt, new_log
@@ -38,7 +40,9 @@ def test_replaying_the_demo_policy_changes_nothing(demo_log: str, capsys: pytest
 def test_a_two_route_draft_prints_its_changes_and_untested_swaps(demo_log: str, tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     draft = tmp_path / "draft.yaml"
-    draft.write_text(DEMO.read_text().replace("candidates: [claude, gpt-large]", "candidates: [gpt-mini, claude]"))
+    policy = load_policy_or_raise(DEMO)
+    policy.routes["code"].candidates = ["gpt-mini", "claude"]
+    save_policy(policy, draft)
     assert run(["replay", "-p", str(draft), "--since", "6d", "--db", demo_log]) == 0
     out = capsys.readouterr().out
     assert "code: claude → gpt-mini" in out and "untested swap" in out and "no evidence" in out
