@@ -132,9 +132,9 @@ def classify_all(policy: Policy, *, tasks: list[str], hinted: list[bool], prompt
         meta = meta_of(i)
         kept_logged -= int(kept_flags[inverse[i]])
         tkey = (prompts[i], tasks[i], hinted[i], int(tokens[i]), tuple(meta.get(k) for k in keys))
-        task = text_cache.get(tkey)
-        if task is None:
-            task = text_cache[tkey] = task_with_text(policy, prompts[i] or "", tasks[i], hinted[i], meta,
-                                                     int(tokens[i]))
-        out[i] = task
+        known = text_cache.get(tkey)
+        if known is None:
+            known = text_cache[tkey] = task_with_text(policy, prompts[i] or "", tasks[i], hinted[i], meta,
+                                                      int(tokens[i]))
+        out[i] = known
     return out, kept_logged

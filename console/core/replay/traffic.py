@@ -122,7 +122,7 @@ def read_traffic(db: Engine, *, since: float, until: float, task: str | None = N
             pending = pool.submit(_raw_rows, db, attempt_query)
             rows = _raw_rows(db, request_query)
             attempts = pending.result()
-    cols = list(zip(*rows)) if rows else [()] * (len(columns) + 2)
+    cols: list[tuple[Any, ...]] = list(zip(*rows)) if rows else [()] * (len(columns) + 2)
     n = len(cols[0])
     if not metadata:  # no rule reads them: not worth a million strings each
         cols[11:13] = [("",) * n, ("{}",) * n]
