@@ -6,26 +6,90 @@ cosmetic line pixel by pixel (~0.2 ms for one line across a chart, measured on P
 so a grid of twenty faint lines cost a dashboard chart ~3-5 ms on every repaint; the same pixels
 as rectangles cost ~0.05 ms. The pixels are identical on screen (tests/ui/test_dashboard_charts.py
 checks); exports and scaled painters keep pyqtgraph's own lines.
+
+``format_axis`` writes an axis's ticks with ``console.ui.units`` and turns pyqtgraph's SI prefix
+off (it puts "(x0.001)" in the axis title), and ``follow_palette`` keeps a plot's background, axes
+and text in the widget's palette when the theme changes while the window runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, Qt
+from PySide6.QtGui import QPainter, QPalette, QPen
+from PySide6.QtWidgets import QWidget
+
+from console.ui.units import TickFormat
 
 
-def still_plot(title: str, unit: str) -> pg.PlotWidget:
+def still_plot(title: str, unit: str, ticks: TickFormat | None = None) -> pg.PlotWidget:
     """A chart for a handful of bars or points: no pan/zoom or context menu, light grid, themed background."""
     plot = pg.PlotWidget(title=title)
-    plot.setBackground(None)
     plot.setLabel("left", unit)
     plot.showGrid(y=True, alpha=0.25)
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
+    if ticks is not None:
+        format_axis(plot.getPlotItem().getAxis("left"), ticks)
+    follow_palette(plot)
     return plot
+
+
+def format_axis(axis: pg.AxisItem, ticks: TickFormat) -> None:
+    """Write ``axis``'s ticks with ``ticks(values, spacing)``; no SI prefix in its title."""
+    axis.enableAutoSIPrefix(False)
+
+    def tick_strings(values: Sequence[float], _scale: float, spacing: float) -> list[str]:
+        return ticks(values, spacing)
+
+    axis.tickStrings = tick_strings  # type: ignore[method-assign]
+    axis.picture = None
+    axis.update()
+
+
+def text_colour(widget: QWidget) -> Any:
+    return widget.palette().color(QPalette.ColorRole.Text)
+
+
+def apply_palette(plot: pg.PlotWidget) -> None:
+    """Background, axes, title and labels in ``plot``'s palette colours."""
+    palette = plot.palette()
+    text = palette.color(QPalette.ColorRole.Text)
+    plot.setBackground(palette.color(QPalette.ColorRole.Base))
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+        axis.label.setDefaultTextColor(text)
+    item.titleLabel.setText(item.titleLabel.text, color=text)
+    for child in item.vb.addedItems:
+        if isinstance(child, pg.TextItem) and getattr(child, "follows_palette", False):
+            child.setColor(text)
+
+
+class _PaletteFollower(QObject):
+    """Re-colours a plot whenever its palette changes (a theme switch while the window runs)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange and isinstance(watched, pg.PlotWidget):
+            apply_palette(watched)
+        return False
+
+
+def follow_palette(plot: pg.PlotWidget) -> None:
+    apply_palette(plot)
+    follower = _PaletteFollower(plot)
+    plot.installEventFilter(follower)
+
+
+def palette_text(text: str, anchor: tuple[float, float]) -> pg.TextItem:
+    """A TextItem that ``apply_palette`` re-colours with the theme (never dark on dark)."""
+    item = pg.TextItem(text, anchor=anchor)
+    item.follows_palette = True  # type: ignore[attr-defined]
+    return item
 
 
 def _fillable(pen: QPen, line: QLineF) -> bool:
