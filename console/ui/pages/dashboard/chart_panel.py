@@ -305,6 +305,8 @@ def bucket_label(start: float, seconds: int) -> str:
     from datetime import datetime
 
     moment = datetime.fromtimestamp(start)
+    if seconds < 3600:
+        return moment.strftime("%Y-%m-%d %H:%M")
     return moment.strftime("%Y-%m-%d %H:00") if seconds < 86400 else moment.strftime("%Y-%m-%d")
 
 

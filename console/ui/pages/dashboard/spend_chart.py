@@ -199,8 +199,8 @@ class SpendChart(ChartPanel):
         series = self.series
         assert series is not None
         label = bucket_label(float(series.bucket_starts[i]), series.bucket_seconds)
-        return (f"{label} · {series.keys[j]}: {money(series.values[i, j])} "
-                f"(bucket total {money(series.values[i].sum())})")
+        return (f"{label} · {series.keys[j]}: ${series.values[i, j]:,.4f} "  # exact, unlike the ticks
+                f"(bucket total ${series.values[i].sum():,.4f})")
 
     def drill_at(self, x: float, y: float) -> Drill | None:
         hit = self._hit(x, y)
