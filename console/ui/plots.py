@@ -68,6 +68,8 @@ def apply_palette(plot: pg.PlotWidget) -> None:
     for child in item.vb.addedItems:
         if isinstance(child, pg.TextItem) and getattr(child, "follows_palette", False):
             child.setColor(text)
+        elif isinstance(child, pg.ErrorBarItem):
+            child.setData(pen=pg.mkPen(text, width=2))
 
 
 class _PaletteFollower(QObject):
@@ -148,3 +150,20 @@ class GridAxis(_FilledTicks, pg.AxisItem):
 
 class GridDateAxis(_FilledTicks, pg.DateAxisItem):
     """pyqtgraph's DateAxisItem, its grid drawn fast (see the module docstring)."""
+
+
+_BREAKS = "_-/. "
+
+
+def wrap_label(label: str, width: int) -> str:
+    """``label`` on as many lines of at most ~``width`` characters as it needs, broken after
+    ``_ - / .`` or a space where one is near, every character kept ("invalid_\noutput")."""
+    lines: list[str] = []
+    rest = label
+    while len(rest) > width:
+        cut = max((rest.rfind(c, 0, width) for c in _BREAKS), default=-1)
+        cut = cut + 1 if cut >= width // 3 else width
+        lines.append(rest[:cut].rstrip(" "))
+        rest = rest[cut:].lstrip(" ")
+    lines.append(rest)
+    return "\n".join(lines)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.ui.pages.dashboard.chart_panel import ChartPanel
 from console.ui.pages.dashboard.query import Drill
-from console.ui.plots import format_axis
+from console.ui.plots import format_axis, wrap_label
 from console.ui.units import TickFormat, count_ticks
 
 Format = Callable[[float], str]
@@ -45,6 +45,7 @@ class CategoryBars(ChartPanel):
         count = max(len(self.groups), 1)
         width = 0.8 / count
         x = np.arange(len(self.labels), dtype=float)
+        self.colours.reserve([name for name, _v in self.groups])
         for g, (name, values) in enumerate(self.groups):
             offset = -0.4 + width * (g + 0.5)
             heights = np.nan_to_num(values)
@@ -107,20 +108,3 @@ class CategoryBars(ChartPanel):
         width = 0.8 / max(len(self.groups), 1)
         value = float(np.nan_to_num(self.groups[group][1][i]))
         return i - 0.4 + width * (group + 0.5), value / 2
-
-
-_BREAKS = "_-/. "
-
-
-def wrap_label(label: str, width: int) -> str:
-    """``label`` on as many lines of at most ~``width`` characters as it needs, broken after
-    ``_ - / .`` or a space where one is near, every character kept ("invalid_\noutput")."""
-    lines: list[str] = []
-    rest = label
-    while len(rest) > width:
-        cut = max((rest.rfind(c, 0, width) for c in _BREAKS), default=-1)
-        cut = cut + 1 if cut >= width // 3 else width
-        lines.append(rest[:cut].rstrip(" "))
-        rest = rest[cut:].lstrip(" ")
-    lines.append(rest)
-    return "\n".join(lines)

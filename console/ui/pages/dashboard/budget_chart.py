@@ -61,6 +61,7 @@ class BudgetChart(ChartPanel):
             projection.setVisible(False)
         legend = []
         top = 100.0
+        self.colours.reserve([view.burn.name for view in self.views])
         for n, view in enumerate(self.views):
             tint = self.colours(view.burn.name)
             burn = view.burn

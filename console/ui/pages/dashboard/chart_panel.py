@@ -56,6 +56,12 @@ class SeriesColours:
     def __init__(self) -> None:
         self.given: dict[str, int] = {}
 
+    def reserve(self, names: Sequence[str]) -> None:
+        """Give colours to the new names among ``names``, in sorted order, so two charts handed the
+        same names in a different order colour them alike even where two names share a hash slot."""
+        for name in sorted(set(names) - self.given.keys()):
+            self(name)
+
     def __call__(self, name: str) -> QColor:
         slot = self.given.get(name)
         if slot is None:
@@ -292,6 +298,7 @@ class ChartPanel(QFrame):
         else:
             self.plot.setXRange(*x, padding=0)
         self.plot.setYRange(*y, padding=0)
+        self.settle()
 
     def settle(self) -> None:
         """Apply the range and auto-range now rather than in the next paint.

@@ -88,6 +88,7 @@ class RateChart(ChartPanel):
         low, high = (b * 100 for b in series.band())
         symbols = len(x) <= 120  # dots help on a few points and only cost on many
         legend = []
+        self.colours.reserve([" · ".join(series.keys[j]) for j in shown])
         for n, j in enumerate(shown):
             line, band = self._items(n)
             have = series.trials[:, j] > 0

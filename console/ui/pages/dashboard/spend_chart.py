@@ -80,6 +80,7 @@ class SpendChart(ChartPanel):
         x = series.bucket_starts + series.bucket_seconds / 2
         width = series.bucket_seconds * 0.85
         base = np.zeros(len(x))
+        self.colours.reserve(series.keys)
         for j, key in enumerate(series.keys):
             heights = series.values[:, j]
             bar = self._bar(j)

@@ -9,7 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import still_plot
+from console.ui.plots import apply_palette, palette_text, still_plot, text_colour, wrap_label
+from console.ui.units import money, money_ticks, percent_ticks
 
 _COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
 
@@ -22,8 +23,8 @@ class PilotCharts(QWidget):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.pass_plot = still_plot("Pass rate (95% CI)", "% of cases")
-        self.cost_plot = still_plot("Cost per 1,000 requests", "US $")
+        self.pass_plot = still_plot("Pass rate (95% CI)", "of cases", percent_ticks)
+        self.cost_plot = still_plot("Cost per 1,000 requests", "", money_ticks)
         plots = QWidget()
         row = QHBoxLayout(plots)
         row.setContentsMargins(0, 0, 0, 0)
@@ -42,16 +43,16 @@ class PilotCharts(QWidget):
             return
         self.empty.show_content()
         x = np.arange(len(summaries), dtype=float)
-        ticks = [[(i, s.model.rsplit("/", 1)[-1][:22]) for i, s in enumerate(summaries)]]
+        ticks = [[(i, wrap_label(s.model.rsplit("/", 1)[-1], 22)) for i, s in enumerate(summaries)]]
         brushes = [pg.mkBrush(_COLOURS[i % len(_COLOURS)]) for i in range(len(summaries))]
         rates = np.array([s.pass_rate * 100 for s in summaries])
         low = np.array([(s.pass_rate - s.ci_low) * 100 for s in summaries])
         high = np.array([(s.ci_high - s.pass_rate) * 100 for s in summaries])
         self.pass_plot.clear()
         self.pass_plot.addItem(pg.BarGraphItem(x=x, height=rates, width=0.55, brushes=brushes))
-        self.pass_plot.addItem(pg.ErrorBarItem(x=x, y=rates, top=high, bottom=low, beam=0.2, pen=pg.mkPen("#333", width=2)))
+        self.pass_plot.addItem(pg.ErrorBarItem(x=x, y=rates, top=high, bottom=low, beam=0.2, pen=pg.mkPen(text_colour(self.pass_plot), width=2)))
         for i, rate in enumerate(rates):
-            label = pg.TextItem(f"{rate:.1f}%", anchor=(0.5, 1.0), color="#333")
+            label = palette_text(f"{rate:.1f}%", anchor=(0.5, 1.0))
             label.setPos(x[i], rate + high[i] + 1)
             self.pass_plot.addItem(label)
         self.pass_plot.setYRange(0, 110, padding=0)
@@ -59,11 +60,12 @@ class PilotCharts(QWidget):
         self.cost_plot.clear()
         self.cost_plot.addItem(pg.BarGraphItem(x=x, height=costs, width=0.55, brushes=brushes))
         for i, cost in enumerate(costs):
-            label = pg.TextItem(f"${cost:.3f}", anchor=(0.5, 1.0), color="#333")
+            label = palette_text(money(cost), anchor=(0.5, 1.0))
             label.setPos(x[i], cost)
             self.cost_plot.addItem(label)
         top = float(costs.max()) if costs.size else 0.0
         self.cost_plot.setYRange(0, top * 1.2 if top > 0 else 1.0, padding=0)
         for plot in (self.pass_plot, self.cost_plot):
+            apply_palette(plot)
             plot.getAxis("bottom").setTicks(ticks)
             plot.setXRange(-0.6, max(len(summaries) - 0.4, 0.6), padding=0)
