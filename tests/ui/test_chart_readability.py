@@ -99,7 +99,7 @@ def test_a_budget_far_above_the_bars_is_noted_not_drawn_to_scale(qtbot: Any) -> 
                      [Budget(name="daily", period="day", limit_usd=50.0)])
     top = chart.plot.vb.viewRange()[1][1]
     assert top < 2.0, "the $50 ceiling stretched the axis and flattened the $1 bars"
-    assert chart.off_scale.isVisible() and "$50.00/day" in chart.off_scale.textItem.toPlainText()
+    assert chart.off_scale.isVisible() and "$50.00 per day" in chart.off_scale.textItem.toPlainText()
     assert not chart._ceiling_lines
     # A ceiling near the bars is a line on the chart, within the range.
     chart.show_spend(_stacked(["claude"], per_day=1.0), "model", f, END,

@@ -8,7 +8,7 @@ item's own setters: with pyqtgraph 0.14 + PySide6 6.12, passing them to ``PlotWi
 keyword arguments raises AttributeError (tests/ui/test_dashboard_charts.py pins this).
 
 Each series keeps its colour wherever it appears (``SeriesColours``: from a hash of its name, not
-its place in today's data), the legend is a strip under the plot rather than a box over the data,
+its place in today's data), the legend is a strip above the plot rather than a box over the data,
 and a drag on the plot zooms into that rectangle (double-click: back to the whole range).
 """
 
@@ -75,7 +75,7 @@ class SeriesColours:
 
 
 class LegendStrip(QLabel):
-    """The legend as one wrapped line of text under the plot: never over the data, never cut short.
+    """The legend as one wrapped line of text above the plot: never over the data, never cut short.
 
     One rich-text label costs far less to update than pyqtgraph's legend (an item per entry)."""
 
@@ -170,8 +170,8 @@ class ChartPanel(QFrame):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addLayout(self.header)
+        layout.addWidget(self.legend)  # above the plot: in view whenever the chart's top is
         layout.addWidget(self.plot_widget, 1)
-        layout.addWidget(self.legend)
         layout.addWidget(self.hover)
         scene = self.plot_widget.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -273,7 +273,7 @@ class ChartPanel(QFrame):
         """Subclasses re-colour what they drew in the palette's colours (projection outlines, notes)."""
 
     def set_legend(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
-        """Show ``entries`` (name, colour) in the legend strip under the plot."""
+        """Show ``entries`` (name, colour) in the legend strip above the plot."""
         self.legend.show_entries(entries, glyph)
 
     # --- zoom --------------------------------------------------------------------------------

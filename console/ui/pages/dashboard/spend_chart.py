@@ -154,8 +154,8 @@ class SpendChart(ChartPanel):
             start, end = period_bounds(budget.period, self.now)  # this month's real length, not 30 days
             ceiling = budget.limit_usd * series.bucket_seconds / (end - start)
             scope = ", ".join(f"{k}={v}" for k, v in budget.scope.model_dump().items() if v) or "all traffic"
-            unit = bucket_words(series.bucket_seconds)
-            labelled.append((ceiling, f"{budget.name}: {money(ceiling)}/{unit} ({scope})"))
+            labelled.append((ceiling, f"{budget.name}: {money(ceiling)} per {bucket_span(series.bucket_seconds)} "
+                                      f"({scope})"))
         far = [(c, label) for c, label in labelled if data_top > 0 and c > data_top * OFF_SCALE]
         labelled = [(c, label) for c, label in labelled if (c, label) not in far]
         self.off_scale.setText("\n".join(f"▲ {label}, off the scale: {c / data_top:,.0f}× the tallest bar"
@@ -237,3 +237,8 @@ def bucket_words(seconds: int) -> str:
     if seconds >= 3600:
         return "hour"
     return f"{seconds // 60}-minute"
+
+
+def bucket_span(seconds: int) -> str:
+    """A bucket's length after "per": "5 minutes", "hour", "day"."""
+    return bucket_words(seconds).replace("-minute", " minutes")
