@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Mappin
 
 from console.core.providers.base import Completion, ProviderCall, TextChunk
 from console.core.providers.gguf_file import GGUFError, GGUFInfo, read_gguf_info
-from console.core.providers.gguf_memory import MemoryEstimate, available_ram, estimate_memory, fit_warning
+from console.core.providers.gguf_memory import MemoryEstimate, available_ram, estimate_memory, fit_warning, mib
 from console.core.providers.local_models import ModelNotFound
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Completion", "GGUFError", "GGUFInfo", "LoadDefaults", "LocalModels", "LoadedFacts", "MemoryEstimate",
-    "ModelNotFound", "TextChunk", "available_ram", "bundled_demo_model", "estimate_memory", "fit_warning",
+    "ModelNotFound", "TextChunk", "available_ram", "bundled_demo_model", "estimate_memory", "fit_warning", "mib",
     "gguf_offload_available", "load_defaults", "read_gguf_info", "watch_loaded_models",
 ]
 

@@ -247,8 +247,7 @@ class LocalModelsPage(QWidget):
 
     def _show_estimate(self, *_args: Any) -> None:
         """The core's estimate for the settings shown, and a warning when it will not fit."""
-        from console.core.app.models import available_ram, estimate_memory, fit_warning
-        from console.core.providers.gguf_memory import mib
+        from console.core.app.models import available_ram, estimate_memory, fit_warning, mib
 
         if self.info is None:
             self.estimate.clear()
