@@ -14,14 +14,69 @@ and text in the widget's palette when the theme changes while the window runs.
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, Qt
-from PySide6.QtGui import QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from console.ui.units import TickFormat
+
+
+#: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
+SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                  "#9c755f", "#bab0ac"]
+
+
+def colour(index: int) -> QColor:
+    return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
+
+
+def home_slot(name: str) -> int:
+    """Where ``name``'s colour starts in ``SERIES_COLOURS``: crc32, the same in every process and run."""
+    return zlib.crc32(name.encode("utf-8")) % len(SERIES_COLOURS)
+
+
+class SeriesColours:
+    """A colour per series name that never changes once given, whatever else is on the chart.
+
+    A name gets its hash's slot; when another name already holds it, the next free one. What a
+    name was given is remembered, so switching the time range (which changes which series are
+    present and in what order) never recolours a series."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, int] = {}
+
+    def reserve(self, names: Sequence[str]) -> None:
+        """Give colours to the new names among ``names``, in sorted order, so two charts handed the
+        same names in a different order colour them alike even where two names share a hash slot."""
+        for name in sorted(set(names) - self.given.keys()):
+            self(name)
+
+    def __call__(self, name: str) -> QColor:
+        slot = self.given.get(name)
+        if slot is None:
+            taken = set(self.given.values())
+            slot = home_slot(name)
+            if len(taken) < len(SERIES_COLOURS):
+                while slot in taken:
+                    slot = (slot + 1) % len(SERIES_COLOURS)
+            self.given[name] = slot
+        return colour(slot)
+
+
+def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str], width: int) -> list[tuple[int, str]]:
+    """Whole category labels on a bottom axis, wrapped to ``width`` characters, and the axis made
+    tall enough for the most lines (pyqtgraph sizes it for one line of text)."""
+    ticks = [(i, wrap_label(label, width)) for i, label in enumerate(labels)]
+    lines = max((text.count("\n") + 1 for _i, text in ticks), default=1)
+    font = axis.style.get("tickFont") or axis.font()
+    axis.setTicks([ticks])
+    axis.setHeight(int(14 + lines * QFontMetrics(font).lineSpacing() + (axis.label.boundingRect().height()
+                                                                         if axis.label.isVisible() else 0)))
+    return ticks
 
 
 def still_plot(title: str, unit: str, ticks: TickFormat | None = None) -> pg.PlotWidget:

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import apply_palette, palette_text, still_plot, wrap_label
+from console.ui.plots import apply_palette, palette_text, set_category_ticks, still_plot
 from console.ui.units import millis_ticks, money_ticks
 
 _BAR = "#5c6bc0"
@@ -46,13 +46,12 @@ class CostLatencyChart(QWidget):
         self.empty.show_content()
         x = np.arange(len(labels), dtype=float)
         brushes = [pg.mkBrush(_BAR if good else _FAILED) for good in ok]
-        ticks = [[(i, wrap_label(label, 14)) for i, label in enumerate(labels)]]
         self.values = {"cost": list(costs), "latency": list(latencies)}
         for plot, heights in ((self.cost_plot, costs), (self.latency_plot, latencies)):
             plot.clear()
             values = np.asarray(heights, dtype=float)
             plot.addItem(pg.BarGraphItem(x=x, height=values, width=0.6, brushes=brushes))
-            plot.getAxis("bottom").setTicks(ticks)
+            set_category_ticks(plot.getPlotItem().getAxis("bottom"), labels, 14)
             top = float(values.max()) if values.size else 0.0
             plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
             plot.setXRange(-0.6, max(len(labels) - 0.4, 0.6), padding=0)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.ui.pages.dashboard.chart_panel import ChartPanel
 from console.ui.pages.dashboard.query import Drill
-from console.ui.plots import format_axis, wrap_label
+from console.ui.plots import format_axis, set_category_ticks
 from console.ui.units import TickFormat, count_ticks
 
 Format = Callable[[float], str]
@@ -34,7 +34,7 @@ class CategoryBars(ChartPanel):
         self.drills: list[Drill | None] = []
         self.bars: list[pg.BarGraphItem] = []  # the bars drawn now, one item per group
         self._bar_pool: list[pg.BarGraphItem] = []
-        self._ticks: list[list[tuple[int, str]]] = []
+        self._ticks: tuple[list[str], int] = ([], 0)
 
     def show_bars(self, labels: Sequence[str], groups: Sequence[tuple[str, Sequence[float]]],
                   drills: Sequence[Drill | None], note: str = "") -> None:
@@ -58,10 +58,9 @@ class CategoryBars(ChartPanel):
         self.set_legend([(name, self.colours(name)) for name, _v in self.groups] if count > 1 else [])
         # Labels share the axis: wrap each to what its slot holds (~7 px a character).
         slot_chars = max(8, int(max(self.plot.vb.width(), 300) / max(len(self.labels), 1) / 7) - 1)
-        ticks = [[(i, wrap_label(label, slot_chars)) for i, label in enumerate(self.labels)]]
-        if ticks != self._ticks:  # setting ticks redraws the axis, even the same ones
-            self.plot.getAxis("bottom").setTicks(ticks)
-            self._ticks = ticks
+        if (self.labels, slot_chars) != self._ticks:  # setting ticks redraws the axis, even the same ones
+            set_category_ticks(self.plot.getAxis("bottom"), self.labels, slot_chars)
+            self._ticks = (list(self.labels), slot_chars)
         top = max((float(np.nanmax(v)) for _n, v in self.groups if len(v) and np.isfinite(v).any()), default=1.0)
         self.show_range((-0.6, max(len(self.labels) - 0.4, 0.6)), (0, top * 1.08))
         self.note.setText(note)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import os
 import tempfile
-import zlib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,49 +29,7 @@ from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePol
 
 from console.core.csv_cells import write_rows
 from console.ui.pages.dashboard.query import Drill
-from console.ui.plots import GridAxis, GridDateAxis, apply_palette
-
-#: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
-SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-                  "#9c755f", "#bab0ac"]
-
-
-def colour(index: int) -> QColor:
-    return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
-
-
-def home_slot(name: str) -> int:
-    """Where ``name``'s colour starts in ``SERIES_COLOURS``: crc32, the same in every process and run."""
-    return zlib.crc32(name.encode("utf-8")) % len(SERIES_COLOURS)
-
-
-class SeriesColours:
-    """A colour per series name that never changes once given, whatever else is on the chart.
-
-    A name gets its hash's slot; when another name already holds it, the next free one. What a
-    name was given is remembered, so switching the time range (which changes which series are
-    present and in what order) never recolours a series."""
-
-    def __init__(self) -> None:
-        self.given: dict[str, int] = {}
-
-    def reserve(self, names: Sequence[str]) -> None:
-        """Give colours to the new names among ``names``, in sorted order, so two charts handed the
-        same names in a different order colour them alike even where two names share a hash slot."""
-        for name in sorted(set(names) - self.given.keys()):
-            self(name)
-
-    def __call__(self, name: str) -> QColor:
-        slot = self.given.get(name)
-        if slot is None:
-            taken = set(self.given.values())
-            slot = home_slot(name)
-            if len(taken) < len(SERIES_COLOURS):
-                while slot in taken:
-                    slot = (slot + 1) % len(SERIES_COLOURS)
-            self.given[name] = slot
-        return colour(slot)
-
+from console.ui.plots import SERIES_COLOURS, GridAxis, GridDateAxis, SeriesColours, apply_palette, colour  # noqa: F401
 
 class LegendStrip(QLabel):
     """The legend as one wrapped line of text above the plot: never over the data, never cut short.

@@ -9,10 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import apply_palette, palette_text, still_plot, text_colour, wrap_label
+from console.ui.plots import SeriesColours, apply_palette, palette_text, set_category_ticks, still_plot, text_colour
 from console.ui.units import money, money_ticks, percent_ticks
-
-_COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
 
 
 class PilotCharts(QWidget):
@@ -36,6 +34,7 @@ class PilotCharts(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
+        self.colours = SeriesColours()  # a model keeps its colour from one pilot to the next
 
     def show_summaries(self, summaries: Sequence[Any]) -> None:
         if not summaries:
@@ -43,8 +42,9 @@ class PilotCharts(QWidget):
             return
         self.empty.show_content()
         x = np.arange(len(summaries), dtype=float)
-        ticks = [[(i, wrap_label(s.model.rsplit("/", 1)[-1], 22)) for i, s in enumerate(summaries)]]
-        brushes = [pg.mkBrush(_COLOURS[i % len(_COLOURS)]) for i in range(len(summaries))]
+        names = [s.model.rsplit("/", 1)[-1] for s in summaries]
+        self.colours.reserve([s.model for s in summaries])
+        brushes = [pg.mkBrush(self.colours(s.model)) for s in summaries]
         rates = np.array([s.pass_rate * 100 for s in summaries])
         low = np.array([(s.pass_rate - s.ci_low) * 100 for s in summaries])
         high = np.array([(s.ci_high - s.pass_rate) * 100 for s in summaries])
@@ -67,5 +67,5 @@ class PilotCharts(QWidget):
         self.cost_plot.setYRange(0, top * 1.2 if top > 0 else 1.0, padding=0)
         for plot in (self.pass_plot, self.cost_plot):
             apply_palette(plot)
-            plot.getAxis("bottom").setTicks(ticks)
+            set_category_ticks(plot.getPlotItem().getAxis("bottom"), names, 22)
             plot.setXRange(-0.6, max(len(summaries) - 0.4, 0.6), padding=0)
