@@ -8,6 +8,7 @@ from console.core.paths import data_dir, example_copy, examples_dir, is_example_
 from console.core.resources import example_policy_path
 from console.ui.pages.policy_editor.commands import SetValue
 from console.ui.pages.policy_editor.page import PolicyEditorPage
+from tests.support.fault_server import fault_server  # noqa: F401 - fixture
 
 
 def test_opening_the_shipped_demo_edits_a_copy_in_the_data_directory(qtbot, private_home: Path) -> None:
@@ -93,3 +94,23 @@ def test_empty_charts_say_what_will_appear_until_they_have_data(qtbot) -> None:
     assert not pilot.empty.showing_hint
     pilot.show_summaries([])
     assert pilot.empty.showing_hint
+
+
+def test_side_by_side_says_what_will_appear_until_a_comparison_runs(qtbot, fault_server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from console.ui.engine_bridge import EngineBridge
+    from console.ui.pages.compare.page import ComparePage
+
+    bridge = EngineBridge()
+    bridge.log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    page = ComparePage(bridge)
+    qtbot.addWidget(page)
+    try:
+        assert page.columns_area.showing_hint and "Run side by side" in page.columns_area.hint.text()
+        assert page.chart.empty.showing_hint
+        page.prompt.setPlainText("hello")
+        page.extra_models.setText(f"ok@{fault_server.url}")
+        with qtbot.waitSignal(page.sig_comparison_finished, timeout=20000):
+            page.run_comparison()
+        assert not page.columns_area.showing_hint and not page.chart.empty.showing_hint
+    finally:
+        bridge.shutdown()

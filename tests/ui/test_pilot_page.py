@@ -46,9 +46,11 @@ def test_gsm8k_pilot_shows_the_verdict_and_a_lazy_matrix(qtbot: QtBot, qtmodelte
         page.task.setText("math")
         page.baseline.setText("gpt-4-1106-preview")
         page.candidate.setText("mistralai/Mixtral-8x7B-Instruct-v0.1")
+        assert page.table_area.showing_hint and page.charts.empty.showing_hint  # says what will appear there
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as finished:
             page.start(resume=False)
         outcome = finished.args[0]
+        assert not page.table_area.showing_hint and not page.charts.empty.showing_hint
         report, verdicts, summaries = outcome.report, outcome.verdicts, outcome.summaries
         assert not verdicts[0].meets_bar and "does NOT meet the bar" in page.verdict.text()
         assert page.progress.value() == page.progress.maximum() == 2638

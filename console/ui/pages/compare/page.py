@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QVBoxLayout, QWidget,
 )
 
+from console.ui.empty_hint import HintOrContent
 from console.ui.pages.compare.chart import CostLatencyChart
 from console.ui.pages.compare.column_view import ColumnView
 
@@ -109,7 +110,10 @@ class ComparePage(QWidget):
         self.chart.setMinimumHeight(160)
         self.chart.setMaximumHeight(260)
         split = QSplitter(Qt.Orientation.Vertical)
-        split.addWidget(scroll)
+        self.columns_area = HintOrContent(scroll, "Each model's answer streams into a column of its own here, with "
+                                                  "its cost, latency and time to first token. Tick the models above "
+                                                  "(or add more), type a prompt and press Run side by side.")
+        split.addWidget(self.columns_area)
         split.addWidget(self.chart)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
@@ -221,6 +225,10 @@ class ComparePage(QWidget):
             view.winner.toggled.connect(self._on_column_winner_toggled)
             self.columns_row.addWidget(view)
             self.columns.append(view)
+        if self.columns:
+            self.columns_area.show_content()
+        else:
+            self.columns_area.show_hint()
 
     async def _events_on_engine(self, specs: list[Any], params: Any) -> AsyncIterator[Any]:
         """The run's column events as they happen, then the ComparisonResult last."""

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.ui.pages.pilot.charts import PilotCharts
+from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
 
 DEFAULT_BAR = """name: numeric answer
@@ -129,7 +130,10 @@ class PilotPage(QWidget):
         self.charts = PilotCharts()
         self.charts.setMinimumHeight(200)
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.table)
+        self.table_area = HintOrContent(self.table, "Every case appears here with each model's answer and whether "
+                                                    "it passed the bar, once a pilot has run; a stopped pilot resumes where "
+                                                    "it stopped.")
+        lower.addWidget(self.table_area)
         lower.addWidget(self.charts)
         lower.setSizes([640, 640])
         verdict_row = QHBoxLayout()
@@ -265,6 +269,7 @@ class PilotPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.resume_button.setEnabled(not report.complete)
         self.matrix.show_report(report)
+        self.table_area.show_content()
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(0, 300)
         self.charts.show_summaries(summaries)
