@@ -158,10 +158,11 @@ class SpendChart(ChartPanel):
                                       f"({scope})"))
         far = [(c, label) for c, label in labelled if data_top > 0 and c > data_top * OFF_SCALE]
         labelled = [(c, label) for c, label in labelled if (c, label) not in far]
-        self.off_scale.setText("\n".join(f"▲ {label}, off the scale: {c / data_top:,.0f}× the tallest bar"
-                                         for c, label in far))
+        note = "\n".join(f"▲ {label}, off the scale: {c / data_top:,.0f}× the tallest bar" for c, label in far)
+        if note != self.off_scale.textItem.toPlainText():  # setting text re-lays the item out
+            self.off_scale.setText(note)
+            self._place_off_scale()
         self.off_scale.setVisible(bool(far))
-        self._place_off_scale()
         self._ceilings = [ceiling for ceiling, _label in labelled]
         if labelled == self._ceiling_labels:
             return  # the same lines are already drawn (a filter change rarely changes them)
