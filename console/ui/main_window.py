@@ -22,7 +22,7 @@ PageFactory = Callable[[EngineBridge, "MainWindow"], QWidget]
 def _policy_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.policy_editor.page import PolicyEditorPage
 
-    page = PolicyEditorPage(bridge)
+    page = PolicyEditorPage(bridge, active_policy=window.active_policy)
     page.sig_active_policy_changed.connect(window.show_active_policy)
     return page
 
@@ -48,32 +48,29 @@ def _dashboard_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 
     page = DashboardPage(bridge)
 
-    def budgets_of_visible_policy(_title: str) -> None:
-        editor = window.policy_page.current
-        policy = getattr(getattr(editor, "validation", None), "policy", None)
-        page.set_budgets(list(policy.budgets) if policy is not None else [])
+    def budgets_of(choice: Any) -> None:
+        # The dashboards redraw from the log on every change, so their budget lines may follow the
+        # policy in front; the page header names it (nothing computed earlier is left standing).
+        page.set_budgets(list(choice.policy.budgets) if choice.policy is not None else [])
+        window.set_page_subtitle(page, f"Budget lines from: {choice.label}" if choice.policy is not None else
+                                 "Budget lines: none (open and save a policy with budgets)", str(choice.path or ""))
 
-    window.policy_page.sig_active_policy_changed.connect(budgets_of_visible_policy)
+    window.active_policy_signal.sig_active_policy_changed.connect(budgets_of)
+    QTimer.singleShot(0, page, lambda: budgets_of(window.active_policy.current))
     return page
 
 
-def _follow_visible_policy(page: Any, window: "MainWindow") -> None:
-    """Point a page that picks models at the policy shown in the editor (saved file)."""
-
-    def on_active_policy_changed(_title: str) -> None:
-        editor = window.policy_page.current
-        path = getattr(getattr(editor, "document", None), "path", None)
-        if path is not None:
-            page.set_policy_path(path)
-
-    window.policy_page.sig_active_policy_changed.connect(on_active_policy_changed)
+def _follow_active_policy(page: Any, window: "MainWindow") -> None:
+    """Give a page that picks models the active policy now and on every change (it decides what to do)."""
+    window.active_policy_signal.sig_active_policy_changed.connect(page.follow)
+    page.follow(window.active_policy.current)
 
 
 def _compare_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.compare.page import ComparePage
 
     page = ComparePage(bridge)
-    _follow_visible_policy(page, window)
+    _follow_active_policy(page, window)
     return page
 
 
@@ -83,7 +80,7 @@ def _pilot_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.policy_editor.document import PolicyDocument
 
     page = PilotPage(bridge)
-    _follow_visible_policy(page, window)
+    _follow_active_policy(page, window)
 
     def open_in_editor(policy: Any) -> None:
         # A new, unsaved tab: the person reviews the reordered route and saves it where they choose.
@@ -116,6 +113,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Routedesk")
         self.bridge = bridge or EngineBridge(self)
         self.sig_policies_changed_hook: Callable[[], None] | None = None
+        from console.core.app.active_policy import ActivePolicy
+        from console.ui.active_policy_signal import ActivePolicySignal
+
+        self.active_policy = ActivePolicy()  # the policy editor writes it; the other pages follow it
+        self.active_policy_signal = ActivePolicySignal(self.active_policy, self)
         # run_window sets this: each page, once built, lives as long as the window, so its objects are
         # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
         self.settle_heap = False
@@ -124,6 +126,7 @@ class MainWindow(QMainWindow):
         self.navigation.setFixedWidth(170)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
+        self.frames: dict[str, Any] = {}  # each page under its header (console.ui.page_header)
         try:
             self._build(bridge)
         except BaseException:
@@ -161,14 +164,16 @@ class MainWindow(QMainWindow):
         title, factory = PAGES[row]
         page = self.pages.get(title)
         if page is None:
+            from console.ui.page_header import PageFrame
+
             page = factory(self.bridge, self)
             self.pages[title] = page
+            frame = PageFrame(title, page)
+            self.frames[title] = frame
             placeholder = self.stack.widget(row)
-            self.stack.insertWidget(row, page)
+            self.stack.insertWidget(row, frame)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
-            if row and self._active_title is not None:  # a page that follows the policy in front catches up
-                self.policy_page.sig_active_policy_changed.emit(self._active_title)
             if self.settle_heap:  # microseconds; spares each later full collection the page's imports
                 from console.core.heap import settle
 
@@ -179,6 +184,11 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.ensure_page(row)
             self.stack.setCurrentIndex(row)
+
+    def set_page_subtitle(self, page: QWidget, text: str, tooltip: str = "") -> None:
+        for title, built in self.pages.items():
+            if built is page and title in self.frames:
+                self.frames[title].set_subtitle(text, tooltip)
 
     @property
     def policy_page(self) -> Any:

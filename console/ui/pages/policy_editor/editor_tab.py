@@ -83,6 +83,7 @@ class PolicyEditorTab(QWidget):
         self.document = document
         self.stack = QUndoStack(self)
         self.validation = Validation("")
+        self.saved_policy: Any = None  # the policy as saved on disk (None: unsaved, or the file has errors)
         self.ask: Ask = ask_with_message_box(self)
         self.show_diff_before_save = True
         self.disk_changed = False  # the file changed on disk and the user has not reloaded
@@ -197,6 +198,8 @@ class PolicyEditorTab(QWidget):
         self._timer.stop()
         filename = self.document.path.name if self.document.path else "<policy>"
         self.validation = validation = validate_document(self.document.data, filename, self.document.disk_text)
+        if self.document.path is not None and self.stack.isClean():  # the document is what the file holds
+            self.saved_policy = validation.policy
         for editor in (self.models, self.providers, self.budgets, self.residency, self.tasks.tasks, self.tasks.rules):
             editor.model.set_diagnostics(validation.diagnostics)
         self.routes.show_diagnostics(validation.diagnostics)
@@ -247,6 +250,7 @@ class PolicyEditorTab(QWidget):
                 return False
         save_text(validation.text, target)
         self.document.path, self.document.disk_text = target, validation.text
+        self.saved_policy = validation.policy
         if not hasattr(self.document.data, "ca"):
             # A new policy was plain data, written canonically (schema order): from now on the document is
             # the file as written, so the next save changes only what the next edit changes.

@@ -28,9 +28,13 @@ class PolicyEditorPage(QWidget):
     sig_active_policy_changed = Signal(str)
     sig_policies_changed = Signal()
 
-    def __init__(self, bridge: Any = None, parent: Any = None) -> None:
+    def __init__(self, bridge: Any = None, parent: Any = None, *, active_policy: Any = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
+        from console.core.app.active_policy import ActivePolicy
+
+        # What the other pages follow (console.core.app.active_policy); this page is its only writer.
+        self.active_policy = active_policy if active_policy is not None else ActivePolicy()
         self.undo_group = QUndoGroup(self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("policy-tabs")
@@ -84,9 +88,11 @@ class PolicyEditorPage(QWidget):
     def add_document(self, document: PolicyDocument) -> PolicyEditorTab:
         editor = PolicyEditorTab(document, self._bridge)
         self.undo_group.addStack(editor.stack)
-        editor.sig_title_changed.connect(lambda title, e=editor: self.tabs.setTabText(self.tabs.indexOf(e), title))
+        editor.sig_title_changed.connect(self._retitle_tabs)
         editor.sig_saved.connect(self._on_editor_saved)
+        editor.sig_validated.connect(lambda _validation, e=editor: self._publish() if e is self.current else None)
         self.tabs.setCurrentIndex(self.tabs.addTab(editor, editor.title()))
+        self._retitle_tabs()
         self.sig_policies_changed.emit()
         return editor
 
@@ -125,6 +131,7 @@ class PolicyEditorPage(QWidget):
         if isinstance(editor, PolicyEditorTab):
             self.undo_group.removeStack(editor.stack)
             editor.deleteLater()
+        self._retitle_tabs()
         self.sig_policies_changed.emit()
         return True
 
@@ -173,4 +180,35 @@ class PolicyEditorPage(QWidget):
         editor = self.current
         if editor is not None:
             self.undo_group.setActiveStack(editor.stack)
-        self.sig_active_policy_changed.emit(editor.title() if editor else "no policy open")
+        index = self.tabs.currentIndex()
+        self.sig_active_policy_changed.emit(self.tabs.tabText(index) if editor else "no policy open")
+        self._publish()
+
+    # --- names and the active policy --------------------------------------------------------
+    def tab_names(self) -> list[str]:
+        """Each tab's name without its marks: two files of one name show the folders that differ."""
+        from console.ui.pages.policy_editor.tab_names import distinct_names
+
+        editors = self.editors()
+        return distinct_names([e.document.path for e in editors],
+                              [str(e.document.get(("name",), "untitled")) for e in editors])
+
+    def _retitle_tabs(self, _title: str = "") -> None:
+        for editor, name in zip(self.editors(), self.tab_names()):
+            index = self.tabs.indexOf(editor)
+            marks = (" (example)" if editor.is_example else "") + (" *" if editor.dirty else "")
+            self.tabs.setTabText(index, name + marks)
+            self.tabs.setTabToolTip(index, str(editor.document.path) if editor.document.path else "not saved yet")
+        if self.current is not None:
+            self.sig_active_policy_changed.emit(self.tabs.tabText(self.tabs.currentIndex()))
+
+    def _publish(self) -> None:
+        """Tell the active-policy model which saved policy is in front (its saved state, not unsaved edits)."""
+        from console.core.app.active_policy import NO_POLICY, PolicyChoice
+
+        editor = self.current
+        if editor is None:
+            self.active_policy.set(NO_POLICY)
+            return
+        name = dict(zip(self.editors(), self.tab_names())).get(editor, editor.title())
+        self.active_policy.set(PolicyChoice(editor.document.path, editor.saved_policy, name))
