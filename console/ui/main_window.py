@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from console.ui.engine_bridge import EngineBridge
 
@@ -136,23 +136,34 @@ class MainWindow(QMainWindow):
     def _build(self, bridge: EngineBridge | None) -> None:
         # Pages are built on first visit: the dashboards alone import the log's queries and
         # SQLAlchemy (~0.5 s), which a window that opens on the policy editor need not wait for.
-        for number, (title, _factory) in enumerate(PAGES, start=1):
+        for title, _factory in PAGES:  # Ctrl+1..n are the Go menu's (window_menus)
             self.navigation.addItem(title)
             self.stack.addWidget(QWidget())  # placeholder until the page is first shown
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
-            shortcut.activated.connect(lambda n=number - 1: self.navigation.setCurrentRow(n))
         self.ensure_page(0)
         self.navigation.currentRowChanged.connect(self._on_navigation_current_row_changed)
         self.navigation.setCurrentRow(0)
+        from console.ui.first_run_guide import FirstRunGuide
+
+        self.guide = FirstRunGuide(settings)
+        self.guide.sig_step_requested.connect(self._on_guide_step_requested)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.guide)
+        column.addWidget(self.stack, 1)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.navigation)
-        row.addWidget(self.stack, 1)
+        row.addWidget(right, 1)
         self.setCentralWidget(central)
         self._build_status_bar()
-        self._build_help_menu()
+        from console.ui.window_menus import build_menus
+
+        self.window_actions = build_menus(self)
+        self._show_theme_choice()
         self.policy_page.sig_policies_changed.connect(self._on_policy_page_policies_changed)
         self.resize(1280, 820)
         geometry = settings().value(GEOMETRY_KEY)
@@ -267,9 +278,50 @@ class MainWindow(QMainWindow):
         if self.sig_policies_changed_hook is not None:
             self.sig_policies_changed_hook()
 
-    def _build_help_menu(self) -> None:
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("&About Routedesk", self._on_about_requested)
+    # --- commands, theme, guide ------------------------------------------------------------
+    icons_applied = False
+
+    def named_actions(self) -> dict[str, Any]:
+        """The window's actions by name (the policy editor's and the menus'), for icons and tests."""
+        return {**self.policy_page.actions_by_name, **self.window_actions}
+
+    def apply_icons(self) -> None:
+        """Icons for toolbar, menus and navigation (after the first paint: qtawesome is slow to import)."""
+        from console.ui.icons import apply_icons
+
+        apply_icons(self)
+
+    def show_command_palette(self) -> Any:
+        from console.ui.window_menus import open_palette
+
+        self.command_palette = open_palette(self)  # not ``palette``: that is QWidget.palette()
+        return self.command_palette
+
+    def set_theme(self, mode: str) -> None:
+        """Switch to the system, light or dark theme now, and remember the choice."""
+        from console.ui.theme import set_theme_mode
+        from console.ui.window_menus import current_app
+
+        set_theme_mode(current_app(), mode, settings())
+        self._show_theme_choice()
+        if self.icons_applied:  # the glyphs are drawn in the text colour: redraw them in the new one
+            self.apply_icons()
+
+    def _show_theme_choice(self) -> None:
+        from console.ui.theme import saved_theme_mode
+
+        self.window_actions[f"theme_{saved_theme_mode(settings())}"].setChecked(True)
+
+    def show_guide(self) -> None:
+        self.guide.reopen()
+
+    def _on_guide_step_requested(self, step: str) -> None:
+        row = {"try": 0, "compare": 4, "traffic": 3, "dashboards": 3}[step]
+        self.navigation.setCurrentRow(row)
+        editor = self.policy_page.current
+        if step == "try" and editor is not None:
+            editor.side.setCurrentWidget(editor.try_it)
+            editor.try_it.prompt.setFocus()
 
     def _on_about_requested(self) -> None:
         from console.build_info import gpu_offload_available

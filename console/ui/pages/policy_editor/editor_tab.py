@@ -25,7 +25,7 @@ from console.ui.pages.policy_editor.section_editor import SectionEditor
 from console.ui.pages.policy_editor.sections import BUDGETS, MODELS, PROVIDERS, RESIDENCY
 from console.ui.pages.policy_editor.try_it import TryItPanel
 from console.ui.pages.policy_editor.validation import Validation, parse_path, validate_document
-from console.ui.pages.policy_editor.yaml_panel import DiffDialog, YamlPanel, unified_diff
+from console.ui.pages.policy_editor.yaml_panel import DiffDialog, PendingDiff, YamlPanel, unified_diff
 
 VALIDATE_DELAY_MS = 120
 Ask = Callable[[str, str], bool]
@@ -94,6 +94,7 @@ class PolicyEditorTab(QWidget):
         self.budgets = SectionEditor(BUDGETS, document, self.stack)
         self.residency = SectionEditor(RESIDENCY, document, self.stack)
         self.yaml_view = YamlPanel()
+        self.pending_diff = PendingDiff()
         self.try_it = TryItPanel(bridge)
         self.problems = ProblemsPanel()
         self.problems.sig_problem_activated.connect(self.go_to_path)
@@ -126,6 +127,7 @@ class PolicyEditorTab(QWidget):
         side = QTabWidget()
         side.addTab(self.try_it, "Try it")
         side.addTab(self.yaml_view, "YAML to save")
+        side.addTab(self.pending_diff, "Changes")
         self.side = side
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.sections)
@@ -205,9 +207,19 @@ class PolicyEditorTab(QWidget):
         self.routes.show_diagnostics(validation.diagnostics)
         self.problems.show_diagnostics(validation.diagnostics)
         self.yaml_view.show_text(validation.text)
+        self._show_pending_diff()
         self.try_it.set_policy(validation.policy, self.document.path)
         self.sig_validated.emit(validation)
         return validation
+
+    def _show_pending_diff(self) -> None:
+        """The diff saving would write, live; the tab says how many lines change."""
+        name = self.document.path.name if self.document.path else "new policy"
+        if not self.validation.text:
+            return
+        self.pending_diff.show_diff(self.document.disk_text or "", self.validation.text, name)
+        count = self.pending_diff.changed_lines
+        self.side.setTabText(self.side.indexOf(self.pending_diff), f"Changes ({count})" if count else "Changes")
 
     def go_to_path(self, path_text: str) -> None:
         """Show the field a diagnostic names: its section tab, row and widget."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from console.ui.pages.policy_editor.document import PolicyDocument
 from console.ui.pages.policy_editor.editor_tab import PolicyEditorTab, PolicyOpenError, open_document
@@ -44,12 +44,18 @@ class PolicyEditorPage(QWidget):
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.actions_by_name = self._make_actions()
         toolbar = QToolBar()
-        for name in ("new", "open", "save", "save_as", "revert", "undo", "redo"):
-            toolbar.addAction(self.actions_by_name[name])
+        toolbar.setObjectName("policy-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = toolbar
         self.recent_menu = QMenu("Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        recent_action = self.recent_menu.menuAction()
-        toolbar.addAction(recent_action)
+        self.actions_by_name["recent"] = recent_action = self.recent_menu.menuAction()
+        for name in ("new", "open", "recent", "save", "save_as", "revert", "undo", "redo"):
+            toolbar.addAction(self.actions_by_name[name])
+        recent_button = toolbar.widgetForAction(recent_action)
+        if isinstance(recent_button, QToolButton):  # a click opens the list, not only the arrow beside it
+            recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button = recent_button
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(toolbar)
@@ -62,9 +68,10 @@ class PolicyEditorPage(QWidget):
             made.triggered.connect(slot)
             return made
 
-        undo = self.undo_group.createUndoAction(self, "Undo")
+        # Qt writes "<prefix> <command text>": "Undo: routine cost ceiling" (commands name fields in words)
+        undo = self.undo_group.createUndoAction(self, "Undo:")
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_group.createRedoAction(self, "Redo")
+        redo = self.undo_group.createRedoAction(self, "Redo:")
         redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence.StandardKey.Redo])
         return {
             "new": action("New", QKeySequence.StandardKey.New, self.new_policy),
