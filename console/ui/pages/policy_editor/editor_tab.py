@@ -91,6 +91,7 @@ class PolicyEditorTab(QWidget):
         self.providers = SectionEditor(PROVIDERS, document, self.stack)
         self.tasks = TasksAndRules(document, self.stack)
         self.routes = RouteEditor(document, self.stack)
+        self.routes.sig_model_requested.connect(self.show_model)
         self.budgets = SectionEditor(BUDGETS, document, self.stack)
         self.residency = SectionEditor(RESIDENCY, document, self.stack)
         self.yaml_view = YamlPanel()
@@ -220,6 +221,11 @@ class PolicyEditorTab(QWidget):
         self.pending_diff.show_diff(self.document.disk_text or "", self.validation.text, name)
         count = self.pending_diff.changed_lines
         self.side.setTabText(self.side.indexOf(self.pending_diff), f"Changes ({count})" if count else "Changes")
+
+    def show_model(self, alias: str) -> None:
+        """The Models tab, with ``alias``'s row selected (the flow view's "Edit model")."""
+        if self.models.select_path(("models", alias)):
+            self.sections.setCurrentWidget(self.models)
 
     def go_to_path(self, path_text: str) -> None:
         """Show the field a diagnostic names: its section tab, row and widget."""
