@@ -1,6 +1,6 @@
 """The Qt side of the core's ActivePolicy: one signal a page connects to, nothing more.
 
-The core model (``console.core.app.active_policy``) holds the state and knows nothing of Qt; this
+The core model (``console.core.active_policy``) holds the state and knows nothing of Qt; this
 adapter re-announces its changes as ``sig_active_policy_changed`` and stops listening when the Qt
 object goes away, so a closed page is never called.
 """
@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from console.core.app.active_policy import ActivePolicy, PolicyChoice
+from console.core.active_policy import ActivePolicy, PolicyChoice
 
 
 class ActivePolicySignal(QObject):

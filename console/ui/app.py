@@ -8,6 +8,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 
+ICON_DELAY_MS = 150
+
+
 def run_window(argv: list[str] | None = None) -> int:
     """Open the console window; returns the exit code when it closes."""
     from console.core.heap import settle
@@ -33,7 +36,8 @@ def run_window(argv: list[str] | None = None) -> int:
     def open_first() -> None:
         window.open_first_policy(recent[0] if recent else demo_policy_path())
         policy_opened(window)
-        window.apply_icons()  # qtawesome's import (~0.15 s) waits until the window has painted
+        # qtawesome's import (~0.15 s) waits until the window has painted and the policy is open.
+        QTimer.singleShot(ICON_DELAY_MS, window, window.apply_icons)
         settle(collect=False)  # what start-up built lives as long as the window: keep full GCs short
 
     QTimer.singleShot(0, window, open_first)

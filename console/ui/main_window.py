@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Routedesk")
         self.bridge = bridge or EngineBridge(self)
         self.sig_policies_changed_hook: Callable[[], None] | None = None
-        from console.core.app.active_policy import ActivePolicy
+        from console.core.active_policy import ActivePolicy
         from console.ui.active_policy_signal import ActivePolicySignal
 
         self.active_policy = ActivePolicy()  # the policy editor writes it; the other pages follow it

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from console.core.app.active_policy import ActivePolicy, PolicyChoice, PolicyFollower
+from console.core.active_policy import ActivePolicy, PolicyChoice, PolicyFollower
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 from tests.ui.test_pilot_page import BAR, POLICY
 

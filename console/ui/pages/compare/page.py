@@ -42,7 +42,7 @@ class ComparePage(QWidget):
         self._job: Any = None
         self.result: Any = None
         self.columns: list[ColumnView] = []
-        from console.core.app.active_policy import PolicyFollower
+        from console.core.active_policy import PolicyFollower
 
         # Results (or a run under way) pin the policy they came from: the editor's is only offered.
         self.follower = PolicyFollower(lambda: self.result is not None or not self.run_button.isEnabled())
@@ -158,7 +158,7 @@ class ComparePage(QWidget):
     # --- policy and models ------------------------------------------------------------------
     def set_policy_path(self, path: Path) -> None:
         """Use the policy saved at ``path`` (chosen here with Policy…, or when the page runs alone)."""
-        from console.core.app.active_policy import PolicyChoice
+        from console.core.active_policy import PolicyChoice
         from console.core.policy.loader import load_policy
 
         loaded = load_policy(path)

@@ -52,7 +52,7 @@ class PilotPage(QWidget):
         self._job: Any = None
         self.run_id: str | None = None
         self.outcome: Any = None
-        from console.core.app.active_policy import PolicyFollower
+        from console.core.active_policy import PolicyFollower
 
         # A run (finished, stopped or under way) pins the policy it ran on: the editor's is only offered.
         self.follower = PolicyFollower(lambda: self.run_id is not None)
@@ -155,7 +155,7 @@ class PilotPage(QWidget):
     # --- inputs -----------------------------------------------------------------------------
     def set_policy_path(self, path: Path) -> None:
         """Use the policy saved at ``path`` (when the page runs alone, or a test sets it)."""
-        from console.core.app.active_policy import PolicyChoice
+        from console.core.active_policy import PolicyChoice
         from console.core.policy.loader import load_policy
 
         loaded = load_policy(path)

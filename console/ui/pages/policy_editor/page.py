@@ -31,9 +31,9 @@ class PolicyEditorPage(QWidget):
     def __init__(self, bridge: Any = None, parent: Any = None, *, active_policy: Any = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        from console.core.app.active_policy import ActivePolicy
+        from console.core.active_policy import ActivePolicy
 
-        # What the other pages follow (console.core.app.active_policy); this page is its only writer.
+        # What the other pages follow (console.core.active_policy); this page is its only writer.
         self.active_policy = active_policy if active_policy is not None else ActivePolicy()
         self.undo_group = QUndoGroup(self)
         self.tabs = QTabWidget()
@@ -211,7 +211,7 @@ class PolicyEditorPage(QWidget):
 
     def _publish(self) -> None:
         """Tell the active-policy model which saved policy is in front (its saved state, not unsaved edits)."""
-        from console.core.app.active_policy import NO_POLICY, PolicyChoice
+        from console.core.active_policy import NO_POLICY, PolicyChoice
 
         editor = self.current
         if editor is None:

@@ -7,6 +7,9 @@ adapter (``console.ui.active_policy_signal``) so pages can take it as a signal.
 
 A page with results keeps the choice its results came from and only offers the new one
 (``PolicyFollower``): inputs are never swapped under results.
+
+It sits beside ``console.core.app`` rather than in it because the window needs it before its first
+paint, and importing that package loads every use case (~0.5 s); it imports nothing of the core.
 """
 
 from __future__ import annotations
