@@ -68,6 +68,7 @@ def test_undo_reads_like_the_field_and_rules_reorder_undoably(qtbot: QtBot, poli
     window = _window(qtbot, policy_file)
     try:
         page, editor = window.policy_page, window.policy_page.current
+        assert page.actions_by_name["undo"].text() == "Undo" and not page.actions_by_name["undo"].isEnabled()
         editor.stack.push(SetValue(editor.document, ("routes", "code", "max_cost_usd"), 0.07))
         assert page.actions_by_name["undo"].text() == "Undo: code cost ceiling"
 

@@ -68,10 +68,11 @@ class PolicyEditorPage(QWidget):
             made.triggered.connect(slot)
             return made
 
-        # Qt writes "<prefix> <command text>": "Undo: routine cost ceiling" (commands name fields in words)
-        undo = self.undo_group.createUndoAction(self, "Undo:")
+        undo = self._history_action("Undo", self.undo_group.undo, self.undo_group.canUndoChanged,
+                                    self.undo_group.undoTextChanged, self.undo_group.canUndo, self.undo_group.undoText)
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_group.createRedoAction(self, "Redo:")
+        redo = self._history_action("Redo", self.undo_group.redo, self.undo_group.canRedoChanged,
+                                    self.undo_group.redoTextChanged, self.undo_group.canRedo, self.undo_group.redoText)
         redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence.StandardKey.Redo])
         return {
             "new": action("New", QKeySequence.StandardKey.New, self.new_policy),
@@ -82,6 +83,21 @@ class PolicyEditorPage(QWidget):
             "undo": undo,
             "redo": redo,
         }
+
+    def _history_action(self, verb: str, slot: Any, can_changed: Any, text_changed: Any, can: Any, text: Any) -> QAction:
+        """Undo or Redo, labelled "Undo: routine cost ceiling" (commands name fields in words), or just "Undo"."""
+        made = QAction(verb, self)
+        made.triggered.connect(slot)
+
+        def refresh(*_args: Any) -> None:
+            made.setEnabled(can())
+            made.setText(f"{verb}: {text()}" if can() and text() else verb)
+
+        can_changed.connect(refresh)
+        text_changed.connect(refresh)
+        self.undo_group.activeStackChanged.connect(refresh)
+        refresh()
+        return made
 
     # --- tabs -----------------------------------------------------------------------------
     @property

@@ -12,14 +12,16 @@ from typing import Any
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat
 
 
-def _format(colour: str, *, bold: bool = False, italic: bool = False, background: str = "") -> QTextCharFormat:
+def _format(colour: str, *, bold: bool = False, italic: bool = False, tint: bool = False) -> QTextCharFormat:
     made = QTextCharFormat()
     made.setForeground(QColor(colour))
     if bold:
         made.setFontWeight(QFont.Weight.DemiBold)
     made.setFontItalic(italic)
-    if background:
-        made.setBackground(QColor(background))
+    if tint:  # the same hue, faint, behind the line (QColor's "#..." strings put alpha first: say it plainly)
+        background = QColor(colour)
+        background.setAlpha(38)
+        made.setBackground(background)
     return made
 
 
@@ -59,7 +61,7 @@ class DiffHighlighter(QSyntaxHighlighter):
     def __init__(self, document: Any) -> None:
         super().__init__(document)
         self.formats = {
-            "+": _format("#2e8b57", background="#2e8b5726"), "-": _format("#c9473d", background="#c9473d26"),
+            "+": _format("#2e8b57", tint=True), "-": _format("#c9473d", tint=True),
             "@": _format("#7f8a96", italic=True),
         }
 
