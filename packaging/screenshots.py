@@ -74,12 +74,19 @@ class Tour:
         self.written: list[Path] = []
         self.notes: list[str] = []
 
-    def shot(self, window: Any, step: str) -> None:
+    def shot(self, window: Any, step: str, above: Any = None) -> None:
+        """Save the window; ``above`` (a menu, a dialog: its own top-level) is drawn where it sits."""
+        from PySide6.QtGui import QPainter
         from PySide6.QtTest import QTest
 
         QTest.qWait(120)
         target = self.out_dir / f"{self.size}-{self.theme}-{len(self.written) + 1:02d}-{step}.png"
-        window.grab().save(str(target))
+        picture = window.grab()
+        if above is not None:
+            painter = QPainter(picture)
+            painter.drawPixmap(window.mapFromGlobal(above.mapToGlobal(above.rect().topLeft())), above.grab())
+            painter.end()
+        picture.save(str(target))
         self.written.append(target)
         print(target, flush=True)
 
@@ -142,9 +149,10 @@ class Tour:
         self.shot(window, "undone")
         actions["redo"].trigger()
         editor.validate_now()
-        window.menuBar().actions()[1].menu().popup(window.mapToGlobal(window.menuBar().geometry().bottomLeft()))
-        self.shot(window, "redone-edit-menu")
-        window.menuBar().actions()[1].menu().hide()
+        edit_menu = window.menuBar().actions()[1].menu()
+        edit_menu.popup(window.mapToGlobal(window.menuBar().actionGeometry(window.menuBar().actions()[1]).bottomLeft()))
+        self.shot(window, "redone-edit-menu", above=edit_menu)
+        edit_menu.hide()
         editor.show_diff_before_save = False  # the diff was shown live, two pictures back
         if not window.policy_page.save_current():
             self.notes.append("save was refused")
@@ -160,8 +168,9 @@ class Tour:
         from PySide6.QtTest import QTest
 
         palette = window.show_command_palette()
+        palette.move(window.mapToGlobal(window.rect().center()) - palette.rect().center())
         QTest.keyClicks(palette.query, "theme")
-        self.shot(window, "command-palette")
+        self.shot(window, "command-palette", above=palette)
         palette.reject()
 
     def side_by_side(self, window: Any) -> None:

@@ -124,6 +124,10 @@ def test_recent_opens_on_a_click_and_the_diff_is_live(qtbot: QtBot, policy_file:
         assert "-    max_cost_usd: 0.05" in diff and "+    max_cost_usd: 0.07" in diff
         assert editor.side.tabText(editor.side.indexOf(editor.pending_diff)) == "Changes (2)"
         assert editor.yaml_view.highlighter is not None
+        editor.show_diff_before_save = False
+        assert page.save_current()
+        assert editor.pending_diff.toPlainText() == editor.pending_diff.NO_CHANGES  # saved: nothing pending
+        assert editor.side.tabText(editor.side.indexOf(editor.pending_diff)) == "Changes"
     finally:
         for e in window.policy_page.editors():
             e.stack.setClean()

@@ -269,6 +269,7 @@ class PolicyEditorTab(QWidget):
         save_text(validation.text, target)
         self.document.path, self.document.disk_text = target, validation.text
         self.saved_policy = validation.policy
+        self._show_pending_diff()  # nothing left to save
         if not hasattr(self.document.data, "ca"):
             # A new policy was plain data, written canonically (schema order): from now on the document is
             # the file as written, so the next save changes only what the next edit changes.
@@ -295,6 +296,7 @@ class PolicyEditorTab(QWidget):
         self.stack.push(ReplaceDocument(self.document, fresh.data))
         self.document.disk_text = fresh.disk_text
         self.watch.known_text = fresh.disk_text
+        self._show_pending_diff()
         self.stack.setClean()
         self.disk_changed = False
         self.banner.hide()
