@@ -171,3 +171,15 @@ def test_a_db_url_that_is_a_mistake_is_an_error_not_an_endless_alarm(tmp_path: P
     assert done.returncode == 2
     assert done.stderr.strip() == ("error: --db: not a database URL: 'nonsense' "
                                    "(Could not parse SQLAlchemy URL from given URL string)")
+
+
+def test_route_with_an_unusable_data_directory_answers_and_says_why(fault_server: FaultServer, tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    save_policy(sdk_policy(fault_server), policy)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("a file where the data directory's parent should be")
+    done = routedesk("route", "--policy", str(policy), "hello anyway", env={"ROUTEDESK_HOME": str(blocked / "home")})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "hello anyway"
+    assert "Traceback" not in done.stderr, done.stderr
+    assert "ALARM: the routing log cannot be written" in done.stderr and "data directory" in done.stderr

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtWidgets import QMessageBox
+
 from console.core.paths import data_dir, example_copy, examples_dir, is_example_copy
 from console.core.resources import example_policy_path
 from console.ui.pages.policy_editor.commands import SetValue
@@ -114,3 +116,25 @@ def test_side_by_side_says_what_will_appear_until_a_comparison_runs(qtbot, fault
         assert not page.columns_area.showing_hint and not page.chart.empty.showing_hint
     finally:
         bridge.shutdown()
+
+
+def test_an_unusable_data_directory_opens_the_example_unsaved_without_a_modal_box(qtbot, tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    # The window opens the demo at start-up (and `routedesk self-check` does too): a modal box here
+    # would wait forever for a click, so the notice must not block and the example still opens.
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data directory should be", encoding="utf-8")
+    monkeypatch.setenv("ROUTEDESK_HOME", str(blocker))
+    shipped = example_policy_path("demo.yaml")
+    assert shipped is not None
+    shipped_text = shipped.read_bytes()
+    page = PolicyEditorPage()
+    qtbot.addWidget(page)
+
+    editor = page.open_path(shipped)  # returns at once: nothing waits for a click
+
+    assert editor is not None and editor.document.path is None  # unsaved: Save asks where
+    assert editor.document.get(("name",)) is not None
+    notices = [box for box in page.findChildren(QMessageBox) if box.isVisible()]
+    assert notices and not notices[0].isModal() and str(blocker) in notices[0].text()
+    assert shipped.read_bytes() == shipped_text

@@ -65,7 +65,7 @@ class LocalModels:
         if self._provider is None:
             from console.core.policy.schema import Provider, ProviderKind
 
-            self._provider = self._workspace.providers.local_provider(  # type: ignore[assignment]
+            self._provider = self._workspace.providers.local_provider(
                 MANUAL_PROVIDER, Provider(kind=ProviderKind.LOCAL_GGUF))
         assert self._provider is not None
         return self._provider

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from console.core.records import RequestRecord
 log = logging.getLogger(__name__)
 
 BATCH = 500
+#: A staging file with no table yet is a writer starting up; past this age, one that died doing so.
+STARTING_S = 60.0
 
 
 class _Postpone(Exception):
@@ -71,6 +74,10 @@ def _recover_file(db: Engine, path: Path, report: RecoveryReport) -> None:
         except sqlite3.DatabaseError as err:  # not a staging file, or damaged: kept aside, reported
             conn.execute("ROLLBACK")
             conn.close()
+            if "no such table" in str(err):  # its writer is starting (or died starting): nothing staged yet
+                if time.time() - path.stat().st_mtime > STARTING_S:
+                    path.unlink(missing_ok=True)
+                return
             _set_aside(path, report, f"unreadable staging file: {err}")
             return
         report.files += 1

@@ -91,7 +91,7 @@ class LedgerWriter:
 
     Attributes:
         db: the SQLAlchemy engine written to; None while the log cannot be opened (see ``health``).
-        url: the log's URL.
+        url: the log's URL (None only while the data directory that holds the default log is unusable).
         committed_requests: requests committed so far (for status displays and benchmarks).
         commits: transactions committed so far.
         staging: this process's staging file, or None (callers then wait for commits).
@@ -100,7 +100,12 @@ class LedgerWriter:
     def __init__(self, url: str | None = None, *, db: Engine | None = None, batch_rows: int = 1000,
                  max_delay_s: float | None = None, staging: bool = True, keep_limit: int = KEEP_LIMIT) -> None:
         self._owns_db = db is None
-        self.url = db.url.render_as_string(hide_password=False) if db is not None else (url or default_log_url())
+        self.url: str | None = db.url.render_as_string(hide_password=False) if db is not None else url
+        if self.url is None:
+            try:
+                self.url = default_log_url()
+            except OSError:  # no usable data directory: opening the log says why, and is tried again
+                pass
         self.batch_rows = batch_rows
         self.keep_limit = keep_limit
         self.committed_requests = 0
@@ -159,6 +164,8 @@ class LedgerWriter:
     # --- opening ----------------------------------------------------------------------------
 
     def _open_staging(self) -> Staging | None:
+        if self.url is None:
+            return None
         try:
             directory = staging_dir_for(self.url)
         except Exception:  # noqa: BLE001 - a bad URL is reported when the log is opened
@@ -176,6 +183,8 @@ class LedgerWriter:
         """Open the log (creating or upgrading it); on failure, say why in the health and go on."""
         try:
             self.db = open_ledger(self.url)
+            if self.url is None:  # the data directory is usable now
+                self.url = self.db.url.render_as_string(hide_password=False)
             return True
         except LedgerURLError:
             if self._constructing:  # a mistake in --db: said at once, not alarmed forever
@@ -188,7 +197,7 @@ class LedgerWriter:
             return False
 
     def _recover(self) -> None:
-        if self.db is None:
+        if self.db is None or self.url is None:
             return
         from console.core.ledger.staging_recovery import recover_staged
 
@@ -384,7 +393,7 @@ class LedgerWriter:
                 if is_disk_full(exc):
                     raise _CannotWrite(DISK_FULL, str(getattr(exc, "orig", exc))) from None
                 if is_damage(exc):
-                    raise _CannotWrite(UNAVAILABLE, damaged_message(self.url, exc)) from None
+                    raise _CannotWrite(UNAVAILABLE, damaged_message(self.url or "", exc)) from None
                 if not is_transient(self.db, exc):
                     raise
                 if wait_s is None or self._closed:

@@ -1,12 +1,14 @@
-"""Regular expressions from a policy, run by RE2: matching time is linear in the text, whatever the pattern.
+r"""Regular expressions from a policy, run by RE2: matching time is linear in the text, whatever the pattern.
 
 Rule regexes and keywords run on every prompt, and ``confidence.validator_regex`` on every
 answer, on the endpoint's event loop. With a backtracking engine (Python's ``re``) one rule such
 as ``(a+)+$`` lets a 30-character prompt stall every client for seconds (catastrophic
 backtracking, CWE-1333). RE2 (Google's engine, through its own ``google-re2`` binding) never
 backtracks, so no prompt can cost more than linear time. The price is that RE2 cannot run
-backreferences, lookarounds, atomic groups or possessive quantifiers: ``unsupported_reason``
-explains each refusal so ``routedesk validate`` can say what to write instead.
+backreferences, lookarounds, atomic groups or possessive quantifiers: ``refusal`` explains each
+one so ``routedesk validate`` can say what to write instead. One difference in meaning: RE2's
+``\d``, ``\w``, ``\s`` and ``\b`` are ASCII-only (Python's are Unicode); ``\pL`` and ``\pN``
+match letters and digits of every script.
 """
 
 from __future__ import annotations

@@ -33,6 +33,7 @@ _CORE = "tag:yaml.org,2002:"
 _MERGE_TAG = _CORE + "merge"
 _TIMESTAMP_TAG = _CORE + "timestamp"
 #: YAML 1.2's core schema, plus the merge key (``<<``) that policies may use to share settings.
+_TYPED = frozenset(_CORE + name for name in ("int", "float", "bool", "null"))
 ALLOWED_TAGS = frozenset(_CORE + name for name in ("map", "seq", "str", "int", "float", "bool", "null", "merge"))
 
 
@@ -107,6 +108,8 @@ class _Walker:
         self.visited = 0
         self.too_big = False
         self.bad_tag = False
+        self.bad_value = False
+        self._typed_checked: set[int] = set()
         self._checked_mappings: set[int] = set()
         self._open: set[int] = set()  # collections being walked: meeting one again is a recursive alias
         self._constructor = constructor  # for keys that are numbers, booleans or null
@@ -126,6 +129,17 @@ class _Walker:
         if tag == _TIMESTAMP_TAG and node.style is None and node.ctag.handle is None:
             # ruamel resolves a plain 2024-01-01 to a date although YAML 1.2's core schema does not: keep it text.
             node.tag = _CORE + "str"
+            return
+        if tag in _TYPED and node.id == "scalar" and self._constructor is not None:
+            if id(node) in self._typed_checked:
+                return
+            self._typed_checked.add(id(node))
+            try:  # constructed once here and cached: construct_document reuses it
+                self._constructor.construct_object(node)
+            except Exception:  # noqa: BLE001 - ruamel raises ValueError and others for `!!int small`
+                self.bad_value = True
+                self.problems.append(YamlProblem(f"'{node.value}' is not a valid {_tag_text(tag)}",
+                                                 _position(node), path[:4], found=str(node.value), code="yaml-tag"))
             return
         if tag not in ALLOWED_TAGS:
             self.bad_tag = True
@@ -287,11 +301,14 @@ def parse_yaml(text: str) -> ParsedYaml:
         return ParsedYaml(None, SourceMap(), [describe_yaml_error(error, text)])
     except RecursionError:
         return ParsedYaml(None, SourceMap(), [YamlProblem("the document is nested too deeply", (1, 1), code="too-big")])
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        # ruamel.yaml raises some of these itself on odd input (a %YAML directive after content).
+        return ParsedYaml(None, SourceMap(), [_unreadable(error, yaml)])
     if node is None:
         return ParsedYaml(None, SourceMap(), [])
     walker = _Walker(constructor)
     walker.walk(node, (), 0)
-    if walker.too_big or walker.bad_tag:
+    if walker.too_big or walker.bad_tag or walker.bad_value:
         return ParsedYaml(None, walker.source, walker.problems)
     try:
         tree = constructor.construct_document(node)
@@ -301,4 +318,14 @@ def parse_yaml(text: str) -> ParsedYaml:
     except RecursionError:
         problem = YamlProblem("the document refers to itself (recursive alias)", (1, 1), code="too-big")
         return ParsedYaml(None, walker.source, walker.problems + [problem])
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as error:
+        return ParsedYaml(None, walker.source, walker.problems + [_unreadable(error, yaml)])
     return ParsedYaml(data, walker.source, walker.problems, tree)
+
+
+def _unreadable(error: Exception, yaml: Any) -> YamlProblem:
+    """A failure inside the YAML library that is not a YAMLError, placed where its reader stopped."""
+    reader = getattr(yaml, "reader", None)
+    line, column = getattr(reader, "line", 0), getattr(reader, "column", 0)
+    return YamlProblem(f"YAML: this text cannot be read ({type(error).__name__}: {error})",
+                       (int(line) + 1, int(column) + 1), code="yaml")

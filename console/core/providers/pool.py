@@ -16,12 +16,15 @@ import asyncio
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from console.core.policy import schema
 from console.core.providers.base import ChatProvider
 from console.core.providers.local_host import LocalModelHost
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:  # imported when the first local provider is made, not with the engine
+    from console.core.providers.local_gguf import LocalGGUFProvider
 
 ProviderFactory = Callable[[str, object, "str | None"], ChatProvider]
 
@@ -73,7 +76,7 @@ class ProviderPool:
 
     # --- providers --------------------------------------------------------------------------
 
-    def local_provider(self, name: str, config: schema.Provider, *, policy_dir: Path | None = None) -> ChatProvider:
+    def local_provider(self, name: str, config: schema.Provider, *, policy_dir: Path | None = None) -> LocalGGUFProvider:
         """A local-gguf provider whose models load in this pool's one host.
 
         Each caller gets its own small provider object (it holds that caller's load settings);

@@ -33,7 +33,7 @@ def bind_model(
         local = pool.local_provider(name, config, policy_dir=policy_path.parent if policy_path else None)
         for other in policy.models.values():
             if other.provider == name:
-                local.configure(other)  # type: ignore[attr-defined]
+                local.configure(other)
         providers[name] = local
     provider = providers.get(name)
     if provider is None:

@@ -275,3 +275,18 @@ def test_a_writer_waits_out_a_database_locked_past_its_busy_timeout(
     release.join()
     blocker.close()
     impatient.dispose()
+
+
+def test_a_staging_file_being_created_is_not_taken_for_a_damaged_one(sqlite_url: str) -> None:
+    directory = staging_dir_for(sqlite_url)
+    assert directory is not None
+    directory.mkdir(parents=True)
+    starting = directory / "123-abc.sqlite3"
+    starting.touch()  # a writer between creating its file and its first write
+    db = open_ledger(sqlite_url)
+    report = recover_staged(db, directory)
+    assert not report.rejected and starting.exists()
+    os.utime(starting, (time.time() - 3600, time.time() - 3600))  # ...or one that died right there
+    recover_staged(db, directory)
+    assert not starting.exists()
+    db.dispose()

@@ -207,3 +207,39 @@ def test_deep_nesting_is_refused_with_a_location() -> None:
     result = load_policy_text(text, "deep.yaml")
     assert [d.code for d in result.errors] == ["too-big"]
     assert result.errors[0].line == 13
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (SMALL.format(name="!!int small", description="x"), 2),
+        (SMALL.format(name="x", description="!!float many"), 8),
+        (SMALL.format(name="x", description="x") + "%YAML 1.1\n", 13),
+    ],
+)
+def test_values_that_do_not_read_as_their_tag_are_located_errors(text: str, line: int) -> None:
+    result = load_policy_text(text, "odd.yaml")
+    assert result.policy is None
+    assert [d.line for d in result.errors] == [line], [d.format() for d in result.errors]
+
+
+def test_mutated_policies_never_raise_and_every_problem_is_located() -> None:
+    import random
+
+    base = (Path(__file__).parent / "commented" / "team-policy.yaml").read_text(encoding="utf-8")
+    pieces = [*":-[]{}#&*!|>'\"\n \t?,%@`\\", "\x00", "\x85", "\u2028", "&a ", "*a", "<<: ", "---\n", "%YAML 1.1\n",
+              "%TAG ! tag:x,2000:\n", "!!python/name:os.system ", "!!int ", "!!binary ", "!!float "]
+    rng = random.Random(2026)
+    for _ in range(300):
+        text = list(base)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(len(text))
+            roll = rng.random()
+            if roll < 0.4:
+                text.insert(at, rng.choice(pieces))
+            elif roll < 0.7:
+                del text[at]
+            else:
+                text[at] = rng.choice(pieces)
+        result = load_policy_text("".join(text), "mutant.yaml")
+        assert all(d.line and d.column for d in result.diagnostics), [d.format() for d in result.diagnostics]

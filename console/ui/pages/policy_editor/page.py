@@ -129,9 +129,7 @@ class PolicyEditorPage(QWidget):
             try:
                 copy = example_copy(example)
             except OSError as error:
-                QMessageBox.warning(self, "Cannot open the example", f"{example} could not be copied to your data "
-                                    f"directory to be edited there: {error}")
-                return None
+                return self._open_example_unsaved(path, example, error)
             path = copy if copy is not None else path
         for editor in self.editors():
             if editor.document.path and editor.document.path.resolve() == path.resolve():
@@ -144,6 +142,30 @@ class PolicyEditorPage(QWidget):
             return None
         remember(path)
         return self.add_document(document)
+
+    def _open_example_unsaved(self, shipped: Path, example: str, error: OSError) -> PolicyEditorTab | None:
+        """The example as an unsaved document when the data directory cannot hold its copy.
+
+        The installation's file is still never written (Save asks where), and the notice is not
+        modal: this runs while the window opens (also in ``routedesk self-check``), where a modal box
+        would wait for a click nobody gives.
+        """
+        try:
+            document = open_document(shipped)
+        except PolicyOpenError as open_error:
+            self._notice("Cannot open the example", str(open_error))
+            return None
+        document.path = None
+        self._notice("The example opened unsaved",
+                     f"{example} could not be copied to your data directory ({error}). It is open as an unsaved "
+                     "policy: Save asks where to keep it.")
+        return self.add_document(document)
+
+    def _notice(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setModal(False)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
 
     def close_tab(self, index: int) -> bool:
         editor = self.tabs.widget(index)
