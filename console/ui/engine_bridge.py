@@ -226,6 +226,10 @@ class EngineBridge(QObject):
         self._timer.stop()
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
+            with self._workspace_lock:  # asked for but never used on an engine loop: still close its log
+                workspace, self._workspace = self._workspace, None
+            if workspace is not None:
+                asyncio.run(workspace.aclose())
             return
         for job in self._jobs:
             job.cancel()
