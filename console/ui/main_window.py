@@ -24,6 +24,7 @@ def _policy_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 
     page = PolicyEditorPage(bridge)
     page.sig_active_policy_changed.connect(window.show_active_policy)
+    page.sig_pilot_swap.connect(window.pilot_swap)
     return page
 
 
@@ -155,6 +156,13 @@ class MainWindow(QMainWindow):
         geometry = settings().value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+
+    def pilot_swap(self, task: str, baseline: str, candidate: str, bar: str) -> None:
+        """What-if's Pilot this swap: the Pilot page, pre-filled for the task's logged requests."""
+        row = [title for title, _ in PAGES].index("Pilot")
+        page = self.ensure_page(row)
+        page.prefill(task=task, baseline=baseline, candidate=candidate, bar=bar)  # type: ignore[attr-defined]
+        self.navigation.setCurrentRow(row)
 
     def ensure_page(self, row: int) -> QWidget:
         """The page at ``row``, built now if this is its first visit."""

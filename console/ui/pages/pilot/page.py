@@ -146,6 +146,15 @@ class PilotPage(QWidget):
         self._on_bar_text_changed()
 
     # --- inputs -----------------------------------------------------------------------------
+    def prefill(self, *, task: str, baseline: str, candidate: str, bar: str) -> None:
+        """Set up a pilot of one swap on the task's logged requests (What-if's Pilot this swap)."""
+        self.source.setCurrentIndex(SOURCE_KINDS.index("log"))
+        self.source_value.setText("30d")
+        self.task.setText(task)
+        self.baseline.setText(baseline)
+        self.candidate.setText(candidate)
+        self.bar.setPlainText(bar)
+
     def set_policy_path(self, path: Path) -> None:
         from console.core.policy.loader import load_policy
 
