@@ -95,6 +95,15 @@ def _pilot_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _assessment_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.assessment.page import AssessmentPage
+
+    page = AssessmentPage(bridge)
+    _follow_visible_policy(page, window)
+    page.sig_pilot_swap.connect(window.pilot_swap)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -102,6 +111,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Dashboards", _dashboard_page),
     ("Side by side", _compare_page),
     ("Pilot", _pilot_page),
+    ("Assessment", _assessment_page),
 ]
 
 

@@ -71,6 +71,7 @@ def assess(policy: Policy, *, db: "Engine | None" = None, url: str | None = None
            until: float | None = None, progress: Progress | None = None) -> "Assessment":
     """Tasks ranked by volume and spend, each with cheaper models and their projected monthly saving."""
     from console.core.app.log import open_log
+    from console.core.replay import simulate as sim_module
     from console.core.replay.assess import assess_traffic
 
     end = time.time() if until is None else until
@@ -78,6 +79,8 @@ def assess(policy: Policy, *, db: "Engine | None" = None, url: str | None = None
     engine = open_log(url) if db is None else db
     try:
         return assess_traffic(policy, engine, since=since, until=end, progress=progress)
+    except sim_module.ReplayCancelled as err:
+        raise ReplayCancelled(str(err)) from None
     finally:
         if owned:
             engine.dispose()
