@@ -75,6 +75,12 @@ class AssessmentPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.pilot_button)
 
+    def follow(self, choice: Any) -> None:
+        """The active policy changed (a PolicyChoice): assess that one from the next run on."""
+        if choice.usable:
+            self.set_policy_path(choice.path)
+            self.policy_label.setText(choice.label)
+
     def set_policy_path(self, path: Path) -> None:
         self.policy_path = Path(path)
         self.policy_label.setText(self.policy_path.name)
