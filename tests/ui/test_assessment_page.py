@@ -55,3 +55,19 @@ def test_a_policy_with_errors_is_refused_with_a_sentence(qtbot: QtBot, tmp_path:
         assert "has errors" in page.headline.text() and page.run_button.isEnabled()
     finally:
         bridge.shutdown()
+
+
+def test_the_page_follows_the_active_policy(qtbot: QtBot, tmp_path: Path) -> None:
+    from console.core.active_policy import PolicyChoice
+
+    bridge = EngineBridge()
+    page = AssessmentPage(bridge)
+    qtbot.addWidget(page)
+    try:
+        page.follow(PolicyChoice(None, None, "unsaved"))  # nothing usable: keep what it had
+        assert page.policy_path is None
+        path = tmp_path / "p.yaml"
+        page.follow(PolicyChoice(path, object(), "p.yaml (saved)"))
+        assert page.policy_path == path and page.policy_label.text() == "p.yaml (saved)"
+    finally:
+        bridge.shutdown()
