@@ -153,6 +153,15 @@ class PilotPage(QWidget):
         self._on_bar_text_changed()
 
     # --- inputs -----------------------------------------------------------------------------
+    def prefill(self, *, task: str, baseline: str, candidate: str, bar: str) -> None:
+        """Set up a pilot of one swap on the task's logged requests (What-if's Pilot this swap)."""
+        self.source.setCurrentIndex(SOURCE_KINDS.index("log"))
+        self.source_value.setText("30d")
+        self.task.setText(task)
+        self.baseline.setText(baseline)
+        self.candidate.setText(candidate)
+        self.bar.setPlainText(bar)
+
     def set_policy_path(self, path: Path) -> None:
         """Use the policy saved at ``path`` (when the page runs alone, or a test sets it)."""
         from console.core.active_policy import PolicyChoice
