@@ -6,13 +6,57 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call the model asks the caller to make: ``arguments`` is JSON text, as OpenAI sends it."""
+
+    id: str
+    name: str
+    arguments: str
 
 
 @dataclass(frozen=True)
 class Message:
+    """One turn. An assistant turn may carry ``tool_calls``; a ``tool`` turn answers the call
+    ``tool_call_id`` with ``content``."""
+
     role: Role
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Tool:
+    """A function the model may call: its JSON-schema ``parameters`` (and OpenAI's ``strict``)."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    strict: bool | None = None
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """``auto`` (the model decides), ``none``, ``required`` (some tool), or ``function`` ``name``."""
+
+    mode: Literal["auto", "none", "required", "function"] = "auto"
+    name: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Sampling:
+    """Generation settings passed through to providers that support them (None: the provider's default)."""
+
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    logit_bias: dict[str, float] | None = None  # OpenAI-compatible providers only (the plan enforces it)
 
 
 @dataclass(frozen=True)
@@ -27,6 +71,10 @@ class Request:
         json_schema: when set, the answer must be JSON valid against it.
         temperature: sampling temperature passed through to providers.
         stream: whether the caller consumes the answer as a stream.
+        tools: functions the model may call; tool_choice: whether and which it must call.
+        sampling: stop sequences, seed, top_p, penalties, logit_bias.
+        schema_name, schema_strict: the name and ``strict`` flag the caller gave its JSON schema
+            (OpenAI's ``response_format.json_schema``), passed on to providers that take a schema.
     """
 
     messages: tuple[Message, ...]
@@ -36,6 +84,11 @@ class Request:
     json_schema: dict[str, Any] | None = None
     temperature: float | None = None
     stream: bool = False
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+    schema_name: str | None = None
+    schema_strict: bool | None = None
 
     @classmethod
     def from_prompt(cls, prompt: str, *, system: str | None = None, **kwargs: Any) -> "Request":

@@ -47,10 +47,33 @@ def status_for(result: RouteResult) -> tuple[int, str]:
     return 502, "upstream_error"
 
 
+#: OpenAI's own error codes for the outcomes that have one, so clients that branch on ``code`` (retry
+#: on rate_limit_exceeded, trim on context_length_exceeded) work unchanged; other outcomes keep
+#: their Routedesk name as the code. The outcome itself always travels as ``routedesk_outcome``.
+OPENAI_CODES: dict[Outcome, str] = {
+    Outcome.CONTEXT_OVERFLOW: "context_length_exceeded",
+    Outcome.CONTENT_POLICY: "content_policy_violation",
+    Outcome.RATE_LIMITED: "rate_limit_exceeded",
+    Outcome.BUDGET_BLOCKED: "insufficient_quota",
+    Outcome.TIMEOUT: "timeout",
+    Outcome.FIRST_TOKEN_TIMEOUT: "timeout",
+    Outcome.UNAVAILABLE: "service_unavailable",
+    Outcome.SERVER_ERROR: "server_error",
+}
+_PARAMS = {Outcome.CONTEXT_OVERFLOW: "messages"}
+
+
+def outcome_error_body(outcome: Outcome, message: str, type_: str) -> dict[str, Any]:
+    """An OpenAI error body for ``outcome``: OpenAI's code where it has one, the outcome alongside."""
+    body = error_body(message, type_=type_, param=_PARAMS.get(outcome), code=OPENAI_CODES.get(outcome, outcome.value))
+    body["error"]["routedesk_outcome"] = outcome.value
+    return body
+
+
 def result_error_body(result: RouteResult) -> tuple[int, dict[str, Any]]:
     status, type_ = status_for(result)
     message = f"Routedesk could not answer: {result.outcome.value}: {result.error or 'no answer'}"
-    return status, error_body(message, type_=type_, code=result.outcome.value)
+    return status, outcome_error_body(result.outcome, message, type_)
 
 
 def attempts_header(result: RouteResult) -> str:
@@ -93,10 +116,19 @@ def usage_of(result: RouteResult) -> dict[str, int]:
 
 
 def finish_reason(result: RouteResult) -> str:
-    # Providers' own finish reasons are not carried through the core; hitting the cap is the one
-    # reason a client acts on, and the token count shows it.
+    if result.tool_calls:
+        return "tool_calls"  # the client must run them and send their results back
+    # Hitting the cap is the other reason a client acts on, and the token count shows it.
     usage = usage_of(result)
     return "length" if usage["completion_tokens"] >= result.plan.max_output_tokens else "stop"
+
+
+def tool_calls_of(result: RouteResult, *, indexed: bool = False) -> list[dict[str, Any]]:
+    return [
+        {**({"index": i} if indexed else {}), "id": call.id, "type": "function",
+         "function": {"name": call.name, "arguments": call.arguments}}
+        for i, call in enumerate(result.tool_calls)
+    ]
 
 
 def completion_body(result: RouteResult, policy_hash: str, overhead_ms: float) -> dict[str, Any]:
@@ -108,7 +140,8 @@ def completion_body(result: RouteResult, policy_hash: str, overhead_ms: float) -
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text},
+                "message": {"role": "assistant", "content": result.text or (None if result.tool_calls else ""),
+                            **({"tool_calls": tool_calls_of(result)} if result.tool_calls else {})},
                 "finish_reason": finish_reason(result),
                 "logprobs": None,
             }

@@ -32,6 +32,9 @@ class GatewayState:
             model could take over: "continue" (the next model that takes a prefill continues the
             answer; the default), "error" (end with an error event) or "restart".
         owns_workspace: close the workspace at shutdown.
+        head_after_s: how long a stream may wait for its first text before the response head is
+            sent anyway (failures after that are reported in-band, not as an HTTP status).
+        keepalive_s: the longest silence in a stream: an SSE comment fills it.
         limits: request size and time limits (the server applies the connection ones).
     """
 
@@ -42,6 +45,8 @@ class GatewayState:
     watcher: PolicyWatcher | None = None
     stream_failover: FailoverMode = "continue"
     owns_workspace: bool = True
+    head_after_s: float = 1.0
+    keepalive_s: float = 5.0
     limits: EndpointLimits = field(default_factory=EndpointLimits)
 
     @classmethod

@@ -1,7 +1,11 @@
 """Streamed chat completions: engine events → SSE chunks, honest about failures.
 
-- The response head waits for the first text (or the end): a request that fails before any text
-  is answered with a plain OpenAI-style error and a fitting status, exactly like a non-streaming one.
+- The response head waits for the first text (or the end) for at most ``head_after_s`` (state): a
+  request that fails before that is answered with a plain OpenAI-style error and a fitting status,
+  exactly like a non-streaming one. After that the head goes out at once, and an SSE comment
+  (``: keep-alive``) follows every ``keepalive_s`` while nothing else is sent (a slow first token,
+  a failover), so a client with a short header or read timeout does not give up while Routedesk is
+  still working. A failure after the head is reported in-band: a ``data: {"error": ...}`` event.
 - Each text chunk's ``model`` is the alias producing it; the final chunk's ``model`` is the alias
   that answered, with a ``routedesk`` extension object (task, attempts, policy hash, overhead), then
   a usage chunk (when ``stream_options.include_usage``), an SSE comment with the same facts, and
@@ -23,6 +27,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import AsyncIterator
@@ -34,14 +39,16 @@ from console.gateway.responses import (
     ChunkWriter,
     attempts_header,
     dumps,
-    error_body,
     finish_reason,
     header_safe,
+    outcome_error_body,
     result_error_body,
     routedesk_extension,
     routedesk_headers,
+    tool_calls_of,
     usage_of,
 )
+from console.gateway.keepalive import END, KEEPALIVE_FRAME, WAITING, PatientReader
 from console.gateway.state import GatewayState
 from console.gateway.targets import Target
 from console.gateway.wire import ChatCall
@@ -58,14 +65,20 @@ async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: f
         call.request, task=target.task, prefer=target.prefer, stop_after_discard=failover != "restart",
         continue_streamed=failover == "continue",
     )
+    reader: PatientReader[RouteEvent] = PatientReader(events)
     buffered: list[RouteEvent] = []
+    loop = asyncio.get_running_loop()
+    head_deadline = loop.time() + state.head_after_s
     try:
-        async for event in events:
-            buffered.append(event)
+        while True:
+            event = await reader.next(max(0.0, head_deadline - loop.time()))
+            if event is WAITING or event is END:
+                break
+            buffered.append(event)  # type: ignore[arg-type]
             if isinstance(event, (Delta, RouteResult)):
                 break
     except BaseException:
-        await events.aclose()
+        await reader.aclose()
         raise
     last = buffered[-1] if buffered else None
     if isinstance(last, RouteResult) and not last.ok:
@@ -74,33 +87,44 @@ async def stream_chat(state: GatewayState, call: ChatCall, target: Target, t0: f
         body["error"]["routedesk"] = routedesk_extension(last, policy_hash, overhead)
         return Response(dumps(body), status, media_type="application/json",
                         headers=routedesk_headers(last, policy_hash, overhead))
-    frames = _frames(events, buffered, call.include_usage, failover, policy_hash, pre_ms)
+    frames = _frames(reader, buffered, call.include_usage, failover, policy_hash, pre_ms, state.keepalive_s)
     headers = {"cache-control": "no-cache", "x-routedesk-policy-hash": policy_hash, "x-routedesk-stream-failover": failover}
     if target.task is not None:
         headers["x-routedesk-task"] = header_safe(target.task)
     return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
 
 
-async def _replay(buffered: list[RouteEvent], events: AsyncIterator[RouteEvent]) -> AsyncIterator[RouteEvent]:
+async def _replay(
+    buffered: list[RouteEvent], reader: PatientReader[RouteEvent], keepalive_s: float
+) -> AsyncIterator[RouteEvent | None]:
+    """The buffered events, then the rest; None whenever ``keepalive_s`` passed without one."""
+    if not any(isinstance(e, (Delta, RouteResult)) for e in buffered):
+        yield None  # the head goes out now, still waiting: say so at once
     for event in buffered:
         yield event
-    async for event in events:
-        yield event
+    while True:
+        next_event = await reader.next(keepalive_s)
+        if next_event is END:
+            return
+        yield None if next_event is WAITING else next_event  # type: ignore[misc]
 
 
 async def _frames(
-    events: AsyncIterator[RouteEvent],
+    reader: PatientReader[RouteEvent],
     buffered: list[RouteEvent],
     include_usage: bool,
     failover: str,
     policy_hash: str,
     pre_ms: float,
+    keepalive_s: float,
 ) -> AsyncIterator[bytes]:
     writer: ChunkWriter | None = None
     model: str | None = None
     try:
-        async for event in _replay(buffered, events):
-            if isinstance(event, Started):
+        async for event in _replay(buffered, reader, keepalive_s):
+            if event is None:
+                yield KEEPALIVE_FRAME
+            elif isinstance(event, Started):
                 model = event.model
             elif isinstance(event, Delta):
                 if writer is None:
@@ -121,10 +145,10 @@ async def _frames(
                     message = (f"{event.model} failed mid-stream ({event.outcome.value}: {event.reason}) after "
                                f"{event.discarded_chars} characters: the text above is incomplete. Send "
                                "X-Routedesk-Stream-Failover: continue to let a fallback model continue it.")
-                    body = error_body(message, type_="upstream_error", code=event.outcome.value)
+                    body = outcome_error_body(event.outcome, message, "upstream_error")
                     body["error"]["routedesk"] = {"discarded": notice}
                     yield writer.error(body)
-                    async for _ in events:  # the engine ends the request and logs the failure
+                    while await reader.next(None) is not END:  # the engine ends the request and logs the failure
                         pass
                     return
                 yield writer.chunk(event.model, {}, routedesk={"discarded": notice, "restart": True})
@@ -138,7 +162,7 @@ async def _frames(
                 async for frame in _ending(writer, event, include_usage, policy_hash, event.overhead_ms + pre_ms):
                     yield frame
     finally:
-        await events.aclose()
+        await reader.aclose()
 
 
 async def _ending(writer: ChunkWriter, result: RouteResult, include_usage: bool, policy_hash: str,
@@ -149,6 +173,8 @@ async def _ending(writer: ChunkWriter, result: RouteResult, include_usage: bool,
         body["error"]["routedesk"] = extension
         yield writer.error(body)
         return
+    if result.tool_calls:  # whole calls, in one delta: clients join fragments, and one is a whole
+        yield writer.chunk(result.answered_by, {"tool_calls": tool_calls_of(result, indexed=True)})
     yield writer.chunk(result.answered_by, {}, finish_reason(result), routedesk=extension)
     if include_usage:
         yield writer.usage_chunk(result.answered_by, usage_of(result))

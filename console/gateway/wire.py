@@ -1,8 +1,15 @@
 """OpenAI chat-completions request bodies → core ``Request``s, with OpenAI-style 400s for what does not fit.
 
 Mapped fields:
-- ``messages``: roles system / developer (as system) / user / assistant; content as a string or a
-  list of text parts. Tool, function and image content are refused (the router routes text).
+- ``messages``: roles system / developer (as system) / user / assistant / tool; content as a string
+  or a list of text parts; an assistant turn's ``tool_calls``, a tool turn's ``tool_call_id``.
+  Image parts and the legacy ``function`` role are refused.
+- ``tools`` (function tools: name, description, parameters, strict) and ``tool_choice`` (auto, none,
+  required, or one function) → Request.tools / tool_choice; models that cannot call tools are
+  dropped from the plan with the reason.
+- ``stop``, ``seed``, ``top_p``, ``presence_penalty``, ``frequency_penalty``, ``logit_bias`` →
+  Request.sampling, passed to the providers that support each (``logit_bias``: OpenAI-compatible
+  ones only; the plan drops the others).
 - ``max_completion_tokens`` (or the older ``max_tokens``) → Request.max_tokens; ``temperature``.
 - ``response_format``: ``json_object`` → the answer must be JSON; ``json_schema`` → must be JSON
   valid against ``json_schema.schema`` (Request.json_schema). Routes fall back on invalid output.
@@ -10,8 +17,9 @@ Mapped fields:
   ``X-Routedesk-Team`` → team, ``X-Routedesk-Region`` → region (residency rules),
   ``X-Routedesk-Meta-<Key>`` → <key> (lower-cased) — classification rules and budgets read these.
 - ``stream``, ``stream_options.include_usage``; ``X-Routedesk-Stream-Failover: continue|error|restart``.
-Refused rather than silently ignored, because ignoring them would change the answer: ``n`` > 1,
-``tools`` / ``functions`` / ``tool_choice``, ``stop``, ``logit_bias``. Other fields are ignored.
+Refused rather than silently ignored, because ignoring them would change the answer: ``n`` > 1
+(one routed answer per request) and the deprecated ``functions`` / ``function_call`` (send
+``tools`` / ``tool_choice``). Other fields are ignored.
 """
 
 from __future__ import annotations
@@ -19,17 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
-from console.core.request import Message, Request
+from console.core.request import Message, Request, Sampling, Tool, ToolCall, ToolChoice
 
 FailoverMode = Literal["continue", "error", "restart"]
 FAILOVER_MODES: tuple[str, ...] = ("continue", "error", "restart")
-_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+_ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
 _REFUSED = {
-    "tools": "tool calls are not supported by the Routedesk endpoint",
-    "functions": "function calls are not supported by the Routedesk endpoint",
-    "tool_choice": "tool calls are not supported by the Routedesk endpoint",
-    "stop": "stop sequences are not supported by the Routedesk endpoint",
-    "logit_bias": "logit_bias is not supported by the Routedesk endpoint",
+    "functions": "'functions' is OpenAI's deprecated form of tools; send 'tools' instead",
+    "function_call": "'function_call' is OpenAI's deprecated form of tool_choice; send 'tool_choice' instead",
 }
 _META_HEADERS = {"x-routedesk-team": "team", "x-routedesk-region": "region"}
 _META_PREFIX = "x-routedesk-meta-"
@@ -69,7 +74,8 @@ def parse_chat_call(body: Any, headers: Mapping[str, str]) -> ChatCall:
             raise WireError(why, param=field)
     n = body.get("n")
     if n not in (None, 1):
-        raise WireError("only n=1 is supported", param="n")
+        raise WireError(f"n={n!r}: the endpoint routes each request to one model and returns one answer; "
+                        "send n separate requests instead", param="n")
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise WireError("'stream' must be true or false", param="stream")
@@ -81,8 +87,13 @@ def parse_chat_call(body: Any, headers: Mapping[str, str]) -> ChatCall:
         metadata=_metadata(body, headers),
         max_tokens=_max_tokens(body),
         json_schema=_json_schema(body.get("response_format")),
+        schema_name=_schema_field(body.get("response_format"), "name", str),
+        schema_strict=_schema_field(body.get("response_format"), "strict", bool),
         temperature=_temperature(body.get("temperature")),
         stream=stream,
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(body.get("tool_choice")),
+        sampling=_sampling(body),
     )
     return ChatCall(model.strip(), request, stream, bool(options.get("include_usage")), _failover(headers))
 
@@ -98,9 +109,97 @@ def _messages(raw: Any) -> tuple[Message, ...]:
         raw_role = item.get("role")
         role = _ROLES.get(raw_role) if isinstance(raw_role, str) else None  # a list is unhashable: no 500
         if role is None:
-            raise WireError(f"{where}.role {_shown(raw_role)} is not supported (system, developer, user, assistant)", param=f"{where}.role")
-        messages.append(Message(role, _content(item.get("content"), where)))  # type: ignore[arg-type]
+            raise WireError(f"{where}.role {_shown(raw_role)} is not supported (system, developer, user, assistant, tool)",
+                            param=f"{where}.role")
+        calls = _tool_calls(item.get("tool_calls"), where) if role == "assistant" else ()
+        call_id = item.get("tool_call_id")
+        if role == "tool" and not (isinstance(call_id, str) and call_id):
+            raise WireError(f"{where}.tool_call_id is required for a tool message", param=f"{where}.tool_call_id")
+        messages.append(Message(role, _content(item.get("content"), where), calls,  # type: ignore[arg-type]
+                                call_id if role == "tool" else None))
     return tuple(messages)
+
+
+def _tool_calls(raw: Any, where: str) -> tuple[ToolCall, ...]:
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        raise WireError(f"{where}.tool_calls must be a list", param=f"{where}.tool_calls")
+    calls = []
+    for index, call in enumerate(raw):
+        at = f"{where}.tool_calls[{index}]"
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(call.get("id"), str) or not isinstance(function.get("name"), str):
+            raise WireError(f"{at} must have an 'id' and a function with a 'name'", param=at)
+        arguments = function.get("arguments", "")
+        if not isinstance(arguments, str):
+            raise WireError(f"{at}.function.arguments must be a string of JSON", param=at)
+        calls.append(ToolCall(call["id"], function["name"], arguments))
+    return tuple(calls)
+
+
+def _tools(raw: Any) -> tuple[Tool, ...]:
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        raise WireError("'tools' must be a list", param="tools")
+    tools = []
+    for index, item in enumerate(raw):
+        where = f"tools[{index}]"
+        if not isinstance(item, dict) or item.get("type", "function") != "function":
+            kind = item.get("type") if isinstance(item, dict) else type(item).__name__
+            raise WireError(f"{where}: only function tools are supported, got {kind!r}", param=where)
+        function = item.get("function")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str) or not function["name"]:
+            raise WireError(f"{where}.function.name is required", param=where)
+        parameters = function.get("parameters", {})
+        if not isinstance(parameters, dict):
+            raise WireError(f"{where}.function.parameters must be a JSON schema object", param=where)
+        description, strict = function.get("description"), function.get("strict")
+        tools.append(Tool(function["name"], description if isinstance(description, str) else None, parameters,
+                          strict if isinstance(strict, bool) else None))
+    return tuple(tools)
+
+
+def _tool_choice(raw: Any) -> ToolChoice | None:
+    if raw is None:
+        return None
+    if raw in ("auto", "none", "required"):
+        return ToolChoice(raw)
+    function = raw.get("function") if isinstance(raw, dict) and raw.get("type") == "function" else None
+    if isinstance(function, dict) and isinstance(function.get("name"), str):
+        return ToolChoice("function", function["name"])
+    raise WireError("'tool_choice' must be auto, none, required or {type: function, function: {name}}", param="tool_choice")
+
+
+def _number(body: dict[str, Any], field: str, low: float, high: float) -> float | None:
+    value = body.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise WireError(f"'{field}' must be a number from {low:g} to {high:g}", param=field)
+    return float(value)
+
+
+def _sampling(body: dict[str, Any]) -> Sampling:
+    stop = body.get("stop")
+    if isinstance(stop, str):
+        stop = [stop]
+    if stop is not None and (not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop) or len(stop) > 4):
+        raise WireError("'stop' must be a string or a list of up to 4 non-empty strings", param="stop")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise WireError("'seed' must be an integer", param="seed")
+    bias = body.get("logit_bias")
+    if bias is not None and (not isinstance(bias, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and -100 <= v <= 100 for v in bias.values())):
+        raise WireError("'logit_bias' must map token ids to numbers from -100 to 100", param="logit_bias")
+    return Sampling(
+        stop=tuple(stop or ()), seed=seed, top_p=_number(body, "top_p", 0, 1),
+        presence_penalty=_number(body, "presence_penalty", -2, 2),
+        frequency_penalty=_number(body, "frequency_penalty", -2, 2),
+        logit_bias={str(k): float(v) for k, v in bias.items()} if bias else None,
+    )
 
 
 def _shown(value: Any) -> str:
@@ -142,6 +241,12 @@ def _temperature(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
         raise WireError("'temperature' must be a number from 0 to 2", param="temperature")
     return float(value)
+
+
+def _schema_field(value: Any, name: str, kind: type) -> Any:
+    spec = value.get("json_schema") if isinstance(value, dict) and value.get("type") == "json_schema" else None
+    found = spec.get(name) if isinstance(spec, dict) else None
+    return found if isinstance(found, kind) else None
 
 
 def _json_schema(value: Any) -> dict[str, Any] | None:

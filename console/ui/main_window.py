@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
@@ -38,7 +38,7 @@ def _keys_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 def _local_models_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.local_models.page import LocalModelsPage
 
-    page = LocalModelsPage(bridge)
+    page = LocalModelsPage(bridge, policies=window.open_policies)
     page.sig_loaded_count_changed.connect(window.show_loaded_models)
     return page
 
@@ -106,7 +106,14 @@ def settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    """Navigation list on the left, the current page on the right, facts in the status bar."""
+    """Navigation list on the left, the current page on the right, facts in the status bar.
+
+    Signals:
+        sig_loaded_models_changed(int): local models loaded in the workspace's pool now (emitted
+            from the pool's threads; delivered queued).
+    """
+
+    sig_loaded_models_changed = Signal(int)
 
     def __init__(self, bridge: EngineBridge | None = None) -> None:
         super().__init__()
@@ -121,6 +128,7 @@ class MainWindow(QMainWindow):
         # run_window sets this: each page, once built, lives as long as the window, so its objects are
         # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
         self.settle_heap = False
+        self.sig_loaded_models_changed.connect(self.show_loaded_models)
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setFixedWidth(170)
@@ -258,6 +266,21 @@ class MainWindow(QMainWindow):
     def _on_gpu_check_finished(self, available: Any) -> None:
         text = {True: "available", False: "not available", None: "llama.cpp not installed"}[available]
         self.gpu_label.setText(f"GPU offload: {text}")
+        self._watch_loaded_models()
+
+    def _watch_loaded_models(self) -> None:
+        """Count every load in the workspace's pool (an engine's, side by side's, a pilot's), not
+        just the Local models page's; the pool calls back from its threads, the signal is queued."""
+        if self.bridge.closing:
+            return
+        from console.core.app.models import watch_loaded_models
+
+        async def watch() -> int:
+            return watch_loaded_models(self.bridge.workspace, self.sig_loaded_models_changed.emit)
+
+        job = self.bridge.submit(watch)
+        job.sig_finished.connect(self.show_loaded_models)
+        self._watch_job = job
 
     def current_policy_path(self) -> Path | None:
         """The file of the policy tab in front (what the endpoint switch serves)."""

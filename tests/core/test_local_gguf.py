@@ -138,3 +138,15 @@ def test_bad_files_are_bad_request_with_the_reason(tmp_path: Path, make: str) ->
         asyncio.run(collect(local, ProviderCall(model_id=str(target), messages=(Message("user", "hi"),), max_tokens=4)))
     assert caught.value.outcome is Outcome.BAD_REQUEST
     assert ("not a GGUF model" if make == "text" else "truncated") in caught.value.message
+
+
+def test_stop_sequences_and_sampling_settings_reach_the_model(provider: LocalGGUFProvider) -> None:
+    from console.core.request import Sampling
+
+    prompt = "Count from 1 to 9, separated by commas."
+    whole = "".join(e.text for e in asyncio.run(collect(provider, call(prompt, max_tokens=24)))
+                    if isinstance(e, TextChunk))
+    assert "4" in whole, whole  # the greedy answer gets past 4 ...
+    stopped = asyncio.run(collect(provider, call(prompt, max_tokens=24, sampling=Sampling(stop=("4",), seed=1, top_p=0.9))))
+    text = "".join(e.text for e in stopped if isinstance(e, TextChunk))
+    assert "3" in text and "4" not in text  # ... and the caller's stop sequence ends it there

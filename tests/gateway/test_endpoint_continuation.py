@@ -32,6 +32,7 @@ CHAINS: dict[str, list[tuple[str, str]]] = {
     "no-prefill": [("llama", "cut:after=3"), ("openai", "ok")],
     "no-done": [("llama", "no-done"), ("llama", "ok")],
     "json": [("llama", "cut:after=2:json=1"), ("llama", "ok-json")],
+    "unicode": [("llama", "verbatim")],
 }
 
 
@@ -163,3 +164,12 @@ def test_no_done_is_a_whole_answer_with_its_usage(live: LiveEndpoint, server: Fa
     assert (usage.prompt_tokens, usage.completion_tokens) == (10, 10)  # the upstream's own counts
     assert len(server.requests_for("no-done#no-done-0")) == 1  # not retried, not billed twice
     assert server.requests_for("ok#no-done-1") == []
+
+
+def test_unicode_line_separators_reach_the_client_intact(live: LiveEndpoint) -> None:
+    """U+2028/U+2029/U+0085 sent raw inside the upstream's JSON are text, not SSE line ends."""
+    prompt = "one\u2028two\u2029three\u0085four"
+    chunks = list(live.openai().chat.completions.create(
+        model="unicode", messages=[{"role": "user", "content": prompt}], stream=True))
+    assert text_of(chunks) == prompt
+    assert finished_model(chunks) == "unicode-0"

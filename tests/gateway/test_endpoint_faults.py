@@ -2,8 +2,9 @@
 OpenAI-style error, streaming and not, and none hangs.
 
 One endpoint serves one policy with a route per (fault, wire mode), so the whole matrix runs
-against a single uvicorn server; the SDK (unmodified) is the client. Streams run in both failover
-modes: ``error`` (the default: a failure after text ends the stream with an error event) and
+against a single uvicorn server; the SDK (unmodified) is the client. Streams run in every failover
+mode: ``continue`` (the default: the fallback continues the text already sent; the provider is
+marked ``prefill: true``), ``error`` (a failure after text ends the stream with an error event) and
 ``restart`` (the next model's answer follows a marked ``routedesk.discarded`` notice).
 """
 
@@ -21,7 +22,7 @@ from tests.gateway.endpoint import LiveEndpoint, running_endpoint
 from tests.integration.test_fault_matrix import CASES, FIRST_TOKEN_S, IDLE_S, TOTAL_S, Case
 from tests.support.fault_server import FaultServer
 
-MODES = ("plain", "error", "restart")
+MODES = ("plain", "error", "restart", "continue")
 SLACK_S = 1.5  # the HTTP hop and the client thread, over the engine's own bound
 PROMPT = [{"role": "user", "content": "tell me about the fault matrix"}]
 STATUS = {"bad_request": 400, "content_policy": 400}
@@ -59,7 +60,7 @@ def matrix_policy(server: FaultServer) -> Policy:
     return Policy.model_validate(
         {
             "name": "endpoint-fault-matrix",
-            "providers": {"faulty": {"kind": "openai-compatible", "base_url": server.url}},
+            "providers": {"faulty": {"kind": "openai-compatible", "base_url": server.url, "prefill": True}},
             "models": models,
             "tasks": {name: {} for name in routes},
             "classification": {"default": next(iter(routes))},
@@ -101,7 +102,7 @@ def test_fault_through_the_endpoint(live: LiveEndpoint, index: int, case: Case, 
             completion = client.chat.completions.create(model=task, messages=PROMPT)
         except openai.APIStatusError as err:
             assert case.final != "ok", err.message
-            assert err.status_code == STATUS[case.final] and err.body["code"] == case.final
+            assert err.status_code == STATUS[case.final] and err.body["routedesk_outcome"] == case.final
             assert f"{task}-first → {case.final}" in err.message  # the chain, in the message
         else:
             assert case.final == "ok" and completion.model == expected_model
@@ -118,12 +119,14 @@ def test_fault_through_the_endpoint(live: LiveEndpoint, index: int, case: Case, 
     if error is not None:
         assert not finished  # an error never follows a clean finish
         if isinstance(error, openai.APIStatusError):  # failed before any text: a plain error response
-            assert case.final != "ok" and error.body["code"] == case.final
+            assert case.final != "ok" and error.body["routedesk_outcome"] == case.final
+        elif case.final == "ok" and mode == "continue":  # a whole answer was sent, then judged: no taking it back
+            assert text and "after the whole answer was streamed" in error.message, error.message
         elif case.final == "ok":  # text was sent, then the first model broke: failover mode 'error'
             assert mode == "error" and text, error.message
             assert "failed mid-stream" in error.message and error.body["routedesk"]["discarded"]["model"] == f"{task}-first"
         else:  # text was sent and nothing could take over
-            assert error.body["code"] == case.final
+            assert error.body["routedesk_outcome"] == case.final
         return
     assert case.final == "ok", "a failed route must not end as a clean stream"
     assert len(finished) == 1 and finished[0].model == expected_model
@@ -135,3 +138,5 @@ def test_fault_through_the_endpoint(live: LiveEndpoint, index: int, case: Case, 
         assert answer in (PROMPT[0]["content"], '{"answer": "%s"}' % PROMPT[0]["content"])
     else:
         assert text.strip()
+    if mode == "continue":  # continued or not, the client read one whole answer, each character once
+        assert text in (PROMPT[0]["content"], '{"answer": "%s"}' % PROMPT[0]["content"]), text

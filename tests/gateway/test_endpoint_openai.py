@@ -132,7 +132,7 @@ def test_errors_are_openai_shaped(live: LiveEndpoint) -> None:
             {"type": "image_url", "image_url": {"url": "data:,"}}]}])
     with pytest.raises(openai.RateLimitError) as limited:
         client.chat.completions.create(model="doomed", messages=HELLO)
-    assert limited.value.body["code"] == "rate_limited"
+    assert limited.value.body["code"] == "rate_limit_exceeded" and limited.value.body["routedesk_outcome"] == "rate_limited"
     # Malformed JSON cannot be sent through the SDK; the raw client under it can.
     raw = client._client.post(f"{live.url}/chat/completions", content=b"{not json",
                               headers={"Authorization": f"Bearer {live.token}", "Content-Type": "application/json"})
@@ -154,3 +154,15 @@ def test_wrong_or_missing_token_is_refused_routes_nothing_and_is_counted(live: L
     with pytest.raises(openai.AuthenticationError):
         live.openai().models.list()
     assert [m.id for m in live.openai(api_key="rotated").models.list()][0] == "auto"
+
+
+def test_a_providers_model_id_reaches_its_alias_and_a_404_lists_what_works(live: LiveEndpoint) -> None:
+    """Apps written for one provider send its model id; it routes to the alias with that id."""
+    client = live.openai()
+    reply = client.chat.completions.create(model="ok-json#sdk", messages=HELLO)
+    assert reply.model == "jsonic"
+    with pytest.raises(openai.NotFoundError) as missing:
+        client.chat.completions.create(model="gpt-4o", messages=HELLO)
+    assert missing.value.body["code"] == "model_not_found"
+    assert "Available: auto, chat, strict, doomed, structured, steady" in missing.value.body["message"]
+    assert "or a provider's model id: ok#sdk, 500#sdk" in missing.value.body["message"]

@@ -66,13 +66,22 @@ def test_fields_map_to_the_request_and_headers_win_over_body_metadata() -> None:
         ([], None),
         ({"messages": USER}, "model"),
         ({"model": "auto", "messages": []}, "messages"),
-        ({"model": "auto", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
+        ({"model": "auto", "messages": [{"role": "function", "content": "x"}]}, "messages[0].role"),
+        ({"model": "auto", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id"),
+        ({"model": "auto", "messages": [{"role": "assistant", "tool_calls": [{"id": "c"}]}]}, "messages[0].tool_calls[0]"),
         ({"model": "auto", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}, "messages[0].content"),
         ({"model": "auto", "messages": USER, "max_tokens": 0}, "max_tokens"),
         ({"model": "auto", "messages": USER, "temperature": 3}, "temperature"),
         ({"model": "auto", "messages": USER, "n": 2}, "n"),
-        ({"model": "auto", "messages": USER, "tools": [{"type": "function"}]}, "tools"),
-        ({"model": "auto", "messages": USER, "stop": ["\n"]}, "stop"),
+        ({"model": "auto", "messages": USER, "tools": [{"type": "function"}]}, "tools[0]"),
+        ({"model": "auto", "messages": USER, "tools": [{"type": "web_search"}]}, "tools[0]"),
+        ({"model": "auto", "messages": USER, "tool_choice": "always"}, "tool_choice"),
+        ({"model": "auto", "messages": USER, "functions": [{"name": "f"}]}, "functions"),
+        ({"model": "auto", "messages": USER, "stop": ["a", "b", "c", "d", "e"]}, "stop"),
+        ({"model": "auto", "messages": USER, "seed": 1.5}, "seed"),
+        ({"model": "auto", "messages": USER, "top_p": 2}, "top_p"),
+        ({"model": "auto", "messages": USER, "presence_penalty": -3}, "presence_penalty"),
+        ({"model": "auto", "messages": USER, "logit_bias": {"50256": 200}}, "logit_bias"),
         ({"model": "auto", "messages": USER, "stream": "yes"}, "stream"),
         ({"model": "auto", "messages": USER, "metadata": {"n": 1}}, "metadata"),
         ({"model": "auto", "messages": USER, "response_format": {"type": "xml"}}, "response_format"),
@@ -116,3 +125,59 @@ def test_preferred_alias_goes_first_and_the_route_follows() -> None:
 def test_model_list_offers_auto_tasks_and_routable_aliases() -> None:
     ids = [(m["id"], m["routedesk"]["kind"]) for m in model_list(policy())["data"]]
     assert ids == [("auto", "auto"), ("chat", "task"), ("code", "task"), ("cheap", "model"), ("mid", "model"), ("big", "model")]
+
+
+def test_a_providers_model_id_resolves_to_the_alias_that_names_it() -> None:
+    p = Policy.model_validate({
+        "name": "ids",
+        "providers": {"openai": {"kind": "openai-compatible"}, "local": {"kind": "local-gguf"}},
+        "models": {
+            "fast": {"provider": "openai", "model": "gpt-4o-mini"},
+            "smart": {"provider": "openai", "model": "gpt-4o"},
+            "smart-too": {"provider": "openai", "model": "gpt-4o"},
+            "idle": {"provider": "openai", "model": "o3"},
+            "here": {"provider": "local", "model": "/models/small.gguf"},
+        },
+        "tasks": {"chat": {}, "hard": {}},
+        "classification": {"default": "chat"},
+        "routes": {"chat": {"candidates": ["fast", "smart-too", "here"]}, "hard": {"candidates": ["smart"]}},
+    })
+    hello = Request.from_prompt("hello")
+    assert resolve_target(p, "gpt-4o", hello) == Target(task="hard", prefer="smart")  # the first alias with that id
+    assert resolve_target(p, "gpt-4o-mini", hello) == Target(task="chat", prefer="fast")
+    with pytest.raises(UnknownModel) as unknown:
+        resolve_target(p, "o3", hello)  # no route uses its alias: nothing to route to
+    assert str(unknown.value).endswith(
+        "Available: auto, chat, hard, fast, smart, smart-too, here; or a provider's model id: gpt-4o-mini, gpt-4o")
+    with pytest.raises(UnknownModel):
+        resolve_target(p, "/models/small.gguf", hello)  # a GGUF path is not a model name
+
+
+def test_tools_tool_messages_and_sampling_map_to_the_request() -> None:
+    from console.core.request import Sampling, Tool, ToolCall, ToolChoice
+
+    weather = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    call = parse_chat_call({
+        "model": "auto",
+        "messages": [
+            {"role": "user", "content": "weather in Oslo?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city":"Oslo"}'}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "-3 C"},
+        ],
+        "tools": [{"type": "function", "function": {"name": "weather", "description": "now", "parameters": weather,
+                                                     "strict": True}}],
+        "tool_choice": {"type": "function", "function": {"name": "weather"}},
+        "stop": "END", "seed": 7, "top_p": 0.5, "presence_penalty": 0.1, "frequency_penalty": -0.2,
+        "logit_bias": {"50256": -100},
+    }, {})
+    request = call.request
+    assert request.messages[1].tool_calls == (ToolCall("call_1", "weather", '{"city":"Oslo"}'),)
+    assert request.messages[2].role == "tool" and request.messages[2].tool_call_id == "call_1"
+    assert [(t.name, t.description, t.parameters, t.strict) for t in request.tools] == [("weather", "now", weather, True)]
+    assert isinstance(request.tools[0], Tool)
+    assert request.tool_choice == ToolChoice("function", "weather")
+    s = request.sampling
+    assert (s.stop, s.seed, s.top_p, s.presence_penalty, s.frequency_penalty, s.logit_bias) == (
+        ("END",), 7, 0.5, 0.1, -0.2, {"50256": -100.0})
+    assert isinstance(s, Sampling)

@@ -171,6 +171,8 @@ def test_circuit_opens_then_recovers_through_a_probe(fault_server: FaultServer) 
     policy = policy_for(fault_server, "seq:500,500,500,500,ok", "breaker", {"retries": {"max": 0}})
     policy.circuit.failures = 2
     policy.circuit.cooldown_s = 30
+    policy.circuit.cooldown_multiplier = 2
+    policy.circuit.max_cooldown_s = 120
     engine = Engine(policy, clock=lambda: clock[0])
 
     async def scenario() -> list[list[str]]:

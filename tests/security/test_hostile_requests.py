@@ -65,7 +65,7 @@ def test_max_tokens_beyond_every_context_is_a_400(live: LiveEndpoint) -> None:
     reply = _post(live, {"model": "auto", "messages": HELLO, "max_tokens": 10**12})
     assert reply.status_code == 400, reply.text
     error = reply.json()["error"]
-    assert error["code"] == "context_overflow"
+    assert error["code"] == "context_length_exceeded" and error["routedesk_outcome"] == "context_overflow"
     assert "fits no candidate's context window" in error["message"] and "model has 8192" in error["message"]
 
 

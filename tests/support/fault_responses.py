@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,13 +25,15 @@ class _FaultLike(Protocol):
 
 @dataclass(frozen=True)
 class Answer:
-    """What the server will say: text pieces (one per stream chunk) and its usage."""
+    """What the server will say: text pieces (one per stream chunk) and its usage, or a tool call
+    (``tool_call``: id, name, arguments JSON text) when asked to call one."""
 
     model: str
     pieces: list[str]
     finish_reason: str
     prompt_tokens: int
     logprob: float
+    tool_call: tuple[str, str, str] | None = None
 
     @property
     def text(self) -> str:
@@ -74,12 +77,38 @@ def continue_after(pieces: list[str], prefill: str) -> list[str]:
     return re.findall(r"\s*\S+\s*$|\s*\S+", whole[len(prefill):])
 
 
+def _tool_call(body: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The call a ``tool`` model makes: the chosen (or first) tool, each required string parameter
+    filled with the last user message; None once the last message is a tool's result."""
+    messages = body.get("messages") or []
+    tools = body.get("tools") or []
+    if not tools or (messages and messages[-1].get("role") == "tool") or body.get("tool_choice") == "none":
+        return None
+    choice = body.get("tool_choice")
+    name = choice["function"]["name"] if isinstance(choice, dict) else tools[0]["function"]["name"]
+    function = next(t["function"] for t in tools if t["function"]["name"] == name)
+    schema = function.get("parameters") or {}
+    wanted = schema.get("required") or list((schema.get("properties") or {}))
+    arguments = {key: _last_user_text(body) for key in wanted}
+    return f"call_{zlib.crc32(json.dumps(arguments).encode()):08x}", name, json.dumps(arguments)
+
+
 def openai_answer(body: dict[str, Any], fault: _FaultLike) -> Answer:
     words = _words_of_last_user_message(body)
     finish = "stop"
+    if fault.name == "tool" and body.get("tools"):
+        call = _tool_call(body)
+        prompt_tokens = sum(len(str(m.get("content") or "").split()) for m in body.get("messages") or [])
+        if call is not None:
+            return Answer(str(body.get("model")), [], "tool_calls", prompt_tokens, -0.05, call)
+        last = (body.get("messages") or [{}])[-1]
+        result = str(last.get("content") or "") if last.get("role") == "tool" else " ".join(words)
+        pieces = [word if i == 0 else " " + word for i, word in enumerate(f"the tool said: {result}".split())]
+        return Answer(str(body.get("model")), pieces, "stop", prompt_tokens, -0.05)
     if fault.name == "verbatim":
         pieces = _split(_last_user_text(body), 4)
-    elif fault.name == "ok-json" or fault.params.get("json") == "1":
+    elif fault.name == "ok-json" or fault.params.get("json") == "1" or (
+            (body.get("response_format") or {}).get("type") == "json_schema" and fault.name in ("ok", "tool")):
         pieces = _split(json.dumps({"answer": " ".join(words)}), 4)
     elif fault.name == "invalid-json":
         pieces = _split("Sure! Here is the JSON you asked for: {answer: " + " ".join(words), 4)
@@ -116,9 +145,14 @@ def _logprobs(pieces: list[str], logprob: float) -> dict[str, Any]:
 
 
 def json_completion(answer: Answer, body: dict[str, Any]) -> bytes:
+    message: dict[str, Any] = {"role": "assistant", "content": answer.text, "refusal": None}
+    if answer.tool_call is not None:
+        call_id, name, arguments = answer.tool_call
+        message["content"] = None
+        message["tool_calls"] = [{"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}]
     choice: dict[str, Any] = {
         "index": 0,
-        "message": {"role": "assistant", "content": answer.text, "refusal": None},
+        "message": message,
         "finish_reason": answer.finish_reason,
         "logprobs": _logprobs(answer.pieces, answer.logprob) if body.get("logprobs") else None,
     }
@@ -167,6 +201,15 @@ def sse_chunks(answer: Answer, body: dict[str, Any], fault: _FaultLike) -> Strea
         }])
         for piece in answer.pieces
     ]
+    if answer.tool_call is not None:  # id and name first, then the arguments in three pieces
+        call_id, name, arguments = answer.tool_call
+        third = max(1, len(arguments) // 3)
+        fragments = [arguments[i:i + third] for i in range(0, len(arguments), third)]
+        text = [chunk([{"index": 0, "delta": {"tool_calls": [
+            {"index": 0, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}]},
+            "finish_reason": None}])]
+        text += [chunk([{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": f}}]},
+                         "finish_reason": None}]) for f in fragments]
     tail = [chunk([{"index": 0, "delta": {}, "finish_reason": answer.finish_reason}])]
     if (body.get("stream_options") or {}).get("include_usage"):
         tail.append(chunk([], _usage(answer)))

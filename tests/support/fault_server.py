@@ -4,7 +4,8 @@ A real HTTP/1.1 server (raw asyncio streams, so it can cut and reset connections
 The request's ``model`` picks the behaviour, so one policy can chain different faults:
 
     ok[:chunk_ms=N][:logprob=X]  echo of the last user message, with usage (and logprobs if asked)
-    ok-json                      the echo as a JSON object (``:json=1`` does the same for any fault)
+    ok-json                      the echo as a JSON object (``:json=1`` does the same for any fault, and
+                                 ``ok`` and ``tool`` answer so when asked for a json_schema)
     slow-ok:ms=800               wait, then ok
     429[:retry_after=1|:retry_after_date=2]   rate limited (Retry-After in seconds or as HTTP-date)
     500 502 503[:retry_after=N] 401 403 400   error statuses with OpenAI-shaped bodies
@@ -18,6 +19,10 @@ The request's ``model`` picks the behaviour, so one policy can chain different f
     no-done                      stream ends cleanly with a finish_reason but without [DONE] (non-streaming: ok)
     no-finish                    stream ends cleanly with neither a finish_reason nor [DONE]
     verbatim                     the last user message verbatim (4 pieces), unicode sent raw
+    tool                         with ``tools``: a call to the chosen (or first) tool, each required
+                                 parameter set to the last user message (streamed: id and name,
+                                 then the arguments in three pieces); after a tool result (or
+                                 without tools): "the tool said: <result>"
     rejects-prefill              400 "does not support assistant message prefill" when the
                                  last message is the assistant's; otherwise ok
 
@@ -29,6 +34,8 @@ that does not take prefill would.
     invalid-json                 non-streaming without response_format: body not JSON;
                                  otherwise a well-formed answer whose text is not JSON
     reset                        close the connection (RST) before any byte
+    switch:name=X                whatever fault ``server.switch("X", "500")`` last set (default ok):
+                                 an upstream a test takes down and brings back at a moment it picks
     huge:mb=1000                 an answer of that many MB (well-formed JSON start, then text;
                                  streaming: 64 KB text events), sent until the client hangs up
     huge-line:mb=1000            streaming: one SSE line of that many MB with no line end
@@ -54,6 +61,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -140,13 +148,20 @@ class _Incoming:
 class FaultServer:
     """The server; ``start()`` runs it on a thread with its own event loop, ``stop()`` joins it."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, tls: "ssl.SSLContext | None" = None, url_host: str | None = None
+    ) -> None:
+        """``tls``: serve HTTPS with this server context; ``url_host``: the name its URLs use (e.g.
+        ``localhost``, so that clients reach it by host name and check the certificate for it)."""
         self.host = host
         self.port = port
+        self.tls = tls
+        self.url_host = url_host or host
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
         self._counts: dict[str, int] = {}
         self._canned: deque[CannedResponse] = deque()
+        self._switches: dict[str, str] = {}
         self._server: asyncio.AbstractServer | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,11 +172,11 @@ class FaultServer:
     @property
     def url(self) -> str:
         """Base URL in the OpenAI style (``.../v1``)."""
-        return f"http://{self.host}:{self.port}/v1"
+        return f"{self.root_url}/v1"
 
     @property
     def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.url_host}:{self.port}"
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -170,6 +185,11 @@ class FaultServer:
 
     def requests_for(self, model: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.model == model]
+
+    def switch(self, name: str, fault: str) -> None:
+        """Make models ``switch:name=NAME`` behave as ``fault`` from now on."""
+        with self._lock:
+            self._switches[name] = fault
 
     def replay(self, *responses: CannedResponse) -> None:
         with self._lock:
@@ -220,7 +240,7 @@ class FaultServer:
     # --- serving --------------------------------------------------------------------------
 
     async def _open(self) -> None:
-        self._server = await asyncio.start_server(self._on_connection, self.host, self.port)
+        self._server = await asyncio.start_server(self._on_connection, self.host, self.port, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _close(self) -> None:
@@ -289,6 +309,9 @@ class FaultServer:
         if incoming.method != "POST" or not path.endswith("/chat/completions") or not isinstance(body, dict):
             return await _send_json(writer, 404, error_body("not_found", f"no route {path}"))
         fault = parse_fault(str(model or "ok"), index)
+        if fault.name == "switch":
+            with self._lock:
+                fault = parse_fault(self._switches.get(fault.params.get("name", ""), "ok"))
         return await _act(fault, body, reader, writer)
 
 

@@ -211,3 +211,15 @@ def test_yaml_view_shows_exactly_what_is_saved(editor: PolicyEditorTab, policy_f
     shown = editor.yaml_view.toPlainText()
     assert editor.save()
     assert policy_file.read_text() == shown + ("\n" if not shown.endswith("\n") else "")
+
+
+def test_a_providers_proxy_is_set_in_the_window_and_reaches_the_policy(editor: PolicyEditorTab, policy_file: Path) -> None:
+    model = editor.providers.model
+    column = [c.title for c in model.columns].index("Proxy")
+    index = model.index(model.row_of("openai"), column)
+    assert model.setData(index, "http://proxy.corp:3128")
+    assert editor.save()
+    assert load_policy(policy_file).policy.providers["openai"].proxy == "http://proxy.corp:3128"
+    model.setData(index, "not a proxy")
+    assert editor.validate_now().policy is None  # refused with the field marked, nothing saved
+    assert model.data(index, Qt.ItemDataRole.BackgroundRole) == PROBLEM_TINT

@@ -2,7 +2,8 @@
 
 Binds 127.0.0.1 by default; any other address needs ``--allow-remote`` and prints a warning.
 Clients send ``Authorization: Bearer <token>``; the token lives in the keyring
-(``routedesk serve --show-token`` prints it, ``--rotate-token`` replaces it). The policy file is
+(``routedesk serve --show-token`` prints it, ``--rotate-token`` replaces it), or, on a machine with
+no keyring session, in a file (``--token-file``) or an environment variable (``--token-env``). The policy file is
 watched: a valid save applies to new requests, an invalid one is refused and printed.
 """
 
@@ -31,13 +32,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--watch-interval", type=float, default=1.0, metavar="S", help="seconds between policy file checks")
     parser.add_argument("--show-token", action="store_true", help="print the endpoint's bearer token and exit")
     parser.add_argument("--rotate-token", action="store_true", help="replace the bearer token, print the new one and exit")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--token-file", metavar="FILE", help="read the bearer token from FILE instead of the keyring "
+                        "(for services with no keyring session; the file must not be readable by other users)")
+    source.add_argument("--token-env", metavar="VAR", help="read the bearer token from environment variable VAR "
+                        "instead of the keyring")
     parser.set_defaults(func=run)
 
 
 def _token(args: argparse.Namespace) -> str | None:
     from console.core.secrets import KeyringStore, SecretsError
-    from console.gateway.token import get_or_create_token, rotate_token
+    from console.gateway.token import TokenSourceError, get_or_create_token, rotate_token, token_from_env, token_from_file
 
+    if args.token_file or args.token_env:
+        try:
+            return token_from_file(args.token_file) if args.token_file else token_from_env(args.token_env)
+        except TokenSourceError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return None
     try:
         store = KeyringStore()
         return rotate_token(store) if args.rotate_token else get_or_create_token(store)
@@ -57,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.watch_interval <= 0:
         print("error: --watch-interval must be more than 0", file=sys.stderr)
+        return 2
+    if (args.token_file or args.token_env) and (args.show_token or args.rotate_token):
+        print("error: --show-token and --rotate-token act on the keyring's token; with --token-file or "
+              "--token-env the token is yours to read or replace", file=sys.stderr)
         return 2
     token = _token(args)
     if token is None:
@@ -101,8 +117,11 @@ def _serve(args: argparse.Namespace, policy, path, *, token: str) -> int:
               "your providers' budgets", file=sys.stderr)
     print(f"Routedesk endpoint: {url}", flush=True)
     print(f"policy: {path} ({policy.name}, {state.engine.policy_hash}); saved changes apply without a restart")
-    print(f"token: in the keyring as '{TOKEN_KEY_NAME}'; print it with `routedesk serve --show-token`")
-    print(f"  OPENAI_BASE_URL={url} OPENAI_API_KEY=$(routedesk serve --show-token)  model: auto, a task or a model alias")
+    if args.token_file or args.token_env:
+        print("token: from " + (f"the file {args.token_file}" if args.token_file else f"${args.token_env}"))
+    else:
+        print(f"token: in the keyring as '{TOKEN_KEY_NAME}'; print it with `routedesk serve --show-token`")
+        print(f"  OPENAI_BASE_URL={url} OPENAI_API_KEY=$(routedesk serve --show-token)  model: auto, a task or a model alias")
     print("log: " + ("off (--no-log)" if args.no_log else args.db or "the routing log in the data directory"))
     print("Ctrl-C stops.", flush=True)
     server = make_server(create_app(state), sock)

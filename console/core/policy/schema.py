@@ -42,6 +42,12 @@ class Provider(Strict):
         pattern=r"^(keyring|env):[A-Za-z0-9_.\-]+$",
     )
     headers: dict[str, str] = Field(default_factory=dict)
+    proxy: str | None = Field(
+        default=None,
+        description="the HTTP proxy to reach it through, 'http://host:port', or 'direct' for none; omit to use "
+        "HTTPS_PROXY/HTTP_PROXY/NO_PROXY from the environment (credentials belong there, not in the policy)",
+        pattern=r"^(direct|https?://[^@/\s]+(:[0-9]+)?/?)$",
+    )
     prefill: bool | None = Field(
         default=None,
         description="whether its models continue a trailing assistant message (used to continue a "
@@ -72,6 +78,8 @@ class Model(Strict):
     gpu_layers: Union[int, Literal["all"]] = 0
     threads: int | None = Field(default=None, gt=0)
     prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
+    tools: bool | None = Field(
+        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no)")
     notes: str | None = None
 
 
@@ -224,8 +232,12 @@ class Circuit(Strict):
 
     failures: int = Field(default=5, ge=1, description="failures within window_s that open the circuit")
     window_s: float = Field(default=60.0, gt=0)
-    cooldown_s: float = Field(default=30.0, gt=0, description="first wait before a half-open probe")
-    max_cooldown_s: float = Field(default=600.0, gt=0, description="cooldown doubles after each failed probe, up to this")
+    cooldown_s: float = Field(default=10.0, gt=0, description="first wait before a half-open probe")
+    cooldown_multiplier: float = Field(
+        default=1.6, ge=1, description="the cooldown grows by this after each failed probe (gRPC's backoff uses 1.6)")
+    max_cooldown_s: float = Field(
+        default=30.0, gt=0,
+        description="the longest wait between probes: a recovered model gets traffic back within this")
 
 
 class Policy(Strict):

@@ -12,6 +12,7 @@ from typing import Iterable
 from console.core.providers.base import ProviderCall, ProviderError
 from console.core.providers.errors import redact
 from console.core.records import Usage
+from console.core.request import ToolCall
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 
@@ -30,6 +31,7 @@ class AnswerSoFar:
         self.reported: Usage | None = None
         self._model_id: str = call.model_id
         self.finish_reason: str | None = None
+        self.tool_calls: list[ToolCall] = []  # for protocols that send calls whole (Gemini)
 
     @property
     def model_id(self) -> str:

@@ -2,10 +2,19 @@
 
 One ``HttpChannel`` per provider instance owns one ``httpx.AsyncClient`` (a keep-alive pool),
 created lazily inside the running event loop so that nothing happens at import or construction.
-Its transport is ``_transport.LeanTransport`` (asyncio + httptools), not httpcore: the same httpx
-API and exceptions at half the cost per round trip.
-Environment proxies are ignored (``trust_env=False``): a desktop router must reach the URL the
-policy names, and loopback tests must not be proxied.
+
+Which transport carries it depends on where the provider is:
+- a remote host (any host name, ``localhost`` included, or a non-loopback address): httpx's own
+  transport (httpcore), with what a workstation needs to reach a hosted API: proxies and the OS
+  trust store. The proxy is the provider's ``proxy`` setting in the policy when there is one
+  (``direct`` for none), else ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY``
+  from the environment. Certificates are checked against the operating system's trust store
+  (``truststore``: Keychain, the Windows store, the distribution's bundle on Linux), plus the file
+  ``SSL_CERT_FILE`` and directory ``SSL_CERT_DIR`` name when set (a corporate CA).
+- a loopback address (``127.0.0.0/8``, ``::1``: a local llama.cpp or vLLM server):
+  ``_transport.LeanTransport`` (asyncio + httptools), never proxied. It costs half of httpcore's
+  round trip, which is measured to matter only there (tests/bench/bench_overhead.py), where the
+  upstream answers in well under a millisecond.
 
 Every httpx exception is mapped to a ``ProviderError`` here (see :func:`transport_error`), so the
 protocol modules never see a transport exception:
@@ -27,6 +36,9 @@ anything else (bad URL, ...)            bad_request
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import os
+import ssl
 import unicodedata
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -34,6 +46,7 @@ from typing import Any, AsyncIterator, Iterable, Mapping, TypedDict
 
 import httpx
 import httpx_sse
+import truststore
 
 from console.core.outcomes import Outcome
 from console.core.providers._transport import LeanTransport
@@ -43,6 +56,37 @@ from console.core.providers.sse import SSEEvent
 
 _LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0)
 USER_AGENT = "routedesk"
+DIRECT = "direct"  # a provider's proxy setting that ignores the environment's proxies
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is a loopback address literal (a name, even localhost, is not)."""
+    try:
+        host = httpx.URL(url).host
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def trust_context() -> ssl.SSLContext:
+    """TLS verification by the OS trust store, plus ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` when set.
+
+    On Linux truststore reads OpenSSL's default paths, which these variables already replace; on
+    macOS and Windows it asks the OS, so they are loaded explicitly: a CA named there is trusted
+    on every platform.
+    """
+    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+    if cafile or capath:
+        try:
+            context.load_verify_locations(cafile=cafile or None, capath=capath or None)
+        except (OSError, ssl.SSLError) as err:
+            raise ProviderError(
+                Outcome.UNAVAILABLE, f"the CA certificates named by SSL_CERT_FILE/SSL_CERT_DIR cannot be read ({err})"
+            ) from None
+    return context
+
+
 # The most bytes one answer may take. A completion is a few hundred KB even at 100k tokens with
 # logprobs; past this the provider is broken or hostile (a 1,000 MB answer was once read whole and
 # logged ok), so reading stops and the attempt fails as invalid_output: the answer is unusable, a
@@ -212,10 +256,12 @@ class HttpChannel:
         base_url: str,
         headers: Mapping[str, str],
         secrets: Iterable[str | None] = (),
+        proxy: str | None = None,
         max_answer_bytes: int | None = None,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
+        self.proxy = proxy  # None: the environment's; DIRECT: none; else this proxy URL
         self.max_answer_bytes = max_answer_bytes or MAX_ANSWER_BYTES
         # identity: the byte cap then bounds what is held, with no compressed answer to inflate
         self._headers = {"user-agent": USER_AGENT, "accept-encoding": "identity", **dict(headers)}
@@ -246,15 +292,22 @@ class HttpChannel:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
             # Pooled connections belong to the loop that opened them; a new loop needs a new pool.
-            self._client = httpx.AsyncClient(
-                base_url=self.base_url + "/",
-                headers=self._headers,
-                transport=LeanTransport(_LIMITS),  # httptools under httpx: half the round trip
-                trust_env=False,
-                follow_redirects=False,
-            )
+            self._client = self._new_client()
             self._loop = loop
         return self._client
+
+    def _new_client(self) -> httpx.AsyncClient:
+        common: dict[str, Any] = {"base_url": self.base_url + "/", "headers": self._headers, "follow_redirects": False}
+        if is_loopback_url(self.base_url):
+            # httptools under httpx: half the round trip; a loopback server is never proxied.
+            return httpx.AsyncClient(transport=LeanTransport(_LIMITS), trust_env=False, **common)
+        verify = trust_context()
+        if self.proxy == DIRECT:
+            return httpx.AsyncClient(verify=verify, limits=_LIMITS, trust_env=False, **common)
+        if self.proxy:
+            return httpx.AsyncClient(verify=verify, limits=_LIMITS, proxy=self.proxy, trust_env=False, **common)
+        # trust_env: HTTP(S)_PROXY, ALL_PROXY and NO_PROXY (verification stays ours: the context above)
+        return httpx.AsyncClient(verify=verify, limits=_LIMITS, trust_env=True, **common)
 
     def _timeout(self, connect_timeout_s: float, read_timeout_s: float) -> httpx.Timeout:
         timeout = self._timeouts.get((connect_timeout_s, read_timeout_s))

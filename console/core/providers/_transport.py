@@ -11,7 +11,9 @@ What it does: HTTP/1.1 over TCP or TLS (httpx's default SSL context, so the same
 SNI); a keep-alive pool per origin with httpx's ``Limits`` (total connections, idle connections,
 idle expiry); the request's connect / write / read / pool timeouts; streamed response bodies
 with back-pressure; bodies delimited by length, by chunks, or by the server closing. What it does
-not: HTTP/2, proxies (channels set ``trust_env=False``), ``Expect: 100-continue``, upgrades.
+not: HTTP/2, proxies, ``Expect: 100-continue``, upgrades. That is why ``_http.py`` uses it only for
+loopback upstreams (a local model server), where it is measured to matter and nothing is proxied;
+remote hosts go through httpx's own transport, with proxies and the OS trust store.
 
 Failures are raised as the httpx exceptions httpcore raises in the same situations, so the
 classification in ``_http.py`` is unchanged: ``ConnectError``/``ConnectTimeout`` while

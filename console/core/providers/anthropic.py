@@ -29,6 +29,12 @@ from typing import Any, AsyncGenerator, Mapping
 from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply, Timeouts
+from console.core.providers.anthropic_tools import (
+    ToolUseBlocks,
+    add_tools_and_sampling,
+    anthropic_messages,
+    tool_calls_from_content,
+)
 from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
 from console.core.providers.errors import (
     classify_failure,
@@ -88,7 +94,7 @@ class AnthropicProvider:
 
     def __init__(
         self, name: str, *, base_url: str = DEFAULT_BASE_URL, key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, proxy: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -96,12 +102,12 @@ class AnthropicProvider:
         if key:
             fixed["x-api-key"] = key
         self._key = key
-        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,))
+        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in call.messages if m.role == "system")
-        messages = [{"role": m.role, "content": m.content} for m in call.messages if m.role != "system"]
-        if messages and messages[-1]["role"] == "assistant":
+        messages = anthropic_messages(call.messages, self.name)
+        if messages and messages[-1]["role"] == "assistant" and isinstance(messages[-1]["content"], str):
             messages[-1]["content"] = messages[-1]["content"].rstrip()
         body: dict[str, Any] = {
             "model": call.model_id,
@@ -114,6 +120,7 @@ class AnthropicProvider:
             body["temperature"] = call.temperature
         if call.stream:
             body["stream"] = True
+        add_tools_and_sampling(body, call)
         return body
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
@@ -128,6 +135,7 @@ class AnthropicProvider:
         answer = AnswerSoFar(call, secrets=(self._key,))
         stopped = False
         repeated = _trimmed_prefill_whitespace(call)
+        tools = ToolUseBlocks()
         async with self._channel.stream(MESSAGES_PATH, json_body=body, **timeouts) as reply:
             if not 200 <= reply.status < 300:
                 raise self._http_error(HttpReply(reply.status, reply.headers, await reply.read()))
@@ -137,7 +145,7 @@ class AnthropicProvider:
                     if kind == "message_stop":
                         stopped = True
                         break
-                    text = self._absorb(kind, payload, answer)
+                    text = self._absorb(kind, payload, answer, tools)
                     if text and repeated:
                         text, repeated = _drop_repeat(text, repeated), ""
                     if text:
@@ -148,7 +156,7 @@ class AnthropicProvider:
         if not stopped:
             raise answer.attach(ProviderError(Outcome.STREAM_CUT, f"{self.name}: the stream ended without message_stop"))
         self._check_refusal(answer)
-        yield Completion(answer.usage(), answer.model_id, answer.finish_reason)
+        yield Completion(answer.usage(), answer.model_id, answer.finish_reason, tools.calls())
 
     def _decode(self, data: str, event: str | None) -> tuple[str, dict[str, Any]]:
         try:
@@ -159,7 +167,7 @@ class AnthropicProvider:
             raise invalid_output_error(self.name, "malformed event in the stream (not an object)")
         return str(payload.get("type") or event or ""), payload
 
-    def _absorb(self, kind: str, payload: dict[str, Any], answer: AnswerSoFar) -> str:
+    def _absorb(self, kind: str, payload: dict[str, Any], answer: AnswerSoFar, tools: ToolUseBlocks) -> str:
         """Fold one event into the answer; returns new text, if the event carried some."""
         if kind == "error":
             raise classify_failure(provider=self.name, status=None, payload=payload, secrets=(self._key,))
@@ -168,10 +176,14 @@ class AnthropicProvider:
                 message = payload["message"]
                 answer.model_id = str(message.get("model") or answer.model_id)
                 answer.reported = usage_from_anthropic(message.get("usage"), answer.reported)
+            elif kind == "content_block_start":
+                tools.start(payload)
             elif kind == "content_block_delta":
                 delta = payload["delta"]
                 if delta.get("type") == "text_delta":
                     return str(delta.get("text") or "")
+                if delta.get("type") == "input_json_delta":
+                    tools.delta(payload)
             elif kind == "message_delta":
                 stop = (payload.get("delta") or {}).get("stop_reason")
                 if stop:
@@ -201,12 +213,13 @@ class AnthropicProvider:
             answer.reported = usage_from_anthropic(payload.get("usage"))
             answer.finish_reason = payload.get("stop_reason")
             text = "".join(str(b.get("text") or "") for b in payload["content"] if b.get("type") == "text")
+            tool_calls = tool_calls_from_content(payload["content"])
         except (AttributeError, TypeError, KeyError):
             raise invalid_output_error(self.name, "the response is not a Messages API message") from None
         answer.add(text)
         self._check_refusal(answer)
         events: list[StreamEvent] = [TextChunk(text)] if text else []
-        events.append(Completion(answer.usage(), answer.model_id, answer.finish_reason))
+        events.append(Completion(answer.usage(), answer.model_id, answer.finish_reason, tool_calls))
         return events
 
     def _check_refusal(self, answer: AnswerSoFar) -> None:

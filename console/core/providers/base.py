@@ -11,11 +11,11 @@ total deadlines around the iterator, so every provider (hosted or in-process) ge
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import AsyncGenerator, Protocol, Union, runtime_checkable
+from typing import Any, AsyncGenerator, Protocol, Union, runtime_checkable
 
 from console.core.outcomes import Outcome
 from console.core.records import Usage
-from console.core.request import Message
+from console.core.request import Message, Sampling, Tool, ToolCall, ToolChoice
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Completion:
     usage: Usage
     model_id: str
     finish_reason: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()  # calls the model asks for (finish_reason "tool_calls")
 
 
 StreamEvent = Union[TextChunk, Completion]
@@ -52,6 +53,14 @@ class ProviderCall:
     #: when set, the answer must be exactly one of these labels (a grammar for llama.cpp, an enum
     #: JSON schema where the protocol supports one); used by the model-based task classifier.
     choices: tuple[str, ...] | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+    #: the caller's JSON schema for the answer (with its name and strict flag), for providers that
+    #: can constrain output to a schema; ``json_mode`` alone asks for any JSON
+    json_schema: dict[str, Any] | None = None
+    schema_name: str | None = None
+    schema_strict: bool | None = None
 
 
 class ProviderError(Exception):

@@ -24,6 +24,7 @@ from console.core.outcomes import Outcome
 from console.core.providers._answer import AnswerSoFar
 from console.core.providers._http import HttpChannel, HttpReply, Timeouts
 from console.core.providers.base import Completion, ProviderCall, ProviderError, StreamEvent, TextChunk
+from console.core.providers.gemini_tools import add_tools_and_sampling, function_calls, gemini_contents
 from console.core.providers.errors import (
     classify_failure,
     classify_http_error,
@@ -67,7 +68,7 @@ class GeminiProvider:
 
     def __init__(
         self, name: str, *, base_url: str = DEFAULT_BASE_URL, key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, proxy: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -75,15 +76,10 @@ class GeminiProvider:
         if key:
             fixed["x-goog-api-key"] = key
         self._key = key
-        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,))
+        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
-        contents = [
-            {"role": "model" if m.role == "assistant" else "user", "parts": [{"text": m.content}]}
-            for m in call.messages
-            if m.role != "system"
-        ]
-        body: dict[str, Any] = {"contents": contents}
+        body: dict[str, Any] = {"contents": gemini_contents(call.messages)}
         system = [{"text": m.content} for m in call.messages if m.role == "system"]
         if system:
             body["systemInstruction"] = {"parts": system}
@@ -94,6 +90,7 @@ class GeminiProvider:
             config["responseMimeType"] = "application/json"
         if call.want_logprobs:
             config["responseLogprobs"] = True
+        add_tools_and_sampling(body, config, call)
         body["generationConfig"] = config
         return body
 
@@ -160,6 +157,7 @@ class GeminiProvider:
             parts = (candidate.get("content") or {}).get("parts") or []
             # Thought summaries are not part of the answer.
             text = "".join(str(p.get("text") or "") for p in parts if not p.get("thought"))
+            answer.tool_calls.extend(function_calls(parts, len(answer.tool_calls)))
             chosen = (candidate.get("logprobsResult") or {}).get("chosenCandidates") or []
             logprobs = tuple(float(c["logProbability"]) for c in chosen if "logProbability" in c)
         except (AttributeError, TypeError, KeyError, ValueError):
@@ -173,7 +171,7 @@ class GeminiProvider:
             )
         if answer.finish_reason in BLOCKING_FINISH_REASONS:
             raise answer.attach(content_policy_error(self.name, f"finishReason={answer.finish_reason}"))
-        return Completion(answer.usage(), answer.model_id, answer.finish_reason)
+        return Completion(answer.usage(), answer.model_id, answer.finish_reason, tuple(answer.tool_calls))
 
     def _http_error(self, reply: HttpReply) -> ProviderError:
         return classify_http_error(

@@ -225,11 +225,17 @@ class LoadedModel:
         started = time.perf_counter()
         first_token_at: float | None = None
         reported = 0
+        sampling = call.sampling  # the caller's stop sequences join the chat template's
+        stop = [*(stop or []), *sampling.stop] if sampling.stop else stop
+        extra = {name: value for name, value in (
+            ("top_p", sampling.top_p), ("seed", sampling.seed), ("presence_penalty", sampling.presence_penalty),
+            ("frequency_penalty", sampling.frequency_penalty)) if value is not None}
         for chunk in self.llama.create_completion(
             prompt=tokens,
             max_tokens=call.max_tokens,
             temperature=0.8 if call.temperature is None else call.temperature,
             stop=stop,
+            **extra,  # type: ignore[arg-type]
             stream=True,
             stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
             logits_processor=LogitsProcessorList([tracker]) if tracker else None,

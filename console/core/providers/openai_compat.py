@@ -33,6 +33,12 @@ from console.core.providers.errors import (
     content_policy_error,
     invalid_output_error,
 )
+from console.core.providers.openai_tools import (
+    ToolCallAssembler,
+    add_tools_and_sampling,
+    openai_message,
+    tool_calls_from_message,
+)
 from console.core.records import Usage
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -70,7 +76,7 @@ class OpenAICompatProvider:
 
     def __init__(
         self, name: str, *, base_url: str = DEFAULT_BASE_URL, key: str | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None, proxy: str | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -78,12 +84,12 @@ class OpenAICompatProvider:
         if key:
             fixed["authorization"] = f"Bearer {key}"
         self._key = key
-        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,))
+        self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": call.model_id,
-            "messages": [{"role": m.role, "content": m.content} for m in call.messages],
+            "messages": [openai_message(m) for m in call.messages],
             "max_tokens": call.max_tokens,
             "stream": call.stream,
         }
@@ -97,6 +103,7 @@ class OpenAICompatProvider:
             body["top_logprobs"] = 1
         if call.json_mode:
             body["response_format"] = {"type": "json_object"}
+        add_tools_and_sampling(body, call)
         return body
 
     async def stream(self, call: ProviderCall) -> AsyncGenerator[StreamEvent, None]:
@@ -128,12 +135,13 @@ class OpenAICompatProvider:
                 return
             done = False
             refusal: list[str] = []
+            tools = ToolCallAssembler()
             try:
                 async for sse in reply.events():
                     if sse.data.strip() == "[DONE]":
                         done = True
                         break
-                    chunk = self._absorb_chunk(sse.data, answer, refusal)
+                    chunk = self._absorb_chunk(sse.data, answer, refusal, tools)
                     if chunk is not None:
                         answer.add(chunk.text)
                         yield chunk
@@ -146,9 +154,11 @@ class OpenAICompatProvider:
         # A finish_reason and a body that ended cleanly (the transport raised no cut) is a whole
         # answer even without [DONE]: some servers never send it, and retrying would bill twice.
         self._check_refusal(answer, "".join(refusal))
-        yield Completion(answer.usage(), answer.model_id, answer.finish_reason)
+        yield Completion(answer.usage(), answer.model_id, answer.finish_reason, tools.calls())
 
-    def _absorb_chunk(self, data: str, answer: AnswerSoFar, refusal: list[str]) -> TextChunk | None:
+    def _absorb_chunk(
+        self, data: str, answer: AnswerSoFar, refusal: list[str], tools: ToolCallAssembler
+    ) -> TextChunk | None:
         try:
             payload = json.loads(data)
         except ValueError:
@@ -172,6 +182,8 @@ class OpenAICompatProvider:
             delta = choice.get("delta") or {}
             if isinstance(delta.get("refusal"), str):
                 refusal.append(delta["refusal"])
+            if delta.get("tool_calls"):
+                tools.add(delta["tool_calls"])
             content = delta.get("content")
             if not isinstance(content, str) or not content:
                 return None
@@ -205,12 +217,13 @@ class OpenAICompatProvider:
             answer.finish_reason = choice.get("finish_reason")
             refusal = message.get("refusal") or ""
             logprobs = _logprobs(choice)
+            tool_calls = tool_calls_from_message(message)
         except (AttributeError, TypeError, KeyError, ValueError, IndexError):
             raise invalid_output_error(self.name, "the response is not a chat completion") from None
         answer.add(content)
         self._check_refusal(answer, refusal if isinstance(refusal, str) else "")
         events: list[StreamEvent] = [TextChunk(content, logprobs)] if content else []
-        events.append(Completion(answer.usage(), answer.model_id, answer.finish_reason))
+        events.append(Completion(answer.usage(), answer.model_id, answer.finish_reason, tool_calls))
         return events
 
     def _check_refusal(self, answer: AnswerSoFar, refusal: str) -> None:

@@ -39,7 +39,7 @@ def build_provider(
         return LocalGGUFProvider(name, config, policy_dir=policy_dir)
     base_url = config.base_url or DEFAULT_BASE_URLS[config.kind]
     if config.kind is schema.ProviderKind.ANTHROPIC:
-        return AnthropicProvider(name, base_url=base_url, key=key, headers=config.headers)
+        return AnthropicProvider(name, base_url=base_url, key=key, headers=config.headers, proxy=config.proxy)
     if config.kind is schema.ProviderKind.GEMINI:
-        return GeminiProvider(name, base_url=base_url, key=key, headers=config.headers)
-    return OpenAICompatProvider(name, base_url=base_url, key=key, headers=config.headers)
+        return GeminiProvider(name, base_url=base_url, key=key, headers=config.headers, proxy=config.proxy)
+    return OpenAICompatProvider(name, base_url=base_url, key=key, headers=config.headers, proxy=config.proxy)

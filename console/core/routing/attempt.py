@@ -20,6 +20,7 @@ from console.core.policy.patterns import PatternError, search
 from console.core.policy.schema import Route
 from console.core.providers.base import ChatProvider, Completion, ProviderCall, ProviderError, TextChunk
 from console.core.records import Usage
+from console.core.request import ToolCall
 from console.core.tokens import estimate_chat_tokens, estimate_tokens
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n?```\s*$", re.DOTALL)
@@ -41,6 +42,8 @@ class AttemptResult:
     ttft_ms: float | None = None
     streamed_chars: int = 0  # text already shown to a streaming caller
     finished: bool = False  # the provider completed its answer (a failure then is a check's verdict)
+    tool_calls: tuple[ToolCall, ...] = ()  # calls the model asks the caller to make
+    finish_reason: str | None = None  # the provider's own
 
 
 def _billed_usage_for_partial(call: ProviderCall, partial: str) -> Usage:
@@ -135,8 +138,11 @@ async def run_attempt(
         ttft_ms=ttft_ms,
         streamed_chars=len(text),
         finished=True,
+        tool_calls=completion.tool_calls,
+        finish_reason=completion.finish_reason,
     )
-    check = check_output(prefix + text, route, call, logprobs, schema)
+    # An answer that calls tools is not the final text: the checks judge the answer that follows.
+    check = None if completion.tool_calls else check_output(prefix + text, route, call, logprobs, schema)
     if check is not None:
         result.outcome, result.error = check
     return result

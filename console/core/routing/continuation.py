@@ -52,7 +52,14 @@ def accepts_prefill(policy: Policy, alias: str) -> bool:
 
 
 def continuation_messages(messages: tuple[Message, ...], sent: str) -> tuple[Message, ...]:
-    """The conversation with the text already sent as the assistant's unfinished reply."""
+    """The conversation with the text already sent as the assistant's unfinished reply.
+
+    When the caller's own conversation already ends in an assistant prefill, the text sent
+    continues it: one assistant turn holds both (two in a row would be refused).
+    """
+    last = messages[-1] if messages else None
+    if last is not None and last.role == "assistant" and not last.tool_calls:
+        return messages[:-1] + (Message("assistant", last.content + sent),)
     return messages + (Message("assistant", sent),)
 
 

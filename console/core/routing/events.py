@@ -12,6 +12,7 @@ from typing import Union
 
 from console.core.outcomes import Outcome
 from console.core.records import AttemptRecord
+from console.core.request import ToolCall
 from console.core.routing.types import Plan
 
 
@@ -68,6 +69,8 @@ class RouteResult:
     latency_ms: float = 0.0
     overhead_ms: float = 0.0
     classifier: AttemptRecord | None = None  # the classifier model's call (role "classify"), if any
+    tool_calls: tuple[ToolCall, ...] = ()  # calls the answering model asks the caller to make
+    finish_reason: str | None = None  # the answering provider's own, when it gave one
 
     @property
     def ok(self) -> bool:

@@ -255,6 +255,12 @@ class ChainRunner:
             stream=request.stream or self.stream_text,
             connect_timeout_s=route.timeouts.connect_s,
             read_timeout_s=route.timeouts.total_s,
+            tools=request.tools,
+            tool_choice=request.tool_choice,
+            sampling=request.sampling,
+            json_schema=request.json_schema or None,
+            schema_name=request.schema_name,
+            schema_strict=request.schema_strict,
         )
         return await run_attempt(
             binding.provider, call, route, on_text, request.json_schema or route.output.schema_, prefix=sent

@@ -5,7 +5,11 @@ The clock is injected (a callable returning seconds, monotonic), so tests drive 
 
 Circuit: closed → (``failures`` failures within ``window_s``) → open for ``cooldown``; after the
 cooldown the next request may send one probe (half-open). A successful probe closes the circuit and
-resets the cooldown; a failed one reopens it with the cooldown doubled, up to ``max_cooldown_s``.
+resets the cooldown; a failed one reopens it with the cooldown times ``cooldown_multiplier``, up to
+``max_cooldown_s``. As in gRPC's connection backoff (1 s × 1.6, capped) and Envoy's outlier
+ejection (base time × ejections, capped by max_ejection_time), the cap is what bounds recovery: a
+model that comes back is probed, and gets traffic again, within ``max_cooldown_s`` (30 s by
+default), however long it was down, while a dead one sees at most one probe per cooldown.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class CircuitBreaker:
         self._clock = clock
         self._failures: deque[float] = deque()
         self._opened_at: float | None = None
-        self.cooldown_s = settings.cooldown_s
+        self.cooldown_s = min(settings.cooldown_s, settings.max_cooldown_s)
         self._probe_in_flight = False
 
     def state(self) -> CircuitState:
@@ -85,14 +89,14 @@ class CircuitBreaker:
             self._failures.clear()
             self._opened_at = None
             self._probe_in_flight = False
-            self.cooldown_s = self.settings.cooldown_s
+            self.cooldown_s = min(self.settings.cooldown_s, self.settings.max_cooldown_s)
 
     def on_failure(self) -> None:
         now = self._clock()
         if self._opened_at is not None:
             if self._probe_in_flight:  # the half-open probe failed: reopen, wait longer
                 self._probe_in_flight = False
-                self.cooldown_s = min(self.cooldown_s * 2, self.settings.max_cooldown_s)
+                self.cooldown_s = min(self.cooldown_s * self.settings.cooldown_multiplier, self.settings.max_cooldown_s)
                 self._opened_at = now
             return  # a late failure of a request sent before the circuit opened changes nothing
         self._failures.append(now)

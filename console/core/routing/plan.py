@@ -14,6 +14,7 @@ from console.core.budget.scope import scope_covers
 from console.core.policy.schema import Model, Policy, Route
 from console.core.pricing import PriceSheet, cost_usd
 from console.core.request import Request
+from console.core.routing.capabilities import capability_reasons
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.health import MIN_LATENCY_SAMPLES, CircuitState, HealthSnapshot, ModelHealth
 from console.core.routing.types import CONTEXT_TOO_SMALL, CandidateDecision, Classified, Plan
@@ -86,6 +87,7 @@ class _Planner:
             want, have = route.latency.ttft_ms, health.ttft_p95_ms
             if want is not None and have is not None and have > want:
                 reasons.append(f"p95 time to first token {have:.0f} ms over the requirement {want:.0f} ms")
+        reasons.extend(capability_reasons(self.request, self.policy, model))
         reasons.extend(self._budget_reasons(alias, model))
         return reasons
 

@@ -135,6 +135,8 @@ def build_result(
     elif runner.answer is not None:
         answer = runner.answer
         result.text = answer.prefix + answer.result.text
+        result.tool_calls = answer.result.tool_calls
+        result.finish_reason = answer.result.finish_reason
         result.answered_by = answer.binding.alias
         result.answered_model_id = answer.result.model_id or answer.binding.model_id
     else:

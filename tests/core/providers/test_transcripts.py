@@ -21,7 +21,7 @@ from console.core.providers.anthropic import AnthropicProvider
 from console.core.providers.base import ChatProvider, ProviderCall, ProviderError
 from console.core.providers.gemini import GeminiProvider
 from console.core.records import Usage
-from console.core.request import Message
+from console.core.request import Message, Sampling, Tool, ToolCall, ToolChoice
 from tests.core.providers.conftest import KEY, drain
 from tests.support.fault_server import CannedResponse, FaultServer
 
@@ -35,9 +35,23 @@ def build(protocol: str, server: FaultServer) -> ChatProvider:
     return GeminiProvider("gemini", base_url=server.root_url + "/v1beta", key=KEY)
 
 
+def to_message(raw: list[Any] | dict[str, Any]) -> Message:
+    """``[role, content]``, or an object with ``tool_calls`` (``[id, name, arguments]`` each) / ``tool_call_id``."""
+    if isinstance(raw, list):
+        return Message(raw[0], raw[1])
+    calls = tuple(ToolCall(*c) for c in raw.get("tool_calls", ()))
+    return Message(raw["role"], raw.get("content", ""), calls, raw.get("tool_call_id"))
+
+
 def to_call(raw: dict[str, Any]) -> ProviderCall:
     fields = dict(raw)
-    fields["messages"] = tuple(Message(role, content) for role, content in raw["messages"])
+    fields["messages"] = tuple(to_message(m) for m in raw["messages"])
+    if "tools" in raw:
+        fields["tools"] = tuple(Tool(**t) for t in raw["tools"])
+    if "tool_choice" in raw:
+        fields["tool_choice"] = ToolChoice(**raw["tool_choice"])
+    if "sampling" in raw:
+        fields["sampling"] = Sampling(**{k: tuple(v) if k == "stop" else v for k, v in raw["sampling"].items()})
     return ProviderCall(read_timeout_s=2.0, connect_timeout_s=2.0, **fields)
 
 
@@ -67,6 +81,7 @@ def test_transcript(fault_server: FaultServer, path: Path) -> None:
         assert got.completion.model_id == expect["model_id"]
         assert got.completion.finish_reason == expect["finish_reason"]
         assert got.completion.usage == Usage(**expect["usage"])
+        assert got.completion.tool_calls == tuple(ToolCall(*c) for c in expect.get("tool_calls", ()))
     check_request(fault_server, transcript)
 
 

@@ -38,5 +38,7 @@ def test_the_provider_overrides_the_protocol_and_the_model_overrides_both() -> N
 def test_the_continuation_ends_with_the_text_sent_and_keeps_the_output_cap() -> None:
     messages = (Message("user", "hi"),)
     assert continuation_messages(messages, "Hello the") == (Message("user", "hi"), Message("assistant", "Hello the"))
+    prefilled = (Message("user", "hi"), Message("assistant", "{"))  # the caller's own prefill
+    assert continuation_messages(prefilled, '"a": 1') == (Message("user", "hi"), Message("assistant", '{"a": 1'))
     assert continuation_max_tokens(100, "word " * 10) < 100
     assert continuation_max_tokens(3, "word " * 50) == 1

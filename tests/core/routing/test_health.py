@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Circuit
 from console.core.routing.health import CircuitBreaker, CircuitState, HealthRegistry
@@ -42,7 +44,7 @@ def test_half_open_allows_one_probe_and_success_closes() -> None:
 
 def test_failed_probe_reopens_with_doubled_cooldown_capped() -> None:
     clock = ManualClock()
-    breaker = CircuitBreaker(Circuit(failures=1, window_s=10, cooldown_s=5, max_cooldown_s=12), clock)
+    breaker = CircuitBreaker(Circuit(failures=1, window_s=10, cooldown_s=5, cooldown_multiplier=2, max_cooldown_s=12), clock)
     breaker.on_failure()
     for expected in (10, 12, 12):
         clock.now += breaker.cooldown_s
@@ -89,3 +91,42 @@ def test_a_probe_released_without_verdict_can_be_sent_again() -> None:
     assert breaker.allow()
     breaker.release_probe()  # e.g. the caller cancelled the probe request
     assert breaker.allow()
+
+
+def recovery_delay(circuit: Circuit, down_s: float, every_s: float = 1.0) -> float:
+    """A model down for ``down_s`` then healthy, asked every ``every_s`` (fake time): seconds from its
+    recovery until a request reaches it and succeeds."""
+    clock = ManualClock()
+    registry = HealthRegistry(circuit, clock)
+    start = clock.now
+    while True:
+        if registry.breaker("m").allow():
+            healthy = clock.now - start >= down_s
+            registry.observe("m", Outcome.OK if healthy else Outcome.SERVER_ERROR, 100.0, 50.0)
+            if healthy:
+                return clock.now - start - down_s
+        clock.now += every_s
+
+
+@pytest.mark.parametrize("down_s", [20, 60, 61, 300, 3600])
+def test_traffic_returns_within_30_s_of_recovery_by_default(down_s: float) -> None:
+    assert recovery_delay(Circuit(), down_s) <= 30
+
+
+def test_a_dead_model_is_probed_at_most_once_per_cooldown() -> None:
+    clock = ManualClock()
+    registry = HealthRegistry(Circuit(), clock)
+    probes = 0
+    for _ in range(3600):  # an hour of one request a second to a model that never answers
+        if registry.breaker("m").allow():
+            probes += 1
+            registry.observe("m", Outcome.SERVER_ERROR, 100.0, None)
+        clock.now += 1
+    assert probes <= Circuit().failures + 3600 / Circuit().cooldown_s  # never hammered
+    assert probes >= 3600 / 30 - 1  # but probed at least every max_cooldown_s
+
+
+def test_the_numbers_are_settable_and_a_longer_cap_means_a_later_return() -> None:
+    patient = Circuit(cooldown_s=30, cooldown_multiplier=2, max_cooldown_s=600)
+    assert recovery_delay(patient, 60) > 30  # the old defaults: 30 s, doubling, 600 s cap
+    assert recovery_delay(Circuit(max_cooldown_s=5, cooldown_s=5), 600) <= 5

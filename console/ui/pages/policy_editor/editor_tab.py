@@ -24,6 +24,7 @@ from console.ui.pages.policy_editor.rule_builder import TasksAndRules
 from console.ui.pages.policy_editor.section_editor import SectionEditor
 from console.ui.pages.policy_editor.sections import BUDGETS, MODELS, PROVIDERS, RESIDENCY
 from console.ui.pages.policy_editor.try_it import TryItPanel
+from console.ui.pages.policy_editor.what_if import WhatIfPanel
 from console.ui.pages.policy_editor.validation import Validation, parse_path, validate_document
 from console.ui.pages.policy_editor.yaml_panel import DiffDialog, PendingDiff, YamlPanel, unified_diff
 
@@ -97,6 +98,7 @@ class PolicyEditorTab(QWidget):
         self.yaml_view = YamlPanel()
         self.pending_diff = PendingDiff()
         self.try_it = TryItPanel(bridge)
+        self.what_if = WhatIfPanel(bridge)
         self.problems = ProblemsPanel()
         self.problems.sig_problem_activated.connect(self.go_to_path)
         self.watch = DiskWatch(self)
@@ -127,6 +129,7 @@ class PolicyEditorTab(QWidget):
             self.sections.addTab(widget, title)
         side = QTabWidget()
         side.addTab(self.try_it, "Try it")
+        side.addTab(self.what_if, "What-if")
         side.addTab(self.yaml_view, "YAML to save")
         side.addTab(self.pending_diff, "Changes")
         self.side = side
@@ -210,6 +213,7 @@ class PolicyEditorTab(QWidget):
         self.yaml_view.show_text(validation.text)
         self._show_pending_diff()
         self.try_it.set_policy(validation.policy, self.document.path)
+        self.what_if.set_policy(validation.policy)
         self.sig_validated.emit(validation)
         return validation
 

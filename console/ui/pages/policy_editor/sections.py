@@ -63,11 +63,13 @@ PROVIDERS = SectionSpec(
         Column("Kind", ("kind",), choices=_fixed(*(kind.value for kind in ProviderKind))),
         Column("Base URL", ("base_url",)),
         Column("Key from", ("key",)),
+        Column("Proxy", ("proxy",)),
         Column("Notes", ("notes",)),
     ],
     lambda d: {"kind": ProviderKind.OPENAI_COMPATIBLE.value},
     "provider",
-    "'Key from' is keyring:NAME or env:VAR — never the key itself.",
+    "'Key from' is keyring:NAME or env:VAR — never the key itself. 'Proxy' is http://host:port, or direct; "
+    "empty uses HTTPS_PROXY/NO_PROXY from the environment.",
 )
 
 TASKS = SectionSpec(

@@ -1,0 +1,46 @@
+"""What a model can do that a request may need: tool calls, OpenAI's ``logit_bias``.
+
+The planner drops a candidate that cannot serve the request, with the reason, as it does for a
+region or a context window, so ``explain`` shows why it was not tried.
+
+- Tools: every hosted protocol Routedesk speaks has function calling (OpenAI ``tools``,
+  Anthropic ``tool_use``, Gemini ``functionDeclarations``); a model that lacks it is marked
+  ``tools: false``. In-process GGUF models are not offered tools: llama-cpp-python's generic chat
+  handlers render no tool definitions, so the model would answer as if there were none.
+- ``logit_bias`` is OpenAI's token-id bias: only OpenAI-compatible servers know those ids.
+"""
+
+from __future__ import annotations
+
+from console.core.policy.schema import Model, Policy, ProviderKind
+from console.core.request import Request
+
+TOOLS_BY_PROTOCOL: dict[ProviderKind, bool] = {
+    ProviderKind.OPENAI_COMPATIBLE: True,
+    ProviderKind.ANTHROPIC: True,
+    ProviderKind.GEMINI: True,
+    ProviderKind.LOCAL_GGUF: False,
+}
+
+
+def _kind(policy: Policy, model: Model) -> ProviderKind | None:
+    provider = policy.providers.get(model.provider)
+    return provider.kind if provider is not None else None
+
+
+def calls_tools(policy: Policy, model: Model) -> bool:
+    if model.tools is not None:
+        return model.tools
+    kind = _kind(policy, model)
+    return TOOLS_BY_PROTOCOL.get(kind, False) if kind is not None else False
+
+
+def capability_reasons(request: Request, policy: Policy, model: Model) -> list[str]:
+    """Why ``model`` cannot serve ``request`` (empty when it can)."""
+    reasons = []
+    if request.tools and not (request.tool_choice is not None and request.tool_choice.mode == "none") \
+            and not calls_tools(policy, model):
+        reasons.append("cannot call tools (set tools: true on the model if it can)")
+    if request.sampling.logit_bias and _kind(policy, model) is not ProviderKind.OPENAI_COMPATIBLE:
+        reasons.append("logit_bias needs an OpenAI-compatible provider")
+    return reasons
