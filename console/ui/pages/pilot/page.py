@@ -180,7 +180,8 @@ class PilotPage(QWidget):
         if self.follower.consider(choice):
             self._use_policy(choice)
         self.policy_row.show_offer(self.follower.offered, "The pilot shown ran on the policy on the left; using "
-                                   "this one clears it from the page (its cells stay in the log and resume).")
+                                   "this one clears it from the page (its cells stay in the log and resume).",
+                                   self.follower.used)
 
     def _on_policy_row_switch_requested(self) -> None:
         if self.cancel_button.isEnabled():
