@@ -62,7 +62,9 @@ def _detect_keyring_again() -> None:
     import keyring.backend
     import keyring.core
 
-    keyring.backend.get_all_keyring.reset()  # type: ignore[attr-defined]
+    once = keyring.backend.get_all_keyring
+    if "saved_result" in vars(once):  # jaraco.functools.once: reset() raises KeyError before a first call
+        once.reset()
     keyring.core.init_backend()
 
 
