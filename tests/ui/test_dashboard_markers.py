@@ -52,7 +52,7 @@ def test_a_policy_change_is_marked_at_its_first_request_on_every_time_chart(qtbo
         # drawn where the time axis puts that moment (the same mapping the bars and lines use)
         assert line.mapToScene(0, 0).x() == pytest.approx(chart.scene_pos(changed_at, 0).x(), abs=1.0)
         assert line.label.toPlainText() == marker_label(chart.markers.changes[0])
-        assert line.label.toPlainText() == f"{POLICY_NAME} {SECOND_HASH[:8]}"
+        assert line.label.toPlainText() == f"policy {POLICY_NAME} {SECOND_HASH[:8]}"
         assert POLICY_NAME in line.toolTip() and SECOND_HASH[:8] in line.toolTip()
     # a range that ends before the change shows none
     before = DashboardQuery(filters=page.query.filters.with_range(END - 5 * 86400, changed_at - 1),

@@ -23,7 +23,7 @@ LINE_ALPHA = 150
 
 
 def marker_label(change: PolicyChange) -> str:
-    return f"{change.policy_name} {change.short_hash}"
+    return f"policy {change.policy_name} {change.short_hash}"
 
 
 def marker_tooltip(change: PolicyChange) -> str:
@@ -40,6 +40,7 @@ class PolicyMarkers:
         self.changes: list[PolicyChange] = []
         self.lines: list[pg.InfiniteLine] = []
         self._text = QColor("black")
+        self._base = QColor("white")
 
     def show(self, changes: Sequence[PolicyChange]) -> None:
         if list(changes) == self.changes:
@@ -59,15 +60,20 @@ class PolicyMarkers:
 
     def set_palette(self, palette: QPalette) -> None:
         self._text = palette.color(QPalette.ColorRole.Text)
+        self._base = palette.color(QPalette.ColorRole.Base)
         self._colour()
 
     def _colour(self) -> None:
         tint = QColor(self._text)
         tint.setAlpha(LINE_ALPHA)
         pen = pg.mkPen(tint, width=1.2, style=Qt.PenStyle.DashLine)
+        backing = QColor(self._base)
+        backing.setAlpha(210)  # the label stays readable over lines and bars behind it
         for line in self.lines:
             line.setPen(pen)
             line.label.setColor(self._text)
+            line.label.fill = pg.mkBrush(backing)  # TextItem has no setter for its fill
+            line.label.update()
 
     @property
     def positions(self) -> list[float]:
