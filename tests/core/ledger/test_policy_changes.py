@@ -113,3 +113,20 @@ def test_an_existing_log_is_backfilled_once_on_upgrade(ledger_url: str) -> None:
     assert changes_between(db, None, None) == [PolicyChange(first_changed, POLICY_NAME, "second", "production")]
     assert POLICY_HASH != "second"
     db.dispose()
+
+
+def test_a_rolled_back_batch_leaves_its_new_policy_unknown_to_the_writer(ledger_url: str) -> None:
+    """A batch that noted a new policy and then failed must not make the writer believe it is recorded."""
+    with LedgerWriter(ledger_url, max_delay_s=0.5) as writer:
+        assert writer.db is not None
+        writer.record(_record("a", T0, "h1"))
+        writer.flush(30)
+        writer.record(_record("a", T0 + 100, "h2"))  # a duplicate id: this one cannot be logged
+        writer.record(_record("b", T0 + 101, "h1"))  # same batch; retried alone, it commits
+        writer.flush(30)
+        with writer.db.connect() as conn:
+            assert conn.execute(text("SELECT request_id, policy_hash FROM request ORDER BY request_id")).all() == [
+                ("a", "h1"), ("b", "h1")]
+        writer.record(_record("c", T0 + 300, "h2"))  # the first h2 request that is logged
+        writer.flush(30)
+        assert changes_between(writer.db, None, None) == [PolicyChange(T0 + 300, "p", "h2", "production")]
