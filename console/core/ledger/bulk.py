@@ -1,5 +1,6 @@
 """Writing many records at once (demo traffic, imports, the benchmark): big batches, one
-transaction each, through the same ``insert_batch`` the writer thread uses."""
+transaction each, through the same ``insert_batch`` the writer thread uses (rollups and policy
+changes included)."""
 
 from __future__ import annotations
 
