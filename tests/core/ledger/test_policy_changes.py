@@ -11,8 +11,8 @@ from sqlalchemy import Engine, event, text
 from console.core.app import policy_changes
 from console.core.ledger.bulk import write_records
 from console.core.ledger.policy_changes import PolicyChange, changes_between
-from console.core.ledger.staging import Staging, staging_dir_for
 from console.core.ledger.record_json import encode
+from console.core.ledger.staging import Staging, staging_dir_for
 from console.core.ledger.staging_recovery import recover_staged
 from console.core.ledger.store import open_ledger
 from console.core.ledger.tables import SCHEMA_VERSION
