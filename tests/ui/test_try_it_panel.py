@@ -72,6 +72,9 @@ def test_a_model_without_its_key_is_dropped_with_the_reason(qtbot, panel: TryItP
     assert "no key for provider 'keyed'" in rows["locked"][1] and "try-it-missing" in rows["locked"][1]
     assert rows["good"] == ("yes", "passes every check")
     assert "keyed" in panel.keys_label.text() and panel.keys_label.isVisibleTo(panel)
+    good = next(r for r in range(panel.candidates.rowCount()) if panel.candidates.item(r, 0).text() == "good")
+    assert panel.candidates.item(good, 3).toolTip().endswith(  # no history yet: the route's static deadline
+        "First token within 20 s: the route's first_token_s (first-token history: 0 of 20 streamed answers needed)")
 
     panel.key_store.set("try-it-missing", "sk-test-now-set")  # set on the Keys page meanwhile
     panel.recheck_keys()

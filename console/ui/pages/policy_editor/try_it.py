@@ -258,8 +258,10 @@ class TryItPanel(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 if not decision.kept:
                     item.setForeground(Qt.GlobalColor.gray)
-                if column == 3:
-                    item.setToolTip(value)
+                if column == 3:  # the first-token deadline and where it came from (routing/deadlines.py)
+                    deadline = (f"\nFirst token within {decision.first_token_s:g} s: {decision.first_token_source}"
+                                if decision.kept and decision.first_token_s is not None else "")
+                    item.setToolTip(value + deadline)
                 self.candidates.setItem(row, column, item)
         self.candidates.resizeRowsToContents()
 
