@@ -137,9 +137,9 @@ async def _route_demo(workspace: Any, policy: Any, policy_path: Path, prompt: st
 def _logged_requests(log_url: str, request_id: str) -> int:
     from sqlalchemy import text
 
-    from console.core.ledger.store import open_ledger_readonly
+    from console.core.app import open_log
 
-    db = open_ledger_readonly(log_url)  # reading: nothing created, upgraded or recovered
+    db = open_log(log_url)
     try:
         with db.connect() as conn:
             return int(conn.execute(text("SELECT count(*) FROM request WHERE request_id = :id"),

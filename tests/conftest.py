@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from typing import Iterator
 
 import pytest
@@ -19,12 +18,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.support.keyring_daemon import keyring_session  # noqa: E402,F401 - fixtures re-exported by name
 from tests.support.llama_server import llama_server  # noqa: E402,F401
+from tests.support.threads import leftover_threads  # noqa: E402
 
-THREAD_GRACE_S = 2.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "allow_threads: the test may leave non-daemon threads running")
+    config.addinivalue_line("markers", "allow_threads: the test may leave threads running")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,14 +41,10 @@ def routedesk_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Fail a test that leaves a non-daemon thread running (napari's rule); a short grace to finish."""
+    """Fail a test that leaves a thread running, daemon or not (napari's rule); a short grace to finish."""
     before = set(threading.enumerate())
     yield
     if request.node.get_closest_marker("allow_threads"):
         return
-    deadline = time.monotonic() + THREAD_GRACE_S
-    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
-    while leftover and time.monotonic() < deadline:
-        leftover[0].join(timeout=max(0.0, deadline - time.monotonic()))
-        leftover = [t for t in leftover if t.is_alive()]
-    assert not leftover, f"test left threads running: {[t.name for t in leftover]}"
+    leftover = leftover_threads(before)
+    assert not leftover, f"test left threads running: {leftover}"

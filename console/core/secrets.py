@@ -46,6 +46,7 @@ class KeyNotFound(SecretsError):
     def __init__(self, ref: str, detail: str) -> None:
         super().__init__(f"key {ref} not found: {detail}")
         self.ref = ref
+        self.detail = detail
 
 
 class KeyStore(Protocol):
@@ -191,5 +192,6 @@ def resolve_key(ref: str | None, store: KeyStore) -> str | None:
         return value
     value = store.get(name)
     if not value:
-        raise KeyNotFound(ref, f"no entry {name!r} in the keyring; run: routedesk keys set PROVIDER")
+        # No front end's advice here (the CLI's "routedesk keys set" means nothing in the window).
+        raise KeyNotFound(ref, f"the keyring has no entry {name!r}")
     return value

@@ -148,7 +148,8 @@ class _Guarded(HttpToolsProtocol):
     def _evict_one(self) -> bool:
         """Close the connection that has waited longest for a head, else the longest idle one;
         False when every other connection is busy."""
-        waiting, idle = [], []
+        waiting: list[_Guarded] = []
+        idle: list[_Guarded] = []
         for other in self.connections:
             if other is self or not isinstance(other, _Guarded) or other.transport.is_closing() or other._busy:
                 continue

@@ -8,6 +8,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 
+ICON_DELAY_MS = 150
+
+
 def run_window(argv: list[str] | None = None) -> int:
     """Open the console window; returns the exit code when it closes."""
     from console.core.heap import settle
@@ -15,13 +18,14 @@ def run_window(argv: list[str] | None = None) -> int:
     from console.ui.main_window import MainWindow
     from console.ui.pages.policy_editor.recent_files import recent_files
     from console.ui.startup_probe import maybe_probe, policy_opened
-    from console.ui.theme import apply_theme, follow_system_theme
+    from console.ui.main_window import settings
+    from console.ui.theme import apply_theme, dark_for, follow_system_theme, saved_theme_mode
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setApplicationName("Routedesk")
     app.setOrganizationName("routedesk")
-    apply_theme(app)
-    follow_system_theme(app)
+    apply_theme(app, dark_for(saved_theme_mode(settings())))
+    follow_system_theme(app, lambda: saved_theme_mode(settings()))
     window = MainWindow()
     window.settle_heap = True
     recent = [path for path in recent_files() if path.is_file()]
@@ -32,6 +36,8 @@ def run_window(argv: list[str] | None = None) -> int:
     def open_first() -> None:
         window.open_first_policy(recent[0] if recent else demo_policy_path())
         policy_opened(window)
+        # qtawesome's import (~0.15 s) waits until the window has painted and the policy is open.
+        QTimer.singleShot(ICON_DELAY_MS, window, window.apply_icons)
         settle(collect=False)  # what start-up built lives as long as the window: keep full GCs short
 
     QTimer.singleShot(0, window, open_first)

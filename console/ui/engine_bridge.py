@@ -226,6 +226,12 @@ class EngineBridge(QObject):
         self._timer.stop()
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
+            # No engine loop ever ran, yet the workspace may have been made (its ledger writer is
+            # a thread): close it here, on a loop of its own; nothing in it belongs to another loop.
+            with self._workspace_lock:
+                workspace, self._workspace = self._workspace, None
+            if workspace is not None:
+                asyncio.run(workspace.aclose())
             return
         for job in self._jobs:
             job.cancel()

@@ -63,6 +63,7 @@ class GatewaySwitch(QWidget):
         self._policy_path = policy_path
         self.port = port
         self.server: Any = None
+        self._stopping: Any = None  # a server whose stop is still running on the engine thread
         self.state: Any = None
         self.token: str | None = None
         self.label = QLabel("endpoint: off")
@@ -121,10 +122,23 @@ class GatewaySwitch(QWidget):
         for button in (self.copy, self.rotate):
             button.setVisible(False)
         self.toggle.setText("Start endpoint")
+        if server is None:
+            self.label.setText("endpoint: off")
+            return
+        # Off only once it is: the server thread is joined on the engine thread, and a window closed
+        # meanwhile still stops it (see _close_on_shutdown) instead of leaving it running.
+        self._stopping = server
+        self.toggle.setEnabled(False)
+        self.label.setText("endpoint: stopping…")
+        job = self._bridge.run_blocking(server.stop)
+        job.sig_finished.connect(self._on_stopped)
+        job.sig_failed.connect(self._on_stopped)
+
+    def _on_stopped(self, _: object = None) -> None:
+        self._stopping = None
+        self.toggle.setEnabled(True)
         self.label.setText("endpoint: off")
-        if server is not None:
-            self._bridge.run_blocking(server.stop)
-            self.sig_running_changed.emit(False)
+        self.sig_running_changed.emit(False)
 
     def refresh(self) -> None:
         if self.server is None or self.state is None:
@@ -159,6 +173,8 @@ class GatewaySwitch(QWidget):
             self.label.setText(f"endpoint: {self.server.url} · token rotated (old one refused from now on)")
 
     async def _close_on_shutdown(self) -> None:
-        server, self.server = self.server, None
-        if server is not None:
-            server.stop()
+        servers = (self.server, self._stopping)
+        self.server = self._stopping = None
+        for server in servers:
+            if server is not None:
+                server.stop()  # joins its thread (a second stop of one being stopped only joins too)

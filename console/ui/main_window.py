@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
 from console.ui.engine_bridge import EngineBridge
 
@@ -22,7 +22,7 @@ PageFactory = Callable[[EngineBridge, "MainWindow"], QWidget]
 def _policy_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.policy_editor.page import PolicyEditorPage
 
-    page = PolicyEditorPage(bridge)
+    page = PolicyEditorPage(bridge, active_policy=window.active_policy)
     page.sig_active_policy_changed.connect(window.show_active_policy)
     return page
 
@@ -38,7 +38,7 @@ def _keys_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 def _local_models_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.local_models.page import LocalModelsPage
 
-    page = LocalModelsPage(bridge)
+    page = LocalModelsPage(bridge, policies=window.open_policies)
     page.sig_loaded_count_changed.connect(window.show_loaded_models)
     return page
 
@@ -48,32 +48,29 @@ def _dashboard_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 
     page = DashboardPage(bridge)
 
-    def budgets_of_visible_policy(_title: str) -> None:
-        editor = window.policy_page.current
-        policy = getattr(getattr(editor, "validation", None), "policy", None)
-        page.set_budgets(list(policy.budgets) if policy is not None else [])
+    def budgets_of(choice: Any) -> None:
+        # The dashboards redraw from the log on every change, so their budget lines may follow the
+        # policy in front; the page header names it (nothing computed earlier is left standing).
+        page.set_budgets(list(choice.policy.budgets) if choice.policy is not None else [])
+        window.set_page_subtitle(page, f"Budget lines from: {choice.label}" if choice.policy is not None else
+                                 "Budget lines: none (open and save a policy with budgets)", str(choice.path or ""))
 
-    window.policy_page.sig_active_policy_changed.connect(budgets_of_visible_policy)
+    window.active_policy_signal.sig_active_policy_changed.connect(budgets_of)
+    QTimer.singleShot(0, page, lambda: budgets_of(window.active_policy.current))
     return page
 
 
-def _follow_visible_policy(page: Any, window: "MainWindow") -> None:
-    """Point a page that picks models at the policy shown in the editor (saved file)."""
-
-    def on_active_policy_changed(_title: str) -> None:
-        editor = window.policy_page.current
-        path = getattr(getattr(editor, "document", None), "path", None)
-        if path is not None:
-            page.set_policy_path(path)
-
-    window.policy_page.sig_active_policy_changed.connect(on_active_policy_changed)
+def _follow_active_policy(page: Any, window: "MainWindow") -> None:
+    """Give a page that picks models the active policy now and on every change (it decides what to do)."""
+    window.active_policy_signal.sig_active_policy_changed.connect(page.follow)
+    page.follow(window.active_policy.current)
 
 
 def _compare_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.compare.page import ComparePage
 
     page = ComparePage(bridge)
-    _follow_visible_policy(page, window)
+    _follow_active_policy(page, window)
     return page
 
 
@@ -83,7 +80,7 @@ def _pilot_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     from console.ui.pages.policy_editor.document import PolicyDocument
 
     page = PilotPage(bridge)
-    _follow_visible_policy(page, window)
+    _follow_active_policy(page, window)
 
     def open_in_editor(policy: Any) -> None:
         # A new, unsaved tab: the person reviews the reordered route and saves it where they choose.
@@ -109,21 +106,35 @@ def settings() -> QSettings:
 
 
 class MainWindow(QMainWindow):
-    """Navigation list on the left, the current page on the right, facts in the status bar."""
+    """Navigation list on the left, the current page on the right, facts in the status bar.
+
+    Signals:
+        sig_loaded_models_changed(int): local models loaded in the workspace's pool now (emitted
+            from the pool's threads; delivered queued).
+    """
+
+    sig_loaded_models_changed = Signal(int)
 
     def __init__(self, bridge: EngineBridge | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Routedesk")
         self.bridge = bridge or EngineBridge(self)
         self.sig_policies_changed_hook: Callable[[], None] | None = None
+        from console.core.active_policy import ActivePolicy
+        from console.ui.active_policy_signal import ActivePolicySignal
+
+        self.active_policy = ActivePolicy()  # the policy editor writes it; the other pages follow it
+        self.active_policy_signal = ActivePolicySignal(self.active_policy, self)
         # run_window sets this: each page, once built, lives as long as the window, so its objects are
         # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
         self.settle_heap = False
+        self.sig_loaded_models_changed.connect(self.show_loaded_models)
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
         self.navigation.setFixedWidth(170)
         self.stack = QStackedWidget()
         self.pages: dict[str, QWidget] = {}
+        self.frames: dict[str, Any] = {}  # each page under its header (console.ui.page_header)
         try:
             self._build(bridge)
         except BaseException:
@@ -133,23 +144,34 @@ class MainWindow(QMainWindow):
     def _build(self, bridge: EngineBridge | None) -> None:
         # Pages are built on first visit: the dashboards alone import the log's queries and
         # SQLAlchemy (~0.5 s), which a window that opens on the policy editor need not wait for.
-        for number, (title, _factory) in enumerate(PAGES, start=1):
+        for title, _factory in PAGES:  # Ctrl+1..n are the Go menu's (window_menus)
             self.navigation.addItem(title)
             self.stack.addWidget(QWidget())  # placeholder until the page is first shown
-            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
-            shortcut.activated.connect(lambda n=number - 1: self.navigation.setCurrentRow(n))
         self.ensure_page(0)
         self.navigation.currentRowChanged.connect(self._on_navigation_current_row_changed)
         self.navigation.setCurrentRow(0)
+        from console.ui.first_run_guide import FirstRunGuide
+
+        self.guide = FirstRunGuide(settings)
+        self.guide.sig_step_requested.connect(self._on_guide_step_requested)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.guide)
+        column.addWidget(self.stack, 1)
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(0)
         row.addWidget(self.navigation)
-        row.addWidget(self.stack, 1)
+        row.addWidget(right, 1)
         self.setCentralWidget(central)
         self._build_status_bar()
-        self._build_help_menu()
+        from console.ui.window_menus import build_menus
+
+        self.window_actions = build_menus(self)
+        self._show_theme_choice()
         self.policy_page.sig_policies_changed.connect(self._on_policy_page_policies_changed)
         self.resize(1280, 820)
         geometry = settings().value(GEOMETRY_KEY)
@@ -161,14 +183,16 @@ class MainWindow(QMainWindow):
         title, factory = PAGES[row]
         page = self.pages.get(title)
         if page is None:
+            from console.ui.page_header import PageFrame
+
             page = factory(self.bridge, self)
             self.pages[title] = page
+            frame = PageFrame(title, page)
+            self.frames[title] = frame
             placeholder = self.stack.widget(row)
-            self.stack.insertWidget(row, page)
+            self.stack.insertWidget(row, frame)
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
-            if row and self._active_title is not None:  # a page that follows the policy in front catches up
-                self.policy_page.sig_active_policy_changed.emit(self._active_title)
             if self.settle_heap:  # microseconds; spares each later full collection the page's imports
                 from console.core.heap import settle
 
@@ -179,6 +203,11 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.ensure_page(row)
             self.stack.setCurrentIndex(row)
+
+    def set_page_subtitle(self, page: QWidget, text: str, tooltip: str = "") -> None:
+        for title, built in self.pages.items():
+            if built is page and title in self.frames:
+                self.frames[title].set_subtitle(text, tooltip)
 
     @property
     def policy_page(self) -> Any:
@@ -237,6 +266,21 @@ class MainWindow(QMainWindow):
     def _on_gpu_check_finished(self, available: Any) -> None:
         text = {True: "available", False: "not available", None: "llama.cpp not installed"}[available]
         self.gpu_label.setText(f"GPU offload: {text}")
+        self._watch_loaded_models()
+
+    def _watch_loaded_models(self) -> None:
+        """Count every load in the workspace's pool (an engine's, side by side's, a pilot's), not
+        just the Local models page's; the pool calls back from its threads, the signal is queued."""
+        if self.bridge.closing:
+            return
+        from console.core.app.models import watch_loaded_models
+
+        async def watch() -> int:
+            return watch_loaded_models(self.bridge.workspace, self.sig_loaded_models_changed.emit)
+
+        job = self.bridge.submit(watch)
+        job.sig_finished.connect(self.show_loaded_models)
+        self._watch_job = job
 
     def current_policy_path(self) -> Path | None:
         """The file of the policy tab in front (what the endpoint switch serves)."""
@@ -257,9 +301,50 @@ class MainWindow(QMainWindow):
         if self.sig_policies_changed_hook is not None:
             self.sig_policies_changed_hook()
 
-    def _build_help_menu(self) -> None:
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("&About Routedesk", self._on_about_requested)
+    # --- commands, theme, guide ------------------------------------------------------------
+    icons_applied = False
+
+    def named_actions(self) -> dict[str, Any]:
+        """The window's actions by name (the policy editor's and the menus'), for icons and tests."""
+        return {**self.policy_page.actions_by_name, **self.window_actions}
+
+    def apply_icons(self) -> None:
+        """Icons for toolbar, menus and navigation (after the first paint: qtawesome is slow to import)."""
+        from console.ui.icons import apply_icons
+
+        apply_icons(self)
+
+    def show_command_palette(self) -> Any:
+        from console.ui.window_menus import open_palette
+
+        self.command_palette = open_palette(self)  # not ``palette``: that is QWidget.palette()
+        return self.command_palette
+
+    def set_theme(self, mode: str) -> None:
+        """Switch to the system, light or dark theme now, and remember the choice."""
+        from console.ui.theme import set_theme_mode
+        from console.ui.window_menus import current_app
+
+        set_theme_mode(current_app(), mode, settings())
+        self._show_theme_choice()
+        if self.icons_applied:  # the glyphs are drawn in the text colour: redraw them in the new one
+            self.apply_icons()
+
+    def _show_theme_choice(self) -> None:
+        from console.ui.theme import saved_theme_mode
+
+        self.window_actions[f"theme_{saved_theme_mode(settings())}"].setChecked(True)
+
+    def show_guide(self) -> None:
+        self.guide.reopen()
+
+    def _on_guide_step_requested(self, step: str) -> None:
+        row = {"try": 0, "compare": 4, "traffic": 3, "dashboards": 3}[step]
+        self.navigation.setCurrentRow(row)
+        editor = self.policy_page.current
+        if step == "try" and editor is not None:
+            editor.side.setCurrentWidget(editor.try_it)
+            editor.try_it.prompt.setFocus()
 
     def _on_about_requested(self) -> None:
         from console.build_info import gpu_offload_available

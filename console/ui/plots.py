@@ -6,26 +6,147 @@ cosmetic line pixel by pixel (~0.2 ms for one line across a chart, measured on P
 so a grid of twenty faint lines cost a dashboard chart ~3-5 ms on every repaint; the same pixels
 as rectangles cost ~0.05 ms. The pixels are identical on screen (tests/ui/test_dashboard_charts.py
 checks); exports and scaled painters keep pyqtgraph's own lines.
+
+``format_axis`` writes an axis's ticks with ``console.ui.units`` and turns pyqtgraph's SI prefix
+off (it puts "(x0.001)" in the axis title), and ``follow_palette`` keeps a plot's background, axes
+and text in the widget's palette when the theme changes while the window runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import zlib
+from typing import Any, Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QWidget
+
+from console.ui.units import TickFormat
 
 
-def still_plot(title: str, unit: str) -> pg.PlotWidget:
+#: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
+SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                  "#9c755f", "#bab0ac"]
+
+
+def colour(index: int) -> QColor:
+    return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
+
+
+def home_slot(name: str) -> int:
+    """Where ``name``'s colour starts in ``SERIES_COLOURS``: crc32, the same in every process and run."""
+    return zlib.crc32(name.encode("utf-8")) % len(SERIES_COLOURS)
+
+
+class SeriesColours:
+    """A colour per series name that never changes once given, whatever else is on the chart.
+
+    A name gets its hash's slot; when another name already holds it, the next free one. What a
+    name was given is remembered, so switching the time range (which changes which series are
+    present and in what order) never recolours a series."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, int] = {}
+
+    def reserve(self, names: Sequence[str]) -> None:
+        """Give colours to the new names among ``names``, in sorted order, so two charts handed the
+        same names in a different order colour them alike even where two names share a hash slot."""
+        for name in sorted(set(names) - self.given.keys()):
+            self(name)
+
+    def __call__(self, name: str) -> QColor:
+        slot = self.given.get(name)
+        if slot is None:
+            taken = set(self.given.values())
+            slot = home_slot(name)
+            if len(taken) < len(SERIES_COLOURS):
+                while slot in taken:
+                    slot = (slot + 1) % len(SERIES_COLOURS)
+            self.given[name] = slot
+        return colour(slot)
+
+
+def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str], width: int) -> list[tuple[int, str]]:
+    """Whole category labels on a bottom axis, wrapped to ``width`` characters, and the axis made
+    tall enough for the most lines (pyqtgraph sizes it for one line of text)."""
+    ticks = [(i, wrap_label(label, width)) for i, label in enumerate(labels)]
+    lines = max((text.count("\n") + 1 for _i, text in ticks), default=1)
+    font = axis.style.get("tickFont") or axis.font()
+    axis.setTicks([ticks])
+    axis.setHeight(int(14 + lines * QFontMetrics(font).lineSpacing() + (axis.label.boundingRect().height()
+                                                                         if axis.label.isVisible() else 0)))
+    return ticks
+
+
+def still_plot(title: str, unit: str, ticks: TickFormat | None = None) -> pg.PlotWidget:
     """A chart for a handful of bars or points: no pan/zoom or context menu, light grid, themed background."""
     plot = pg.PlotWidget(title=title)
-    plot.setBackground(None)
     plot.setLabel("left", unit)
     plot.showGrid(y=True, alpha=0.25)
     plot.setMouseEnabled(x=False, y=False)
     plot.setMenuEnabled(False)
+    if ticks is not None:
+        format_axis(plot.getPlotItem().getAxis("left"), ticks)
+    follow_palette(plot)
     return plot
+
+
+def format_axis(axis: pg.AxisItem, ticks: TickFormat) -> None:
+    """Write ``axis``'s ticks with ``ticks(values, spacing)``; no SI prefix in its title."""
+    axis.enableAutoSIPrefix(False)
+
+    def tick_strings(values: Sequence[float], _scale: float, spacing: float) -> list[str]:
+        return ticks(values, spacing)
+
+    axis.tickStrings = tick_strings  # type: ignore[method-assign]
+    axis.picture = None
+    axis.update()
+
+
+def text_colour(widget: QWidget) -> Any:
+    return widget.palette().color(QPalette.ColorRole.Text)
+
+
+def apply_palette(plot: pg.PlotWidget) -> None:
+    """Background, axes, title and labels in ``plot``'s palette colours."""
+    palette = plot.palette()
+    text = palette.color(QPalette.ColorRole.Text)
+    plot.setBackground(palette.color(QPalette.ColorRole.Base))
+    item = plot.getPlotItem()
+    for name in ("left", "bottom"):
+        axis = item.getAxis(name)
+        axis.setPen(pg.mkPen(text))
+        axis.setTextPen(pg.mkPen(text))
+        axis.label.setDefaultTextColor(text)
+    item.titleLabel.setText(item.titleLabel.text, color=text)
+    for child in item.vb.addedItems:
+        if isinstance(child, pg.TextItem) and getattr(child, "follows_palette", False):
+            child.setColor(text)
+        elif isinstance(child, pg.ErrorBarItem):
+            child.setData(pen=pg.mkPen(text, width=2))
+
+
+class _PaletteFollower(QObject):
+    """Re-colours a plot whenever its palette changes (a theme switch while the window runs)."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.PaletteChange and isinstance(watched, pg.PlotWidget):
+            apply_palette(watched)
+        return False
+
+
+def follow_palette(plot: pg.PlotWidget) -> None:
+    apply_palette(plot)
+    follower = _PaletteFollower(plot)
+    plot.installEventFilter(follower)
+
+
+def palette_text(text: str, anchor: tuple[float, float]) -> pg.TextItem:
+    """A TextItem that ``apply_palette`` re-colours with the theme (never dark on dark)."""
+    item = pg.TextItem(text, anchor=anchor)
+    item.follows_palette = True  # type: ignore[attr-defined]
+    return item
 
 
 def _fillable(pen: QPen, line: QLineF) -> bool:
@@ -84,3 +205,20 @@ class GridAxis(_FilledTicks, pg.AxisItem):
 
 class GridDateAxis(_FilledTicks, pg.DateAxisItem):
     """pyqtgraph's DateAxisItem, its grid drawn fast (see the module docstring)."""
+
+
+_BREAKS = "_-/. "
+
+
+def wrap_label(label: str, width: int) -> str:
+    """``label`` on as many lines of at most ~``width`` characters as it needs, broken after
+    ``_ - / .`` or a space where one is near, every character kept ("invalid_\noutput")."""
+    lines: list[str] = []
+    rest = label
+    while len(rest) > width:
+        cut = max((rest.rfind(c, 0, width) for c in _BREAKS), default=-1)
+        cut = cut + 1 if cut >= width // 3 else width
+        lines.append(rest[:cut].rstrip(" "))
+        rest = rest[cut:].lstrip(" ")
+    lines.append(rest)
+    return "\n".join(lines)

@@ -32,6 +32,14 @@ def test_ledger_bench_small() -> None:
     bench_ledger.test_bench_ledger_small()
 
 
+def test_replay_bench_replays_and_times_the_naive_loop(tmp_path) -> None:
+    from tests.bench import bench_replay
+
+    figures = bench_replay.measure(2000, 200, folder=tmp_path)
+    assert figures["requests replayed"] > 1800 and figures["routing changes"] > 0
+    assert figures["replay s"] > 0 and figures["naive plan per request us (sample)"] > 0
+
+
 def test_startup_bench_opens_and_closes_the_window() -> None:
     from tests.bench import bench_startup
 

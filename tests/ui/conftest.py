@@ -14,6 +14,8 @@ from typing import Iterator
 
 import pytest
 
+from tests.support.threads import leftover_threads
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 SAMPLE_POLICY = Path(__file__).with_name("sample_policy.yaml")
@@ -50,9 +52,9 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 def no_thread_left_running() -> Iterator[None]:
     before = set(threading.enumerate())
     yield
-    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
-    leftover += [t for t in threading.enumerate() if t.name == "engine" and t.is_alive()]
-    assert not leftover, f"threads left running: {[t.name for t in leftover]}"
+    leftover = leftover_threads(before)  # daemon threads too: a bridge's engine thread, a ledger writer
+    leftover += [t.name for t in threading.enumerate() if t.name == "engine" and t.is_alive()]
+    assert not leftover, f"threads left running: {leftover}"
 
 
 @pytest.fixture

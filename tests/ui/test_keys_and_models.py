@@ -31,10 +31,10 @@ def test_keys_round_trip_through_a_real_keyring(qtbot, bridge, keyring_session) 
     assert by_name["openai"].status == "missing"
     assert by_name["local"].status == "no key needed"
     _wait_job(qtbot, page.set_key(by_name["openai"], "sk-test-value"))
-    qtbot.waitUntil(lambda: {r.provider: r.status for r in page.rows}.get("openai") == "set in keyring", timeout=15000)
+    qtbot.waitUntil(lambda: {r.provider: r.presence for r in page.rows}.get("openai") == "set in keyring", timeout=15000)
     assert "sk-test-value" not in page.message.text()
     _wait_job(qtbot, page.delete_key(by_name["openai"]))
-    qtbot.waitUntil(lambda: {r.provider: r.status for r in page.rows}.get("openai") == "missing", timeout=15000)
+    qtbot.waitUntil(lambda: {r.provider: r.presence for r in page.rows}.get("openai") == "missing", timeout=15000)
 
 
 def test_keys_page_warns_when_no_keyring_is_usable(qtbot, bridge) -> None:

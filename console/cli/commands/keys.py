@@ -137,7 +137,12 @@ def _test(args: argparse.Namespace, policy: schema.Policy | None, store: KeyStor
     try:
         passed = asyncio.run(_verify(args.provider, config, store))
     except KeyTestFailed as exc:
-        print(f"routedesk keys: test failed for {exc}", file=sys.stderr)
+        advice = ""
+        if exc.missing:
+            keyring = (config.key or "").startswith("keyring:")
+            advice = (f"; set it with: routedesk keys set {args.provider}" if keyring
+                      else f"; set the environment variable {(config.key or '').partition(':')[2]}")
+        print(f"routedesk keys: test failed for {exc}{advice}", file=sys.stderr)
         return 1
     print(passed.message)
     return 0

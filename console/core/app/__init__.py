@@ -10,6 +10,7 @@ Each use case is written once, here, in a module named for it:
     log       open the routing log to read (``routedesk log``/``report``, the dashboards)
     history   import a history file for pilots
     traffic   demo traffic with known totals
+    replay    what-if replay of a draft over logged traffic; the assessment of where the money goes
     export    a LiteLLM config for team scale
 
 Front ends import this package, the policy schema and loader, and the plain result types; the
@@ -25,13 +26,14 @@ from console.core.app.keys import KeyTestFailed, key_status, missing_keys, verif
 from console.core.app.log import LogError, open_log, read_error_message, watch_log_health
 from console.core.app.models import LocalModels
 from console.core.app.pilot import PilotError, PilotOutcome, PilotSetupRequest, PilotSource, pilot_run_id, run_pilot
+from console.core.app.replay import replay_policy
 from console.core.app.routing import Engine, Request, RouteResult, explain, first_token_history
 from console.core.app.traffic import write_demo_traffic
 from console.core.workspace import Workspace
 
 __all__ = [
     "Comparison", "Engine", "KeyTestFailed", "LocalModels", "LogError", "PilotError", "PilotOutcome",
-    "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "first_token_history", "import_history_file",
-    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "read_error_message", "run_pilot",
-    "verify_key", "watch_log_health", "write_demo_traffic",
+    "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "first_token_history",
+    "import_history_file", "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id",
+    "read_error_message", "replay_policy", "run_pilot", "verify_key", "watch_log_health", "write_demo_traffic",
 ]

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
-from sqlalchemy import ColumnElement, Connection, Engine, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Engine, Integer, Table, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from console.core.ledger.filters import Filters, raw_where, rollup_where, split_range
 from console.core.ledger.latency import LatencyStats, latency_percentiles, latency_samples  # noqa: F401 (re-exported)
@@ -27,22 +29,26 @@ from console.core.ledger.tables import (
     request_table,
 )
 
-Bucket = Literal["hour", "day"]
+#: Time buckets of a chart. Minute buckets read raw rows only (the rollups are hourly at their finest),
+#: which is why ``auto_bucket`` gives them to short ranges only.
+Bucket = Literal["5min", "15min", "hour", "day"]
 SpendBy = Literal["model", "provider", "task", "team"]
 Tier = Literal["raw", "hour", "day"]
 _SPEND_COLUMN = {"model": "model_alias", "provider": "provider", "task": "task", "team": "team"}
-_BUCKET_SECONDS = {"hour": 3600, "day": 86400}
+_BUCKET_SECONDS = {"5min": 300, "15min": 900, "hour": 3600, "day": 86400}
 
 KeyFn = Callable[[Table, Tier], ColumnElement[Any]]  # (table, which tier it is) -> expression
 SumsOf = Callable[[Table], Sequence[ColumnElement[Any]]]
 
 
 def _summed(conn: Connection, tables: dict[Tier, Table], filters: Filters, keys: Sequence[KeyFn],
-            sums: dict[Tier, SumsOf], model_column: str, *, days: bool) -> dict[tuple[Any, ...], list[float]]:
+            sums: dict[Tier, SumsOf], model_column: str, *, days: bool,
+            hours: bool = True) -> dict[tuple[Any, ...], list[float]]:
     """Group sums over rollup days and hours plus raw edges, merged by key.
 
-    ``days=False`` when a key needs hours (hourly buckets): the daily rollups cannot answer it."""
-    split = split_range(filters.since, filters.until, days=days)
+    ``days=False`` when a key needs hours (hourly buckets): the daily rollups cannot answer it;
+    ``hours=False`` too when it needs minutes: only raw rows can."""
+    split = split_range(filters.since, filters.until, days=days, hours=hours)
     width = len(sums["raw"](tables["raw"]))
     merged: dict[tuple[Any, ...], list[float]] = defaultdict(lambda: [0] * width)
 
@@ -73,24 +79,24 @@ def _rollup_request_sums(t: Table) -> Sequence[ColumnElement[Any]]:
 
 
 def _attempt_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
-                  days: bool = True) -> dict[tuple[Any, ...], list[float]]:
+                  days: bool = True, hours: bool = True) -> dict[tuple[Any, ...], list[float]]:
     """[attempts, failures, cost] per key."""
     return _summed(
         conn, {"raw": attempt_table(), "hour": attempt_hour_table(), "day": attempt_day_table()}, filters, keys,
         {"day": _rollup_attempt_sums, "hour": _rollup_attempt_sums,
          "raw": lambda t: [func.count(), func.sum(1 - t.c.ok), func.sum(t.c.cost_usd)]},
-        "model_alias", days=days,
+        "model_alias", days=days, hours=hours,
     )
 
 
 def _request_sums(conn: Connection, filters: Filters, keys: Sequence[KeyFn], *,
-                  days: bool = True) -> dict[tuple[Any, ...], list[float]]:
+                  days: bool = True, hours: bool = True) -> dict[tuple[Any, ...], list[float]]:
     """[requests, failures, fallbacks, cost] per key."""
     return _summed(
         conn, {"raw": request_table(), "hour": request_hour_table(), "day": request_day_table()}, filters, keys,
         {"day": _rollup_request_sums, "hour": _rollup_request_sums,
          "raw": lambda t: [func.count(), func.sum(1 - t.c.ok), func.sum(t.c.fell_back), func.sum(t.c.total_cost_usd)]},
-        "first_model", days=days,
+        "first_model", days=days, hours=hours,
     )
 
 
@@ -98,9 +104,37 @@ def _column(name: str) -> KeyFn:
     return lambda table, _tier: table.c[name]
 
 
+class _whole_steps(FunctionElement[int]):
+    """floor(ts / step) for ts >= 0, in each dialect's words (PostgreSQL's CAST rounds; SQLite has
+    no floor() unless built with its math functions, and its CAST truncates, which is floor here)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_whole_steps)
+def _whole_steps_default(element: Any, compiler: Any, **kw: Any) -> str:
+    ts, step = list(element.clauses)
+    return f"CAST({compiler.process(ts, **kw)} / {compiler.process(step, **kw)} AS INTEGER)"
+
+
+@compiles(_whole_steps, "postgresql")
+def _whole_steps_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    ts, step = list(element.clauses)
+    return f"CAST(FLOOR({compiler.process(ts, **kw)} / {compiler.process(step, **kw)}) AS INTEGER)"
+
+
+def tiers(bucket: Bucket) -> dict[str, bool]:
+    """Which rollups can answer sums by ``bucket`` (keyword arguments for ``_attempt_sums``)."""
+    return {"days": bucket == "day", "hours": _BUCKET_SECONDS[bucket] >= 3600}
+
+
 def _bucket(bucket: Bucket) -> KeyFn:
-    """The time bucket a row falls in; hourly buckets never read the daily tier (``days=False``)."""
+    """The time bucket a row falls in; hourly buckets never read the daily tier, minute buckets
+    only raw rows (``tiers``)."""
     def key(table: Table, tier: Tier) -> ColumnElement[Any]:
+        if _BUCKET_SECONDS[bucket] < 3600:
+            return _whole_steps(table.c.ts, float(_BUCKET_SECONDS[bucket]))
         if bucket == "hour" or tier != "hour":
             return table.c[bucket]
         return table.c.hour // 24
@@ -121,7 +155,7 @@ class SpendPoint:
 def spend(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: SpendBy = "model") -> list[SpendPoint]:
     """Spend per time bucket × model/provider/task/team, oldest first."""
     with db.connect() as conn:
-        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column(_SPEND_COLUMN[by])], days=bucket == "day")
+        sums = _attempt_sums(conn, filters, [_bucket(bucket), _column(_SPEND_COLUMN[by])], **tiers(bucket))
     size = _BUCKET_SECONDS[bucket]
     points = [SpendPoint(float(b * size), k, float(v[2]), int(v[0])) for (b, k), v in sums.items()]
     return sorted(points, key=lambda p: (p.bucket_start, p.key))

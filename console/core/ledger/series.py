@@ -26,6 +26,7 @@ from console.core.ledger.queries import (
     _request_sums,
     spend,
     spend_arrays,
+    tiers,
 )
 from console.core.ledger.stats import Z_95
 from console.core.ledger.tables import FAILED, KINDS, attempt_day_table, attempt_table, request_table
@@ -75,10 +76,16 @@ class RateSeries:
 
 
 def auto_bucket(since: float | None, until: float | None) -> Bucket:
-    """Hours for ranges up to three days, days beyond."""
+    """Buckets that fit the range: 12-36 bars of 5 minutes up to three hours, 15 minutes up to
+    twelve, hours up to three days, days beyond (a last hour is never one fat bar)."""
     if since is None or until is None:
         return "day"
-    return "hour" if until - since <= 3 * 86400 else "day"
+    span = until - since
+    if span <= 3 * 3600:
+        return "5min"
+    if span <= 12 * 3600:
+        return "15min"
+    return "hour" if span <= 3 * 86400 else "day"
 
 
 def spend_stack(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: SpendBy = "model") -> StackedSeries:
@@ -104,7 +111,7 @@ def failure_series(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> R
     """Attempt failure rate per bucket × task × model."""
     with db.connect() as conn:
         sums = _attempt_sums(conn, filters, [_bucket(bucket), _column("task"), _column("model_alias")],
-                             days=bucket == "day")
+                             **tiers(bucket))
     return _rate_series(sums, 0, 1, bucket)
 
 
@@ -112,7 +119,7 @@ def fallback_series(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> 
     """Share of requests that left their first-choice model, per bucket × task × first model."""
     with db.connect() as conn:
         sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")],
-                             days=bucket == "day")
+                             **tiers(bucket))
     return _rate_series(sums, 0, 2, bucket)
 
 
@@ -219,7 +226,7 @@ def attempt_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day", by: Sp
     group_column = _SPEND_COLUMN[by]
     names = ["task", "model_alias"] + ([] if group_column in ("task", "model_alias") else [group_column])
     with db.connect() as conn:
-        sums = _attempt_sums(conn, filters, [_bucket(bucket)] + [_column(n) for n in names], days=bucket == "day")
+        sums = _attempt_sums(conn, filters, [_bucket(bucket)] + [_column(n) for n in names], **tiers(bucket))
     size = _BUCKET_SECONDS[bucket]
     if not sums:
         empty = np.zeros(0)
@@ -235,7 +242,7 @@ def request_sums(db: Engine, filters: Filters, *, bucket: Bucket = "day") -> Req
     """Requests, failures, fallbacks and cost per bucket × task × first-choice model."""
     with db.connect() as conn:
         sums = _request_sums(conn, filters, [_bucket(bucket), _column("task"), _column("first_model")],
-                             days=bucket == "day")
+                             **tiers(bucket))
     size = _BUCKET_SECONDS[bucket]
     if not sums:
         empty = np.zeros(0)

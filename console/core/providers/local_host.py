@@ -61,6 +61,20 @@ class LocalModelHost:
         self._lock = threading.Lock()
         self._models: "dict[Path, Future[LoadedModel]]" = {}
         self.loads: Counter[Path] = Counter()
+        self._listeners: list[Callable[[int], None]] = []
+
+    def watch(self, listener: Callable[[int], None]) -> None:
+        """Call ``listener(count)`` after every load and unload, whoever made it (on the thread that
+        finished it: a model's worker or the unloading loop)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def _announce(self) -> None:
+        count = len(self.loaded())
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(count)
 
     def load_count(self, path: Path | None = None) -> int:
         """Real loads of ``path`` (or of every file) since this host was made."""
@@ -113,6 +127,7 @@ class LocalModelHost:
             with self._lock:
                 self.loads[_file(settings.path)] += 1
             done.set_result(model)
+            self._announce()
 
         executor.submit(work)
 
@@ -129,6 +144,8 @@ class LocalModelHost:
                 continue
             await loop.run_in_executor(model.executor, model.free_in_worker)  # after any generation in flight
             model.executor.shutdown(wait=True)
+        if futures:
+            self._announce()
 
     async def aclose(self) -> None:
         await self.unload()

@@ -126,6 +126,7 @@ def test_small_helpers(traffic: Any) -> None:
     mix = dict(outcome_mix(db, Filters(since=END - 86400, until=END)))
     assert mix and "ok" not in mix and mix["rate_limited"] > 0
     assert auto_bucket(END - 86400, END) == "hour" and auto_bucket(END - 30 * 86400, END) == "day"
+    assert auto_bucket(END - 3600, END) == "5min" and auto_bucket(END - 8 * 3600, END) == "15min"
 
 
 def test_outcome_mix_covers_the_whole_range(traffic: Any) -> None:
@@ -169,3 +170,31 @@ def test_no_series_query_scans_a_table(sqlite_url: str) -> None:
             plan = "\n".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
             assert not _FULL_SCAN.search(plan), f"full scan in:\n{statement}\n{plan}"
     db.dispose()
+
+
+@pytest.mark.parametrize("hours,bucket,seconds", [(1.0, "5min", 300), (6.0, "15min", 900)])
+def test_short_ranges_get_minute_buckets_that_add_up_to_the_raw_attempts(traffic: Any, hours: float, bucket: str,
+                                                                          seconds: int) -> None:
+    db, _, records = traffic
+    since, until = END - hours * 3600, END
+    assert auto_bucket(since, until) == bucket
+    f = Filters(since=since, until=until, kind="production")
+    stack = attempt_sums(db, f, bucket=auto_bucket(since, until), by="model").spend()
+    assert stack.bucket_seconds == seconds
+    expected: dict[tuple[float, str], float] = {}
+    for record in records:
+        if record.kind != "production":
+            continue
+        for attempt in record.attempts:
+            ts = attempt.started_at.timestamp()
+            if since <= ts < until:
+                key = (float(int(ts // seconds) * seconds), attempt.model_alias)
+                expected[key] = expected.get(key, 0.0) + attempt.cost_usd
+    got = {(float(b), k): float(stack.values[i, j]) for i, b in enumerate(stack.bucket_starts)
+           for j, k in enumerate(stack.keys) if stack.values[i, j]}
+    assert got.keys() == {k for k, v in expected.items() if v}
+    for key, value in got.items():
+        assert value == pytest.approx(expected[key], abs=1e-9)
+    assert len(stack.bucket_starts) > 3  # the range is several bars, not one
+    rates = request_sums(db, f, bucket=auto_bucket(since, until)).fallback_rates()
+    assert rates.bucket_seconds == seconds and set(np.diff(rates.bucket_starts) % seconds) <= {0.0}

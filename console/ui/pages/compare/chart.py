@@ -9,7 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import still_plot
+from console.ui.plots import apply_palette, palette_text, set_category_ticks, still_plot
+from console.ui.units import millis_ticks, money_ticks
 
 _BAR = "#5c6bc0"
 _FAILED = "#e57373"
@@ -23,8 +24,8 @@ class CostLatencyChart(QWidget):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.cost_plot = still_plot("Cost per column", "US $")
-        self.latency_plot = still_plot("Latency per column (TTFT inside)", "ms")
+        self.cost_plot = still_plot("Cost per column", "", money_ticks)
+        self.latency_plot = still_plot("Latency per column (TTFT inside)", "", millis_ticks)
         plots = QWidget()
         row = QHBoxLayout(plots)
         row.setContentsMargins(0, 0, 0, 0)
@@ -45,19 +46,19 @@ class CostLatencyChart(QWidget):
         self.empty.show_content()
         x = np.arange(len(labels), dtype=float)
         brushes = [pg.mkBrush(_BAR if good else _FAILED) for good in ok]
-        ticks = [[(i, label if len(label) <= 14 else label[:13] + "…") for i, label in enumerate(labels)]]
         self.values = {"cost": list(costs), "latency": list(latencies)}
         for plot, heights in ((self.cost_plot, costs), (self.latency_plot, latencies)):
             plot.clear()
             values = np.asarray(heights, dtype=float)
             plot.addItem(pg.BarGraphItem(x=x, height=values, width=0.6, brushes=brushes))
-            plot.getAxis("bottom").setTicks(ticks)
+            set_category_ticks(plot.getPlotItem().getAxis("bottom"), labels, 14)
             top = float(values.max()) if values.size else 0.0
             plot.setYRange(0.0, top * 1.15 if top > 0 else 1.0, padding=0)
             plot.setXRange(-0.6, max(len(labels) - 0.4, 0.6), padding=0)
         if not any(costs):
-            note = pg.TextItem("every column was free (local or unpriced)", anchor=(0.5, 0.5), color="#888")
+            note = palette_text("every column was free (local or unpriced)", anchor=(0.5, 0.5))
             note.setPos((len(labels) - 1) / 2, 0.5)
             self.cost_plot.addItem(note)
+            apply_palette(self.cost_plot)
         first = np.asarray([t if t is not None else 0.0 for t in ttfts], dtype=float)
         self.latency_plot.addItem(pg.BarGraphItem(x=x, height=first, width=0.3, brush=pg.mkBrush("#ffb74d")))

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.compare.chart import CostLatencyChart
 from console.ui.pages.compare.column_view import ColumnView
+from console.ui.policy_in_use import PolicyInUse
 
 
 class ComparePage(QWidget):
@@ -41,13 +42,19 @@ class ComparePage(QWidget):
         self._job: Any = None
         self.result: Any = None
         self.columns: list[ColumnView] = []
+        from console.core.active_policy import PolicyFollower
+
+        # Results (or a run under way) pin the policy they came from: the editor's is only offered.
+        self.follower = PolicyFollower(lambda: self.result is not None or not self.run_button.isEnabled())
         self._build()
         if policy_path is not None:
             self.set_policy_path(policy_path)
 
     # --- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.policy_label = QLabel("no policy: ad hoc models only")
+        self.policy_row = PolicyInUse("no policy: ad hoc models only")
+        self.policy_label = self.policy_row.label
+        self.policy_row.sig_switch_requested.connect(self._on_policy_row_switch_requested)
         open_policy = QPushButton("Policy…")
         open_policy.clicked.connect(self._on_open_policy_clicked)
         self.models = QListWidget()
@@ -82,7 +89,7 @@ class ComparePage(QWidget):
         self.status = QLabel("")
         form = QFormLayout()
         policy_row = QHBoxLayout()
-        policy_row.addWidget(self.policy_label, 1)
+        policy_row.addWidget(self.policy_row, 1)
         policy_row.addWidget(open_policy)
         form.addRow("Policy", policy_row)
         form.addRow("Models", self.models)
@@ -150,16 +157,45 @@ class ComparePage(QWidget):
 
     # --- policy and models ------------------------------------------------------------------
     def set_policy_path(self, path: Path) -> None:
+        """Use the policy saved at ``path`` (chosen here with Policy…, or when the page runs alone)."""
+        from console.core.active_policy import PolicyChoice
         from console.core.policy.loader import load_policy
 
         loaded = load_policy(path)
         if loaded.policy is None:
             self.policy_label.setText(f"{path.name}: has errors; ad hoc models only")
             return
-        self._policy, self._policy_path = loaded.policy, Path(path)
-        self.policy_label.setText(f"{loaded.policy.name} ({path})")
+        self.follower.used = PolicyChoice(Path(path), loaded.policy, Path(path).name)
+        self.follower.offered = None
+        self._use_policy(self.follower.used)
+
+    def follow(self, choice: Any) -> None:
+        """The active policy changed (a PolicyChoice): adopt it, or offer it while results are shown."""
+        if self.follower.consider(choice):
+            self._use_policy(choice)
+        self.policy_row.show_offer(self.follower.offered, "The answers shown came from the policy on the left; "
+                                   "using this one clears them (saved comparisons stay saved).")
+
+    def _on_policy_row_switch_requested(self) -> None:
+        if not self.run_button.isEnabled():
+            self.status.setText("Stop the run first, then switch policy.")
+            return
+        choice = self.follower.take_offer()
+        if choice is not None:
+            self.result = None
+            self._make_columns([])
+            self.chart.show_columns([], [], [], [], [])
+            self.save_button.setEnabled(False)
+            self.export_button.setEnabled(False)
+            self.status.setText("")
+            self._use_policy(choice)
+        self.policy_row.show_offer(None, "")
+
+    def _use_policy(self, choice: Any) -> None:
+        self._policy, self._policy_path = choice.policy, choice.path
+        self.policy_row.show_used(f"{choice.policy.name} — {choice.label}", str(choice.path))
         self.models.clear()
-        for alias in loaded.policy.models:
+        for alias in choice.policy.models:
             item = QListWidgetItem(alias)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)

@@ -9,6 +9,7 @@ from console.core.ledger.filters import Filters
 from console.ui.pages.dashboard.bar_chart import CategoryBars
 from console.ui.pages.dashboard.loaders import LatencySection, RequestsSection
 from console.ui.pages.dashboard.query import Drill
+from console.ui.units import millis_ticks
 
 
 def _ms(value: float) -> str:
@@ -16,7 +17,7 @@ def _ms(value: float) -> str:
 
 
 def latency_chart() -> CategoryBars:
-    return CategoryBars("Latency and time to first token", "ms", _ms)
+    return CategoryBars("Latency and time to first token", "", _ms, millis_ticks)
 
 
 def outcome_chart() -> CategoryBars:

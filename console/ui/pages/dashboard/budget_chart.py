@@ -15,9 +15,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
-from console.ui.pages.dashboard.chart_panel import ChartPanel, colour
+from console.ui.pages.dashboard.chart_panel import ChartPanel
 from console.ui.pages.dashboard.loaders import BudgetView
 from console.ui.pages.dashboard.query import Drill
+from console.ui.plots import format_axis
+from console.ui.units import money, percent_ticks
 
 
 def _elapsed_share(view: BudgetView, times: np.ndarray) -> np.ndarray:
@@ -32,6 +34,8 @@ class BudgetChart(ChartPanel):
         super().__init__("Budgets this period", time_axis=False, parent=parent)
         self.plot.setLabel("left", "% of limit spent")
         self.plot.setLabel("bottom", "% of period passed")
+        for side in ("left", "bottom"):
+            format_axis(self.plot.getAxis(side), percent_ticks)
         self.views: list[BudgetView] = []
         self._limit = pg.InfiniteLine(pos=100, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
                                       label="limit", labelOpts={"position": 0.03, "color": "#d64545",
@@ -57,30 +61,30 @@ class BudgetChart(ChartPanel):
             projection.setVisible(False)
         legend = []
         top = 100.0
+        self.colours.reserve([view.burn.name for view in self.views])
         for n, view in enumerate(self.views):
-            tint = colour(n)
+            tint = self.colours(view.burn.name)
             burn = view.burn
             x = _elapsed_share(view, view.times)
             y = view.cumulative / burn.limit_usd * 100
             spent, projection = self._lines(n)
             spent.setData(x, y, pen=pg.mkPen(tint, width=2.5))
             spent.setVisible(True)
-            legend.append((spent, f"{burn.name}/{burn.period}: ${burn.spent_usd:,.2f} of ${burn.limit_usd:,.2f} "
-                                  f"→ ${view.projected_usd:,.2f}"))
+            legend.append((f"{burn.name}/{burn.period}: {money(burn.spent_usd)} of {money(burn.limit_usd)} "
+                           f"→ {money(view.projected_usd)}", tint))
             end_x = float(x[-1]) if len(x) else 0.0
             projected = view.projected_usd / burn.limit_usd * 100
             projection.setData([end_x, 100.0], [burn.spent_usd / burn.limit_usd * 100, projected],
                                pen=pg.mkPen(tint, width=1.5, style=Qt.PenStyle.DotLine))
             projection.setVisible(True)
             top = max(top, projected, float(y.max()) if len(y) else 0.0)
-        self.set_legend(legend)
+        self.set_legend(legend, glyph="━")
         if not self.views:
             self.note.setText("no budgets: open a policy that has budgets to see ceilings and projections")
             return
         over = [v.burn.name for v in self.views if v.projected_usd > v.burn.limit_usd]
         self.note.setText("projected over: " + ", ".join(over) if over else "all projected within their limits")
-        self.plot.setXRange(0, 100, padding=0.02)
-        self.plot.setYRange(0, top * 1.5, padding=0)
+        self.show_range((-2, 102), (0, top * 1.1))
         self.settle()
 
     def _nearest(self, x: float, y: float) -> BudgetView | None:

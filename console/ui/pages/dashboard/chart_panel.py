@@ -6,10 +6,15 @@ Subclasses draw arrays and answer three questions in data coordinates: what is u
 (``csv_table``). Lines are drawn with peak auto-downsampling and clip-to-view set through the
 item's own setters: with pyqtgraph 0.14 + PySide6 6.12, passing them to ``PlotWidget.plot()`` as
 keyword arguments raises AttributeError (tests/ui/test_dashboard_charts.py pins this).
+
+Each series keeps its colour wherever it appears (``SeriesColours``: from a hash of its name, not
+its place in today's data), the legend is a strip above the plot rather than a box over the data,
+and a drag on the plot zooms into that rectangle (double-click: back to the whole range).
 """
 
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 from pathlib import Path
@@ -19,20 +24,38 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
 from PySide6.QtCore import QEvent, QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from console.core.csv_cells import write_rows
 from console.ui.pages.dashboard.query import Drill
-from console.ui.plots import GridAxis, GridDateAxis
+from console.ui.plots import SERIES_COLOURS, GridAxis, GridDateAxis, SeriesColours, apply_palette, colour  # noqa: F401
 
-#: Tableau 10: distinct hues that stay legible on light and dark backgrounds.
-SERIES_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-                  "#9c755f", "#bab0ac"]
+class LegendStrip(QLabel):
+    """The legend as one wrapped line of text above the plot: never over the data, never cut short.
 
+    One rich-text label costs far less to update than pyqtgraph's legend (an item per entry)."""
 
-def colour(index: int) -> QColor:
-    return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)])
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("legend")
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.entries: list[tuple[str, str]] = []  # (name, colour "#rrggbb")
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _colour in self.entries]
+
+    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
+        wanted = [(name, QColor(tint).name()) for name, tint in entries]
+        if wanted == self.entries:
+            return
+        self.entries = wanted
+        self.setText("&nbsp;&nbsp; ".join(
+            f'<span style="color:{tint}">{glyph}</span>&nbsp;{html.escape(name)}' for name, tint in wanted))
+        self.setVisible(bool(wanted))
 
 
 def fast_line(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, **style: Any) -> pg.PlotDataItem:
@@ -84,7 +107,15 @@ class ChartPanel(QFrame):
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
-        self.legend = self.plot.addLegend(offset=(6, 4), labelTextSize="8pt", colCount=3)
+        # Drag draws a rectangle and zooms into it (Grafana's drag-to-zoom); the wheel does not
+        # zoom, so scrolling the page over a chart scrolls the page. Double-click: whole range.
+        self.plot.vb.setMouseMode(pg.ViewBox.RectMode)
+        self.plot.vb.setMouseEnabled(x=time_axis, y=time_axis)
+        self.plot.vb.wheelEvent = lambda event, *_a: event.ignore()  # type: ignore[method-assign]
+        self.zoomed = False
+        self.plot.vb.sigRangeChangedManually.connect(self._on_vb_range_changed_manually)
+        self.colours = SeriesColours()
+        self.legend = LegendStrip()
         self.png_button = self._tool_button("PNG", "Save this chart as a PNG image", self._on_png_button_clicked)
         self.csv_button = self._tool_button("CSV", "Save this chart's data as CSV", self._on_csv_button_clicked)
         self.header = QHBoxLayout()
@@ -96,6 +127,7 @@ class ChartPanel(QFrame):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addLayout(self.header)
+        layout.addWidget(self.legend)  # above the plot: in view whenever the chart's top is
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.hover)
         scene = self.plot_widget.scene()
@@ -145,6 +177,9 @@ class ChartPanel(QFrame):
     def _on_scene_mouse_clicked(self, event: Any) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
+        if event.double():
+            self.reset_zoom()
+            return
         point = self._data_point(event.scenePos())
         drill = self.drill_at(*point) if point else None
         if drill is not None:
@@ -187,37 +222,40 @@ class ChartPanel(QFrame):
         super().changeEvent(event)
 
     def _apply_palette(self) -> None:
-        palette = self.palette()
-        self.plot_widget.setBackground(palette.color(QPalette.ColorRole.Base))
-        text = palette.color(QPalette.ColorRole.Text)
-        for name in ("left", "bottom"):
-            axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen(text))
-            axis.setTextPen(pg.mkPen(text))
-        self.legend.setLabelTextColor(text)
-        self.legend.setBrush(pg.mkBrush(palette.color(QPalette.ColorRole.Base)))
+        self.plot_widget.setPalette(self.palette())
+        apply_palette(self.plot_widget)
+        self.on_palette_changed()
 
-    def set_legend(self, entries: Sequence[tuple[Any, str]]) -> None:
-        """Show ``entries`` (plot item, name) in the legend.
+    def on_palette_changed(self) -> None:
+        """Subclasses re-colour what they drew in the palette's colours (projection outlines, notes)."""
 
-        Charts reuse their plot items, so a redraw usually names the same items again: then only
-        changed names are set (a legend entry costs ~1 ms to build and re-lays the legend out)."""
-        shown = self.legend.items
-        same_items = len(shown) == len(entries) and all(
-            sample.item is item for (sample, _label), (item, _name) in zip(shown, entries))
-        if not same_items:
-            self.legend.clear()
-            for item, name in entries:
-                self.legend.addItem(item, name)
-            return
-        renamed = False
-        for (sample, label), (_item, name) in zip(shown, entries):
-            if label.text != name:
-                label.setText(name)
-                renamed = True
-            sample.update()  # the item's pen or brush may have changed
-        if renamed:
-            self.legend.updateSize()
+    def set_legend(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
+        """Show ``entries`` (name, colour) in the legend strip above the plot."""
+        self.legend.show_entries(entries, glyph)
+
+    # --- zoom --------------------------------------------------------------------------------
+    def _on_vb_range_changed_manually(self, _mask: Any) -> None:
+        self.zoomed = True
+
+    def reset_zoom(self) -> None:
+        """Back to what the last redraw showed."""
+        self.zoomed = False
+        self.redraw_range()
+
+    def show_range(self, x: tuple[float, float] | None, y: tuple[float, float]) -> None:
+        """The range a redraw wants (x None: fit the data); kept while the operator is zoomed in."""
+        self._full_range = (x, y)
+        if not self.zoomed:
+            self.redraw_range()
+
+    def redraw_range(self) -> None:
+        x, y = getattr(self, "_full_range", (None, (0.0, 1.0)))
+        if x is None:
+            self.plot.enableAutoRange(axis="x")
+        else:
+            self.plot.setXRange(*x, padding=0)
+        self.plot.setYRange(*y, padding=0)
+        self.settle()
 
     def settle(self) -> None:
         """Apply the range and auto-range now rather than in the next paint.
@@ -231,6 +269,8 @@ def bucket_label(start: float, seconds: int) -> str:
     from datetime import datetime
 
     moment = datetime.fromtimestamp(start)
+    if seconds < 3600:
+        return moment.strftime("%Y-%m-%d %H:%M")
     return moment.strftime("%Y-%m-%d %H:00") if seconds < 86400 else moment.strftime("%Y-%m-%d")
 
 

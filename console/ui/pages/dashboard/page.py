@@ -138,6 +138,8 @@ class DashboardPage(QWidget):
         Changes made in one turn of the event loop (a reset that clears two filters) coalesce into
         one read: a superseded read would still cost its full time on the reader threads."""
         self.query = replace(query, spend_by=self.query.spend_by)
+        for chart in self.charts:
+            chart.zoomed = False  # a new range or filter: show all of it (live refreshes keep a zoom)
         if not self._apply_pending:
             self._apply_pending = True
             self._started = time.perf_counter()

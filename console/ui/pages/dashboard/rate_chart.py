@@ -18,8 +18,10 @@ from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
 from console.core.ledger.filters import Filters
 from console.core.ledger.series import RateSeries
-from console.ui.pages.dashboard.chart_panel import ChartPanel, bucket_label, colour, fast_line
+from console.ui.pages.dashboard.chart_panel import ChartPanel, bucket_label, fast_line
 from console.ui.pages.dashboard.query import Drill
+from console.ui.plots import format_axis
+from console.ui.units import percent_ticks
 
 MAX_LINES = 6
 MIN_TRIALS_FOR_SCALE = 20
@@ -37,7 +39,8 @@ class RateChart(ChartPanel):
     def __init__(self, title: str, noun: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent=parent)
         self.noun = noun  # "failure" or "fallback"
-        self.plot.setLabel("left", f"{noun} rate", units="%")
+        self.plot.setLabel("left", f"{noun} rate")
+        format_axis(self.plot.getAxis("left"), percent_ticks)
         self.series: RateSeries | None = None
         self.filters = Filters()
         self.shown: list[int] = []  # key indexes drawn
@@ -85,11 +88,12 @@ class RateChart(ChartPanel):
         low, high = (b * 100 for b in series.band())
         symbols = len(x) <= 120  # dots help on a few points and only cost on many
         legend = []
+        self.colours.reserve([" · ".join(series.keys[j]) for j in shown])
         for n, j in enumerate(shown):
             line, band = self._items(n)
             have = series.trials[:, j] > 0
             task, model = series.keys[j]
-            tint = colour(n)
+            tint = self.colours(f"{task} · {model}")
             emphasised = self.focus == (task, model)
             banded = bool(have.sum() > 1 and (n < BANDS or emphasised))
             if banded:
@@ -101,9 +105,9 @@ class RateChart(ChartPanel):
             line.setData(x[have], rates[have, j], pen=pg.mkPen(tint, width=3 if emphasised else 1.6),
                          symbol="o" if symbols else None, symbolSize=5, symbolBrush=tint, symbolPen=None)
             line.setVisible(True)
-            legend.append((line, f"{task} · {model}"))
+            legend.append((f"{task} · {model}", tint))
             self.lines[(task, model)] = line
-        self.set_legend(legend)
+        self.set_legend(legend, glyph="━")
         for line, band in self._pool[len(shown):]:
             if line.isVisible():
                 line.setData([], [])
@@ -118,10 +122,8 @@ class RateChart(ChartPanel):
         solid = rates[:, shown][cells >= MIN_TRIALS_FOR_SCALE]
         drawn = solid if solid.size else rates[:, shown][cells > 0]
         top = float(np.nanmax(drawn)) if drawn.size else 10.0
-        if len(x):
-            self.plot.setXRange(float(x[0] - series.bucket_seconds / 2), float(x[-1] + series.bucket_seconds / 2),
-                                padding=0.02)
-        self.plot.setYRange(0, min(100.0, max(top, 1.0) * 1.45), padding=0)  # headroom for the legend
+        span = (float(x[0] - series.bucket_seconds / 2), float(x[-1] + series.bucket_seconds / 2)) if len(x) else None
+        self.show_range(span, (0, min(100.0, max(top, 1.0) * 1.1)))
         self.settle()
 
     def _hit(self, x: float, y: float) -> tuple[int, int] | None:

@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen python -m console.ui.pages.dashboard.screenshots OUT_DIR
 
 Writes demo traffic (45 days, a planted failure spike) into a throwaway log under a throwaway
-ROUTEDESK_HOME, then saves ``OUT_DIR/<theme>-dashboard-{top,lower,drift}.png``.
+ROUTEDESK_HOME, then saves ``OUT_DIR/<theme>-dashboard-{top,last-hour,lower,drift}.png`` and, after
+switching the running window to the other theme, ``OUT_DIR/<theme>-dashboard-switched.png``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def take(out_dir: Path, url: str) -> list[Path]:
         window.setCentralWidget(page)
         window.resize(1440, 900)
         window.show()
-        page.set_budgets([Budget(name="daily", limit_usd=1.0),
+        page.set_budgets([Budget(name="daily", limit_usd=50.0),  # far above the bars: noted, not drawn
                           Budget(name="growth team", period="month", limit_usd=12, scope=BudgetScope(team="growth"))])
         deadline = time.time() + 60
         while (page.last_draw_ms is None or page.drift.model.rowCount() == 0) and time.time() < deadline:
@@ -47,7 +48,19 @@ def take(out_dir: Path, url: str) -> list[Path]:
             window.grab().save(str(target))
             written.append(target)
 
+        def wait_drawn() -> None:
+            page.last_draw_ms = None
+            deadline = time.time() + 60
+            while page.last_draw_ms is None and time.time() < deadline:
+                QTest.qWait(50)
+            QTest.qWait(300)
+
         shot("top")
+        page.filters_bar.set_range_preset("Last hour")
+        wait_drawn()
+        shot("last-hour")
+        page.filters_bar.set_range_preset("Last 30 days")
+        wait_drawn()
         page.scroll.verticalScrollBar().setValue(page.scroll.verticalScrollBar().maximum())
         page.requests.view.selectRow(4)
         QTest.qWait(300)
@@ -59,6 +72,10 @@ def take(out_dir: Path, url: str) -> list[Path]:
         page.requests.view.selectRow(0)
         QTest.qWait(300)
         shot("drift")
+        page.scroll.verticalScrollBar().setValue(0)
+        apply_theme(app, dark=theme != "dark")  # while running: chart text must follow
+        QTest.qWait(300)
+        shot("switched")
         page.shutdown()
         bridge.shutdown()
         window.close()

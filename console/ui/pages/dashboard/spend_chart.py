@@ -1,6 +1,11 @@
 """Spend over time, stacked by model, provider, task or team, with day-budget ceilings and the
 current bucket's projection to its end.
 
+A ceiling far above the bars (a $50/day budget over $1/day of spend) is not drawn as a line the
+chart must stretch to: that would flatten the bars into the axis. It becomes a note pinned to the
+plot's top edge saying where the ceiling is and how far the spend is below it. Live traffic only
+gets a projection; imported history (or a pilot) has no "rest of this hour" to project.
+
 Clicking a segment opens the requests of that bucket and that model/provider/task/team.
 """
 
@@ -18,8 +23,14 @@ from console.core.budget.period import period_bounds
 from console.core.ledger.filters import Filters
 from console.core.ledger.series import StackedSeries
 from console.core.policy.schema import Budget
-from console.ui.pages.dashboard.chart_panel import ChartPanel, bucket_label, colour
+from console.ui.pages.dashboard.chart_panel import ChartPanel, bucket_label
 from console.ui.pages.dashboard.query import Drill
+from console.ui.plots import format_axis
+from console.ui.units import money, money_ticks
+
+#: a ceiling more than this many times the tallest bar is noted at the top edge instead of drawn
+OFF_SCALE = 3.0
+CEILING_RED = "#d64545"
 
 SPEND_BY = [("by model", "model"), ("by provider", "provider"), ("by task", "task"), ("by team", "team")]
 _FILTER_FIELD = {"model": "model", "provider": "provider", "task": "task", "team": "team"}
@@ -42,7 +53,7 @@ class SpendChart(ChartPanel):
         self.split.currentIndexChanged.connect(
             lambda _i: self.sig_spend_by_changed.emit(self.split.currentData()))
         self.header.insertWidget(1, self.split)
-        self.plot.setLabel("left", "USD")
+        format_axis(self.plot.getAxis("left"), money_ticks)
         self.series: StackedSeries | None = None
         self.by = "model"
         self.filters = Filters()
@@ -55,7 +66,11 @@ class SpendChart(ChartPanel):
         self.plot.addItem(self._outline)
         self._ceiling_lines: list[pg.InfiniteLine] = []
         self._ceiling_labels: list[tuple[float, str]] = []
-        self._ceilings: list[float] = []
+        self._ceilings: list[float] = []  # the ceilings drawn as lines (within scale)
+        self.off_scale = pg.TextItem(color=CEILING_RED, anchor=(1, 0))  # ceilings far above the bars
+        self.off_scale.setParentItem(self.plot.vb)  # pinned to the view's corner, not to data
+        self.off_scale.setVisible(False)
+        self.plot.vb.sigResized.connect(self._place_off_scale)
         self.projection: tuple[float, float] | None = None  # (bucket start, projected USD)
 
     def show_spend(self, series: StackedSeries, by: str, filters: Filters, now: float,
@@ -65,26 +80,28 @@ class SpendChart(ChartPanel):
         x = series.bucket_starts + series.bucket_seconds / 2
         width = series.bucket_seconds * 0.85
         base = np.zeros(len(x))
+        self.colours.reserve(series.keys)
         for j, key in enumerate(series.keys):
             heights = series.values[:, j]
             bar = self._bar(j)
-            bar.setOpts(x=x, y0=base.copy(), height=heights, width=width, brush=colour(j),
-                        pen=pg.mkPen(colour(j).darker(130), width=0.5))
+            tint = self.colours(key)
+            bar.setOpts(x=x, y0=base.copy(), height=heights, width=width, brush=tint,
+                        pen=pg.mkPen(tint.darker(130), width=0.5))
             bar.setVisible(True)
             self.bars.append(bar)
             base = base + heights
         for bar in self._bar_pool[len(series.keys):]:
             bar.setVisible(False)
-        self.set_legend(list(zip(self.bars, series.keys)))
+        self.set_legend([(key, self.colours(key)) for key in series.keys])
         self.projection = self._draw_projection(series, base)
-        self._draw_ceilings(series, budgets)
+        data_top = max(float(base.max()) if len(base) else 0.0, self.projection[1] if self.projection else 0.0)
+        self._draw_ceilings(series, budgets, data_top)
         total = series.total
-        self.note.setText(f"total ${total:,.2f}" + (f" · this {'hour' if series.bucket_seconds < 86400 else 'day'} "
-                                                    f"heading for ${self.projection[1]:,.2f}" if self.projection else ""))
-        top = max(float(base.max()) if len(base) else 0.0, self.projection[1] if self.projection else 0.0,
-                  *self._ceilings)
-        self.plot.enableAutoRange(axis="x")
-        self.plot.setYRange(0, max(top, 1e-6) * 1.45, padding=0)  # headroom for the legend
+        self.note.setText(f"total {money(total)} · {bucket_words(series.bucket_seconds)} bars"
+                          + (f" · this {bucket_words(series.bucket_seconds)} heading for {money(self.projection[1])}"
+                             if self.projection else ""))
+        top = max([data_top, *self._ceilings])
+        self.show_range(None, (0, max(top, 1e-6) * 1.12))
         self.settle()
 
     def _bar(self, j: int) -> pg.BarGraphItem:
@@ -104,15 +121,30 @@ class SpendChart(ChartPanel):
         elapsed = self.now - start
         if not 0 < elapsed < series.bucket_seconds or (self.filters.until or 0) < self.now - 60:
             return None
+        if self.filters.kind != "production":
+            return None  # imported history, pilots and comparisons are not heading anywhere
         projected = float(totals[-1]) * series.bucket_seconds / max(elapsed, 60.0)
         self._outline.setOpts(x=[start + series.bucket_seconds / 2], y0=[0.0], height=[projected],
                               width=series.bucket_seconds * 0.85, brush=pg.mkBrush(None),
-                              pen=pg.mkPen(self.palette().text().color(), width=1, style=Qt.PenStyle.DashLine))
+                              pen=self._outline_pen())
         self._outline.setVisible(True)
         return start, projected
 
-    def _draw_ceilings(self, series: StackedSeries, budgets: Sequence[Budget]) -> None:
-        """A budget's share per bucket, for budgets whose scope is exactly what the chart shows."""
+    def _outline_pen(self) -> Any:
+        return pg.mkPen(self.palette().text().color(), width=1, style=Qt.PenStyle.DashLine)
+
+    def on_palette_changed(self) -> None:
+        if hasattr(self, "_outline"):
+            self._outline.setOpts(pen=self._outline_pen())
+
+    def _place_off_scale(self) -> None:
+        self.off_scale.setPos(self.plot.vb.width() - 4, 2)
+
+    def _draw_ceilings(self, series: StackedSeries, budgets: Sequence[Budget], data_top: float) -> None:
+        """A budget's share per bucket, for budgets whose scope is exactly what the chart shows.
+
+        Ceilings within ``OFF_SCALE`` times the tallest bar are dashed lines; higher ones are
+        noted at the plot's top edge, so the bars keep the chart's height."""
         shown = {"task": self.filters.task, "team": self.filters.team, "model": self.filters.model,
                  "provider": self.filters.provider}
         labelled: list[tuple[float, str]] = []
@@ -122,8 +154,15 @@ class SpendChart(ChartPanel):
             start, end = period_bounds(budget.period, self.now)  # this month's real length, not 30 days
             ceiling = budget.limit_usd * series.bucket_seconds / (end - start)
             scope = ", ".join(f"{k}={v}" for k, v in budget.scope.model_dump().items() if v) or "all traffic"
-            unit = "hour" if series.bucket_seconds < 86400 else "day"
-            labelled.append((ceiling, f"{budget.name}: ${ceiling:,.2f}/{unit} ({scope})"))
+            labelled.append((ceiling, f"{budget.name}: {money(ceiling)} per {bucket_span(series.bucket_seconds)} "
+                                      f"({scope})"))
+        far = [(c, label) for c, label in labelled if data_top > 0 and c > data_top * OFF_SCALE]
+        labelled = [(c, label) for c, label in labelled if (c, label) not in far]
+        note = "\n".join(f"▲ {label}, off the scale: {c / data_top:,.0f}× the tallest bar" for c, label in far)
+        if note != self.off_scale.textItem.toPlainText():  # setting text re-lays the item out
+            self.off_scale.setText(note)
+            self._place_off_scale()
+        self.off_scale.setVisible(bool(far))
         self._ceilings = [ceiling for ceiling, _label in labelled]
         if labelled == self._ceiling_labels:
             return  # the same lines are already drawn (a filter change rarely changes them)
@@ -131,8 +170,9 @@ class SpendChart(ChartPanel):
             self.plot.removeItem(line)
         self._ceiling_lines = []
         for ceiling, label in labelled:
-            line = pg.InfiniteLine(pos=ceiling, angle=0, pen=pg.mkPen("#d64545", width=1.5, style=Qt.PenStyle.DashLine),
-                                   label=label, labelOpts={"position": 0.98, "color": "#d64545",
+            line = pg.InfiniteLine(pos=ceiling, angle=0, pen=pg.mkPen(CEILING_RED, width=1.5,
+                                                                      style=Qt.PenStyle.DashLine),
+                                   label=label, labelOpts={"position": 0.98, "color": CEILING_RED,
                                                            "anchors": [(1, 1), (1, 1)]})
             line.setZValue(2)  # over the bars and the projection
             self.plot.addItem(line)
@@ -161,7 +201,7 @@ class SpendChart(ChartPanel):
         series = self.series
         assert series is not None
         label = bucket_label(float(series.bucket_starts[i]), series.bucket_seconds)
-        return (f"{label} · {series.keys[j]}: ${series.values[i, j]:,.4f} "
+        return (f"{label} · {series.keys[j]}: ${series.values[i, j]:,.4f} "  # exact, unlike the ticks
                 f"(bucket total ${series.values[i].sum():,.4f})")
 
     def drill_at(self, x: float, y: float) -> Drill | None:
@@ -189,3 +229,17 @@ class SpendChart(ChartPanel):
     def drawn_total(self) -> float:
         """The dollars the bars add up to, read back from the plot items."""
         return float(sum(np.sum(bar.opts["height"]) for bar in self.bars))
+
+
+def bucket_words(seconds: int) -> str:
+    """A bucket's size as the note and labels say it: "5-minute", "hour", "day"."""
+    if seconds >= 86400:
+        return "day"
+    if seconds >= 3600:
+        return "hour"
+    return f"{seconds // 60}-minute"
+
+
+def bucket_span(seconds: int) -> str:
+    """A bucket's length after "per": "5 minutes", "hour", "day"."""
+    return bucket_words(seconds).replace("-minute", " minutes")

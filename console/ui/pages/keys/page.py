@@ -1,4 +1,9 @@
-"""The Keys page: list, set/replace (masked), delete and test provider keys; every keyring call off the GUI thread."""
+"""The Keys page: list, set/replace (masked), delete and test provider keys; every keyring call off the GUI thread.
+
+Each test's result is kept (``KeyVerification``) and shown in the Status column with its time, so
+a key the provider refused reads "rejected by the provider", not "set in keyring". Messages are
+sentences about this window (its buttons), never a command line to type.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.core.app.keys import KeyVerification
 from console.ui.pages.keys.key_status import ProviderKeyRow, provider_entries, status_rows
 
 COLUMNS = ["Policy", "Provider", "Kind", "Key from", "Status"]
@@ -35,6 +41,7 @@ class KeysPage(QWidget):
         self._bridge, self._policies = bridge, policies
         self._store = store
         self.rows: list[ProviderKeyRow] = []
+        self.verified: dict[str, KeyVerification] = {}  # provider name -> its last test
         self._entries: list[Any] = []
         self._jobs: list[Any] = []
         self.warning = QLabel()
@@ -90,7 +97,7 @@ class KeysPage(QWidget):
 
     def refresh(self) -> None:
         self._entries = provider_entries(self._policies())
-        self._run(status_rows, self._entries, self.store(), done=self._show_rows)
+        self._run(status_rows, self._entries, self.store(), dict(self.verified), done=self._show_rows)
 
     def _show_rows(self, rows: list[ProviderKeyRow]) -> None:
         self.warning.hide()
@@ -99,8 +106,11 @@ class KeysPage(QWidget):
         for number, row in enumerate(rows):
             for column, value in enumerate((row.policy, row.provider, row.kind, row.ref or "—", row.status)):
                 item = QTableWidgetItem(value)
-                if column == 4 and row.status in ("missing", "env var not set", "bad reference"):
+                if column == 4 and (row.presence in ("missing", "env var not set", "bad reference")
+                                    or row.status.startswith("rejected") or row.status.endswith("failed")):
                     item.setForeground(Qt.GlobalColor.red)
+                if column == 4 and row.provider in self.verified:
+                    item.setToolTip(self.verified[row.provider].sentence)
                 self.table.setItem(number, column, item)
 
     def _on_job_failed(self, message: str) -> None:
@@ -120,35 +130,51 @@ class KeysPage(QWidget):
         if name is None:
             self.message.setText(f"{row.provider} takes its key from {row.ref or 'nowhere'}; set that instead.")
             return None
-        return self._run(self.store().set, name, value, done=lambda _r: self._after(f"Key for {row.provider} saved."))
+        self.verified.pop(row.provider, None)  # a new key has not been tested
+        return self._run(self.store().set, name, value,
+                         done=lambda _r: self._after(f"Key for {row.provider} saved. Test connection checks it works."))
 
     def delete_key(self, row: ProviderKeyRow) -> Any:
         name = row.keyring_name
         if name is None:
             self.message.setText(f"{row.provider} has no keyring entry to delete.")
             return None
+        self.verified.pop(row.provider, None)
         return self._run(
             self.store().delete, name,
             done=lambda existed: self._after(f"Key for {row.provider} {'deleted' if existed else 'was not set'}."),
         )
 
     def test_key(self, row: ProviderKeyRow) -> Any:
-        entry = next((e for e in self._entries if e[0] == row.policy and e[1] == row.provider), None)
-        if entry is None:
+        if row.config is None:
             return None
-        job = self._bridge.submit(lambda: self._verify_on_engine(entry[1], entry[2]))
-        self._keep(job, self.message.setText)
+        name, config = row.provider, row.config
+        job = self._bridge.submit(lambda: self._verify_on_engine(name, config))
+        self._keep(job, self._on_verified)
         self.message.setText(f"Testing {row.provider}…")
         return job
 
-    async def _verify_on_engine(self, name: str, provider: Any) -> str:
+    async def _verify_on_engine(self, name: str, provider: Any) -> tuple[KeyVerification, bool]:
         """Engine thread: the core's key test through the window's one provider pool."""
         from console.core.app.keys import KeyTestFailed, verify_key
 
         try:
-            return (await verify_key(name, provider, self._bridge.workspace.providers)).message
+            return KeyVerification.of(name, await verify_key(name, provider, self._bridge.workspace.providers)), False
         except KeyTestFailed as err:
-            raise RuntimeError(str(err)) from None
+            return KeyVerification.of(name, err), err.missing
+
+    def _on_verified(self, result: tuple[KeyVerification, bool]) -> None:
+        verification, missing = result
+        self.verified[verification.provider] = verification
+        if verification.passed:
+            text = verification.sentence
+        else:
+            text = f"The test of {verification.provider} failed: {verification.sentence.rstrip('.')}."
+            if missing:
+                text += " Select it and choose Set / replace key… to add one."
+            elif verification.rejected:
+                text += " Replace the key with Set / replace key…, then test again."
+        self._after(text)
 
     def _after(self, text: str) -> None:
         self.message.setText(text)

@@ -3,12 +3,16 @@
 Every file read, load and generation runs on the engine thread through the bridge, with the core's
 ``LocalModels`` over the window's one provider pool: a model loaded here is the one the engines,
 side by side and pilots use (never a second copy), and the workspace frees it at shutdown.
+
+GPU layers and context start from the open policy that names the file (``load_defaults``), and
+before a load the page shows the core's memory estimate for those settings (``estimate_memory``,
+from the GGUF header) and warns when it will not fit.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -43,12 +47,15 @@ class LocalModelsPage(QWidget):
     sig_loaded_count_changed = Signal(int)
     sig_info_shown = Signal(object)
 
-    def __init__(self, bridge: Any, parent: Any = None) -> None:
+    def __init__(self, bridge: Any, policies: Callable[[], list[Any]] | None = None, parent: Any = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
+        self._policies = policies or (lambda: [])
         self._models: Any = None  # console.core.app.LocalModels, used on the engine thread only
         self._loaded: dict[Path, Any] = {}  # path as listed here -> LoadedFacts
         self._job: Any = None
+        self.info: Any = None  # the GGUFInfo of the file shown, None while unread or unusable
+        self.offload: bool | None = None  # whether this llama.cpp can use a GPU (None: not known yet)
         self.setAcceptDrops(True)
         self.files = QListWidget()
         self.files.setObjectName("gguf-files")
@@ -71,7 +78,7 @@ class LocalModelsPage(QWidget):
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setRange(-1, 999)
         self.gpu_layers.setSpecialValueText("all")
-        self.gpu_layers.setValue(0)
+        self.gpu_layers.setValue(-1)  # until a policy that names the file says otherwise
         self.context = QSpinBox()
         self.context.setRange(256, 1_048_576)
         self.context.setSingleStep(512)
@@ -88,6 +95,15 @@ class LocalModelsPage(QWidget):
         self.progress.setTextVisible(False)
         self.state = QLabel("Not loaded.")
         self.state.setWordWrap(True)
+        self.estimate = QLabel()
+        self.estimate.setObjectName("hint")
+        self.estimate.setWordWrap(True)
+        self.fit_warning = QLabel()
+        self.fit_warning.setObjectName("banner")
+        self.fit_warning.setWordWrap(True)
+        self.fit_warning.hide()
+        self.gpu_layers.valueChanged.connect(self._show_estimate)
+        self.context.valueChanged.connect(self._show_estimate)
         settings = QFormLayout()
         settings.addRow("GPU layers (-1 = all)", self.gpu_layers)
         settings.addRow("Context (tokens)", self.context)
@@ -97,6 +113,8 @@ class LocalModelsPage(QWidget):
         run_box = QGroupBox("Load and run")
         run_layout = QVBoxLayout(run_box)
         run_layout.addLayout(settings)
+        run_layout.addWidget(self.estimate)
+        run_layout.addWidget(self.fit_warning)
         run_layout.addLayout(buttons)
         run_layout.addWidget(self.progress)
         run_layout.addWidget(self.state)
@@ -116,6 +134,7 @@ class LocalModelsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._set_busy(False)
+        self._check_offload()
         bundled = bundled_model()
         if bundled is not None:
             self.add_file(bundled)
@@ -159,6 +178,7 @@ class LocalModelsPage(QWidget):
         text = item.data(Qt.ItemDataRole.UserRole)
         from console.core.app.models import read_gguf_info
 
+        self.info = None  # until this file's header is read
         job = self._bridge.run_blocking(read_gguf_info, Path(text))
         job.sig_finished.connect(self._show_info)
         job.sig_failed.connect(self._show_error)
@@ -174,17 +194,79 @@ class LocalModelsPage(QWidget):
         self._clear_metadata()
         for label, value in describe(info):
             self.metadata.addRow(label, QLabel(value))
-        if info.context_length:
-            self.context.setValue(min(self.context.value(), info.context_length))
-        self.load_button.setEnabled(True)
+        self.info = info
+        self._apply_policy_defaults(info)
+        self._set_busy(False)
+        self._show_estimate()
         self.sig_info_shown.emit(info)
 
     def _show_error(self, message: str) -> None:
         self._clear_metadata()
+        self.info = None
         self.error.setText(message)
         self.error.show()
-        self.load_button.setEnabled(False)
+        self._set_busy(False)
+        self._show_estimate()
         self.sig_info_shown.emit(message)
+
+    # --- settings and the memory estimate -------------------------------------------------
+    def _policy_sources(self) -> list[tuple[dict[str, Any], Path | None]]:
+        sources = []
+        for document in self._policies():
+            data = {"providers": document.get(("providers",), {}) or {}, "models": document.get(("models",), {}) or {}}
+            path = getattr(document, "path", None)
+            sources.append((data, Path(path).parent if path else None))
+        return sources
+
+    def _apply_policy_defaults(self, info: Any) -> None:
+        """GPU layers and context as the open policy that names this file says (blocking the
+        estimate's signals: one estimate for both)."""
+        from console.core.app.models import load_defaults
+
+        defaults = load_defaults(info.path, self._policy_sources())
+        context = defaults.context_window
+        if info.context_length:
+            context = min(context, info.context_length)
+        for box, value in ((self.gpu_layers, defaults.gpu_layers), (self.context, context)):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
+        self.gpu_layers.setToolTip(f"From the policy's model {defaults.alias!r}." if defaults.alias
+                                   else "No open policy names this file: all layers a GPU will take.")
+
+    def _check_offload(self) -> None:
+        from console.core.app.models import gguf_offload_available
+
+        job = self._bridge.run_blocking(gguf_offload_available)  # imports llama.cpp: never on the GUI thread
+        job.sig_finished.connect(self._on_offload_known)
+        self._offload_job = job
+
+    def _on_offload_known(self, available: Any) -> None:
+        self.offload = bool(available)
+        self._show_estimate()
+
+    def _show_estimate(self, *_args: Any) -> None:
+        """The core's estimate for the settings shown, and a warning when it will not fit."""
+        from console.core.app.models import available_ram, estimate_memory, fit_warning, mib
+
+        if self.info is None:
+            self.estimate.clear()
+            self.fit_warning.hide()
+            return
+        offload = bool(self.offload)
+        estimate = estimate_memory(self.info, gpu_layers=self.gpu_layers.value(), context=self.context.value(),
+                                   offload=offload)
+        free = available_ram()
+        where = (f"about {mib(estimate.gpu)} on the GPU and {mib(estimate.ram)} in main memory" if estimate.gpu
+                 else f"about {mib(estimate.ram)} of main memory")
+        self.estimate.setText(f"Loading needs {where} (weights {mib(estimate.weights)}, context "
+                              f"{mib(estimate.kv_cache)}, buffers {mib(estimate.compute)})"
+                              + (f"; {mib(free)} of main memory is free." if free is not None else ".")
+                              + ("" if offload else " This llama.cpp has no GPU: every layer stays in main memory."
+                                 if self.offload is not None else ""))
+        warning = fit_warning(estimate, ram_free=free)
+        self.fit_warning.setText(warning or "")
+        self.fit_warning.setVisible(warning is not None)
 
     # --- load / unload / run --------------------------------------------------------------
     def _models_on_engine(self) -> Any:
@@ -202,16 +284,18 @@ class LocalModelsPage(QWidget):
         context, layers = self.context.value(), self.gpu_layers.value()
 
         async def load() -> Any:
-            return path, await self._models_on_engine().load(path, context_window=context, gpu_layers=layers)
+            models = self._models_on_engine()
+            loaded = await models.load(path, context_window=context, gpu_layers=layers)
+            return path, loaded, models.loaded_count()
 
         self._start(self._bridge.submit(load), f"Loading {path.name}…")
         self._job.sig_finished.connect(self._on_loaded)
         return self._job
 
     def _on_loaded(self, result: Any) -> None:
-        path, loaded = result
+        path, loaded, count = result
         self._loaded[path] = loaded
-        self.sig_loaded_count_changed.emit(len(self._loaded))
+        self.sig_loaded_count_changed.emit(count)  # the pool's count: loads by other pages included
         self._show_state(f"Loaded with {loaded.layers_offloaded} layers on the GPU; "
                          f"memory in use {process_memory_mib():.0f} MiB.")
 
@@ -221,16 +305,18 @@ class LocalModelsPage(QWidget):
         if loaded is None or self._job is not None:
             return None
 
-        async def unload() -> None:
-            await self._models_on_engine().unload(loaded)
+        async def unload() -> int:
+            models = self._models_on_engine()
+            await models.unload(loaded)
+            return int(models.loaded_count())
 
         self._start(self._bridge.submit(unload), f"Unloading {path.name}…")
-        self._job.sig_finished.connect(lambda _r: self._on_unloaded(path))
+        self._job.sig_finished.connect(lambda count: self._on_unloaded(path, count))
         return self._job
 
-    def _on_unloaded(self, path: Path) -> None:
+    def _on_unloaded(self, path: Path, count: int) -> None:
         self._loaded.pop(path, None)
-        self.sig_loaded_count_changed.emit(len(self._loaded))
+        self.sig_loaded_count_changed.emit(count)
         self._show_state(f"Unloaded; memory in use {process_memory_mib():.0f} MiB.")
 
     def quick_run(self) -> Any:
@@ -276,7 +362,8 @@ class LocalModelsPage(QWidget):
     def _set_busy(self, busy: bool) -> None:
         self.progress.setRange(0, 0 if busy else 1)  # an indeterminate bar while llama.cpp works
         self.cancel_button.setEnabled(busy)
-        self.load_button.setEnabled(not busy)
         loaded = self.current_path in self._loaded if self.current_path else False
+        self.load_button.setEnabled(not busy and not loaded and self.info is not None)
+        self.load_button.setToolTip("Already loaded: Unload first to load it with other settings." if loaded else "")
         self.unload_button.setEnabled(not busy and loaded)
         self.test_button.setEnabled(not busy and loaded)

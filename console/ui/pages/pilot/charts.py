@@ -9,9 +9,8 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import still_plot
-
-_COLOURS = ("#5c6bc0", "#26a69a", "#ffa726", "#ab47bc")
+from console.ui.plots import SeriesColours, apply_palette, palette_text, set_category_ticks, still_plot, text_colour
+from console.ui.units import money, money_ticks, percent_ticks
 
 
 class PilotCharts(QWidget):
@@ -22,8 +21,8 @@ class PilotCharts(QWidget):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.pass_plot = still_plot("Pass rate (95% CI)", "% of cases")
-        self.cost_plot = still_plot("Cost per 1,000 requests", "US $")
+        self.pass_plot = still_plot("Pass rate (95% CI)", "of cases", percent_ticks)
+        self.cost_plot = still_plot("Cost per 1,000 requests", "", money_ticks)
         plots = QWidget()
         row = QHBoxLayout(plots)
         row.setContentsMargins(0, 0, 0, 0)
@@ -35,6 +34,7 @@ class PilotCharts(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
+        self.colours = SeriesColours()  # a model keeps its colour from one pilot to the next
 
     def show_summaries(self, summaries: Sequence[Any]) -> None:
         if not summaries:
@@ -42,16 +42,17 @@ class PilotCharts(QWidget):
             return
         self.empty.show_content()
         x = np.arange(len(summaries), dtype=float)
-        ticks = [[(i, s.model.rsplit("/", 1)[-1][:22]) for i, s in enumerate(summaries)]]
-        brushes = [pg.mkBrush(_COLOURS[i % len(_COLOURS)]) for i in range(len(summaries))]
+        names = [s.model.rsplit("/", 1)[-1] for s in summaries]
+        self.colours.reserve([s.model for s in summaries])
+        brushes = [pg.mkBrush(self.colours(s.model)) for s in summaries]
         rates = np.array([s.pass_rate * 100 for s in summaries])
         low = np.array([(s.pass_rate - s.ci_low) * 100 for s in summaries])
         high = np.array([(s.ci_high - s.pass_rate) * 100 for s in summaries])
         self.pass_plot.clear()
         self.pass_plot.addItem(pg.BarGraphItem(x=x, height=rates, width=0.55, brushes=brushes))
-        self.pass_plot.addItem(pg.ErrorBarItem(x=x, y=rates, top=high, bottom=low, beam=0.2, pen=pg.mkPen("#333", width=2)))
+        self.pass_plot.addItem(pg.ErrorBarItem(x=x, y=rates, top=high, bottom=low, beam=0.2, pen=pg.mkPen(text_colour(self.pass_plot), width=2)))
         for i, rate in enumerate(rates):
-            label = pg.TextItem(f"{rate:.1f}%", anchor=(0.5, 1.0), color="#333")
+            label = palette_text(f"{rate:.1f}%", anchor=(0.5, 1.0))
             label.setPos(x[i], rate + high[i] + 1)
             self.pass_plot.addItem(label)
         self.pass_plot.setYRange(0, 110, padding=0)
@@ -59,11 +60,12 @@ class PilotCharts(QWidget):
         self.cost_plot.clear()
         self.cost_plot.addItem(pg.BarGraphItem(x=x, height=costs, width=0.55, brushes=brushes))
         for i, cost in enumerate(costs):
-            label = pg.TextItem(f"${cost:.3f}", anchor=(0.5, 1.0), color="#333")
+            label = palette_text(money(cost), anchor=(0.5, 1.0))
             label.setPos(x[i], cost)
             self.cost_plot.addItem(label)
         top = float(costs.max()) if costs.size else 0.0
         self.cost_plot.setYRange(0, top * 1.2 if top > 0 else 1.0, padding=0)
         for plot in (self.pass_plot, self.cost_plot):
-            plot.getAxis("bottom").setTicks(ticks)
+            apply_palette(plot)
+            set_category_ticks(plot.getPlotItem().getAxis("bottom"), names, 22)
             plot.setXRange(-0.6, max(len(summaries) - 0.4, 0.6), padding=0)

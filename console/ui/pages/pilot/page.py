@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from console.ui.pages.pilot.charts import PilotCharts
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
+from console.ui.policy_in_use import PolicyInUse
 
 DEFAULT_BAR = """name: numeric answer
 assertions:
@@ -51,13 +52,19 @@ class PilotPage(QWidget):
         self._job: Any = None
         self.run_id: str | None = None
         self.outcome: Any = None
+        from console.core.active_policy import PolicyFollower
+
+        # A run (finished, stopped or under way) pins the policy it ran on: the editor's is only offered.
+        self.follower = PolicyFollower(lambda: self.run_id is not None)
         self._build()
         if policy_path is not None:
             self.set_policy_path(policy_path)
 
     # --- layout -----------------------------------------------------------------------------
     def _build(self) -> None:
-        self.policy_label = QLabel("no policy")
+        self.policy_row = PolicyInUse("no policy: open one in the policy editor")
+        self.policy_label = self.policy_row.label
+        self.policy_row.sig_switch_requested.connect(self._on_policy_row_switch_requested)
         self.source = QComboBox()
         self.source.addItems(SOURCES)
         self.source_value = QLineEdit()
@@ -92,7 +99,7 @@ class PilotPage(QWidget):
         self.open_editor.clicked.connect(self.open_in_policy_editor)
 
         form = QFormLayout()
-        form.addRow("Policy", self.policy_label)
+        form.addRow("Policy", self.policy_row)
         source_row = QHBoxLayout()
         source_row.addWidget(self.source)
         source_row.addWidget(self.source_value, 1)
@@ -147,16 +154,45 @@ class PilotPage(QWidget):
 
     # --- inputs -----------------------------------------------------------------------------
     def set_policy_path(self, path: Path) -> None:
+        """Use the policy saved at ``path`` (when the page runs alone, or a test sets it)."""
+        from console.core.active_policy import PolicyChoice
         from console.core.policy.loader import load_policy
 
         loaded = load_policy(path)
         if loaded.policy is None:
             self.policy_label.setText(f"{path.name}: has errors")
             return
-        self._policy, self._policy_path = loaded.policy, Path(path)
-        self.policy_label.setText(f"{loaded.policy.name} ({path})")
+        self.follower.used = PolicyChoice(Path(path), loaded.policy, Path(path).name)
+        self.follower.offered = None
+        self._use_policy(self.follower.used)
+
+    def follow(self, choice: Any) -> None:
+        """The active policy changed (a PolicyChoice): adopt it, or offer it while a run's results are shown."""
+        if self.follower.consider(choice):
+            self._use_policy(choice)
+        self.policy_row.show_offer(self.follower.offered, "The pilot shown ran on the policy on the left; using "
+                                   "this one clears it from the page (its cells stay in the log and resume).")
+
+    def _on_policy_row_switch_requested(self) -> None:
+        if self.cancel_button.isEnabled():
+            self.verdict.setText("Cancel the running pilot first, then switch policy.")
+            return
+        choice = self.follower.take_offer()
+        if choice is not None:
+            self.run_id, self.outcome = None, None
+            self.table_area.show_hint()
+            self.resume_button.setEnabled(False)
+            self.open_editor.setEnabled(False)
+            self.progress.reset()
+            self.verdict.setText("Set the bar, then run.")
+            self._use_policy(choice)
+        self.policy_row.show_offer(None, "")
+
+    def _use_policy(self, choice: Any) -> None:
+        self._policy, self._policy_path = choice.policy, choice.path
+        self.policy_row.show_used(f"{choice.policy.name} — {choice.label}", str(choice.path))
         if not self.task.text():
-            self.task.setText(loaded.policy.classification.default)
+            self.task.setText(choice.policy.classification.default)
 
     def bar_or_error(self) -> tuple[Any, str | None]:
         from console.core.app.pilot import BarError, parse_bar

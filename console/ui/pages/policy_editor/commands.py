@@ -15,14 +15,17 @@ from console.ui.pages.policy_editor.document import MISSING, DocPath, PolicyDocu
 
 
 def _label(path: DocPath) -> str:
-    return ".".join(str(part) for part in path) or "policy"
+    # The undo action reads "Undo: <this>": the field's words, not its path (undo_labels).
+    from console.ui.pages.policy_editor.undo_labels import describe
+
+    return describe(path)
 
 
 class SetValue(QUndoCommand):
     """Set one field (MISSING removes it)."""
 
     def __init__(self, document: PolicyDocument, path: DocPath, value: Any, text: str | None = None) -> None:
-        super().__init__(text or f"Set {_label(path)}")
+        super().__init__(text or _label(path))
         self._document, self._path = document, path
         self._new = copy.deepcopy(value)
         self._old = copy.deepcopy(document.get(path))
@@ -42,7 +45,7 @@ class InsertItem(QUndoCommand):
     """Insert into a list (``index`` None appends)."""
 
     def __init__(self, document: PolicyDocument, path: DocPath, value: Any, index: int | None = None) -> None:
-        super().__init__(f"Add to {_label(path)}")
+        super().__init__(f"add to {_label(path)}")
         self._document, self._path, self._value = document, path, copy.deepcopy(value)
         existing = document.get(path, [])
         self._index = len(existing) if index is None else index
@@ -58,7 +61,7 @@ class RemoveItem(QUndoCommand):
     """Remove one entry of a list."""
 
     def __init__(self, document: PolicyDocument, path: DocPath, index: int) -> None:
-        super().__init__(f"Remove {_label(path)}[{index}]")
+        super().__init__(f"remove {_label(path + (index,))}")
         self._document, self._path, self._index = document, path, index
         self._value = copy.deepcopy(document.get(path)[index])
 
@@ -72,8 +75,8 @@ class RemoveItem(QUndoCommand):
 class MoveItem(QUndoCommand):
     """Move a list entry (drag and drop of a route's candidates)."""
 
-    def __init__(self, document: PolicyDocument, path: DocPath, source: int, target: int) -> None:
-        super().__init__(f"Reorder {_label(path)}")
+    def __init__(self, document: PolicyDocument, path: DocPath, source: int, target: int, text: str = "") -> None:
+        super().__init__(text or f"reorder {_label(path)}")
         self._document, self._path, self._source, self._target = document, path, source, target
 
     def redo(self) -> None:
@@ -87,7 +90,7 @@ class RenameKey(QUndoCommand):
     """Rename a mapping key (a model alias, a provider, a task), keeping its place."""
 
     def __init__(self, document: PolicyDocument, path: DocPath, old: str, new: str) -> None:
-        super().__init__(f"Rename {old} to {new}")
+        super().__init__(f"rename {old} to {new}")
         self._document, self._path, self._old, self._new = document, path, old, new
 
     def redo(self) -> None:

@@ -24,8 +24,9 @@ from console.ui.pages.policy_editor.rule_builder import TasksAndRules
 from console.ui.pages.policy_editor.section_editor import SectionEditor
 from console.ui.pages.policy_editor.sections import BUDGETS, MODELS, PROVIDERS, RESIDENCY
 from console.ui.pages.policy_editor.try_it import TryItPanel
+from console.ui.pages.policy_editor.what_if import WhatIfPanel
 from console.ui.pages.policy_editor.validation import Validation, parse_path, validate_document
-from console.ui.pages.policy_editor.yaml_panel import DiffDialog, YamlPanel, unified_diff
+from console.ui.pages.policy_editor.yaml_panel import DiffDialog, PendingDiff, YamlPanel, unified_diff
 
 VALIDATE_DELAY_MS = 120
 Ask = Callable[[str, str], bool]
@@ -83,6 +84,7 @@ class PolicyEditorTab(QWidget):
         self.document = document
         self.stack = QUndoStack(self)
         self.validation = Validation("")
+        self.saved_policy: Any = None  # the policy as saved on disk (None: unsaved, or the file has errors)
         self.ask: Ask = ask_with_message_box(self)
         self.show_diff_before_save = True
         self.disk_changed = False  # the file changed on disk and the user has not reloaded
@@ -90,10 +92,13 @@ class PolicyEditorTab(QWidget):
         self.providers = SectionEditor(PROVIDERS, document, self.stack)
         self.tasks = TasksAndRules(document, self.stack)
         self.routes = RouteEditor(document, self.stack)
+        self.routes.sig_model_requested.connect(self.show_model)
         self.budgets = SectionEditor(BUDGETS, document, self.stack)
         self.residency = SectionEditor(RESIDENCY, document, self.stack)
         self.yaml_view = YamlPanel()
+        self.pending_diff = PendingDiff()
         self.try_it = TryItPanel(bridge)
+        self.what_if = WhatIfPanel(bridge)
         self.problems = ProblemsPanel()
         self.problems.sig_problem_activated.connect(self.go_to_path)
         self.watch = DiskWatch(self)
@@ -124,7 +129,9 @@ class PolicyEditorTab(QWidget):
             self.sections.addTab(widget, title)
         side = QTabWidget()
         side.addTab(self.try_it, "Try it")
+        side.addTab(self.what_if, "What-if")
         side.addTab(self.yaml_view, "YAML to save")
+        side.addTab(self.pending_diff, "Changes")
         self.side = side
         top = QSplitter(Qt.Orientation.Horizontal)
         top.addWidget(self.sections)
@@ -197,14 +204,32 @@ class PolicyEditorTab(QWidget):
         self._timer.stop()
         filename = self.document.path.name if self.document.path else "<policy>"
         self.validation = validation = validate_document(self.document.data, filename, self.document.disk_text)
+        if self.document.path is not None and self.stack.isClean():  # the document is what the file holds
+            self.saved_policy = validation.policy
         for editor in (self.models, self.providers, self.budgets, self.residency, self.tasks.tasks, self.tasks.rules):
             editor.model.set_diagnostics(validation.diagnostics)
         self.routes.show_diagnostics(validation.diagnostics)
         self.problems.show_diagnostics(validation.diagnostics)
         self.yaml_view.show_text(validation.text)
+        self._show_pending_diff()
         self.try_it.set_policy(validation.policy, self.document.path)
+        self.what_if.set_policy(validation.policy)
         self.sig_validated.emit(validation)
         return validation
+
+    def _show_pending_diff(self) -> None:
+        """The diff saving would write, live; the tab says how many lines change."""
+        name = self.document.path.name if self.document.path else "new policy"
+        if not self.validation.text:
+            return
+        self.pending_diff.show_diff(self.document.disk_text or "", self.validation.text, name)
+        count = self.pending_diff.changed_lines
+        self.side.setTabText(self.side.indexOf(self.pending_diff), f"Changes ({count})" if count else "Changes")
+
+    def show_model(self, alias: str) -> None:
+        """The Models tab, with ``alias``'s row selected (the flow view's "Edit model")."""
+        if self.models.select_path(("models", alias)):
+            self.sections.setCurrentWidget(self.models)
 
     def go_to_path(self, path_text: str) -> None:
         """Show the field a diagnostic names: its section tab, row and widget."""
@@ -247,6 +272,8 @@ class PolicyEditorTab(QWidget):
                 return False
         save_text(validation.text, target)
         self.document.path, self.document.disk_text = target, validation.text
+        self.saved_policy = validation.policy
+        self._show_pending_diff()  # nothing left to save
         if not hasattr(self.document.data, "ca"):
             # A new policy was plain data, written canonically (schema order): from now on the document is
             # the file as written, so the next save changes only what the next edit changes.
@@ -273,6 +300,7 @@ class PolicyEditorTab(QWidget):
         self.stack.push(ReplaceDocument(self.document, fresh.data))
         self.document.disk_text = fresh.disk_text
         self.watch.known_text = fresh.disk_text
+        self._show_pending_diff()
         self.stack.setClean()
         self.disk_changed = False
         self.banner.hide()

@@ -7,7 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QToolButton, QVBoxLayout, QWidget
 
 from console.ui.pages.policy_editor.document import PolicyDocument
 from console.ui.pages.policy_editor.editor_tab import PolicyEditorTab, PolicyOpenError, open_document
@@ -28,9 +28,13 @@ class PolicyEditorPage(QWidget):
     sig_active_policy_changed = Signal(str)
     sig_policies_changed = Signal()
 
-    def __init__(self, bridge: Any = None, parent: Any = None) -> None:
+    def __init__(self, bridge: Any = None, parent: Any = None, *, active_policy: Any = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
+        from console.core.active_policy import ActivePolicy
+
+        # What the other pages follow (console.core.active_policy); this page is its only writer.
+        self.active_policy = active_policy if active_policy is not None else ActivePolicy()
         self.undo_group = QUndoGroup(self)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("policy-tabs")
@@ -40,12 +44,18 @@ class PolicyEditorPage(QWidget):
         self.tabs.currentChanged.connect(self._on_tabs_current_changed)
         self.actions_by_name = self._make_actions()
         toolbar = QToolBar()
-        for name in ("new", "open", "save", "save_as", "revert", "undo", "redo"):
-            toolbar.addAction(self.actions_by_name[name])
+        toolbar.setObjectName("policy-toolbar")
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toolbar = toolbar
         self.recent_menu = QMenu("Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-        recent_action = self.recent_menu.menuAction()
-        toolbar.addAction(recent_action)
+        self.actions_by_name["recent"] = recent_action = self.recent_menu.menuAction()
+        for name in ("new", "open", "recent", "save", "save_as", "revert", "undo", "redo"):
+            toolbar.addAction(self.actions_by_name[name])
+        recent_button = toolbar.widgetForAction(recent_action)
+        if isinstance(recent_button, QToolButton):  # a click opens the list, not only the arrow beside it
+            recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_button = recent_button
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(toolbar)
@@ -58,9 +68,11 @@ class PolicyEditorPage(QWidget):
             made.triggered.connect(slot)
             return made
 
-        undo = self.undo_group.createUndoAction(self, "Undo")
+        undo = self._history_action("Undo", self.undo_group.undo, self.undo_group.canUndoChanged,
+                                    self.undo_group.undoTextChanged, self.undo_group.canUndo, self.undo_group.undoText)
         undo.setShortcut(QKeySequence.StandardKey.Undo)
-        redo = self.undo_group.createRedoAction(self, "Redo")
+        redo = self._history_action("Redo", self.undo_group.redo, self.undo_group.canRedoChanged,
+                                    self.undo_group.redoTextChanged, self.undo_group.canRedo, self.undo_group.redoText)
         redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence.StandardKey.Redo])
         return {
             "new": action("New", QKeySequence.StandardKey.New, self.new_policy),
@@ -71,6 +83,21 @@ class PolicyEditorPage(QWidget):
             "undo": undo,
             "redo": redo,
         }
+
+    def _history_action(self, verb: str, slot: Any, can_changed: Any, text_changed: Any, can: Any, text: Any) -> QAction:
+        """Undo or Redo, labelled "Undo: routine cost ceiling" (commands name fields in words), or just "Undo"."""
+        made = QAction(verb, self)
+        made.triggered.connect(slot)
+
+        def refresh(*_args: Any) -> None:
+            made.setEnabled(can())
+            made.setText(f"{verb}: {text()}" if can() and text() else verb)
+
+        can_changed.connect(refresh)
+        text_changed.connect(refresh)
+        self.undo_group.activeStackChanged.connect(refresh)
+        refresh()
+        return made
 
     # --- tabs -----------------------------------------------------------------------------
     @property
@@ -84,9 +111,11 @@ class PolicyEditorPage(QWidget):
     def add_document(self, document: PolicyDocument) -> PolicyEditorTab:
         editor = PolicyEditorTab(document, self._bridge)
         self.undo_group.addStack(editor.stack)
-        editor.sig_title_changed.connect(lambda title, e=editor: self.tabs.setTabText(self.tabs.indexOf(e), title))
+        editor.sig_title_changed.connect(self._retitle_tabs)
         editor.sig_saved.connect(self._on_editor_saved)
+        editor.sig_validated.connect(lambda _validation, e=editor: self._publish() if e is self.current else None)
         self.tabs.setCurrentIndex(self.tabs.addTab(editor, editor.title()))
+        self._retitle_tabs()
         self.sig_policies_changed.emit()
         return editor
 
@@ -147,6 +176,7 @@ class PolicyEditorPage(QWidget):
         if isinstance(editor, PolicyEditorTab):
             self.undo_group.removeStack(editor.stack)
             editor.deleteLater()
+        self._retitle_tabs()
         self.sig_policies_changed.emit()
         return True
 
@@ -195,4 +225,35 @@ class PolicyEditorPage(QWidget):
         editor = self.current
         if editor is not None:
             self.undo_group.setActiveStack(editor.stack)
-        self.sig_active_policy_changed.emit(editor.title() if editor else "no policy open")
+        index = self.tabs.currentIndex()
+        self.sig_active_policy_changed.emit(self.tabs.tabText(index) if editor else "no policy open")
+        self._publish()
+
+    # --- names and the active policy --------------------------------------------------------
+    def tab_names(self) -> list[str]:
+        """Each tab's name without its marks: two files of one name show the folders that differ."""
+        from console.ui.pages.policy_editor.tab_names import distinct_names
+
+        editors = self.editors()
+        return distinct_names([e.document.path for e in editors],
+                              [str(e.document.get(("name",), "untitled")) for e in editors])
+
+    def _retitle_tabs(self, _title: str = "") -> None:
+        for editor, name in zip(self.editors(), self.tab_names()):
+            index = self.tabs.indexOf(editor)
+            marks = (" (example)" if editor.is_example else "") + (" *" if editor.dirty else "")
+            self.tabs.setTabText(index, name + marks)
+            self.tabs.setTabToolTip(index, str(editor.document.path) if editor.document.path else "not saved yet")
+        if self.current is not None:
+            self.sig_active_policy_changed.emit(self.tabs.tabText(self.tabs.currentIndex()))
+
+    def _publish(self) -> None:
+        """Tell the active-policy model which saved policy is in front (its saved state, not unsaved edits)."""
+        from console.core.active_policy import NO_POLICY, PolicyChoice
+
+        editor = self.current
+        if editor is None:
+            self.active_policy.set(NO_POLICY)
+            return
+        name = dict(zip(self.editors(), self.tab_names())).get(editor, editor.title())
+        self.active_policy.set(PolicyChoice(editor.document.path, editor.saved_policy, name))

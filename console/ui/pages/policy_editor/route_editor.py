@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -48,7 +48,13 @@ class CandidateList(QListWidget):
 
 
 class RouteEditor(QWidget):
-    """Everything about one task's route."""
+    """Everything about one task's route.
+
+    Signals:
+        sig_model_requested(str): the operator asked (from the flow) to edit this model.
+    """
+
+    sig_model_requested = Signal(str)
 
     def __init__(self, document: PolicyDocument, stack: QUndoStack, parent: Any = None) -> None:
         super().__init__(parent)
@@ -59,8 +65,13 @@ class RouteEditor(QWidget):
         self.tasks.setObjectName("route-tasks")
         self.tasks.currentTextChanged.connect(self._on_tasks_current_text_changed)
         self.flow = FlowView()
+        self.flow.sig_candidate_selected.connect(self.candidates_select)
+        self.flow.sig_move_requested.connect(self.move_candidate)
+        self.flow.sig_remove_requested.connect(self.remove_candidate)
+        self.flow.sig_model_requested.connect(self.sig_model_requested)
         self.candidates = CandidateList()
         self.candidates.model().rowsMoved.connect(self._on_candidates_rows_moved)
+        self.candidates.currentRowChanged.connect(self._on_candidates_current_row_changed)
         self.create_route = QPushButton("Create a route for this task")
         self.create_route.clicked.connect(self._on_create_route_clicked)
         self.binding = FormBinding(document, stack)
@@ -266,6 +277,25 @@ class RouteEditor(QWidget):
             # The list is still inside its drop handling: rebuild it after that returns.
             QTimer.singleShot(0, lambda: self._stack.push(command))
 
+    def candidates_select(self, row: int) -> None:
+        self.candidates.setCurrentRow(row)
+
+    def move_candidate(self, row: int, target: int) -> None:
+        """Move the candidate at ``row`` to ``target`` (undoable), keeping it selected."""
+        path = self.route_path
+        if path is None or row == target or not (0 <= row < self.candidates.count() and 0 <= target < self.candidates.count()):
+            return
+        alias = self.candidates.item(row).text()
+        self._stack.push(MoveItem(self._document, path + ("candidates",), row, target,
+                                  f"try {alias} {'earlier' if target < row else 'later'} on {self.task}"))
+        self.candidates.setCurrentRow(target)
+        self.flow.selected = target
+        self.flow.update()
+
+    def remove_candidate(self, row: int) -> None:
+        if self.route_path is not None and 0 <= row < self.candidates.count():
+            self._stack.push(RemoveItem(self._document, self.route_path + ("candidates",), row))
+
     def _move_selected(self, step: int) -> None:
         row, path = self.candidates.currentRow(), self.route_path
         target = row + step
@@ -273,6 +303,10 @@ class RouteEditor(QWidget):
             return
         self._stack.push(MoveItem(self._document, path + ("candidates",), row, target))
         self.candidates.setCurrentRow(target)
+
+    def _on_candidates_current_row_changed(self, row: int) -> None:
+        self.flow.selected = row
+        self.flow.update()
 
     def _on_add_clicked(self) -> None:
         alias = self.add_model.currentText()

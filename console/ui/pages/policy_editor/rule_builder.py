@@ -172,7 +172,7 @@ class TasksAndRules(QWidget):
         super().__init__(parent)
         self._document, self._stack = document, stack
         self.tasks = SectionEditor(TASKS, document, stack)
-        self.rules = SectionEditor(RULES, document, stack)
+        self.rules = SectionEditor(RULES, document, stack, movable=True)  # the first matching rule wins
         self.builder = ConditionBuilder(document, stack)
         self.rules.sig_row_selected.connect(self.builder.show_rule)
         self.default_task = QComboBox()

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
-from console.ui.pages.policy_editor.commands import InsertItem, RemoveItem, SetValue
+from console.ui.pages.policy_editor.commands import InsertItem, MoveItem, RemoveItem, SetValue
 from console.ui.pages.policy_editor.delegates import ChoiceDelegate
 from console.ui.pages.policy_editor.document import MISSING, DocPath, PolicyDocument
 from console.ui.pages.policy_editor.section_model import SectionTableModel
@@ -24,7 +24,8 @@ class SectionEditor(QWidget):
 
     sig_row_selected = Signal(object)
 
-    def __init__(self, spec: SectionSpec, document: PolicyDocument, stack: QUndoStack, parent: Any = None) -> None:
+    def __init__(self, spec: SectionSpec, document: PolicyDocument, stack: QUndoStack, parent: Any = None,
+                 *, movable: bool = False) -> None:
         super().__init__(parent)
         self.spec, self._document, self._stack = spec, document, stack
         self.model = SectionTableModel(document, stack, spec.path, spec.columns, self)
@@ -40,6 +41,12 @@ class SectionEditor(QWidget):
         self.view.verticalHeader().setVisible(False)
         self.view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         self.model.modelReset.connect(self._on_model_reset)
+        self.refusal = QLabel()  # why the last edit was refused; cleared by the next edit
+        self.refusal.setObjectName("refusal")
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+        self.model.sig_edit_refused.connect(self._on_model_edit_refused)
+        stack.indexChanged.connect(lambda _index: self.refusal.hide())
 
         add, remove = QPushButton(f"Add {spec.new_key_stem or 'entry'}"), QPushButton("Remove")
         add.clicked.connect(self.add_entry)
@@ -52,11 +59,18 @@ class SectionEditor(QWidget):
             buttons.addWidget(hint, 1)
         else:
             buttons.addStretch(1)
+        if movable:  # order matters where the first match wins (classification rules)
+            self.up, self.down = QPushButton("Move up"), QPushButton("Move down")
+            self.up.clicked.connect(lambda: self.move_selected(-1))
+            self.down.clicked.connect(lambda: self.move_selected(1))
+            buttons.addWidget(self.up)
+            buttons.addWidget(self.down)
         buttons.addWidget(add)
         buttons.addWidget(remove)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        layout.addWidget(self.refusal)
         layout.addLayout(buttons)
         self.view.resizeColumnsToContents()
 
@@ -83,6 +97,20 @@ class SectionEditor(QWidget):
         else:
             self._stack.push(SetValue(self._document, path, MISSING, f"Remove {path[-1]}"))
 
+    def move_selected(self, delta: int) -> bool:
+        """Move the selected list entry ``delta`` places (undoable); False at either end or with no selection."""
+        row = self.view.currentIndex().row()
+        target = row + delta
+        if row < 0 or not 0 <= target < self.model.rowCount() or self.spec.new_key_stem:
+            return False
+        from console.ui.pages.policy_editor.undo_labels import describe
+
+        where = "up" if delta < 0 else "down"
+        self._stack.push(MoveItem(self._document, self.spec.path, row, target,
+                                  f"move {describe(self.spec.path + (row,))} {where}"))
+        self.view.setCurrentIndex(self.model.index(target, max(self.view.currentIndex().column(), 0)))
+        return True
+
     def select_path(self, path: DocPath) -> bool:
         """Select the cell a diagnostic path points at; False when it is not in this section."""
         if path[: len(self.spec.path)] != self.spec.path or len(path) <= len(self.spec.path):
@@ -102,6 +130,10 @@ class SectionEditor(QWidget):
 
     def _on_view_current_row_changed(self, current: Any, _previous: Any) -> None:
         self.sig_row_selected.emit(self.model.row_path(current.row()) if current.isValid() else None)
+
+    def _on_model_edit_refused(self, message: str) -> None:
+        self.refusal.setText(message)
+        self.refusal.show()
 
     def _on_model_reset(self) -> None:
         self.view.resizeColumnsToContents()

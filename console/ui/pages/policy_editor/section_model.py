@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QUndoStack
 
 from console.ui.pages.policy_editor.commands import RenameKey, SetValue
@@ -69,7 +69,13 @@ def from_text(text: str, kind: str) -> Any:
 
 
 class SectionTableModel(QAbstractTableModel):
-    """Rows of one policy section, editable through the undo stack."""
+    """Rows of one policy section, editable through the undo stack.
+
+    Signals:
+        sig_edit_refused(str): an edit was not made (a rename to an empty or taken name), and why.
+    """
+
+    sig_edit_refused = Signal(str)
 
     def __init__(
         self, document: PolicyDocument, stack: QUndoStack, section: DocPath, columns: list[Column], parent: Any = None
@@ -157,7 +163,13 @@ class SectionTableModel(QAbstractTableModel):
         column, text = self._columns[index.column()], str(value if value is not None else "")
         if column.path == ():
             old, new = str(self._row_keys[index.row()]), text.strip()
-            if not new or new == old or new in self._row_keys:
+            if new == old:
+                return False
+            if not new or new in self._row_keys:
+                kind = self._section[-1].rstrip("s") if self._section else "entry"
+                why = (f"A {kind} needs a name" if not new else
+                       f"There is already a {kind} called '{new}': names must be unique")
+                self.sig_edit_refused.emit(f"{why}. '{old}' keeps its name.")
                 return False
             self._stack.push(RenameKey(self._document, self._section, old, new))
             return True

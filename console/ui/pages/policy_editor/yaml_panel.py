@@ -25,10 +25,13 @@ class YamlPanel(QPlainTextEdit):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
+        from console.ui.pages.policy_editor.yaml_highlight import YamlHighlighter
+
         self.setObjectName("yaml-view")
         self.setReadOnly(True)
         self.setFont(_code_font())
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.highlighter = YamlHighlighter(self.document())
 
     def show_text(self, text: str) -> None:
         if text == self.toPlainText():
@@ -44,6 +47,34 @@ class YamlPanel(QPlainTextEdit):
         self.centerCursor()
 
 
+class PendingDiff(QPlainTextEdit):
+    """What saving would change in the file, kept up to date as the policy is edited."""
+
+    NO_CHANGES = "No unsaved changes: the file on disk holds this policy."
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        from console.ui.pages.policy_editor.yaml_highlight import DiffHighlighter
+
+        self.setObjectName("pending-diff")
+        self.setReadOnly(True)
+        self.setFont(_code_font())
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.highlighter = DiffHighlighter(self.document())
+        self.changed_lines = 0
+
+    def show_diff(self, disk_text: str, new_text: str, name: str) -> None:
+        diff = unified_diff(disk_text, new_text, name) if disk_text else ""
+        if not disk_text:
+            diff = "".join(f"+{line}" for line in new_text.splitlines(keepends=True))  # a new file: all of it
+        self.changed_lines = sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+        text = diff or self.NO_CHANGES
+        if text != self.toPlainText():
+            scroll = self.verticalScrollBar().value()
+            self.setPlainText(text)
+            self.verticalScrollBar().setValue(scroll)
+
+
 class DiffDialog(QDialog):
     """Shows what saving changes in the file and asks to go ahead."""
 
@@ -53,6 +84,9 @@ class DiffDialog(QDialog):
         view = QPlainTextEdit(diff_text or "No changes: the file on disk already holds this policy.")
         view.setReadOnly(True)
         view.setFont(_code_font())
+        from console.ui.pages.policy_editor.yaml_highlight import DiffHighlighter
+
+        self.highlighter = DiffHighlighter(view.document())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

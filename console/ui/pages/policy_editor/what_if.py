@@ -1,0 +1,198 @@
+"""What-if: replay the unsaved draft over a period of the routing log and show what would change.
+
+The replay runs in the engine bridge's executor (``app.replay.replay_policy``), so the GUI thread
+never waits for it. Its progress callback runs on that worker thread: it only writes a number and
+reads a cancel flag (both under a lock); a GUI timer shows the number. Cancel sets the flag and the
+replay stops at its next stage. Shows the headline spend change, daily actual against projected
+spend, the routing changes, blocked requests and the untested swaps, each with Pilot this swap.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from console.ui.plots import still_plot
+
+PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
+CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
+BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
+BAR = "judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n"
+
+
+class _Progress:
+    """Shared between the worker (writes the fraction, reads cancel) and the GUI timer."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()  # reentrant: cancel() may be called by code already holding it
+        self.fraction = 0.0
+        self.stage = ""
+        self.cancelled = False
+
+    def __call__(self, stage: str, fraction: float) -> bool:
+        with self.lock:
+            self.stage, self.fraction = stage, fraction
+            return not self.cancelled
+
+
+class WhatIfPanel(QWidget):
+    """Signals:
+        sig_pilot_swap(task, baseline, candidate, bar_text): Pilot this swap was clicked.
+        sig_replayed(object): a replay finished; its report.
+    """
+
+    sig_pilot_swap = Signal(str, str, str, str)
+    sig_replayed = Signal(object)
+
+    def __init__(self, bridge: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self._policy: Any = None
+        self._job: Any = None
+        self._progress: _Progress | None = None
+        self.report: Any = None
+        self.period = QComboBox()
+        self.period.addItems(list(PERIODS))
+        self.period.setCurrentText("last 30 days")
+        self.run_button = QPushButton("Replay draft")
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.headline = QLabel("Replay the draft over real traffic: nothing is called, nothing is logged.")
+        self.headline.setWordWrap(True)
+        self.chart = still_plot("Spend per day", "$")
+        self.chart.addLegend()
+        self.changes = QTableWidget(0, len(CHANGE_HEADERS))
+        self.changes.setHorizontalHeaderLabels(list(CHANGE_HEADERS))
+        self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
+        self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
+        self.untested = QListWidget()
+        self.pilot_button = QPushButton("Pilot this swap")
+        self.pilot_button.setEnabled(False)
+        self.pilot_button.clicked.connect(self._on_pilot_clicked)
+        self.untested.currentRowChanged.connect(lambda row: self.pilot_button.setEnabled(row >= 0))
+        self._swaps: list[tuple[str, str, str]] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)
+        self._timer.timeout.connect(self._show_progress)
+        controls = QHBoxLayout()
+        for widget in (self.period, self.run_button, self.cancel_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.progress, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(controls)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.chart, 2)
+        layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
+        layout.addWidget(self.changes, 2)
+        layout.addWidget(QLabel("Blocked or moved by a hard constraint"))
+        layout.addWidget(self.blocked, 1)
+        swaps = QHBoxLayout()
+        swaps.addWidget(self.untested, 1)
+        swaps.addWidget(self.pilot_button)
+        layout.addWidget(QLabel("Untested swaps (no pilot yet)"))
+        layout.addLayout(swaps)
+
+    def set_policy(self, policy: Any) -> None:
+        """Replay ``policy`` from now on (None while the draft has errors)."""
+        self._policy = policy
+        self.run_button.setEnabled(policy is not None and self._job is None)
+
+    def run(self) -> None:
+        if self._policy is None or self._job is not None:
+            return
+        from console.core.app.replay import replay_policy
+
+        until = time.time()
+        since = until - PERIODS[self.period.currentText()] * 86400
+        self._progress = progress = _Progress()
+        policy, url = self._policy, getattr(self.bridge, "log_url", None)
+        self._job = self.bridge.run_blocking(
+            lambda: replay_policy(policy, url=url, since=since, until=until, progress=progress))
+        self._job.sig_finished.connect(self._on_finished)
+        self._job.sig_failed.connect(self._on_failed)
+        self._job.sig_cancelled.connect(lambda: self._on_failed("cancelled"))
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self.headline.setText("Replaying…")
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._progress is not None:
+            with self._progress.lock:
+                self._progress.cancelled = True
+        self.headline.setText("Cancelling…")
+
+    def _show_progress(self) -> None:
+        if self._progress is not None:
+            with self._progress.lock:
+                self.progress.setValue(int(self._progress.fraction * 100))
+
+    def _finish(self) -> None:
+        self._timer.stop()
+        self._job = None
+        self.run_button.setEnabled(self._policy is not None)
+        self.cancel_button.setEnabled(False)
+
+    def _on_failed(self, message: str) -> None:
+        self._finish()
+        self.headline.setText("Replay cancelled." if "cancel" in message else f"Replay failed: {message}")
+
+    def _on_finished(self, report: Any) -> None:
+        self._finish()
+        self.progress.setValue(100)
+        self.show_report(report)
+        self.sig_replayed.emit(report)
+
+    def show_report(self, report: Any) -> None:
+        self.report = report
+        spend = report.spend
+        change = spend.projected_usd - spend.actual_usd
+        percent = 100 * change / spend.actual_usd if spend.actual_usd else 0.0
+        note = (f" {spend.estimated_output} requests priced with output tokens from the task's logged output."
+                if spend.estimated_output else "")
+        self.headline.setText(
+            f"{report.requests} requests: spend ${spend.actual_usd:.4f} → ${spend.projected_usd:.4f} "
+            f"({change:+.4f}, {percent:+.1f}%). {report.changed_requests} change route.{note}")
+        self._draw_days(report)
+        self._fill(self.changes, [
+            (c.task, c.from_model, c.to_model, c.requests, f"{100 * c.share:.1f}%", f"{c.actual_usd:.6f}",
+             f"{c.projected_usd:.6f}", "" if c.exposure is None else c.exposure.evidence,
+             "" if c.to_model == "(blocked)" else (c.pilot.summary if c.pilot else "untested swap"))
+            for c in report.changes])
+        self._fill(self.blocked, [(k.task, k.rule, k.outcome, k.requests, k.reason) for k in report.constraints])
+        self.untested.clear()
+        self._swaps = [(c.task, c.from_model, c.to_model) for c in report.untested_swaps]
+        for task, frm, to in self._swaps:
+            self.untested.addItem(f"{task}: {frm} → {to}")
+        self.pilot_button.setEnabled(False)
+
+    def _draw_days(self, report: Any) -> None:
+        self.chart.clear()
+        days = list(report.spend_by_day.values())
+        xs = list(range(len(days)))
+        self.chart.plot(xs, [d.actual_usd for d in days], pen="#1f77b4", name="actual")
+        self.chart.plot(xs, [d.projected_usd for d in days], pen="#ff7f0e", name="projected")
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[Any, ...]]) -> None:
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                table.setItem(r, c, QTableWidgetItem(str(value)))
+        table.resizeColumnsToContents()
+
+    def _on_pilot_clicked(self) -> None:
+        row = self.untested.currentRow()
+        if 0 <= row < len(self._swaps):
+            task, frm, to = self._swaps[row]
+            self.sig_pilot_swap.emit(task, frm, to, BAR % frm)
