@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.app import LogError, explain, first_token_history
+    from console.core.app import LogError, explain
+    from console.core.app.routing import first_token_history
 
     loaded = load_policy_arg(args.policy)
     if loaded is None:

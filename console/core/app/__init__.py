@@ -27,13 +27,13 @@ from console.core.app.log import LogError, open_log, read_error_message, watch_l
 from console.core.app.models import LocalModels
 from console.core.app.pilot import PilotError, PilotOutcome, PilotSetupRequest, PilotSource, pilot_run_id, run_pilot
 from console.core.app.replay import replay_policy
-from console.core.app.routing import Engine, Request, RouteResult, explain, first_token_history
+from console.core.app.routing import Engine, Request, RouteResult, explain
 from console.core.app.traffic import write_demo_traffic
 from console.core.workspace import Workspace
 
 __all__ = [
     "Comparison", "Engine", "KeyTestFailed", "LocalModels", "LogError", "PilotError", "PilotOutcome",
-    "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "first_token_history",
-    "import_history_file", "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id",
-    "read_error_message", "replay_policy", "run_pilot", "verify_key", "watch_log_health", "write_demo_traffic",
+    "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "import_history_file",
+    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "read_error_message", "replay_policy",
+    "run_pilot", "verify_key", "watch_log_health", "write_demo_traffic",
 ]
