@@ -80,6 +80,7 @@ class Model(Strict):
     prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
     tools: bool | None = Field(
         default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no)")
+    vision: bool = Field(default=False, description="whether it reads images: only such models are sent image parts")
     notes: str | None = None
 
 

@@ -8,6 +8,10 @@ region or a context window, so ``explain`` shows why it was not tried.
   ``tools: false``. In-process GGUF models are not offered tools: llama-cpp-python's generic chat
   handlers render no tool definitions, so the model would answer as if there were none.
 - ``logit_bias`` is OpenAI's token-id bias: only OpenAI-compatible servers know those ids.
+- Images go only to models marked ``vision: true`` (no protocol default: most model ids of every
+  protocol read no images). Gemini takes images inline only, so a request linking one by URL is
+  not sent there; in-process GGUF models are given text only (llama-cpp-python needs a separate
+  multimodal projector and chat handler for images).
 """
 
 from __future__ import annotations
@@ -43,4 +47,17 @@ def capability_reasons(request: Request, policy: Policy, model: Model) -> list[s
         reasons.append("cannot call tools (set tools: true on the model if it can)")
     if request.sampling.logit_bias and _kind(policy, model) is not ProviderKind.OPENAI_COMPATIBLE:
         reasons.append("logit_bias needs an OpenAI-compatible provider")
+    if request.images:
+        reasons.extend(_image_reasons(request, policy, model))
     return reasons
+
+
+def _image_reasons(request: Request, policy: Policy, model: Model) -> list[str]:
+    kind = _kind(policy, model)
+    if kind is ProviderKind.LOCAL_GGUF:
+        return ["cannot read images (in-process GGUF models are given text only)"]
+    if not model.vision:
+        return ["cannot read images (set vision: true on the model if it can)"]
+    if kind is ProviderKind.GEMINI and any(not image.url.startswith("data:") for image in request.images):
+        return ["Gemini takes images inline only; this request links one by URL"]
+    return []
