@@ -79,7 +79,8 @@ class Model(Strict):
     threads: int | None = Field(default=None, gt=0)
     prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
     tools: bool | None = Field(
-        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no)")
+        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no; a "
+        "ChatML-templated GGUF model such as SmolLM2 may be marked yes, see providers/local_gguf_tools.py)")
     vision: bool = Field(default=False, description="whether it reads images: only such models are sent image parts")
     notes: str | None = None
 
