@@ -28,6 +28,8 @@ def plan_lines(plan: Plan) -> list[str]:
         mark = "✓" if c.kept else "✗"
         via = f" [budget {c.via_budget}]" if c.via_budget else ""
         lines.append(f"  {mark} {c.position + 1}. {c.model}{via}  ~${c.estimated_cost_usd:.6f}  {c.reason}")
+        if c.kept and c.first_token_s is not None:
+            lines.append(f"       first token within {c.first_token_s:g} s: {c.first_token_source}")
     if not plan.candidates:
         lines.append("  (no candidates)")
     lines.extend(f"  ! {w}" for w in plan.warnings)

@@ -84,8 +84,12 @@ class Engine:
         store_prompts: bool = False,
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
+        ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
     ) -> None:
-        """``providers``: the process's pool (a Workspace's); without one the engine keeps its own."""
+        """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
+
+        ``ttft_seed``: times to first token per model alias measured before (the routing log's,
+        oldest first), so each model's first-token deadline fits it from the first request."""
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
@@ -99,6 +103,8 @@ class Engine:
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
         self.set_policy(policy, policy_path)
+        if ttft_seed:
+            self.health.seed_ttft(ttft_seed)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: object) -> "Engine":
@@ -121,8 +127,10 @@ class Engine:
         self.prices: dict[str, PriceSheet] = {
             alias: PriceSheet.from_prices(effective_prices(policy, alias)) for alias in policy.models
         }
-        if old is None or old.circuit != policy.circuit:
-            self.health = HealthRegistry(policy.circuit, self._clock)
+        if old is None or old.circuit != policy.circuit:  # new breakers; what was measured stays
+            kept: HealthRegistry | None = getattr(self, "health", None)
+            self.health: HealthRegistry = HealthRegistry(
+                policy.circuit, self._clock, kept.latency_windows if kept is not None else None)
         self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:

@@ -19,14 +19,29 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class ImagePart:
+    """An image in a user turn: an ``https:`` URL or a ``data:image/...;base64,`` URL, and OpenAI's
+    ``detail`` hint (``low``/``high``/``auto``). Only models marked ``vision: true`` are sent one."""
+
+    url: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
 class Message:
     """One turn. An assistant turn may carry ``tool_calls``; a ``tool`` turn answers the call
-    ``tool_call_id`` with ``content``."""
+    ``tool_call_id`` with ``content``. A user turn with images has ``parts``: its text pieces and
+    images in the caller's order (``content`` is then the text alone, for rules and token counts)."""
 
     role: Role
     content: str
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str | None = None
+    parts: tuple[str | ImagePart, ...] = ()
+
+    @property
+    def images(self) -> tuple[ImagePart, ...]:
+        return tuple(p for p in self.parts if isinstance(p, ImagePart))
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,6 +121,11 @@ class Request:
         from console.core.tokens import estimate_chat_tokens
 
         return estimate_chat_tokens([m.content for m in self.messages])
+
+    @cached_property
+    def images(self) -> tuple[ImagePart, ...]:
+        """Every image of the conversation (only vision models may be sent the request)."""
+        return tuple(image for m in self.messages if m.parts for image in m.images)
 
     @property
     def region(self) -> str | None:

@@ -93,6 +93,24 @@ class Workspace:
             log.warning("could not read budget spend from the routing log: %s", err)
             return {}
 
+    def ttft_so_far(self, policy: Policy) -> dict[str, list[float]]:
+        """Each model's recent streamed times to first token from the log (empty without a log).
+
+        What the first-token deadlines start from (``routing/deadlines.py``)."""
+        if not self.record:
+            return {}
+        db = getattr(self.recorder, "db", None)
+        if db is None:
+            return {}
+        from console.core.ledger.ttft_history import recent_ttft
+
+        try:
+            self.flush_log(10)
+            return recent_ttft(db, {alias: model.model for alias, model in policy.models.items()})
+        except Exception as err:  # a log we cannot read must not stop routing; say so
+            log.warning("could not read times to first token from the routing log: %s", err)
+            return {}
+
     def engine(self, policy: Policy, path: str | Path | None = None, *, scope: str = "") -> Engine:
         """The engine for ``path`` (or this policy's name), switched to ``policy`` if it changed.
 
@@ -111,6 +129,7 @@ class Workspace:
                 spend_seed=self.spend_so_far(policy),
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
+                ttft_seed=self.ttft_so_far(policy),
             )
             self._engines[key] = engine
         elif engine.policy != policy:

@@ -35,7 +35,7 @@ MIB = 1024 * 1024
 class EndpointLimits:
     """Attributes:
         max_body_bytes: the largest request body accepted (413 past it). 8 MiB holds a prompt of
-            ~2M tokens of text; images and tools are not routed here.
+            ~2M tokens of text, or a few inline (base64) images; larger images belong behind a URL.
         body_timeout_s: the whole body must arrive within this (408 otherwise).
         head_timeout_s: the request line and headers must arrive within this; a connection that
             does not send them is closed (slow-loris).

@@ -2,8 +2,9 @@
 
 Mapped fields:
 - ``messages``: roles system / developer (as system) / user / assistant / tool; content as a string
-  or a list of text parts; an assistant turn's ``tool_calls``, a tool turn's ``tool_call_id``.
-  Image parts and the legacy ``function`` role are refused.
+  or a list of text parts, and image parts in user turns (``content_parts.py``: only models marked
+  ``vision: true`` are planned for them); an assistant turn's ``tool_calls``, a tool turn's
+  ``tool_call_id``. The legacy ``function`` role is refused.
 - ``tools`` (function tools: name, description, parameters, strict) and ``tool_choice`` (auto, none,
   required, or one function) → Request.tools / tool_choice; models that cannot call tools are
   dropped from the plan with the reason.
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
 from console.core.request import Message, Request, Sampling, Tool, ToolCall, ToolChoice
+from console.gateway.content_parts import parse_content
 
 FailoverMode = Literal["continue", "error", "restart"]
 FAILOVER_MODES: tuple[str, ...] = ("continue", "error", "restart")
@@ -115,8 +117,9 @@ def _messages(raw: Any) -> tuple[Message, ...]:
         call_id = item.get("tool_call_id")
         if role == "tool" and not (isinstance(call_id, str) and call_id):
             raise WireError(f"{where}.tool_call_id is required for a tool message", param=f"{where}.tool_call_id")
-        messages.append(Message(role, _content(item.get("content"), where), calls,  # type: ignore[arg-type]
-                                call_id if role == "tool" else None))
+        text, parts = parse_content(item.get("content"), where, role, _refuse)
+        messages.append(Message(role, text, calls,  # type: ignore[arg-type]
+                                call_id if role == "tool" else None, parts))
     return tuple(messages)
 
 
@@ -208,20 +211,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def _content(raw: Any, where: str) -> str:
-    if isinstance(raw, str):
-        return raw
-    if raw is None:
-        return ""
-    if not isinstance(raw, list):
-        raise WireError(f"{where}.content must be a string or a list of text parts", param=f"{where}.content")
-    texts = []
-    for part in raw:
-        if not isinstance(part, dict) or part.get("type") not in ("text", "input_text") or not isinstance(part.get("text"), str):
-            kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-            raise WireError(f"{where}.content: only text parts are supported, got {kind!r}", param=f"{where}.content")
-        texts.append(part["text"])
-    return "".join(texts)
+def _refuse(message: str, param: str) -> WireError:
+    return WireError(message, param=param)
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:

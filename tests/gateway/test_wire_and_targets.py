@@ -69,7 +69,13 @@ def test_fields_map_to_the_request_and_headers_win_over_body_metadata() -> None:
         ({"model": "auto", "messages": [{"role": "function", "content": "x"}]}, "messages[0].role"),
         ({"model": "auto", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].tool_call_id"),
         ({"model": "auto", "messages": [{"role": "assistant", "tool_calls": [{"id": "c"}]}]}, "messages[0].tool_calls[0]"),
-        ({"model": "auto", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}, "messages[0].content"),
+        ({"model": "auto", "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}, "messages[0].content[0].image_url"),
+        ({"model": "auto", "messages": [{"role": "assistant", "content": [
+            {"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]}, "messages[0].content"),
+        ({"model": "auto", "messages": [{"role": "user", "content": [
+            {"type": "image_url", "image_url": {"url": "https://x/y.png", "detail": "max"}}]}]},
+         "messages[0].content[0].image_url.detail"),
+        ({"model": "auto", "messages": [{"role": "user", "content": [{"type": "input_audio"}]}]}, "messages[0].content"),
         ({"model": "auto", "messages": USER, "max_tokens": 0}, "max_tokens"),
         ({"model": "auto", "messages": USER, "temperature": 3}, "temperature"),
         ({"model": "auto", "messages": USER, "n": 2}, "n"),

@@ -72,6 +72,9 @@ def test_a_model_without_its_key_is_dropped_with_the_reason(qtbot, panel: TryItP
     assert "no key for provider 'keyed'" in rows["locked"][1] and "try-it-missing" in rows["locked"][1]
     assert rows["good"] == ("yes", "passes every check")
     assert "keyed" in panel.keys_label.text() and panel.keys_label.isVisibleTo(panel)
+    good = next(r for r in range(panel.candidates.rowCount()) if panel.candidates.item(r, 0).text() == "good")
+    assert panel.candidates.item(good, 3).toolTip().endswith(  # no history yet: the route's static deadline
+        "First token within 20 s: the route's first_token_s (first-token history: 0 of 20 streamed answers needed)")
 
     panel.key_store.set("try-it-missing", "sk-test-now-set")  # set on the Keys page meanwhile
     panel.recheck_keys()
@@ -165,3 +168,35 @@ def test_prompts_tried_come_back_newest_first(qtbot, panel: TryItPanel, fault_se
     panel.tried.activated.emit(1)
     assert panel.prompt.toPlainText() == "first question" and panel.metadata.text() == "team=ops"
     assert panel.plan is not None
+
+
+def test_the_plan_shows_the_first_token_deadline_the_logs_history_earns(qtbot, panel: TryItPanel,
+                                                                        fault_server: FaultServer) -> None:
+    from console.core.request import Request
+
+    doc = faulty_policy(fault_server.url).model_dump(by_alias=True, exclude_none=True)
+    doc["first_token_deadline"] = {"min_samples": 3, "floor_s": 0.5}
+    policy = Policy.model_validate(doc)
+    bridge = panel._bridge
+
+    async def stream_three() -> None:  # three streamed answers by `good`, into the workspace's log
+        engine = bridge.workspace.engine(policy)
+        for _ in range(3):
+            async for _event in engine.route_stream(Request.from_prompt(PROMPT), prefer="good"):
+                pass
+
+    job = bridge.submit(stream_three)
+    with qtbot.waitSignal(job.sig_finished, timeout=20000):
+        pass
+    panel.set_policy(policy)
+    panel.prompt.setPlainText(PROMPT)
+
+    def good_tooltip() -> str:
+        panel.explain_now()
+        rows = range(panel.candidates.rowCount())
+        good = next(r for r in rows if panel.candidates.item(r, 0).text() == "good")
+        return str(panel.candidates.item(good, 3).toolTip())
+
+    qtbot.waitUntil(lambda: "3 × p95 first token" in good_tooltip(), timeout=10000)
+    assert "over 3 streamed answers, raised to the policy's floor 0.5 s" in good_tooltip()
+    assert "First token within 0.5 s" in good_tooltip()

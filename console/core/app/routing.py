@@ -7,7 +7,7 @@ loop) and read what comes back as these plain types; ``explain`` plans without c
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
@@ -17,17 +17,36 @@ from console.core.routing.types import Classified, Plan
 
 __all__ = [
     "Classified", "Delta", "Discarded", "Engine", "Message", "Plan", "Request", "RouteEvent", "RouteResult",
-    "Started", "explain", "rules_task",
+    "Started", "explain", "first_token_history", "rules_task",
 ]
 
 
 def explain(policy: Policy, request: Request, *, path: str | Path | None = None, task: str | None = None,
-            missing_keys: Mapping[str, str] | None = None) -> Plan:
+            missing_keys: Mapping[str, str] | None = None,
+            ttft_history: Mapping[str, Sequence[float]] | None = None) -> Plan:
     """The task, its reason and the ordered plan for ``request``, by rules; no model is called, nothing logged.
 
     ``missing_keys`` (``keys.missing_keys``, which may block on the keyring) drops keyless models with the reason.
+    ``ttft_history`` (``first_token_history``) gives each model the first-token deadline its history earns.
     """
-    return Engine(policy, policy_path=path).explain(request, task=task, missing_keys=missing_keys)
+    seed = {alias: list(values) for alias, values in (ttft_history or {}).items()}
+    return Engine(policy, policy_path=path, ttft_seed=seed).explain(request, task=task, missing_keys=missing_keys)
+
+
+def first_token_history(policy: Policy, log_url: str | None = None) -> dict[str, list[float]]:
+    """Each model's recent streamed times to first token (ms, oldest first) from the log at ``log_url``.
+
+    Read-only; a log that does not exist yet has none. Raises ``LogError`` when it cannot be read."""
+    from console.core.app.log import LogError, open_log, read_error_message
+    from console.core.ledger.ttft_history import recent_ttft
+
+    db = open_log(log_url)
+    try:
+        return recent_ttft(db, {alias: model.model for alias, model in policy.models.items()})
+    except Exception as err:  # noqa: BLE001 - said as a sentence by the caller
+        raise LogError(read_error_message(log_url, err)) from None
+    finally:
+        db.dispose()
 
 
 def rules_task(request: Request, policy: Policy) -> str:

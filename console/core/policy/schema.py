@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.core.outcomes import Outcome
 
@@ -79,7 +79,9 @@ class Model(Strict):
     threads: int | None = Field(default=None, gt=0)
     prefill: bool | None = Field(default=None, description="overrides the provider's prefill setting")
     tools: bool | None = Field(
-        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no)")
+        default=None, description="whether it can call tools; omit for the protocol's default (hosted: yes, GGUF: no; a "
+        "ChatML-templated GGUF model such as SmolLM2 may be marked yes, see providers/local_gguf_tools.py)")
+    vision: bool = Field(default=False, description="whether it reads images: only such models are sent image parts")
     notes: str | None = None
 
 
@@ -159,9 +161,32 @@ class Latency(Strict):
 
 class Timeouts(Strict):
     connect_s: float = Field(default=5.0, gt=0)
-    first_token_s: float = Field(default=20.0, gt=0)
+    first_token_s: float = Field(
+        default=20.0, gt=0,
+        description="the first-token deadline for a model with no measured history (or when adaptive deadlines are off)")
     idle_s: float = Field(default=15.0, gt=0, description="longest silence allowed between chunks")
     total_s: float = Field(default=120.0, gt=0)
+
+
+class FirstTokenDeadline(Strict):
+    """Each model's first-token deadline from its measured time to first token (routing/deadlines.py).
+
+    A chat model that usually starts in half a second is cut after a few seconds; a reasoning model
+    that usually thinks for a minute is given a few minutes. Without enough history the route's
+    ``timeouts.first_token_s`` applies.
+    """
+
+    adaptive: bool = Field(default=True, description="false: every model gets the route's first_token_s")
+    p95_multiple: float = Field(default=3.0, ge=1, description="the deadline is this many times the model's p95")
+    floor_s: float = Field(default=2.0, gt=0, description="never shorter than this")
+    ceiling_s: float = Field(default=180.0, gt=0, description="never longer than this")
+    min_samples: int = Field(default=20, ge=1, description="streamed answers needed before the history is trusted")
+
+    @model_validator(mode="after")
+    def _floor_under_ceiling(self) -> "FirstTokenDeadline":
+        if self.floor_s > self.ceiling_s:
+            raise ValueError(f"floor_s ({self.floor_s:g}) is above ceiling_s ({self.ceiling_s:g})")
+        return self
 
 
 class Retries(Strict):
@@ -195,6 +220,8 @@ class Route(Strict):
     fallback_on: list[Outcome] = Field(default_factory=lambda: list(DEFAULT_FALLBACK_ON))
     retries: Retries = Field(default_factory=Retries)
     timeouts: Timeouts = Field(default_factory=Timeouts)
+    first_token_deadline: FirstTokenDeadline | None = Field(
+        default=None, description="this route's own adaptive first-token settings; omit for the policy's")
     output: OutputCheck = Field(default_factory=OutputCheck)
     confidence: Confidence = Field(default_factory=Confidence)
     notes: str | None = None
@@ -253,6 +280,7 @@ class Policy(Strict):
     budgets: list[Budget] = Field(default_factory=list)
     residency: dict[str, ResidencyRule] = Field(default_factory=dict)
     circuit: Circuit = Field(default_factory=Circuit)
+    first_token_deadline: FirstTokenDeadline = Field(default_factory=FirstTokenDeadline)
 
     @field_validator("version")
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 
 from console.core.outcomes import Outcome
 from console.core.providers.base import ProviderCall, ProviderError
+from console.core.providers.images import anthropic_blocks
 from console.core.request import Message, ToolCall
 
 _CHOICES = {"auto": {"type": "auto"}, "required": {"type": "any"}, "none": {"type": "none"}}
@@ -48,6 +49,8 @@ def anthropic_messages(messages: tuple[Message, ...], provider: str) -> list[dic
                                       "content": message.content}]
         elif message.tool_calls:
             role, content = "assistant", _blocks(message.content) + [_tool_use(c, provider) for c in message.tool_calls]
+        elif message.parts:
+            role, content = message.role, anthropic_blocks(message)
         else:
             role, content = message.role, message.content
         if out and out[-1]["role"] == role and (isinstance(content, list) or isinstance(out[-1]["content"], list)):

@@ -79,7 +79,7 @@ class GeminiProvider:
         self._channel = HttpChannel(provider=name, base_url=base_url, headers=fixed, secrets=(key,), proxy=proxy)
 
     def request_body(self, call: ProviderCall) -> dict[str, Any]:
-        body: dict[str, Any] = {"contents": gemini_contents(call.messages)}
+        body: dict[str, Any] = {"contents": gemini_contents(call.messages, self.name)}
         system = [{"text": m.content} for m in call.messages if m.role == "system"]
         if system:
             body["systemInstruction"] = {"parts": system}

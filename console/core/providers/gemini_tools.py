@@ -21,6 +21,7 @@ import json
 from typing import Any
 
 from console.core.providers.base import ProviderCall
+from console.core.providers.images import gemini_parts
 from console.core.request import Message, ToolCall
 
 _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE", "function": "ANY"}
@@ -34,7 +35,7 @@ def _response_object(content: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"result": content}
 
 
-def gemini_contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
+def gemini_contents(messages: tuple[Message, ...], provider: str = "gemini") -> list[dict[str, Any]]:
     names = {call.id: call.name for m in messages for call in m.tool_calls}
     contents: list[dict[str, Any]] = []
     for message in messages:
@@ -46,7 +47,10 @@ def gemini_contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
             role, parts = "user", [{"functionResponse": {"name": name, "response": _response_object(message.content)}}]
         else:
             role = "model" if message.role == "assistant" else "user"
-            parts = [{"text": message.content}] if message.content or not message.tool_calls else []
+            if message.parts:
+                parts = gemini_parts(message, provider)
+            else:
+                parts = [{"text": message.content}] if message.content or not message.tool_calls else []
             parts += [{"functionCall": {"name": c.name, "args": json.loads(c.arguments) if c.arguments.strip() else {}}}
                       for c in message.tool_calls]
         if contents and contents[-1]["role"] == role and message.role == "tool":

@@ -202,6 +202,13 @@ class LoadedModel:
 
         if cancelled.is_set():  # gave up while queued behind another generation: no prefill for nobody
             raise ProviderError(Outcome.CANCELLED, "the request was cancelled before generation started")
+        if call.tools and not (call.tool_choice is not None and call.tool_choice.mode == "none"):
+            from console.core.providers.local_gguf_tools import call_tools
+
+            text, completion = call_tools(self.llama, call)  # a model marked tools: true (see that module)
+            if text:
+                emit(TextChunk(text))
+            return completion
         tokens, stop, template_stop = self.prompt_tokens_in_worker(call)
         n_ctx = self.settings.n_ctx
         if len(tokens) >= n_ctx:

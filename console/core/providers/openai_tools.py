@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from console.core.providers.base import ProviderCall
+from console.core.providers.images import openai_content
 from console.core.request import Message, Tool, ToolCall, ToolChoice
 
 
 def openai_message(message: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    out: dict[str, Any] = {"role": message.role, "content": openai_content(message) if message.parts else message.content}
     if message.tool_calls:
         out["content"] = message.content or None
         out["tool_calls"] = [openai_tool_call(call) for call in message.tool_calls]

@@ -64,11 +64,13 @@ async def run_attempt(
     on_text: Callable[[str], None],
     schema: dict[str, Any] | None = None,
     prefix: str = "",
+    first_token_s: float | None = None,
 ) -> AttemptResult:
     """Call the provider under the route's deadlines; never raises except CancelledError.
 
     ``prefix`` is answer text already sent that this call continues: the output checks judge
-    ``prefix`` + the new text, the answer as the caller reads it.
+    ``prefix`` + the new text, the answer as the caller reads it. ``first_token_s`` is the plan's
+    deadline for this model (``routing/deadlines.py``); without one the route's static value applies.
     """
     loop = asyncio.get_running_loop()
     timeouts = route.timeouts
@@ -79,10 +81,11 @@ async def run_attempt(
     ttft_ms: float | None = None
     completion: Completion | None = None
     phase = "first"
+    first_token_s = timeouts.first_token_s if first_token_s is None else first_token_s
     stream = provider.stream(call)
     try:
         # Without streaming nothing arrives before the whole answer: only the total deadline applies.
-        first_deadline = min(start + timeouts.first_token_s, total_deadline) if call.stream else total_deadline
+        first_deadline = min(start + first_token_s, total_deadline) if call.stream else total_deadline
         async with asyncio.timeout_at(first_deadline) as deadline:
             async for event in stream:
                 if isinstance(event, TextChunk):
@@ -101,7 +104,7 @@ async def run_attempt(
         partial = "".join(parts)
         elapsed = loop.time() - start
         if phase == "first" and call.stream and elapsed < timeouts.total_s - 1e-3:
-            outcome, why = Outcome.FIRST_TOKEN_TIMEOUT, f"no first token within {timeouts.first_token_s:g}s"
+            outcome, why = Outcome.FIRST_TOKEN_TIMEOUT, f"no first token within {first_token_s:g}s"
         elif elapsed >= timeouts.total_s - 1e-3:
             outcome, why = Outcome.TIMEOUT, f"not finished within the total timeout {timeouts.total_s:g}s"
         else:

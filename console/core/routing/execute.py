@@ -153,7 +153,7 @@ class ChainRunner:
                 self.skipped.append(cannot_continue_reason(decision.model))
                 continue
             binding = self.bind(decision.model)
-            async for event in self._run_candidate(binding, route, plan.task):
+            async for event in self._run_candidate(binding, route, plan.task, decision.first_token_s):
                 yield event
             if self.answer or self.stopped:
                 return
@@ -161,7 +161,10 @@ class ChainRunner:
             if last is Outcome.CONTEXT_OVERFLOW:
                 self.min_context = max(self.min_context, model.context_window + 1)
 
-    async def _run_candidate(self, binding: Binding, route: Route, task: str) -> AsyncIterator[RouteEvent]:
+    async def _run_candidate(
+        self, binding: Binding, route: Route, task: str, first_token_s: float | None = None
+    ) -> AsyncIterator[RouteEvent]:
+        """Call one candidate (with retries); ``first_token_s`` is the plan's deadline for it."""
         retries_left, reset_retry_left, retry_index = route.retries.max, 1, 0
         while True:
             breaker = self.health.breaker(binding.alias)
@@ -176,18 +179,20 @@ class ChainRunner:
                 self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
                 if self.stream_text:
                     result = None
-                    async for item in self._call_streaming(binding, route):
+                    async for item in self._call_streaming(binding, route, first_token_s):
                         if isinstance(item, str):
                             yield Delta(binding.alias, item)
                         else:
                             result = item
                     assert result is not None
                 else:
-                    result = await self._call(binding, route, _ignore)
+                    result = await self._call(binding, route, _ignore, first_token_s)
                 self.tried.append(Tried(binding, result, retry_index, task, prefix))
                 self.in_flight = None
                 if binding.provider is not None:
-                    self.health.observe(binding.alias, result.outcome, result.latency_ms, result.ttft_ms)
+                    # Only a streamed answer's first token says how long the model takes to start.
+                    ttft = result.ttft_ms if self.stream_text or self.request.stream else None
+                    self.health.observe(binding.alias, result.outcome, result.latency_ms, ttft)
                     observed = True
             finally:
                 if not observed:  # cancelled or closed mid-call: a half-open probe slot must not stay taken
@@ -228,10 +233,12 @@ class ChainRunner:
                 self.stopped = f"{result.outcome.value} does not fall back on this route"
             return
 
-    async def _call_streaming(self, binding: Binding, route: Route) -> AsyncIterator[str | AttemptResult]:
+    async def _call_streaming(
+        self, binding: Binding, route: Route, first_token_s: float | None
+    ) -> AsyncIterator[str | AttemptResult]:
         """Run the call as a task and hand its text out as it arrives."""
         queue: asyncio.Queue[str | None] = asyncio.Queue()
-        task = asyncio.ensure_future(self._call(binding, route, queue.put_nowait))
+        task = asyncio.ensure_future(self._call(binding, route, queue.put_nowait, first_token_s))
         task.add_done_callback(lambda _: queue.put_nowait(None))
         try:
             while (text := await queue.get()) is not None:
@@ -241,7 +248,9 @@ class ChainRunner:
             if not task.done():
                 task.cancel()
 
-    async def _call(self, binding: Binding, route: Route, on_text: Callable[[str], None]) -> AttemptResult:
+    async def _call(
+        self, binding: Binding, route: Route, on_text: Callable[[str], None], first_token_s: float | None = None
+    ) -> AttemptResult:
         if binding.provider is None:
             return AttemptResult(outcome=binding.problem_outcome, error=binding.problem)
         request, sent = self.request, self.sent
@@ -263,7 +272,8 @@ class ChainRunner:
             schema_strict=request.schema_strict,
         )
         return await run_attempt(
-            binding.provider, call, route, on_text, request.json_schema or route.output.schema_, prefix=sent
+            binding.provider, call, route, on_text, request.json_schema or route.output.schema_, prefix=sent,
+            first_token_s=first_token_s,
         )
 
     def _retry_delay(

@@ -134,6 +134,11 @@ class LatencyWindow:
         if self._since_refresh >= self.REFRESH_EVERY or len(self.latency_ms) <= MIN_LATENCY_SAMPLES:
             self._cached = None
 
+    def seed_ttft(self, values: "list[float] | tuple[float, ...]") -> None:
+        """Start from times to first token measured before (the log's, oldest first)."""
+        self.ttft_ms.extend(values)
+        self._cached = None
+
     def p95s(self) -> tuple[float | None, float | None]:
         if self._cached is None:
             self._cached = (self.p95(self.latency_ms), self.p95(self.ttft_ms))
@@ -157,6 +162,7 @@ class ModelHealth:
     p95_ms: float | None = None
     ttft_p95_ms: float | None = None
     samples: int = 0
+    ttft_samples: int = 0  # streamed answers behind ttft_p95_ms (the log's, then this process's)
 
 
 #: Fewer samples than this and latency requirements are not enforced (nothing to judge by yet).
@@ -168,11 +174,23 @@ HealthSnapshot = Mapping[str, ModelHealth]
 class HealthRegistry:
     """Breakers and latency windows for every model alias, created on first sight."""
 
-    def __init__(self, settings: Circuit, clock: Clock) -> None:
+    def __init__(self, settings: Circuit, clock: Clock, latency: "dict[str, LatencyWindow] | None" = None) -> None:
+        """``latency``: windows to keep (a new policy's breakers start afresh; what was measured stays)."""
         self.settings = settings
         self.clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
-        self._latency: dict[str, LatencyWindow] = {}
+        self._latency: dict[str, LatencyWindow] = latency if latency is not None else {}
+
+    @property
+    def latency_windows(self) -> dict[str, LatencyWindow]:
+        return self._latency
+
+    def seed_ttft(self, history: Mapping[str, "list[float] | tuple[float, ...]"]) -> None:
+        """Times to first token per alias from the routing log, oldest first: the first-token
+        deadlines fit each model from the first request, not only after this process measured it."""
+        for alias, values in history.items():
+            if values:
+                self._latency.setdefault(alias, LatencyWindow()).seed_ttft(values)
 
     def breaker(self, alias: str) -> CircuitBreaker:
         found = self._breakers.get(alias)
@@ -181,7 +199,7 @@ class HealthRegistry:
         return found
 
     def observe(self, alias: str, outcome: Outcome, latency_ms: float, ttft_ms: float | None) -> None:
-        """Feed one finished attempt."""
+        """Feed one finished attempt (``ttft_ms`` None unless it was streamed)."""
         if outcome is Outcome.OK:
             self.breaker(alias).on_success()
             self._latency.setdefault(alias, LatencyWindow()).add(latency_ms, ttft_ms)
@@ -203,5 +221,6 @@ class HealthRegistry:
                 p95_ms=p95,
                 ttft_p95_ms=ttft_p95,
                 samples=len(window.latency_ms) if window else 0,
+                ttft_samples=len(window.ttft_ms) if window else 0,
             )
         return view

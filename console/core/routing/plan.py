@@ -8,6 +8,7 @@ own candidates and marked with the budget that brought them in.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping
 
 from console.core.budget.scope import scope_covers
@@ -16,6 +17,7 @@ from console.core.pricing import PriceSheet, cost_usd
 from console.core.request import Request
 from console.core.routing.capabilities import capability_reasons
 from console.core.routing.classify import classify_by_rules
+from console.core.routing.deadlines import first_token_deadline
 from console.core.routing.health import MIN_LATENCY_SAMPLES, CircuitState, HealthSnapshot, ModelHealth
 from console.core.routing.types import CONTEXT_TOO_SMALL, CandidateDecision, Classified, Plan
 
@@ -129,13 +131,13 @@ class _Planner:
             reasons = self.reasons_to_drop(alias, model, cost)
             kept = not reasons
             reason = "; ".join(reasons) if reasons else self._kept_reason(via)
-            decisions.append(CandidateDecision(alias, kept, reason, cost, len(decisions), via))
+            deadline = first_token_deadline(self.policy, self.route, self.health.get(alias, _HEALTHY))
+            decisions.append(CandidateDecision(
+                alias, kept, reason, cost, len(decisions), via, deadline.seconds, deadline.source))
             queue.extend(self.budget_fallbacks[before:])
         if self.blocked_by:  # a block stops the whole request, whatever else survived
             decisions = [
-                d if not d.kept else CandidateDecision(
-                    d.model, False, f"request blocked by budget '{self.blocked_by}'", d.estimated_cost_usd, d.position, d.via_budget
-                )
+                d if not d.kept else replace(d, kept=False, reason=f"request blocked by budget '{self.blocked_by}'")
                 for d in decisions
             ]
         return decisions

@@ -66,6 +66,8 @@ class CandidateDecision:
     estimated_cost_usd: float
     position: int  # order in the route (budget fallbacks come after the route's own candidates)
     via_budget: str | None = None  # budget name when this candidate was added by a budget's fallback
+    first_token_s: float | None = None  # kept candidates: its first-token deadline (routing/deadlines.py)
+    first_token_source: str = ""  # where that deadline came from, as a sentence
 
 
 @dataclass(frozen=True)

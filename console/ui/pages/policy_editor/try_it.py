@@ -76,6 +76,9 @@ class TryItPanel(QWidget):
         self.missing_keys: Mapping[str, str] | None = None
         self._keys_checked_for: Any = None
         self._key_job: Any = None
+        self._ttft_history: dict[str, list[float]] = {}  # the log's first tokens per model (see _read_ttft_history)
+        self._ttft_read_for: Any = None
+        self._ttft_job: Any = None
         self.history = PromptHistory()
         self.tried = QComboBox()
         self.tried.setObjectName("try-history")
@@ -168,9 +171,39 @@ class TryItPanel(QWidget):
         if policy is not None:
             from console.core.engine import Engine
 
-            self._engine = Engine(policy)
+            known = self._ttft_history if self._ttft_read_for == self._models_of(policy) else None
+            self._engine = Engine(policy, ttft_seed=known)
             self._check_keys()
+            self._read_ttft_history()
         self._timer.start()
+
+    # --- first-token history ---------------------------------------------------------------
+    def _read_ttft_history(self) -> None:
+        """Read each model's measured first tokens from the log, off the GUI thread, when the models
+        changed: the plan's first-token deadlines are then the ones routing would use."""
+        policy, bridge = self._policy, self._bridge
+        if policy is None or bridge is None or getattr(bridge, "closing", False):
+            return
+        models = self._models_of(policy)
+        if models == self._ttft_read_for:
+            return
+        self._ttft_read_for = models
+        job = bridge.run_blocking(bridge.workspace.ttft_so_far, policy)
+        self._ttft_job = job
+        job.sig_finished.connect(lambda found, job=job: self._on_ttft_history(job, found))
+
+    @staticmethod
+    def _models_of(policy: Any) -> tuple[tuple[str, str], ...]:
+        """What a history is read for: an alias re-pointed at another model has none of its old one."""
+        return tuple(sorted((alias, model.model) for alias, model in policy.models.items()))
+
+    def _on_ttft_history(self, job: Any, found: Any) -> None:
+        if job is not self._ttft_job or self._engine is None:
+            return
+        self._ttft_job = None
+        self._ttft_history = dict(found or {})
+        self._engine.health.seed_ttft(self._ttft_history)
+        self.explain_now()
 
     # --- keys -----------------------------------------------------------------------------
     def _check_keys(self, again: bool = False) -> None:
@@ -258,8 +291,10 @@ class TryItPanel(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 if not decision.kept:
                     item.setForeground(Qt.GlobalColor.gray)
-                if column == 3:
-                    item.setToolTip(value)
+                if column == 3:  # the first-token deadline and where it came from (routing/deadlines.py)
+                    deadline = (f"\nFirst token within {decision.first_token_s:g} s: {decision.first_token_source}"
+                                if decision.kept and decision.first_token_s is not None else "")
+                    item.setToolTip(value + deadline)
                 self.candidates.setItem(row, column, item)
         self.candidates.resizeRowsToContents()
 
