@@ -152,15 +152,17 @@ def print_assessment(result: Any, out: Callable[[str], None] = print) -> None:
         out(f"\n{t.task}: {t.requests} req., ${t.spend_usd:.6f} ({100 * t.spend_share:.1f}% of spend), "
             f"served by {t.serving} ({100 * t.serving_share:.0f}% of answers){flag}")
         if not t.candidates:
-            out("  no cheaper model in the policy")
+            out("  no cheaper model in the policy or the price catalogue")
         for c in t.candidates:
             exp = c.exposure
             evidence = ("no evidence" if exp is None or exp.failure_rate is None else
                         f"fails {100 * exp.failure_rate:.1f}% [{100 * exp.failure_ci[0]:.1f}–"
                         f"{100 * exp.failure_ci[1]:.1f}] of {exp.attempts}, p95 {exp.p95_ms:.0f} ms")
             pilot = c.pilot.summary if c.pilot is not None else "no pilot yet"
+            if c.source == "catalogue":
+                pilot = c.note
             out(f"  {c.model}: saves ${c.monthly_saving_usd:.4f}/month{_est(c.estimated_output)}; {evidence}; {pilot}")
-            if t.over_served and c is t.candidates[0]:
+            if t.over_served and c is next((p for p in t.candidates if p.source == "policy"), None):
                 out(f"    pilot it: {c.pilot_command}")
                 out("    with this bar in the file named there:")
                 for line in c.bar_yaml.splitlines():

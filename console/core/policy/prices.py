@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal, Mapping
@@ -33,12 +33,24 @@ class ResolvedPrices:
 
 
 @dataclass(frozen=True)
+class CatalogueFacts:
+    """What a price entry may also say about its model, so the assessment can tell whether it fits a task."""
+
+    context_window: int | None = None
+    region: str = "global"
+
+
+FACT_KEYS = ("context_window", "region")
+
+
+@dataclass(frozen=True)
 class PriceTable:
-    """Per-million prices by provider model id, read from one file."""
+    """Per-million prices by provider model id, read from one file (``facts``: an entry's context/region)."""
 
     entries: Mapping[str, Prices]
     origin: str
     diagnostics: tuple[Diagnostic, ...] = ()
+    facts: Mapping[str, CatalogueFacts] = field(default_factory=dict)
 
     def lookup(self, model_id: str) -> Prices | None:
         """Exact id first, then without a router prefix (``openai/gpt-4o`` → ``gpt-4o``)."""
@@ -68,15 +80,27 @@ def parse_price_table(text: str, origin: str) -> PriceTable:
                                        code="bad-price-file"))
         return PriceTable({}, origin, tuple(problems))
     entries: dict[str, Prices] = {}
+    facts: dict[str, CatalogueFacts] = {}
     for model_id, value in raw.items():
         line, column = parsed.source.locate(("models", model_id))
         try:
+            if isinstance(value, dict) and any(key in value for key in FACT_KEYS):
+                value = dict(value)
+                window, region = value.pop("context_window", None), value.pop("region", "global")
+                if window is not None and (not isinstance(window, int) or isinstance(window, bool) or window <= 0):
+                    raise ValueError(f"context_window must be a positive whole number of tokens, not {window!r}")
+                if not isinstance(region, str) or not region:
+                    raise ValueError(f"region must be a name such as us, eu or global, not {region!r}")
+                facts[str(model_id)] = CatalogueFacts(window, region)
             entries[str(model_id)] = Prices.model_validate(value)
         except ValidationError as error:
             first = error.errors(include_url=False)[0]
             problems.append(Diagnostic(origin, line, column, f"models.{model_id}", f"bad prices: {first['msg']}",
                                        severity="warning", code="bad-price-entry"))
-    return PriceTable(entries, origin, tuple(problems))
+        except ValueError as error:
+            problems.append(Diagnostic(origin, line, column, f"models.{model_id}", f"bad entry: {error}",
+                                       severity="warning", code="bad-price-entry"))
+    return PriceTable(entries, origin, tuple(problems), facts)
 
 
 @functools.lru_cache(maxsize=1)

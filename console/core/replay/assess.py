@@ -5,8 +5,11 @@ that would cost less per request at the task's logged token counts. Each candida
 replay of a draft with that candidate first on the task's route (``simulate``, the same machinery
 as ``routedesk replay``), scaled to a 30-day month. A task served by the policy's most expensive
 tier, with a large share of traffic and a cheaper candidate, is flagged "over-served?".
-Candidates come from the policy's own models: a catalogue model must be added to the policy (with
-its provider) before it can be routed to, so the assessment does not offer one.
+Candidates come from the policy's own models and from the price catalogue (bundled and user price
+files). A catalogue model is offered only where its entry says it fits the task (context window for
+the largest logged prompt, region allowed for the route and every region the task's requests are
+tagged with); its saving is the replay of the policy with it added under the serving model's
+provider, at catalogue prices, and it has no evidence: it must be added to the policy to be piloted.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ import numpy as np
 from sqlalchemy import Engine
 
 from console.core.pilot.route_edit import candidate_first
-from console.core.policy.schema import Policy
-from console.core.pricing import cost_usd
+from console.core.policy.prices import CatalogueFacts, PriceTable, bundled_price_table, user_price_table
+from console.core.policy.schema import Model, Policy
+from console.core.pricing import PriceSheet, cost_usd
 from console.core.replay.evidence import Exposure, PilotEvidence, exposures, latest_pilot
 from console.core.replay.simulate import ReplayCancelled, draft_prices, simulate
-from console.core.replay.traffic import read_traffic
+from console.core.replay.traffic import LoggedTraffic, read_traffic
 
 MONTH_S = 30 * 86400
 HIGH_VOLUME_SHARE = 0.10  # a task with at least this share of requests is "high volume"
@@ -38,6 +42,8 @@ class Candidate:
     pilot: PilotEvidence | None
     pilot_command: str
     bar_yaml: str
+    source: str = "policy"  # or "catalogue": not a model of the policy yet
+    note: str = ""
 
 
 @dataclass
@@ -65,8 +71,46 @@ def _bar_yaml(serving: str) -> str:
     return ("judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n" % serving)
 
 
+CATALOGUE_NOTE = "from the price catalogue: add it to the policy's models (with its provider) to route or pilot it"
+
+
+def catalogue() -> PriceTable:
+    """The bundled price table with the user's price file over it (prices and facts both)."""
+    bundled, user = bundled_price_table(), user_price_table()
+    return PriceTable({**bundled.entries, **user.entries}, user.origin, (), {**bundled.facts, **user.facts})
+
+
+def fits(policy: Policy, task: str, facts: CatalogueFacts, traffic: LoggedTraffic) -> bool:
+    """Whether a catalogue model would be planned for every logged request of ``task`` (the planner's checks)."""
+    route = policy.routes[task]
+    if facts.context_window is None:
+        return False  # the entry does not say: it cannot be shown to fit
+    largest = int(traffic.prompt_tokens.max()) if len(traffic) else 0
+    if largest + route.max_output_tokens > facts.context_window:
+        return False
+    if route.regions is not None and facts.region not in route.regions:
+        return False
+    if route.on_prem_only and facts.region != "on-prem":
+        return False
+    return all(facts.region in policy.allowed_regions_for(region) for region in set(traffic.region) if region)
+
+
+def _with_catalogue_model(policy: Policy, model_id: str, serving: str, table: PriceTable) -> tuple[Policy, str]:
+    """``policy`` with ``model_id`` added as an alias (named after it) at catalogue prices."""
+    alias = model_id if model_id not in policy.models else f"{model_id} (catalogue)"
+    facts = table.facts[model_id]
+    draft = policy.model_copy(deep=True)
+    draft.models[alias] = Model(provider=policy.models[serving].provider, model=model_id,
+                                prices=table.entries[model_id], region=facts.region,
+                                context_window=facts.context_window or 1)
+    return draft, alias
+
+
 def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
-                   progress: Callable[[str, float], object] | None = None) -> Assessment:
+                   progress: Callable[[str, float], object] | None = None,
+                   price_catalogue: PriceTable | None = None) -> Assessment:
+    """Tasks ranked by volume and spend (``price_catalogue``: the bundled and user price files unless given)."""
+    table = catalogue() if price_catalogue is None else price_catalogue
     prices = draft_prices(policy)
     months = (until - since) / MONTH_S
     everything = read_traffic(db, since=since, until=until)
@@ -99,6 +143,9 @@ def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
                        f"--since 30d --bar bar-{task}-{alias}.yaml")
             candidates.append(Candidate(alias, saving, int(sim.estimated_output.sum()), found.get((task, alias)),
                                         latest_pilot(db, task, serving, alias), command, _bar_yaml(serving)))
+        if task in policy.routes and serving in prices:
+            candidates.extend(_catalogue_candidates(policy, task, serving, traffic, table, months,
+                                                    per_request(serving), (mean_in, mean_out)))
         candidates.sort(key=lambda c: -c.monthly_saving_usd)
         over = (tiers.get(serving, 0.0) >= top_tier > 0 and len(traffic) >= HIGH_VOLUME_SHARE * total_requests
                 and any(c.monthly_saving_usd > 0 for c in candidates))
@@ -106,3 +153,24 @@ def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
                                   served / max(sum(answered.values()), 1), over, candidates))
     out.sort(key=lambda t: (not t.over_served, -t.requests, -t.spend_usd))
     return Assessment(since, until, total_requests, total_spend, out)
+
+
+def _catalogue_candidates(policy: Policy, task: str, serving: str, traffic: LoggedTraffic, table: PriceTable,
+                          months: float, serving_cost: float, means: tuple[float, float]) -> list[Candidate]:
+    """Catalogue models not in the policy that fit ``task`` and cost less a request, each replayed."""
+    in_policy = {model.model for model in policy.models.values()}
+    out = []
+    for model_id in sorted(table.facts):
+        if model_id in in_policy or model_id not in table.entries:
+            continue
+        sheet = PriceSheet.from_prices(table.entries[model_id])
+        if cost_usd(sheet, input_tokens=int(means[0]), output_tokens=int(means[1])) >= serving_cost:
+            continue
+        if not fits(policy, task, table.facts[model_id], traffic):
+            continue
+        draft, alias = _with_catalogue_model(policy, model_id, serving, table)
+        sim = simulate(candidate_first(draft, task, alias), traffic)
+        saving = (float(traffic.cost.sum()) - float(sim.projected.sum())) / months if months > 0 else 0.0
+        out.append(Candidate(model_id, saving, int(sim.estimated_output.sum()), None, None, "",
+                             _bar_yaml(serving), source="catalogue", note=CATALOGUE_NOTE))
+    return out

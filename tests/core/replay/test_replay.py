@@ -204,7 +204,7 @@ def test_assessment_flags_the_over_served_task_with_the_replayed_saving(tmp_path
     top = result.tasks[0]
     assert (top.task, top.serving, top.over_served) == ("code", "big", True)
     assert top.spend_share == pytest.approx(8 * 0.0045 / (8 * 0.0045 + 0.00056))
-    by_model = {c.model: c for c in top.candidates}
+    by_model = {c.model: c for c in top.candidates if c.source == "policy"}
     assert set(by_model) == {"mini", "local", "eu-model"}
     # the saving is the replay of the draft with the candidate first, scaled to 30 days
     draft = _policy().model_copy(deep=True)
@@ -216,6 +216,68 @@ def test_assessment_flags_the_over_served_task_with_the_replayed_saving(tmp_path
     assert "--task code --baseline big --candidate mini" in by_model["mini"].pilot_command
     assert by_model["mini"].exposure is not None and by_model["mini"].exposure.evidence == "no evidence"
     assert not result.tasks[1].over_served  # support is served by the cheapest hosted tier
+
+
+def test_assessment_offers_catalogue_models_that_fit_with_the_replayed_saving_and_no_evidence(tmp_path) -> None:
+    from console.core.app.replay import replay_policy
+    from console.core.policy.prices import parse_price_table
+    from console.core.policy.schema import Model
+    from console.core.replay.assess import CATALOGUE_NOTE, assess_traffic
+
+    log = new_log(tmp_path)
+    for k in range(8):  # code on big, tagged us, prompts of 1000 tokens (+512 output cap: 1512 needed)
+        log.add(f"c{k}", T0 + k, "code", [attempt("big", T0 + k, inp=1000, out=100)])
+    url = log.write()
+    catalogue = parse_price_table("""
+models:
+  cheap-us: {input: 0.1, output: 0.2, context_window: 1512, region: us}
+  cheap-small: {input: 0.1, output: 0.2, context_window: 1511, region: us}
+  cheap-eu: {input: 0.1, output: 0.2, context_window: 200000, region: eu}
+  cheap-unknown: {input: 0.1, output: 0.2}
+  pricey: {input: 30.0, output: 150.0, context_window: 200000, region: us}
+  b: {input: 0.01, output: 0.01, context_window: 200000, region: us}
+""", "test")
+    assert not catalogue.diagnostics
+    since, until = T0 - 1, T0 + DAY - 1
+    db = open_ledger_readonly(url)
+    try:
+        result = assess_traffic(_policy(), db, since=since, until=until, price_catalogue=catalogue)
+    finally:
+        db.dispose()
+    code = next(t for t in result.tasks if t.task == "code")
+    listed = {c.model: c for c in code.candidates if c.source == "catalogue"}
+    # too small a window, a region us requests may not use, no stated window, dearer, already the policy's "b": out
+    assert set(listed) == {"cheap-us"}
+    found = listed["cheap-us"]
+    assert (found.exposure, found.pilot, found.note) == (None, None, CATALOGUE_NOTE)
+    # the saving is the replay of the policy with the model added first on the route, at catalogue prices
+    draft = _policy().model_copy(deep=True)
+    draft.models["cheap-us"] = Model(provider="anthropic", model="cheap-us", prices=catalogue.entries["cheap-us"],
+                                     region="us", context_window=1512)
+    draft.routes["code"].candidates = ["cheap-us", "big", "mini"]
+    replayed = replay_policy(draft, url=url, since=since, until=until, task="code")
+    assert replayed.changed_requests == 8
+    per_month = (replayed.spend.actual_usd - replayed.spend.projected_usd) * 30 * DAY / (until - since)
+    assert found.monthly_saving_usd == pytest.approx(per_month)
+    assert per_month == pytest.approx(8 * (0.0045 - (1000 * 0.1 + 100 * 0.2) / 1e6) * 30 * DAY / (until - since))
+
+
+def test_price_file_entries_state_context_and_region_and_bad_ones_are_reported() -> None:
+    from console.core.policy.prices import bundled_price_table, parse_price_table
+
+    table = parse_price_table("""
+models:
+  good: {input: 1, output: 2, context_window: 1000, region: eu}
+  bad-window: {input: 1, output: 2, context_window: -5}
+  plain: {input: 1, output: 2}
+""", "test")
+    assert set(table.entries) == {"good", "plain"}
+    assert (table.facts["good"].context_window, table.facts["good"].region) == (1000, "eu")
+    assert "plain" not in table.facts
+    [problem] = table.diagnostics
+    assert problem.path == "models.bad-window" and "context_window" in problem.message
+    bundled = bundled_price_table()
+    assert not bundled.diagnostics and bundled.facts["mistral-small-latest"].region == "eu"
 
 
 def test_the_collector_is_paused_only_while_reading_and_restored_after() -> None:

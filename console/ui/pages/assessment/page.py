@@ -155,10 +155,11 @@ class AssessmentPage(QWidget):
                 evidence = ("no evidence" if exp is None or exp.failure_rate is None else
                             f"fails {100 * exp.failure_rate:.1f}% of {exp.attempts}")
                 estimated = " (est. output)" if c.estimated_output else ""
+                catalogue = c.source == "catalogue"
                 rows.append((head if n == 0 else ("",) * 6) + (
-                    c.model, f"{c.monthly_saving_usd:.4f}{estimated}", evidence,
-                    c.pilot.summary if c.pilot else "no pilot yet"))
-                self._rows.append((t.task, t.serving, c.model))
+                    f"{c.model} (catalogue)" if catalogue else c.model, f"{c.monthly_saving_usd:.4f}{estimated}",
+                    evidence, c.note if catalogue else c.pilot.summary if c.pilot else "no pilot yet"))
+                self._rows.append((t.task, t.serving, "" if catalogue else c.model))  # not pilotable until added
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for col, value in enumerate(row):
