@@ -9,7 +9,7 @@ A logged explicit task hint is honoured as the live classifier would.
 from __future__ import annotations
 
 import itertools
-from typing import Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable, Iterable, Mapping
 
 import numpy as np
 
@@ -100,18 +100,22 @@ def task_with_text(policy: Policy, prompt: str, logged_task: str, hinted: bool, 
 
 def classify_all(policy: Policy, *, tasks: list[str], hinted: list[bool], prompts: list[str | None],
                  meta_of: Callable[[int], dict[str, str]], meta_columns: dict[str, list[str]],
-                 tokens: np.ndarray, buckets: np.ndarray) -> tuple[list[str], int]:
+                 tokens: np.ndarray, buckets: np.ndarray,
+                 factorized: Mapping[str, tuple[np.ndarray, list[Any]]] | None = None) -> tuple[list[str], int]:
     """The draft's task per request and how many kept their logged task because no prompt was stored.
 
     Requests without a prompt are classified once per distinct (logged task, hint, token bucket,
-    metadata the rules read); stored prompts one by one (identical ones once).
+    metadata the rules read); stored prompts one by one (identical ones once). ``factorized``: columns
+    (``task`` and metadata keys) the caller has already factorized.
     """
     n = len(tasks)
     keys = meta_keys(policy)
-    parts = [factorize(tasks, n), factorize(hinted, n)]
+    given = factorized or {}
+    parts: list[tuple[np.ndarray, list[Any]]] = [given.get("task") or factorize(tasks, n), factorize(hinted, n)]
     for key in keys:
         column = meta_columns.get(key)
-        parts.append(factorize(column if column is not None else (meta_of(i).get(key) for i in range(n)), n))
+        parts.append(given.get(key) or factorize(
+            column if column is not None else (meta_of(i).get(key) for i in range(n)), n))
     combined = buckets.astype(np.int64)
     for codes, names in parts:
         combined = combined * len(names) + codes

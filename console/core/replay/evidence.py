@@ -56,10 +56,8 @@ class PilotEvidence:
 
 def exposures(traffic: LoggedTraffic, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Exposure]:
     """Exposure of each (task, model) in ``pairs``, from the period's attempts (the logged task)."""
-    from console.core.replay.classify import factorize
-
-    task_codes, tasks = factorize(traffic.task, len(traffic))
-    model_codes, models = factorize(traffic.att_model, len(traffic.att_model))
+    task_codes, tasks = traffic.factorized("task")
+    model_codes, models = traffic.factorized("att_model")
     pair_codes = task_codes[traffic.att_req] * max(len(models), 1) + model_codes if len(traffic.att_req) else model_codes
     task_at = {t: k for k, t in enumerate(tasks)}
     model_at = {m: k for k, m in enumerate(models)}

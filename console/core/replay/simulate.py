@@ -68,8 +68,8 @@ def _history_output(traffic: LoggedTraffic) -> dict[tuple[str, str], tuple[float
     ok = np.flatnonzero(traffic.att_ok == 1)
     if not len(ok):
         return {}
-    task_codes, tasks = factorize(traffic.task, len(traffic))
-    model_codes, models = factorize(traffic.att_model, len(traffic.att_model))
+    task_codes, tasks = traffic.factorized("task")
+    model_codes, models = traffic.factorized("att_model")
     pair = task_codes[traffic.att_req[ok]] * len(models) + model_codes[ok]
     size = len(tasks) * len(models)
     counts = np.bincount(pair, minlength=size)
@@ -101,13 +101,14 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
     tasks, kept_logged = classify_all(
         policy, tasks=traffic.task, hinted=hinted, prompts=traffic.prompt, meta_of=traffic.metadata,
         meta_columns={"team": traffic.team, "region": traffic.region, "customer": traffic.customer},
-        tokens=traffic.prompt_tokens, buckets=buckets)
+        tokens=traffic.prompt_tokens, buckets=buckets,
+        factorized={name: traffic.factorized(name) for name in ("task", "team", "region")})
     report("plan", 0.3)
     budgets = policy.budgets
     by_team = any(b.scope.team is not None for b in budgets)
     task_codes, task_names = factorize(tasks, n)
-    team_codes, teams = factorize(traffic.team, n) if by_team else (np.zeros(n, dtype=np.int64), [""])
-    region_codes, regions = factorize(traffic.region, n)  # a tagged region always limits model regions
+    team_codes, teams = traffic.factorized("team") if by_team else (np.zeros(n, dtype=np.int64), [""])
+    region_codes, regions = traffic.factorized("region")  # a tagged region always limits model regions
     width = int(points.size) + 1
     combined = ((task_codes * len(teams) + team_codes) * len(regions) + region_codes) * width + buckets
     key_codes, key_index = np.unique(combined, return_inverse=True)
@@ -181,7 +182,7 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
 def _attempt_costs(traffic: LoggedTraffic, prices: dict[str, PriceSheet]) -> np.ndarray:
     """Each logged attempt priced at the draft's prices (the logged cost for models the draft lacks)."""
     att_cost = traffic.att_cost.copy()
-    model_codes, models = factorize(traffic.att_model, len(traffic.att_model))
+    model_codes, models = traffic.factorized("att_model")
     for code, model in enumerate(models):
         sheet = prices.get(str(model))
         if sheet is not None:
@@ -210,8 +211,8 @@ def _spend_budgets(policy: Policy, traffic: LoggedTraffic, tasks: list[str], key
     # covered cost when the logged chain is kept: per budget, attempts whose model its scope covers
     n_att = len(traffic.att_req)
     task_codes, task_names = factorize(tasks, n)
-    team_codes, team_names = factorize(teams, n)
-    model_codes, model_names = factorize(traffic.att_model, n_att)
+    team_codes, team_names = traffic.factorized("team")
+    model_codes, model_names = traffic.factorized("att_model")
     triple = (task_codes[traffic.att_req] * len(team_names) + team_codes[traffic.att_req]) * len(model_names) + model_codes
     uniq, inverse = np.unique(triple, return_inverse=True)
     covered_unchanged = []

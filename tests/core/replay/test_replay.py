@@ -14,7 +14,8 @@ from console.core.policy.loader import load_policy_or_raise, load_policy_text
 from console.core.policy.save import policy_hash
 from console.core.policy.schema import Budget, ResidencyRule
 from console.core.resources import checkout_root
-from tests.core.replay.logs import DAY, POLICY_YAML, T0, attempt, new_log
+from tests.core.replay.logs import DAY, POLICY_YAML, T0, Log, attempt, new_log
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 
 END = 1_790_000_000.0
 
@@ -70,8 +71,16 @@ def test_eu_only_rule_blocks_exactly_the_eu_tagged_requests(demo_log) -> None:
     assert report.spend.projected_usd < report.spend.actual_usd
 
 
-def _swap_log(tmp_path):
-    log = new_log(tmp_path)
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_log(request: pytest.FixtureRequest, tmp_path) -> Log:
+    """An empty log on SQLite (the lean columnar read) and on a real PostgreSQL (the generic one)."""
+    if request.param == "sqlite":
+        return new_log(tmp_path)
+    return Log(str(request.getfixturevalue("postgres_url")))
+
+
+def _swap_log(tmp_path, log: Log | None = None):
+    log = log or new_log(tmp_path)
     # support on mini: three answered first time (1000 in, 200 out), two fell back to big (big answered 300 / 500 out)
     for k in range(3):
         log.add(f"s{k}", T0 + k * 60, "support", [attempt("mini", T0 + k * 60, inp=1000, out=200)])
@@ -87,8 +96,8 @@ def _swap_log(tmp_path):
     return log.write()
 
 
-def test_one_model_swap_gives_the_hand_computed_totals(tmp_path) -> None:
-    url = _swap_log(tmp_path)
+def test_one_model_swap_gives_the_hand_computed_totals(tmp_path, any_log) -> None:
+    url = _swap_log(tmp_path, any_log)
     draft = _policy().model_copy(deep=True)
     draft.routes["support"].candidates = ["big", "mini"]
     draft.routes["extract"].candidates = ["mini", "local"]
