@@ -95,3 +95,11 @@ def test_errors_are_anthropic_shaped(live: LiveEndpoint) -> None:
         with api.messages.stream(model="limited", max_tokens=8, messages=ASK) as stream:
             stream.get_final_message()
     assert "rate_limited" in str(limited_stream.value)
+
+
+def test_image_blocks_reach_the_plan(live: LiveEndpoint) -> None:
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
+    with pytest.raises(anthropic.APIStatusError) as blind:  # no model of this route is marked vision: true
+        client(live).messages.create(model="chat", max_tokens=8, messages=[
+            {"role": "user", "content": [{"type": "text", "text": "what is it?"}, image]}])
+    assert "cannot read images" in blind.value.body["error"]["message"]
