@@ -15,6 +15,9 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 
+SHORTCUT_MARK = "   ·   "  # between a command and its shortcut (a list row draws no tab stops)
+
+
 @dataclass(frozen=True)
 class Command:
     """One palette entry: what it is called, its shortcut (shown, not bound here), what it does."""
@@ -73,12 +76,12 @@ class CommandPalette(QDialog):
         self._refill("")
 
     def shown(self) -> list[str]:
-        return [self.list.item(row).text().split("\t")[0] for row in range(self.list.count())]
+        return [self.list.item(row).text().split(SHORTCUT_MARK)[0] for row in range(self.list.count())]
 
     def _refill(self, text: str) -> None:
         self.list.clear()
         for command in filter_commands(text, self.commands):
-            item = QListWidgetItem(f"{command.title}\t{command.shortcut}" if command.shortcut else command.title)
+            item = QListWidgetItem(f"{command.title}{SHORTCUT_MARK}{command.shortcut}" if command.shortcut else command.title)
             item.setData(Qt.ItemDataRole.UserRole, command)
             if not command.enabled:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)

@@ -24,6 +24,7 @@ def _policy_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
 
     page = PolicyEditorPage(bridge, active_policy=window.active_policy)
     page.sig_active_policy_changed.connect(window.show_active_policy)
+    page.sig_pilot_swap.connect(window.pilot_swap)
     return page
 
 
@@ -91,6 +92,15 @@ def _pilot_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _assessment_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.assessment.page import AssessmentPage
+
+    page = AssessmentPage(bridge)
+    _follow_active_policy(page, window)
+    page.sig_pilot_swap.connect(window.pilot_swap)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -98,6 +108,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Dashboards", _dashboard_page),
     ("Side by side", _compare_page),
     ("Pilot", _pilot_page),
+    ("Assessment", _assessment_page),
 ]
 
 
@@ -177,6 +188,13 @@ class MainWindow(QMainWindow):
         geometry = settings().value(GEOMETRY_KEY)
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+
+    def pilot_swap(self, task: str, baseline: str, candidate: str, bar: str) -> None:
+        """What-if's Pilot this swap: the Pilot page, pre-filled for the task's logged requests."""
+        row = [title for title, _ in PAGES].index("Pilot")
+        page = self.ensure_page(row)
+        page.prefill(task=task, baseline=baseline, candidate=candidate, bar=bar)  # type: ignore[attr-defined]
+        self.navigation.setCurrentRow(row)
 
     def ensure_page(self, row: int) -> QWidget:
         """The page at ``row``, built now if this is its first visit."""

@@ -36,11 +36,12 @@ class PolicyInUse(QWidget):
         self.label.setText(text)
         self.label.setToolTip(tooltip)
 
-    def show_offer(self, choice: Any, why: str) -> None:
-        """Offer ``choice`` (a PolicyChoice), or hide the offer when None."""
+    def show_offer(self, choice: Any, why: str, used: Any = None) -> None:
+        """Offer ``choice`` (a PolicyChoice), or hide the offer when None; ``used`` is what the page uses now."""
         if choice is None:
             self.offer.hide()
             return
-        self.offer.setText(f"Use {choice.label}")
+        same_file = used is not None and used.path == choice.path  # the same file, saved again with changes
+        self.offer.setText(f"Use {choice.label} as saved now" if same_file else f"Use {choice.label}")
         self.offer.setToolTip(f"{choice.path}\n{why}")
         self.offer.show()

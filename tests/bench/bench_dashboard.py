@@ -109,6 +109,7 @@ def baseline_reads(url: str, end: float) -> list[tuple[str, float]]:
         for name, read in (("attempts", lambda: loaders.load_attempts(db, query)),
                            ("requests", lambda: loaders.load_requests(db, query)),
                            ("latency", lambda: loaders.load_latency(db, query)),
+                           ("markers", lambda: loaders.load_markers(db, query)),
                            ("drift", lambda: loaders.load_drift(db, query, end))):
             best = float("inf")
             for _ in range(3):

@@ -58,6 +58,16 @@ def _wait_for_secrets(env: dict[str, str], daemon: subprocess.Popen[bytes]) -> N
     raise RuntimeError("gnome-keyring-daemon did not register org.freedesktop.secrets within 10 s")
 
 
+def _detect_keyring_again() -> None:
+    import keyring.backend
+    import keyring.core
+
+    once = keyring.backend.get_all_keyring
+    if "saved_result" in vars(once):  # jaraco.functools.once: reset() raises KeyError before a first call
+        once.reset()
+    keyring.core.init_backend()
+
+
 @pytest.fixture(scope="session")
 def keyring_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyringSession]:
     """A running, unlocked gnome-keyring on a private session bus; os.environ points at it."""
@@ -87,6 +97,10 @@ def keyring_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyrin
         daemon.stdin.close()
         _wait_for_secrets(env, daemon)
         os.environ.update(exported)
+        # keyring decides once per process which backends are viable (get_all_keyring is a
+        # jaraco.functools.once) and which one to use: a test that read a key before this session (a
+        # window opening a policy with keyring: keys) would leave the fail backend chosen for good.
+        _detect_keyring_again()
         yield KeyringSession(home=home, env=env)
     finally:
         for name, value in saved.items():
@@ -94,6 +108,7 @@ def keyring_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyrin
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+        _detect_keyring_again()  # and the next test must not keep this session's backend
         daemon.terminate()
         try:
             daemon.wait(timeout=5)

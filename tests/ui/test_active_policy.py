@@ -92,6 +92,15 @@ def test_pages_keep_the_policy_their_results_came_from(qtbot: QtBot, fault_serve
         with qtbot.waitSignal(pilot.sig_pilot_finished, timeout=60000):
             pilot.start(resume=False)
 
+        from console.ui.pages.policy_editor.commands import SetValue
+
+        editor = window.policy_page.current  # the same file, edited and saved: offered, not swapped in
+        editor.stack.push(SetValue(editor.document, ("routes", "chat", "max_output_tokens"), 64))
+        editor.show_diff_before_save = False
+        assert window.policy_page.save_current()
+        assert compare._policy.routes["chat"].max_output_tokens != 64
+        assert compare.policy_row.offer.text() == "Use demo.yaml — team-b as saved now"
+
         tabs.setCurrentIndex(0)  # the editor moves to the other demo.yaml
         for page in (compare, pilot):
             assert page._policy_path == second, "the page swapped its policy under its results"

@@ -71,3 +71,20 @@ def test_cancel_stops_the_replay_and_the_panel_can_run_again(qtbot: QtBot, demo_
         assert panel.run_button.isEnabled() and not panel.cancel_button.isEnabled() and panel.report is None
     finally:
         bridge.shutdown()
+
+
+def test_pilot_this_swap_opens_the_pilot_page_pre_filled(qtbot: QtBot) -> None:
+    from console.ui.main_window import PAGES, MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_first_policy(ROOT / "policies" / "demo-traffic.yaml")
+    editor = window.policy_page.current
+    assert editor is not None
+    editor.what_if.sig_pilot_swap.emit("code", "claude", "gpt-mini", "rule: {relative_to_baseline: 0.95}\n")
+    pilot_row = [title for title, _ in PAGES].index("Pilot")
+    assert window.navigation.currentRow() == pilot_row
+    page = window.pages["Pilot"]
+    assert (page.task.text(), page.baseline.text(), page.candidate.text()) == ("code", "claude", "gpt-mini")
+    assert page.source.currentText() == "Routing log" and "relative_to_baseline" in page.bar.toPlainText()
+    window.close()

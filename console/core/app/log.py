@@ -7,7 +7,7 @@ through the Workspace, history import and demo traffic (``open_log_for_writing``
 
 ``open_log`` opens the log read-only (``ledger.store.open_ledger_readonly``): reading never creates,
 upgrades or recovers anything. ``watch_log_health`` gives front ends the log's alarm (a full disk,
-a damaged or unwritable log).
+a damaged or unwritable log). ``policy_changes`` gives the charts where the routing policy changed.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from console.core.ledger.health import LedgerHealth
+    from console.core.ledger.policy_changes import PolicyChange
     from console.core.workspace import Workspace
 
-__all__ = ["LogError", "open_log", "open_log_for_writing", "read_error_message", "watch_log_health"]
+__all__ = ["LogError", "open_log", "open_log_for_writing", "policy_changes", "read_error_message", "watch_log_health"]
 
 
 class LogError(Exception):
@@ -78,3 +79,15 @@ def watch_log_health(workspace: "Workspace", listener: "Callable[[LedgerHealth],
         return workspace.watch_log_health(listener)
     except LedgerURLError as err:
         raise LogError(str(err)) from None
+
+
+def policy_changes(db: "Engine", since: float | None, until: float | None,
+                   kind: str | None = "production") -> "list[PolicyChange]":
+    """Where the routing policy changed within [since, until]: each policy version (name and
+    content hash) first logged there, oldest first, as plain rows (``ledger.policy_changes``).
+
+    A saved policy shows up with the first request routed under it. Rollout steps (issue 18) are
+    to be returned beside these once they are logged; until then only policy changes are marked."""
+    from console.core.ledger.policy_changes import changes_between
+
+    return changes_between(db, since, until, kind)

@@ -41,7 +41,7 @@ def replay_policy(policy: Policy, *, db: "Engine | None" = None, url: str | None
     from console.core.policy.save import policy_hash
     from console.core.replay import simulate as sim_module
     from console.core.replay.report import build_report
-    from console.core.replay.traffic import read_traffic
+    from console.core.replay.traffic import collector_paused, read_traffic
 
     end = time.time() if until is None else until
     owned = db is None
@@ -51,14 +51,15 @@ def replay_policy(policy: Policy, *, db: "Engine | None" = None, url: str | None
             raise ReplayCancelled("replay cancelled")
         from console.core.replay.classify import meta_keys
 
-        traffic = read_traffic(engine, since=since, until=end, task=task, metadata=bool(meta_keys(policy)))
-        try:
-            sim = sim_module.simulate(policy, traffic, progress=progress)
-        except sim_module.ReplayCancelled as err:
-            raise ReplayCancelled(str(err)) from None
-        budgets = [(b.name, b.limit_usd, b.period, b.action, b.fallback_model) for b in policy.budgets]
-        report = build_report(engine, traffic, sim, since=since, until=end, policy_hash=policy_hash(policy),
-                              budget_plans=budgets)
+        with collector_paused():  # millions of short-lived objects and no cycles among them
+            traffic = read_traffic(engine, since=since, until=end, task=task, metadata=bool(meta_keys(policy)))
+            try:
+                sim = sim_module.simulate(policy, traffic, progress=progress)
+            except sim_module.ReplayCancelled as err:
+                raise ReplayCancelled(str(err)) from None
+            budgets = [(b.name, b.limit_usd, b.period, b.action, b.fallback_model) for b in policy.budgets]
+            report = build_report(engine, traffic, sim, since=since, until=end, policy_hash=policy_hash(policy),
+                                  budget_plans=budgets)
         if progress is not None:
             progress("done", 1.0)
         return report
@@ -71,6 +72,7 @@ def assess(policy: Policy, *, db: "Engine | None" = None, url: str | None = None
            until: float | None = None, progress: Progress | None = None) -> "Assessment":
     """Tasks ranked by volume and spend, each with cheaper models and their projected monthly saving."""
     from console.core.app.log import open_log
+    from console.core.replay import simulate as sim_module
     from console.core.replay.assess import assess_traffic
 
     end = time.time() if until is None else until
@@ -78,6 +80,8 @@ def assess(policy: Policy, *, db: "Engine | None" = None, url: str | None = None
     engine = open_log(url) if db is None else db
     try:
         return assess_traffic(policy, engine, since=since, until=end, progress=progress)
+    except sim_module.ReplayCancelled as err:
+        raise ReplayCancelled(str(err)) from None
     finally:
         if owned:
             engine.dispose()

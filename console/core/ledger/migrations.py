@@ -16,6 +16,8 @@ Version history:
      on failed attempts for the outcome mix.
   5. ``attempt.role``: "route" for the chain's attempts (every existing row), "classify" for the
      classifier model's call, which is billed and logged but not part of the chain.
+  6. ``policy_change``: when each (kind, policy name, policy hash) was first logged, for the charts'
+     policy-change markers; backfilled with one GROUP BY over the request table.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from console.core.ledger.tables import (
     request_day_table,
     ledger_tables,
     named_indexes,
+    policy_change_table,
     request_hour_table,
     request_table,
 )
@@ -184,8 +187,19 @@ def _v4_to_v5(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE attempt ADD COLUMN role VARCHAR NOT NULL DEFAULT 'route'"))
 
 
+def _v5_to_v6(conn: Connection) -> None:
+    """The policy-change table, filled once from the request table (the write path keeps it after)."""
+    from console.core.ledger.policy_changes import BACKFILL_SQL
+
+    policy_change_table().create(conn, checkfirst=True)
+    conn.execute(text("DELETE FROM policy_change"))  # the backfill is the whole truth: no duplicate keys
+    conn.execute(text(BACKFILL_SQL))
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+STEPS: dict[int, Callable[[Connection], None]] = {
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+}
 
 
 def prepare_schema(db: Engine, before_first_write: Callable[[Engine], None] | None = None) -> int:

@@ -3,7 +3,8 @@
 ``insert_batch`` is the single write path (the writer thread, the bulk traffic loader and the
 migrations' backfill all use it or its parts): Core ``insert()`` with executemany for the raw rows,
 then upserts that add the batch's per-hour and per-day sums to the rollup tables, then the
-batch's latency histograms merged into ``attempt_day`` — all in the caller's transaction.
+batch's latency histograms merged into ``attempt_day``, and the batch's new policies noted in
+``policy_change`` (``policy_changes.py``) — all in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
 from console.core.ledger import histogram
+from console.core.ledger.policy_changes import SeenPolicies
 from console.core.ledger.tables import (
     KINDS,
     attempt_day_table,
@@ -313,14 +315,16 @@ def _add_to_rollup(conn: Connection, table: Table, key: Sequence[str], sums: Seq
             conn.execute(insert(table), [row])
 
 
-def insert_batch(conn: Connection, records: Iterable[RequestRecord]) -> int:
-    """Insert records and their rollup sums in the caller's transaction; returns attempts written."""
+def insert_batch(conn: Connection, records: Iterable[RequestRecord], policies: SeenPolicies | None = None) -> int:
+    """Insert records, their rollup sums and their new policies in the caller's transaction; returns
+    attempts written. ``policies``: what the caller knows is recorded (None: check the whole batch)."""
     request_dicts: list[dict[str, Any]] = []
     attempt_dicts: list[dict[str, Any]] = []
     for record in records:
         request, attempts = request_rows(record)
         request_dicts.append(request)
         attempt_dicts.extend(attempts)
+    (policies or SeenPolicies()).note(conn, request_dicts)  # one check per batch (policy_changes.py)
     return insert_row_dicts(conn, request_dicts, attempt_dicts)
 
 

@@ -3,9 +3,9 @@
 ``recover_staged(db, directory)`` is run by a writer when it opens the log, and now and then while
 it idles (another process may be killed meanwhile); readers never run it. For every staging file
 whose owner is gone (its lock can be taken), it inserts the staged requests the log does not already
-hold (the dead writer may have committed some of them) with their rollups, exactly as the writer
-would have, then deletes the file. A row that cannot be inserted stays in the file (its reason in
-a ``why`` column), which is renamed ``*.rejected`` and reported, never dropped silently. A database that is busy, unreachable or full is
+hold (the dead writer may have committed some of them) with their rollups and any policy change
+they carry (``policy_changes.py``, through ``insert_batch``), exactly as the writer would have,
+then deletes the file. A row that cannot be inserted stays in the file (its reason in a ``why`` column), which is renamed ``*.rejected`` and reported, never dropped silently. A database that is busy, unreachable or full is
 not a bad row: the file is left whole for a later recovery.
 """
 

@@ -21,7 +21,7 @@ from sqlalchemy import Column, ColumnClause, Index, Integer, LargeBinary, Table,
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 KINDS = ("production", "comparison", "pilot", "imported")
 
@@ -181,6 +181,20 @@ class RequestDayRow(SQLModel, table=True):
     cost_usd: float = 0.0
 
 
+class PolicyChangeRow(SQLModel, table=True):
+    """When each (kind, policy name, policy hash) was first logged: the charts' policy-change markers.
+
+    A handful of rows (one per saved policy version), kept by the write path (``policy_changes.py``)
+    so the dashboards never scan the request table for changes."""
+
+    __tablename__ = "policy_change"
+
+    kind: str = Field(primary_key=True)
+    policy_name: str = Field(primary_key=True)
+    policy_hash: str = Field(primary_key=True)
+    first_seen: float  # epoch seconds of the earliest request logged under it
+
+
 def _table(model: type[SQLModel]) -> Table:
     """A table model's Core table (sqlmodel does not declare ``__table__`` to type checkers)."""
     table: Table = model.__table__  # type: ignore[attr-defined]
@@ -209,6 +223,10 @@ def attempt_day_table() -> Table:
 
 def request_day_table() -> Table:
     return _table(RequestDayRow)
+
+
+def policy_change_table() -> Table:
+    return _table(PolicyChangeRow)
 
 
 def _indexes() -> list[Index]:
@@ -255,11 +273,12 @@ def named_indexes() -> list[Index]:
 def ledger_tables() -> list[Table]:
     named_indexes()
     return [SchemaMeta.__table__, request_table(), attempt_table(), attempt_hour_table(),  # type: ignore[attr-defined]
-            request_hour_table(), attempt_day_table(), request_day_table()]
+            request_hour_table(), attempt_day_table(), request_day_table(), policy_change_table()]
 
 
 __all__ = [
     "SCHEMA_VERSION", "KINDS", "FAILED", "SchemaMeta", "RequestRow", "AttemptRow", "AttemptHourRow", "RequestHourRow",
     "AttemptDayRow", "RequestDayRow", "request_table", "attempt_table", "attempt_hour_table", "request_hour_table",
-    "attempt_day_table", "request_day_table", "named_indexes", "ledger_tables",
+    "attempt_day_table", "request_day_table", "named_indexes", "ledger_tables", "PolicyChangeRow",
+    "policy_change_table",
 ]

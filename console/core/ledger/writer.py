@@ -33,6 +33,7 @@ from typing import Callable, Union
 from sqlalchemy import Engine
 
 from console.core.ledger.health import DISK_FULL, OK, UNAVAILABLE, LedgerHealth, is_disk_full
+from console.core.ledger.policy_changes import SeenPolicies
 from console.core.ledger.record_json import encode
 from console.core.ledger.rows import insert_batch
 from console.core.ledger.staging import Staging, staging_dir_for
@@ -116,6 +117,7 @@ class LedgerWriter:
         self._hurry = threading.Event()  # set by flush() and close(): stop gathering, commit now
         self._kept: list[_Pending] = []
         self._health = LedgerHealth()
+        self._policies = SeenPolicies()  # (kind, policy, hash) known to be in policy_change
         self._health_lock = threading.Lock()
         self._listeners: list[Callable[[LedgerHealth], None]] = []
         self._next_try = 0.0
@@ -183,6 +185,7 @@ class LedgerWriter:
         """Open the log (creating or upgrading it); on failure, say why in the health and go on."""
         try:
             self.db = open_ledger(self.url)
+            self._policies = SeenPolicies()  # a log opened anew (maybe replaced meanwhile): check again
             if self.url is None:  # the data directory is usable now
                 self.url = self.db.url.render_as_string(hide_password=False)
             return True
@@ -387,9 +390,11 @@ class LedgerWriter:
         for wait_s in (*TRANSIENT_WAITS_S, None):
             try:
                 with self.db.begin() as conn:
-                    insert_batch(conn, [p.record for p in batch])
+                    insert_batch(conn, [p.record for p in batch], self._policies)
+                self._policies.committed()
                 return
             except Exception as exc:  # noqa: BLE001 - sorted by what it says about the database
+                self._policies.rolled_back()
                 if is_disk_full(exc):
                     raise _CannotWrite(DISK_FULL, str(getattr(exc, "orig", exc))) from None
                 if is_damage(exc):

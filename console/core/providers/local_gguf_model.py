@@ -242,7 +242,7 @@ class LoadedModel:
             max_tokens=call.max_tokens,
             temperature=0.8 if call.temperature is None else call.temperature,
             stop=stop,
-            **extra,  # type: ignore[arg-type]
+            **extra,
             stream=True,
             stopping_criteria=StoppingCriteriaList([stop_when_cancelled]),
             logits_processor=LogitsProcessorList([tracker]) if tracker else None,

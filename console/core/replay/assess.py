@@ -22,7 +22,7 @@ from console.core.pilot.route_edit import candidate_first
 from console.core.policy.schema import Policy
 from console.core.pricing import cost_usd
 from console.core.replay.evidence import Exposure, PilotEvidence, exposures, latest_pilot
-from console.core.replay.simulate import draft_prices, simulate
+from console.core.replay.simulate import ReplayCancelled, draft_prices, simulate
 from console.core.replay.traffic import read_traffic
 
 MONTH_S = 30 * 86400
@@ -76,8 +76,8 @@ def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
     tasks = sorted(set(everything.task), key=lambda t: -everything.cost[np.array(everything.task) == t].sum())
     out = []
     for n, task in enumerate(tasks):
-        if progress is not None:
-            progress("assess", n / max(len(tasks), 1))
+        if progress is not None and progress("assess", n / max(len(tasks), 1)) is False:
+            raise ReplayCancelled("assessment cancelled")
         traffic = read_traffic(db, since=since, until=until, task=task)
         answered = Counter(traffic.att_model[a] for a in np.flatnonzero(traffic.att_ok == 1).tolist())
         serving, served = answered.most_common(1)[0] if answered else (traffic.first_model[0], 0)

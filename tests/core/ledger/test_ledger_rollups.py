@@ -148,6 +148,7 @@ def _downgrade_to_v3(db: Engine) -> None:
         conn.execute(text("ALTER TABLE attempt DROP COLUMN role"))
         conn.execute(text("DROP TABLE attempt_day"))
         conn.execute(text("DROP TABLE request_day"))
+        conn.execute(text("DROP TABLE policy_change"))  # version 6
         conn.execute(text("UPDATE schema_meta SET value = '3' WHERE key = 'version'"))
 
 

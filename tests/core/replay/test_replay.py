@@ -216,3 +216,21 @@ def test_assessment_flags_the_over_served_task_with_the_replayed_saving(tmp_path
     assert "--task code --baseline big --candidate mini" in by_model["mini"].pilot_command
     assert by_model["mini"].exposure is not None and by_model["mini"].exposure.evidence == "no evidence"
     assert not result.tasks[1].over_served  # support is served by the cheapest hosted tier
+
+
+def test_the_collector_is_paused_only_while_reading_and_restored_after() -> None:
+    import gc
+
+    from console.core.replay.traffic import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():  # nested: the inner one leaves it to the outer
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with collector_paused():
+            raise RuntimeError("a failed read")
+    assert gc.isenabled()

@@ -174,7 +174,7 @@ class ComparePage(QWidget):
         if self.follower.consider(choice):
             self._use_policy(choice)
         self.policy_row.show_offer(self.follower.offered, "The answers shown came from the policy on the left; "
-                                   "using this one clears them (saved comparisons stay saved).")
+                                   "using this one clears them (saved comparisons stay saved).", self.follower.used)
 
     def _on_policy_row_switch_requested(self) -> None:
         if not self.run_button.isEnabled():

@@ -28,6 +28,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from console.core.csv_cells import write_rows
+from console.ui.pages.dashboard.markers import PolicyMarkers
 from console.ui.pages.dashboard.query import Drill
 from console.ui.plots import SERIES_COLOURS, GridAxis, GridDateAxis, SeriesColours, apply_palette, colour  # noqa: F401
 
@@ -115,6 +116,8 @@ class ChartPanel(QFrame):
         self.zoomed = False
         self.plot.vb.sigRangeChangedManually.connect(self._on_vb_range_changed_manually)
         self.colours = SeriesColours()
+        # where the routing policy changed (time charts only; ``show_markers``)
+        self.markers: PolicyMarkers | None = PolicyMarkers(self.plot) if time_axis else None
         self.legend = LegendStrip()
         self.png_button = self._tool_button("PNG", "Save this chart as a PNG image", self._on_png_button_clicked)
         self.csv_button = self._tool_button("CSV", "Save this chart's data as CSV", self._on_csv_button_clicked)
@@ -224,10 +227,17 @@ class ChartPanel(QFrame):
     def _apply_palette(self) -> None:
         self.plot_widget.setPalette(self.palette())
         apply_palette(self.plot_widget)
+        if self.markers is not None:
+            self.markers.set_palette(self.palette())
         self.on_palette_changed()
 
     def on_palette_changed(self) -> None:
         """Subclasses re-colour what they drew in the palette's colours (projection outlines, notes)."""
+
+    def show_markers(self, changes: Sequence[Any]) -> None:
+        """Mark where the routing policy changed (``PolicyChange`` rows, from the data worker)."""
+        if self.markers is not None:
+            self.markers.show(changes)
 
     def set_legend(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
         """Show ``entries`` (name, colour) in the legend strip above the plot."""

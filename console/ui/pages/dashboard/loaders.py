@@ -13,9 +13,11 @@ from typing import Sequence
 import numpy as np
 from sqlalchemy import Engine
 
+from console.core.app import policy_changes
 from console.core.budget.burn import BudgetBurn, budget_burn
 from console.core.ledger.drift import DriftFlag, detect_drift
 from console.core.ledger.filters import Filters
+from console.core.ledger.policy_changes import PolicyChange
 from console.core.ledger.queries import LatencyStats, latency_percentiles, spend
 from console.core.ledger.series import (
     FilterChoices,
@@ -113,6 +115,13 @@ def load_budgets(db: Engine, budgets: Sequence[Budget], now: float, kind: str | 
         times = np.minimum(starts + 3600.0, now)
         views.append(BudgetView(burn, np.concatenate([[burn.period_start], times]), np.concatenate([[0.0], cumulative])))
     return views
+
+
+def load_markers(db: Engine, query: DashboardQuery) -> list[PolicyChange]:
+    """Where the routing policy changed within the range: a read of the small ``policy_change`` table,
+    never of the requests. (Rollout steps, issue 18, will be read here beside them.)"""
+    f = query.filters
+    return policy_changes(db, f.since, f.until, f.kind)
 
 
 def load_choices(db: Engine) -> FilterChoices:

@@ -211,6 +211,9 @@ class DashboardPage(QWidget):
             self.budgets.show_budgets(result)
         elif name == "drift":
             self.drift.set_flags(result)
+        elif name == "markers":
+            for chart in (self.spend, self.failures, self.fallbacks):  # the charts over the query's range
+                chart.show_markers(result)
 
     def _show_attempts(self, section: AttemptsSection) -> None:
         self.spend.show_spend(section.spend, self.query.spend_by, self.query.filters, self._clock(),

@@ -77,9 +77,14 @@ class KeysPage(QWidget):
         self.refresh()
 
     def store(self) -> Any:
-        """The key store: the window's provider pool's (the one place keys are read), unless given one."""
+        """The OS keyring (unless given a store): where Set and Delete write and the status is read.
+
+        Not the workspace's: asking for that from the GUI thread would open the routing log too.
+        """
         if self._store is None:
-            self._store = self._bridge.workspace.providers.key_store
+            from console.core.app.keys import KeyringStore
+
+            self._store = KeyringStore()
         return self._store
 
     # --- background work ------------------------------------------------------------------

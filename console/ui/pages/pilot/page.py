@@ -153,6 +153,15 @@ class PilotPage(QWidget):
         self._on_bar_text_changed()
 
     # --- inputs -----------------------------------------------------------------------------
+    def prefill(self, *, task: str, baseline: str, candidate: str, bar: str) -> None:
+        """Set up a pilot of one swap on the task's logged requests (What-if's Pilot this swap)."""
+        self.source.setCurrentIndex(SOURCE_KINDS.index("log"))
+        self.source_value.setText("30d")
+        self.task.setText(task)
+        self.baseline.setText(baseline)
+        self.candidate.setText(candidate)
+        self.bar.setPlainText(bar)
+
     def set_policy_path(self, path: Path) -> None:
         """Use the policy saved at ``path`` (when the page runs alone, or a test sets it)."""
         from console.core.active_policy import PolicyChoice
@@ -171,7 +180,8 @@ class PilotPage(QWidget):
         if self.follower.consider(choice):
             self._use_policy(choice)
         self.policy_row.show_offer(self.follower.offered, "The pilot shown ran on the policy on the left; using "
-                                   "this one clears it from the page (its cells stay in the log and resume).")
+                                   "this one clears it from the page (its cells stay in the log and resume).",
+                                   self.follower.used)
 
     def _on_policy_row_switch_requested(self) -> None:
         if self.cancel_button.isEnabled():

@@ -27,6 +27,7 @@ class PolicyEditorPage(QWidget):
 
     sig_active_policy_changed = Signal(str)
     sig_policies_changed = Signal()
+    sig_pilot_swap = Signal(str, str, str, str)  # What-if's Pilot this swap: task, baseline, candidate, bar
 
     def __init__(self, bridge: Any = None, parent: Any = None, *, active_policy: Any = None) -> None:
         super().__init__(parent)
@@ -113,6 +114,7 @@ class PolicyEditorPage(QWidget):
         self.undo_group.addStack(editor.stack)
         editor.sig_title_changed.connect(self._retitle_tabs)
         editor.sig_saved.connect(self._on_editor_saved)
+        editor.what_if.sig_pilot_swap.connect(self.sig_pilot_swap)
         editor.sig_validated.connect(lambda _validation, e=editor: self._publish() if e is self.current else None)
         self.tabs.setCurrentIndex(self.tabs.addTab(editor, editor.title()))
         self._retitle_tabs()

@@ -75,6 +75,7 @@ class WhatIfPanel(QWidget):
         self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
         self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
         self.untested = QListWidget()
+        self.untested.setMaximumHeight(90)
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
