@@ -61,8 +61,11 @@ def layout_problems(name: str, page: QWidget) -> list[str]:
 
 def test_every_page_uses_the_shared_margins_and_type_scale(qtbot: Any, policy_file: Path,
                                                            themed_app: QApplication) -> None:
+    from console.core.app import write_demo_traffic
+    from console.core.paths import default_log_url
     from console.ui.main_window import PAGES, MainWindow
 
+    write_demo_traffic(default_log_url(), 300, days=7, seed=5)  # dashboards with their charts, not the empty state
     window = MainWindow()
     qtbot.addWidget(window)
     window.open_first_policy(policy_file)
@@ -71,11 +74,15 @@ def test_every_page_uses_the_shared_margins_and_type_scale(qtbot: Any, policy_fi
     problems: list[str] = []
     for row, (title, _factory) in enumerate(PAGES):
         window.navigation.setCurrentRow(row)
+        page = window.pages[title]
+        if title == "Dashboards":
+            qtbot.waitUntil(lambda: page.stack.currentWidget() is not page.empty, timeout=15000)
+            qtbot.wait(300)  # the drift list and requests fill in after the charts
         frame = window.frames[title]
         header = frame.title.parentWidget().layout().contentsMargins()
         assert (header.left(), header.right()) == (PAGE_MARGIN, PAGE_MARGIN), title  # title above the page's edge
         assert _size(frame.title) == TYPE.title and frame.title.font().weight() >= 600, title
-        problems += layout_problems(title, window.pages[title])
+        problems += layout_problems(title, page)
         assert window.width() == 1440, f"{title} widens the window to {window.width()} px"  # larger titles must not
     guide = window.guide.layout().contentsMargins()
     assert (guide.left(), guide.right()) == (PAGE_MARGIN, PAGE_MARGIN)
