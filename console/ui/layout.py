@@ -2,7 +2,7 @@
 
 Pages call ``page_layout`` for their outermost layout, so each page's content starts the same
 distance from the window's edge as its header's title (console.ui.page_header), and name their
-section titles ``section-title`` (or use a QGroupBox); the theme's stylesheet takes its point sizes
+section titles ``section-title`` (a group of fields: a QGroupBox; a column: ``column-title``); the theme's stylesheet takes its point sizes
 from ``TYPE`` (console.ui.theme). tests/ui/test_layout_system.py walks every page of the real
 window and fails a page that keeps Qt's default margins or sizes a title by hand.
 """
@@ -53,6 +53,9 @@ def type_scale_stylesheet() -> str:
     return "\n".join((
         f"QLabel#page-title {{ font-size: {TYPE.title}pt; font-weight: 600; }}",
         f"QLabel#section-title, QLabel#guide-title {{ font-size: {TYPE.section}pt; font-weight: 600; }}",
-        f"QGroupBox {{ font-size: {TYPE.section}pt; font-weight: 600; }}",
+        # A group box titles a few fields inside a section, often in a narrow column: body size, semibold
+        # (at the section size "Fall back to the next candidate on" was cut off beside the route form).
+        # A column title (column-title) stays at the body size too; its own <b> marks the name.
+        "QGroupBox { font-weight: 600; }",
         "",
     ))

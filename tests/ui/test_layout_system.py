@@ -47,15 +47,18 @@ def layout_problems(name: str, page: QWidget) -> list[str]:
         problems.append(f"{name}: outer margins {found}, not console.ui.layout.page_layout's")
     if outer.spacing() != SECTION_SPACING:
         problems.append(f"{name}: outer spacing {outer.spacing()}, not SECTION_SPACING")
+    body = QApplication.font().pointSizeF()
     for label in page.findChildren(QLabel):
         hand_made_title = label.text().lstrip().startswith("<b>")
-        if hand_made_title and label.objectName() != "section-title":
-            problems.append(f"{name}: {label.text()[:40]!r} is a title not named section-title")
+        if hand_made_title and label.objectName() not in ("section-title", "column-title"):
+            problems.append(f"{name}: {label.text()[:40]!r} is a title not named section-title or column-title")
         if label.objectName() == "section-title" and (_size(label) != TYPE.section or label.font().weight() < 600):
             problems.append(f"{name}: section title {label.text()[:40]!r} at {_size(label)}pt")
-    for box in page.findChildren(QGroupBox):
-        if _size(box) != TYPE.section:
-            problems.append(f"{name}: group {box.title()!r} titled at {_size(box)}pt")
+        if label.objectName() == "column-title" and _size(label) != body:
+            problems.append(f"{name}: column title {label.text()[:40]!r} at {_size(label)}pt")
+    for box in page.findChildren(QGroupBox):  # titles a group of fields: body size, semibold
+        if _size(box) != body or box.font().weight() < 600:
+            problems.append(f"{name}: group {box.title()!r} titled at {_size(box)}pt, weight {box.font().weight()}")
     return problems
 
 
