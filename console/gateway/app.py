@@ -1,6 +1,7 @@
 """The endpoint's ASGI app: routes, error bodies and lifespan over a ``GatewayState``.
 
     POST /v1/chat/completions   route by the policy (see wire.py, targets.py, streaming.py)
+    POST /v1/messages           the same, in Anthropic's Messages API shapes (messages_api.py)
     GET  /v1/models             auto, the tasks, the routable model aliases
     GET  /v1/models/{id}        one of them
 Every request passes the bearer-token guard first (auth.py), then the body limits (limits.py). The lifespan starts the policy
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from console.gateway.auth import ASGIApp, BearerAuth
 from console.gateway.body import read_chat_call
 from console.gateway.limits import BodyLimit
+from console.gateway.messages_api import messages
 from console.gateway.responses import completion_body, dumps, error_body, result_error_body, routedesk_headers
 from console.gateway.state import GatewayState
 from console.gateway.streaming import stream_chat
@@ -62,6 +64,9 @@ def create_app(state: GatewayState) -> ASGIApp:
             return _json(failure, status, headers)
         return _json(completion_body(result, policy_hash, overhead), 200, headers)
 
+    async def anthropic_messages(http: HttpRequest) -> Response:
+        return await messages(state, http)
+
     async def models(_: HttpRequest) -> Response:
         return _json(model_list(state.engine.policy))
 
@@ -97,6 +102,7 @@ def create_app(state: GatewayState) -> ASGIApp:
     app = Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/messages", anthropic_messages, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", one_model, methods=["GET"]),
         ],

@@ -86,7 +86,7 @@ def parse_chat_call(body: Any, headers: Mapping[str, str]) -> ChatCall:
         raise WireError("'stream_options' must be an object", param="stream_options")
     request = Request(
         messages=_messages(body.get("messages")),
-        metadata=_metadata(body, headers),
+        metadata=metadata_of(body, headers),
         max_tokens=_max_tokens(body),
         json_schema=_json_schema(body.get("response_format")),
         schema_name=_schema_field(body.get("response_format"), "name", str),
@@ -257,7 +257,7 @@ def _json_schema(value: Any) -> dict[str, Any] | None:
     raise WireError("response_format.type must be text, json_object or json_schema", param="response_format")
 
 
-def _metadata(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, str]:
+def metadata_of(body: dict[str, Any], headers: Mapping[str, str]) -> dict[str, str]:
     raw = body.get("metadata") or {}
     if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
         raise WireError("'metadata' must be an object of string values", param="metadata")

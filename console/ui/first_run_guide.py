@@ -11,6 +11,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from console.ui.layout import PAGE_MARGIN, SECTION_SPACING
+
 DISMISSED_KEY = "guide/dismissed"
 
 STEPS = (
@@ -46,7 +48,7 @@ class FirstRunGuide(QFrame):
         head.addWidget(title, 1)
         head.addWidget(dismiss)
         steps = QHBoxLayout()
-        steps.setSpacing(12)
+        steps.setSpacing(SECTION_SPACING)
         self.buttons: dict[str, QPushButton] = {}
         for number, (label, text, key) in enumerate(STEPS, start=1):
             column = QVBoxLayout()
@@ -62,7 +64,7 @@ class FirstRunGuide(QFrame):
             steps.addLayout(column, 1)
             self.buttons[key] = button
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 10, 16, 10)
+        layout.setContentsMargins(PAGE_MARGIN, SECTION_SPACING, PAGE_MARGIN, SECTION_SPACING)
         layout.addLayout(head)
         layout.addLayout(steps)
         self.setVisible(not self.dismissed())

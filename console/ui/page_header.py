@@ -1,7 +1,7 @@
 """Every page's frame: a header (the page's name, a line saying what it is for or what it uses) above it.
 
-One header for all pages keeps the window's margins and type scale the same everywhere; the
-theme styles ``page-title`` and ``page-subtitle`` (console.ui.theme).
+One header for all pages keeps the window's margins and type scale the same everywhere: its
+margins and the sizes the theme gives ``page-title`` come from console.ui.layout.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from console.ui.layout import PAGE_MARGIN, SECTION_SPACING
 
 PAGE_PURPOSE = {
     "Policies": "Edit routing policies: models, rules, routes, budgets. Try a prompt against the plan before saving.",
@@ -41,8 +43,8 @@ class PageFrame(QWidget):
         self.subtitle.setObjectName("page-subtitle")
         self.subtitle.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout(header)
-        row.setContentsMargins(16, 10, 16, 8)
-        row.setSpacing(16)
+        row.setContentsMargins(PAGE_MARGIN, SECTION_SPACING, PAGE_MARGIN, SECTION_SPACING)
+        row.setSpacing(PAGE_MARGIN)
         row.addWidget(self.title)
         row.addWidget(self.subtitle, 1)
         layout = QVBoxLayout(self)

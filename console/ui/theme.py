@@ -2,9 +2,8 @@
 
 The palette comes from the platform (Fusion style, which honours dark palettes everywhere); the
 stylesheet in ``resources/style.qss`` (when present) adds the few things a palette cannot say,
-such as the red marker on a field with a validation problem, and the type scale: page titles
-15pt semibold, section titles 12pt, body 10pt, hints in the placeholder colour. Margins are 16 px
-at page edges and 8 px between groups.
+such as the red marker on a field with a validation problem and hints in the placeholder colour.
+The type scale's rules (title and section sizes) and the margins come from console.ui.layout.
 """
 
 from __future__ import annotations
@@ -24,12 +23,10 @@ QLabel#hint { color: palette(placeholder-text); }
 QLabel#example-note { background-color: rgba(66, 133, 244, 40); border: 1px solid #4285f4; border-radius: 4px; padding: 4px 6px; }
 QLabel#empty-hint { color: palette(placeholder-text); font-size: 11pt; padding: 12px; }
 QFrame#page-header { border-bottom: 1px solid palette(mid); }
-QLabel#page-title { font-size: 15pt; font-weight: 600; }
 QLabel#page-subtitle { color: palette(placeholder-text); }
 QLabel#policy-in-use { font-weight: 600; }
 QLabel#refusal { color: #d64545; }
 QFrame#first-run-guide { border-bottom: 1px solid palette(mid); background-color: rgba(66, 133, 244, 28); }
-QLabel#guide-title { font-size: 12pt; font-weight: 600; }
 QToolBar { spacing: 4px; padding: 2px 8px; }
 """
 THEME_KEY = "view/theme"
@@ -38,12 +35,14 @@ THEME_MODES = ("system", "light", "dark")
 
 def stylesheet() -> str:
     from console.core.resources import resource_path
+    from console.ui.layout import type_scale_stylesheet
 
     candidate = resource_path("style.qss")
     try:
-        return candidate.read_text(encoding="utf-8")
+        sheet = candidate.read_text(encoding="utf-8")
     except OSError:
-        return FALLBACK_STYLESHEET
+        sheet = FALLBACK_STYLESHEET
+    return sheet + type_scale_stylesheet()
 
 
 def is_dark() -> bool:

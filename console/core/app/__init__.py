@@ -23,7 +23,7 @@ from __future__ import annotations
 from console.core.app.compare import Comparison, parse_columns
 from console.core.app.history import import_history_file
 from console.core.app.keys import KeyTestFailed, key_status, missing_keys, verify_key
-from console.core.app.log import LogError, open_log, policy_changes, read_error_message, watch_log_health
+from console.core.app.log import LogError, open_log, read_error_message, watch_log_health
 from console.core.app.models import LocalModels
 from console.core.app.pilot import PilotError, PilotOutcome, PilotSetupRequest, PilotSource, pilot_run_id, run_pilot
 from console.core.app.replay import replay_policy
@@ -34,6 +34,6 @@ from console.core.workspace import Workspace
 __all__ = [
     "Comparison", "Engine", "KeyTestFailed", "LocalModels", "LogError", "PilotError", "PilotOutcome",
     "PilotSetupRequest", "PilotSource", "Request", "RouteResult", "Workspace", "explain", "import_history_file",
-    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "policy_changes", "read_error_message", "replay_policy",
+    "key_status", "missing_keys", "open_log", "parse_columns", "pilot_run_id", "read_error_message", "replay_policy",
     "run_pilot", "verify_key", "watch_log_health", "write_demo_traffic",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-from console.core.app import policy_changes
+from console.core.app.log import policy_changes
 from console.core.ledger.bulk import write_records
 from console.core.ledger.policy_changes import PolicyChange, changes_between
 from console.core.ledger.record_json import encode

@@ -16,6 +16,8 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
+from console.ui.layout import page_layout
+
 PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
 HEADERS = ("task", "requests", "spend $", "share of spend", "served by", "flag", "cheaper model",
            "saving $/month", "evidence", "pilot")
@@ -69,7 +71,7 @@ class AssessmentPage(QWidget):
         for widget in (self.policy_label, self.period, self.run_button, self.cancel_button):
             controls.addWidget(widget)
         controls.addWidget(self.progress, 1)
-        layout = QVBoxLayout(self)
+        layout = page_layout(QVBoxLayout(self))
         layout.addLayout(controls)
         layout.addWidget(self.headline)
         layout.addWidget(self.table, 1)

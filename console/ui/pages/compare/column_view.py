@@ -25,6 +25,7 @@ class ColumnView(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setMinimumWidth(240)
         self.title = QLabel(f"<b>{label}</b><br><span style='color:gray'>{model}</span>")
+        self.title.setObjectName("column-title")
         self.winner = QRadioButton("winner")
         self.stop = QPushButton("Stop")
         self.stop.clicked.connect(lambda: self.sig_stop_requested.emit(self.index))

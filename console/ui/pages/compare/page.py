@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.ui.empty_hint import HintOrContent
+from console.ui.layout import page_layout
 from console.ui.pages.compare.chart import CostLatencyChart
 from console.ui.pages.compare.column_view import ColumnView
 from console.ui.policy_in_use import PolicyInUse
@@ -149,7 +150,7 @@ class ComparePage(QWidget):
         bottom.addWidget(load)
         bottom.addWidget(rerun)
 
-        layout = QVBoxLayout(self)
+        layout = page_layout(QVBoxLayout(self))
         layout.addLayout(form)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)

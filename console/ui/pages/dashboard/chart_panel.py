@@ -94,6 +94,7 @@ class ChartPanel(QFrame):
         self.setObjectName("chart-panel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(f"<b>{title}</b>")
+        self.title.setObjectName("section-title")
         self.note = QLabel()
         self.note.setObjectName("hint")
         self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the grid

@@ -95,6 +95,8 @@ class DriftList(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.clicked.connect(self._on_view_clicked)
         self.summary = QLabel("<b>Drift alerts</b>")
+        self.summary.setObjectName("section-title")
+        self.summary.setWordWrap(True)  # its sentence at the title's size must not widen the window past 1440 px
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.summary)

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 from sqlalchemy import Engine
 
-from console.core.app import policy_changes
+from console.core.app.log import policy_changes
 from console.core.budget.burn import BudgetBurn, budget_burn
 from console.core.ledger.drift import DriftFlag, detect_drift
 from console.core.ledger.filters import Filters

@@ -1,6 +1,6 @@
 """Vertical markers on the time charts where the routing policy changed.
 
-Each change (``app.policy_changes``: a policy version first logged at that time) is a thin dashed
+Each change (``app.log.policy_changes``: a policy version first logged at that time) is a thin dashed
 line across the plot with a short label at its top, "name hash", and a tooltip saying which policy
 took over and when. Lines and labels take the palette's text colour, re-coloured on a theme switch
 like the rest of the chart's text. Rollout steps (issue 18) will be drawn here too once the log

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSplitter, QStac
 
 from console.core.ledger.drift import DriftFlag
 from console.core.policy.schema import Budget
+from console.ui.layout import CONTROL_SPACING, page_layout
 from console.ui.pages.dashboard import breakdowns
 from console.ui.pages.dashboard.budget_chart import BudgetChart
 from console.ui.pages.dashboard.data_worker import DashboardData
@@ -77,7 +78,7 @@ class DashboardPage(QWidget):
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
         grid.setContentsMargins(0, 0, 0, 0)
-        grid.setSpacing(6)
+        grid.setSpacing(CONTROL_SPACING)
         for n, chart in enumerate(self.charts):
             chart.setMinimumHeight(250)
             last_alone = n == len(self.charts) - 1 and n % 2 == 0
@@ -101,8 +102,7 @@ class DashboardPage(QWidget):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(content)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout = page_layout(QVBoxLayout(self))
         layout.addWidget(self.banner)
         layout.addWidget(self.filters_bar)
         layout.addWidget(self.stack, 1)

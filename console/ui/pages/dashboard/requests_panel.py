@@ -63,6 +63,7 @@ class RequestsPanel(QWidget):
         self.proxy.setFilterKeyColumn(-1)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.title = QLabel("<b>Requests</b>")
+        self.title.setObjectName("section-title")
         self.count = QLabel()
         self.count.setObjectName("hint")
         self.search = QLineEdit()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.app.keys import KeyVerification
+from console.ui.layout import page_layout
 from console.ui.pages.keys.key_status import ProviderKeyRow, provider_entries, status_rows
 
 COLUMNS = ["Policy", "Provider", "Kind", "Key from", "Status"]
@@ -69,7 +70,7 @@ class KeysPage(QWidget):
             button.clicked.connect(slot)
             buttons.addWidget(button)
         buttons.addStretch(1)
-        layout = QVBoxLayout(self)
+        layout = page_layout(QVBoxLayout(self))
         layout.addWidget(self.warning)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)

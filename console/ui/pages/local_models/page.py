@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from console.ui.layout import page_layout
 from console.ui.pages.local_models.facts import bundled_model, describe, process_memory_mib
 
 
@@ -131,7 +132,7 @@ class LocalModelsPage(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 2)
-        layout = QVBoxLayout(self)
+        layout = page_layout(QVBoxLayout(self))
         layout.addWidget(splitter)
         self._set_busy(False)
         self._check_offload()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
+from console.ui.layout import page_layout
 from console.ui.pages.pilot.charts import PilotCharts
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
@@ -146,7 +147,7 @@ class PilotPage(QWidget):
         verdict_row = QHBoxLayout()
         verdict_row.addWidget(self.verdict, 1)
         verdict_row.addWidget(self.open_editor, 0, Qt.AlignmentFlag.AlignTop)
-        layout = QVBoxLayout(self)
+        layout = page_layout(QVBoxLayout(self))
         layout.addLayout(form)
         layout.addLayout(verdict_row)
         layout.addWidget(lower, 1)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QTabWidget, QToolBar, QToolButton, QVBoxLayout, QWidget
 
+from console.ui.layout import page_layout
 from console.ui.pages.policy_editor.document import PolicyDocument
 from console.ui.pages.policy_editor.editor_tab import PolicyEditorTab, PolicyOpenError, open_document
 from console.ui.pages.policy_editor.new_policy import new_policy_data
@@ -57,8 +58,7 @@ class PolicyEditorPage(QWidget):
         if isinstance(recent_button, QToolButton):  # a click opens the list, not only the arrow beside it
             recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_button = recent_button
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout = page_layout(QVBoxLayout(self))
         layout.addWidget(toolbar)
         layout.addWidget(self.tabs)
 
