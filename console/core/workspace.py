@@ -12,6 +12,7 @@ opened until first asked for.
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -51,16 +52,29 @@ class Workspace:
         self.store_prompts = store_prompts
         self.providers = ProviderPool(key_store)
         self._recorder: Recorder | None = None
+        self._health_listeners: list[Callable[["LedgerHealth"], None]] = []
+        self._recorder_lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
 
     @property
     def recorder(self) -> Recorder:
-        if self._recorder is None:
+        """The one log writer, opened on first use; once, whichever threads ask at the same time
+        (an engine's loop, a worker reading first-token history, the window's GUI thread)."""
+        if self._recorder is not None:
+            return self._recorder
+        with self._recorder_lock:
+            if self._recorder is not None:
+                return self._recorder
             if self.record:
                 from console.core.ledger.writer import LedgerWriter
 
-                self._recorder = LedgerWriter(self.log_url)
+                writer = LedgerWriter(self.log_url)
+                for listener in self._health_listeners:
+                    writer.watch_health(listener)
+                    if not writer.health.ok:  # already alarmed while opening: nobody was listening yet
+                        listener(writer.health)
+                self._recorder = writer
             else:
                 self._recorder = MemoryRecorder()
         return self._recorder
@@ -68,8 +82,13 @@ class Workspace:
     def watch_log_health(self, listener: Callable[["LedgerHealth"], None]) -> "LedgerHealth | None":
         """Call ``listener`` (on the log's writer thread) whenever the log's health changes: a full
         disk, a damaged or unwritable log, and its recovery. Returns the health now; None when
-        nothing is logged (``record=False``)."""
-        recorder = self.recorder
+        nothing is logged (``record=False``) or the log is not open yet: watching does not open it
+        (that imports SQLAlchemy and starts the writer), the listener hears once it is opened."""
+        with self._recorder_lock:  # a writer opening now either sees this listener or is seen here
+            self._health_listeners.append(listener)
+            recorder = self._recorder
+        if recorder is None:
+            return None
         watch = getattr(recorder, "watch_health", None)
         if watch is None:
             return None

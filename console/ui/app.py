@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from typing import Callable
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 
@@ -40,5 +41,37 @@ def run_window(argv: list[str] | None = None) -> int:
         QTimer.singleShot(ICON_DELAY_MS, window, window.apply_icons)
         settle(collect=False)  # what start-up built lives as long as the window: keep full GCs short
 
-    QTimer.singleShot(0, window, open_first)
+    AfterFirstPaint(window, open_first)
     return app.exec()
+
+
+class AfterFirstPaint(QObject):
+    """Run ``then`` once the application has painted for the first time (or after a fallback delay).
+
+    A zero-delay timer is not enough: Qt runs it before the first paint event, so the window would
+    appear only after the policy was parsed and its editor built.
+    """
+
+    FALLBACK_MS = 400  # a window that never paints (minimised, no screen) still opens its policy
+
+    def __init__(self, window: QObject, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._then: Callable[[], None] | None = then
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        QTimer.singleShot(self.FALLBACK_MS, self, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.Paint and self._then is not None:
+            QTimer.singleShot(0, self, self._run)  # after this paint completes
+        return False
+
+    def _run(self) -> None:
+        then, self._then = self._then, None
+        if then is None:
+            return
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        then()

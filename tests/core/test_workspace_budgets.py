@@ -64,3 +64,23 @@ def test_one_engine_spending_a_budget_blocks_the_other(fault_server: FaultServer
     later = workspace.engine(policy, scope="cli")  # starts from the log, which holds what was spent
     assert abs(later.budgets.snapshot()["daily"] - sum(spent)) < 1e-9
     asyncio.run(workspace.aclose())
+
+
+def test_watching_the_log_health_does_not_open_the_log_and_hears_an_alarm_raised_at_opening(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # The window watches the log's health as soon as it makes its Workspace; opening the log (SQLAlchemy,
+    # a writer thread) must wait for real use, yet an alarm raised while opening must still be heard.
+    from console.core.workspace import Workspace
+
+    damaged = tmp_path / "log.sqlite3"
+    damaged.write_bytes(b"not a database at all" * 300)
+    workspace = Workspace(f"sqlite:///{damaged}")
+    heard: list[object] = []
+    assert workspace.watch_log_health(heard.append) is None
+    assert workspace._recorder is None  # watching opened nothing
+    workspace.recorder  # noqa: B018 - the first use opens it
+    try:
+        assert heard and not heard[0].ok  # type: ignore[attr-defined]
+    finally:
+        import asyncio
+
+        asyncio.run(workspace.aclose())

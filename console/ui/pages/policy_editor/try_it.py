@@ -35,6 +35,7 @@ from console.ui.pages.policy_editor.prompt_history import PromptHistory, TriedPr
 from console.ui.pages.policy_editor.try_it_outcome import AttemptOutcomeView
 
 EXPLAIN_DELAY_MS = 150
+TTFT_READ_DELAY_MS = 1000  # after the first paint: see set_policy
 SEND_KEYS = ("Ctrl+Return", "Ctrl+Enter")  # Return on the main block, Enter on the keypad
 
 
@@ -174,7 +175,9 @@ class TryItPanel(QWidget):
             known = self._ttft_history if self._ttft_read_for == self._models_of(policy) else None
             self._engine = Engine(policy, ttft_seed=known)
             self._check_keys()
-            self._read_ttft_history()
+            # Later, not now: reading the log imports SQLAlchemy (~0.5 s), and at start-up that would
+            # hold the import lock and the GIL while the window paints for the first time.
+            QTimer.singleShot(TTFT_READ_DELAY_MS, self, self._read_ttft_history)
         self._timer.start()
 
     # --- first-token history ---------------------------------------------------------------
@@ -188,7 +191,9 @@ class TryItPanel(QWidget):
         if models == self._ttft_read_for:
             return
         self._ttft_read_for = models
-        job = bridge.run_blocking(bridge.workspace.ttft_so_far, policy)
+        # bridge.workspace is touched in the worker, never here: making the Workspace opens the log
+        # (SQLAlchemy, ~0.5 s of imports), which on the GUI thread delayed the window's first paint.
+        job = bridge.run_blocking(lambda: bridge.workspace.ttft_so_far(policy))
         self._ttft_job = job
         job.sig_finished.connect(lambda found, job=job: self._on_ttft_history(job, found))
 

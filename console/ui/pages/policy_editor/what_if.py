@@ -17,7 +17,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from console.ui.plots import still_plot
 
 PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
@@ -68,8 +67,11 @@ class WhatIfPanel(QWidget):
         self.progress.setRange(0, 100)
         self.headline = QLabel("Replay the draft over real traffic: nothing is called, nothing is logged.")
         self.headline.setWordWrap(True)
-        self.chart = still_plot("Spend per day", "$")
-        self.chart.addLegend()
+        # The chart (pyqtgraph, ~0.2 s to import) is made when the tab is first shown, not when the
+        # editor opens: every policy tab builds this panel before the window's first paint.
+        self._chart: Any = None
+        self._chart_holder = QVBoxLayout()
+        self._chart_holder.setContentsMargins(0, 0, 0, 0)
         self.changes = QTableWidget(0, len(CHANGE_HEADERS))
         self.changes.setHorizontalHeaderLabels(list(CHANGE_HEADERS))
         self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
@@ -91,7 +93,7 @@ class WhatIfPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.headline)
-        layout.addWidget(self.chart, 2)
+        layout.addLayout(self._chart_holder, 2)
         layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
         layout.addWidget(self.changes, 2)
         layout.addWidget(QLabel("Blocked or moved by a hard constraint"))
@@ -101,6 +103,21 @@ class WhatIfPanel(QWidget):
         swaps.addWidget(self.pilot_button)
         layout.addWidget(QLabel("Untested swaps (no pilot yet)"))
         layout.addLayout(swaps)
+
+    @property
+    def chart(self) -> Any:
+        """The daily actual-against-projected chart, made on first use."""
+        if self._chart is None:
+            from console.ui.plots import still_plot
+
+            self._chart = still_plot("Spend per day", "$")
+            self._chart.addLegend()
+            self._chart_holder.addWidget(self._chart)
+        return self._chart
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        self.chart  # noqa: B018 - made when first seen, so the empty chart shows where results will go
+        super().showEvent(event)
 
     def set_policy(self, policy: Any) -> None:
         """Replay ``policy`` from now on (None while the draft has errors)."""
