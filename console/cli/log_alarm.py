@@ -24,7 +24,7 @@ def show_log_alarms(workspace: Workspace) -> bool:
     from console.core.app import LogError, watch_log_health
 
     try:
-        health = watch_log_health(workspace, _show)
+        health = watch_log_health(workspace, _show, open_now=True)
     except LogError as err:
         print(f"error: --db: {err}", file=sys.stderr)
         return False

@@ -69,13 +69,18 @@ def read_error_message(url: str | None, error: BaseException) -> str:
     return f"cannot read the routing log: {getattr(error, 'orig', error)}"
 
 
-def watch_log_health(workspace: "Workspace", listener: "Callable[[LedgerHealth], None]") -> "LedgerHealth | None":
+def watch_log_health(workspace: "Workspace", listener: "Callable[[LedgerHealth], None]", *,
+                     open_now: bool = False) -> "LedgerHealth | None":
     """Call ``listener`` whenever the log's health changes (see ``Workspace.watch_log_health``); the
-    health now, or None when nothing is logged. LogError when the log's URL is a mistake (not a URL,
-    no driver for it): that is said once, not alarmed forever."""
+    health now, or None when nothing is logged (or the log is not open yet). ``open_now`` opens the
+    log first, as commands that route do, so a bad log is said before the first request. LogError
+    when the log's URL is a mistake (not a URL, no driver for it): that is said once, not alarmed
+    forever."""
     from console.core.ledger.store import LedgerURLError
 
     try:
+        if open_now:
+            workspace.recorder  # noqa: B018 - opening the log is the point
         return workspace.watch_log_health(listener)
     except LedgerURLError as err:
         raise LogError(str(err)) from None
