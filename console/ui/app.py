@@ -57,14 +57,19 @@ class AfterFirstPaint(QObject):
     def __init__(self, window: QObject, then: Callable[[], None]) -> None:
         super().__init__(window)
         self._then: Callable[[], None] | None = then
+        self._painted = False
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self)
         QTimer.singleShot(self.FALLBACK_MS, self, self._run)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
-        if event.type() == QEvent.Type.Paint and self._then is not None:
-            QTimer.singleShot(0, self, self._run)  # after this paint completes
+        if event.type() == QEvent.Type.Paint and self._then is not None and not self._painted:
+            self._painted = True
+            # Two passes later, not one: the first lets this paint finish and reach the screen (the
+            # backing store is flushed after the paint event), so the window is really visible
+            # before the policy's parse and editor build hold the GUI thread.
+            QTimer.singleShot(0, self, lambda: QTimer.singleShot(0, self, self._run))
         return False
 
     def _run(self) -> None:

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -164,6 +166,31 @@ def enable_wal(db: Engine) -> None:
         conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
+_SCHEMA_LOCKS: dict[str, threading.Lock] = {}
+_SCHEMA_LOCKS_GUARD = threading.Lock()
+
+
+def _schema_lock(db: Engine) -> threading.Lock:
+    """One lock per log in this process, held while its schema is created or upgraded (and while a
+    reader reads its version): two threads that open a new log at once would otherwise both create
+    it ("index ... already exists"), or a reader would find schema_meta without its version row."""
+    key = db.url.render_as_string(hide_password=False)
+    with _SCHEMA_LOCKS_GUARD:
+        return _SCHEMA_LOCKS.setdefault(key, threading.Lock())
+
+
+def _prepare_once_more_if_raced(db: Engine, prepare: Callable[..., int]) -> None:
+    """Prepare the schema; when another process created it at the same moment (the lock above is
+    per process), read what it made and go on from there."""
+    try:
+        prepare(db, before_first_write=enable_wal)
+    except OperationalError as exc:
+        if "already exists" not in str(exc.orig):
+            raise
+        time.sleep(0.2)  # the other creator's transaction commits
+        prepare(db, before_first_write=enable_wal)
+
+
 def open_ledger(url: str | None = None) -> Engine:
     """Open (creating or upgrading as needed) the routing log at ``url``.
 
@@ -174,7 +201,8 @@ def open_ledger(url: str | None = None) -> Engine:
 
     db = create_db_engine(url)
     try:
-        prepare_schema(db, before_first_write=enable_wal)
+        with _schema_lock(db):
+            _prepare_once_more_if_raced(db, prepare_schema)
     except DatabaseError as exc:
         db.dispose()
         if is_damage(exc):
@@ -218,7 +246,7 @@ def open_ledger_readonly(url: str | None = None, *, empty_if_missing: bool = Fal
     else:
         db = create_db_engine(url)
     try:
-        with db.connect() as conn:
+        with _schema_lock(db), db.connect() as conn:  # never half-way through this process's own creation
             version = read_version(conn)
     except DatabaseError as exc:
         db.dispose()
