@@ -61,6 +61,35 @@ def stderr_progress(label: str) -> Callable[[str, float], bool]:
     return progress
 
 
+def run_over_period(args: argparse.Namespace, label: str,
+                    work: Callable[[Any, float, float, Callable[[str, float], bool]], Any]) -> Any:
+    """Load ``args.policy``, read the period, run ``work(policy, since, until, progress)`` over the log.
+
+    What ``replay`` and ``assess`` share: the result, or the exit code (an int) after printing why.
+    """
+    from sqlalchemy.exc import DatabaseError
+
+    from console.cli.commands.log import print_read_error
+    from console.cli.policy_args import load_policy_arg
+    from console.core.app import LogError
+
+    loaded = load_policy_arg(args.policy)
+    if loaded is None:
+        return 1
+    try:
+        since, until = period(args)
+    except PeriodError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return work(loaded[0], since, until, stderr_progress(label))
+    except LogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        return print_read_error(args.db, exc)
+
+
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
 

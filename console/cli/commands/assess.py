@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from console.cli.commands.log import add_db_argument, print_read_error
-from console.cli.policy_args import add_policy_argument, load_policy_arg
+from console.cli.commands.log import add_db_argument
+from console.cli.policy_args import add_policy_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,27 +21,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import DatabaseError
-
-    from console.cli.replay_view import PeriodError, period, print_assessment, stderr_progress
-    from console.core.app import LogError
+    from console.cli.replay_view import print_assessment, run_over_period
     from console.core.app.replay import assess, report_to_json
 
-    loaded = load_policy_arg(args.policy)
-    if loaded is None:
-        return 1
-    try:
-        since, until = period(args)
-    except PeriodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        result = assess(loaded[0], url=args.db, since=since, until=until, progress=stderr_progress("assess"))
-    except LogError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except DatabaseError as exc:
-        return print_read_error(args.db, exc)
+    result = run_over_period(args, "assess", lambda policy, since, until, progress: assess(
+        policy, url=args.db, since=since, until=until, progress=progress))
+    if isinstance(result, int):
+        return result
     if args.json:
         print(json.dumps(report_to_json(result), indent=2, sort_keys=True, default=str))
     else:

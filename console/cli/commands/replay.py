@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from console.cli.commands.log import add_db_argument, print_read_error
-from console.cli.policy_args import load_policy_arg
+from console.cli.commands.log import add_db_argument
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,28 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import DatabaseError
-
-    from console.cli.replay_view import CHANGE_COLUMNS, PeriodError, change_rows, period, print_replay, stderr_progress
-    from console.core.app import LogError, replay_policy
+    from console.cli.replay_view import CHANGE_COLUMNS, change_rows, print_replay, run_over_period
+    from console.core.app import replay_policy
     from console.core.app.replay import report_to_json
 
-    loaded = load_policy_arg(args.policy)
-    if loaded is None:
-        return 1
-    try:
-        since, until = period(args)
-    except PeriodError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        report = replay_policy(loaded[0], url=args.db, since=since, until=until, task=args.task,
-                               progress=stderr_progress("replay"))
-    except LogError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except DatabaseError as exc:
-        return print_read_error(args.db, exc)
+    report = run_over_period(args, "replay", lambda policy, since, until, progress: replay_policy(
+        policy, url=args.db, since=since, until=until, task=args.task, progress=progress))
+    if isinstance(report, int):
+        return report
     if args.json:
         print(json.dumps(report_to_json(report), indent=2, sort_keys=True, default=str))
     elif args.csv:
