@@ -34,6 +34,17 @@ def test_the_menus_hold_file_edit_view_go_and_help(qtbot: QtBot, policy_file: Pa
         window.close()
 
 
+def test_every_page_in_the_navigation_gets_an_icon(qtbot: QtBot, policy_file: Path) -> None:
+    window = _window(qtbot, policy_file)
+    try:
+        window.apply_icons()
+        bare = [window.navigation.item(row).text() for row in range(window.navigation.count())
+                if window.navigation.item(row).icon().isNull()]
+        assert not bare, f"pages without an icon: {bare}"
+    finally:
+        window.close()
+
+
 def test_fuzzy_filter_ranks_tight_matches_first() -> None:
     commands = [Command(title, lambda: None) for title in ("Save", "Save as…", "Go to Side by side", "Revert")]
     assert [c.title for c in filter_commands("sva", commands)] == ["Save as…"]
