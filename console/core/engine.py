@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
 
+from console.core.budget.reservations import BudgetBook, LocalBudgetBook, Reservation
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
@@ -85,11 +86,15 @@ class Engine:
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
         ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
+        budget_book: BudgetBook | None = None,
     ) -> None:
         """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
 
         ``ttft_seed``: times to first token per model alias measured before (the routing log's,
-        oldest first), so each model's first-token deadline fits it from the first request."""
+        oldest first), so each model's first-token deadline fits it from the first request.
+
+        ``budget_book``: where spend is read, reserved and settled; a team gateway passes a shared
+        one (``budget.reservations.SharedBudgetBook``), a desk keeps spend in this process."""
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
@@ -102,6 +107,7 @@ class Engine:
         self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
+        self.book: BudgetBook = budget_book or LocalBudgetBook(lambda: self.budgets, self._spend_feed)
         self.set_policy(policy, policy_path)
         if ttft_seed:
             self.health.seed_ttft(ttft_seed)
@@ -169,7 +175,7 @@ class Engine:
             request,
             self.policy,
             health=self.health.snapshot(),
-            spend=self.budgets.snapshot(),
+            spend=self.book.snapshot(self.policy),
             prices=self.prices,
             task=task,
             missing_keys=missing_keys,
@@ -191,7 +197,7 @@ class Engine:
             request,
             self.policy,
             health=self.health.snapshot(),
-            spend=self.budgets.snapshot(),
+            spend=self.book.snapshot(self.policy),
             prices=self.prices,
             classified=classified,
         )
@@ -259,6 +265,7 @@ class Engine:
         plan = self._plan(request, classified)
         if prefer is not None:
             plan = prefer_model(plan, prefer)
+        book, team = self.book, request.metadata.get("team")
         runner = ChainRunner(
             request,
             plan,
@@ -266,7 +273,7 @@ class Engine:
             bind,
             self.health,
             lambda req, target: plan_route(
-                req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
+                req, policy, health=self.health.snapshot(), spend=book.snapshot(policy), prices=prices, task=target
             ),
             sleep=self._sleep,
             rng=self._rng,
@@ -274,6 +281,8 @@ class Engine:
             stream_text=stream,
             stop_after_discard=stop_after_discard,
             continue_streamed=continue_streamed,
+            reserve=lambda binding, task_name, estimate: book.reserve(
+                policy, estimate, task=task_name, team=team, provider=binding.provider_name, model=binding.alias),
         )
         outcome_override: Outcome | None = None
         try:
@@ -295,21 +304,9 @@ class Engine:
             if classified.call is not None:  # the classifier model's call is billed too: counted and logged
                 result.classifier = classifier_attempt(classified.call, prices)
                 result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)
-                self._spend_feed.add(
-                    result.classifier.cost_usd,
-                    task=classified.task,
-                    team=request.metadata.get("team"),
-                    provider=result.classifier.provider,
-                    model=result.classifier.model_alias,
-                )
-            for tried, attempt in zip(runner.tried, result.attempts):
-                self._spend_feed.add(  # this engine's budgets and those of its workspace's other engines
-                    attempt.cost_usd,
-                    task=tried.task,
-                    team=request.metadata.get("team"),
-                    provider=tried.binding.provider_name,
-                    model=tried.binding.alias,
-                )
+                book.settle(Reservation((), 0.0, classified.task, team, result.classifier.provider,
+                                        result.classifier.model_alias), result.classifier.cost_usd)
+            self._settle(book, runner, result.attempts, team)
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
@@ -320,6 +317,20 @@ class Engine:
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
         yield result
+
+    @staticmethod
+    def _settle(book: BudgetBook, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
+        """Replace each attempt's reservation by its real cost (this engine's budgets and, in a
+        workspace, its other engines'; on a team gateway, every instance's)."""
+        held = runner.reservations
+        for index, (tried, attempt) in enumerate(zip(runner.tried, attempts)):
+            reservation = held[index] if index < len(held) else None
+            if not isinstance(reservation, Reservation):  # no call was made (no key, no provider)
+                reservation = Reservation((), 0.0, tried.task, team, tried.binding.provider_name, tried.binding.alias)
+            book.settle(reservation, attempt.cost_usd)
+        for reservation in held[len(runner.tried):]:  # a call cancelled in flight: its hold goes
+            if isinstance(reservation, Reservation):
+                book.settle(reservation, 0.0)
 
     def _record(self, request: Request, result: RouteResult, *args: Any) -> "Future[None] | None":
         try:
