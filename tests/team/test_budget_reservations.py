@@ -133,9 +133,14 @@ def test_an_unreachable_store_leaves_routing_on_the_last_known_spend(fault_serve
 
     book = SharedBudgetBook(Down())  # type: ignore[arg-type]
     policy = budget_policy(fault_server.url, 1.0)
-    engine = Engine(policy, budget_book=book)
-    result = asyncio.run(engine.route(Request.from_prompt("still there?")))
-    asyncio.run(engine.aclose())
-    assert result.ok
+
+    async def route_once() -> bool:
+        engine = Engine(policy, budget_book=book)
+        try:
+            return (await engine.route(Request.from_prompt("still there?"))).ok
+        finally:
+            await engine.aclose()
+
+    assert asyncio.run(route_once())
     assert book.failures >= 3  # read, reserve and settle each said so
 
