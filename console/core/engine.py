@@ -137,6 +137,7 @@ class Engine:
             kept: HealthRegistry | None = getattr(self, "health", None)
             self.health: HealthRegistry = HealthRegistry(
                 policy.circuit, self._clock, kept.latency_windows if kept is not None else None)
+            self.health.on_opened = kept.on_opened if kept is not None else None  # a gateway's signal stays
         self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
