@@ -132,7 +132,7 @@ class TeamGateway:
                 "budget_store_failures": self.book.failures}
 
     def close(self) -> None:
-        for part in (self.book.store, self.key_store, self.publisher):
+        for part in (self.book, self.key_store, self.publisher):
             if part is not None:
                 try:
                     part.close()

@@ -110,14 +110,18 @@ def test_instances_sharing_a_store_overshoot_by_at_most_the_reservations_in_flig
         thread.start()
     for thread in threads:
         thread.join(120)
+    for book in books:
+        assert book.flush()
     spent = books[0].snapshot(policy)["daily"]
     held = books[0].held(policy)["daily"]
     for book in books:
-        book.store.close()
+        book.close()
     assert held == pytest.approx(0.0, abs=1e-9)  # every reservation settled
     assert spent == pytest.approx(sum(answered))  # the store's total is what was really spent
     in_flight_bound = instances * concurrency * estimate
-    assert limit <= spent <= limit + in_flight_bound
+    # Below the limit only by what was still held when the last clients were refused (an estimate
+    # is never less than the real cost); above it only by what was in flight when it was crossed.
+    assert limit - in_flight_bound <= spent <= limit + in_flight_bound
     assert spent < instances * limit  # without shared reservations each instance would spend the budget
 
 
@@ -142,5 +146,7 @@ def test_an_unreachable_store_leaves_routing_on_the_last_known_spend(fault_serve
             await engine.aclose()
 
     assert asyncio.run(route_once())
+    assert book.flush()
+    book.close()
     assert book.failures >= 3  # read, reserve and settle each said so
 

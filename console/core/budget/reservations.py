@@ -21,6 +21,8 @@ by itself, and a policy that renames a budget starts a new one.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Protocol, Sequence
@@ -115,6 +117,10 @@ def covering_keys(policy: Policy, stamp: datetime, *, task: str, team: str | Non
 class SharedBudgetBook:
     """Spend that every gateway instance sees, in a ``SpendStore``.
 
+    Settling runs on a worker thread, in order, off the request's path: until it lands, the
+    store still counts the estimate, which is never less than the real cost, so a late settlement
+    only makes the others more careful. ``flush()`` waits for it; ``close()`` drains and closes.
+
     A store that cannot be reached does not stop routing: the planner keeps the last totals it
     read, an attempt goes ahead unreserved, and each failure is logged (``failures`` counts them).
     """
@@ -123,6 +129,10 @@ class SharedBudgetBook:
     now: WallClock = field(default=lambda: datetime.now(timezone.utc))
     failures: int = 0
     _last: dict[str, float] = field(default_factory=dict)
+    _settling: "queue.SimpleQueue[tuple[tuple[str, ...], float, float] | threading.Event | None]" = field(
+        default_factory=queue.SimpleQueue)
+    _worker: threading.Thread | None = None
+    _worker_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def keys(self, policy: Policy) -> dict[str, str]:
         stamp = self.now()
@@ -156,10 +166,44 @@ class SharedBudgetBook:
     def settle(self, reservation: Reservation, cost_usd: float) -> None:
         if not reservation.keys:
             return
-        try:
-            self.store.settle(reservation.keys, reservation.amount, max(0.0, cost_usd))
-        except SharedStateError as err:
-            self._failed("settle", err)
+        self._ensure_worker()
+        self._settling.put((reservation.keys, reservation.amount, max(0.0, cost_usd)))
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until every settlement handed in so far has reached the store."""
+        if self._worker is None:
+            return True
+        done = threading.Event()
+        self._settling.put(done)
+        return done.wait(timeout_s)
+
+    def close(self) -> None:
+        """Settle what is queued, stop the worker, close the store."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            self._settling.put(None)
+            worker.join(30)
+        self.store.close()
+
+    def _ensure_worker(self) -> None:
+        if self._worker is not None:
+            return
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._settle_queued, name="routedesk-budget-settle",
+                                                daemon=True)
+                self._worker.start()
+
+    def _settle_queued(self) -> None:
+        while (item := self._settling.get()) is not None:
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            try:
+                self.store.settle(*item)
+            except SharedStateError as err:
+                self._failed("settle", err)
 
     def seed(self, policy: Policy, spend: Mapping[str, float]) -> None:
         """Start each budget's period from the log's figure, unless another instance already did."""
