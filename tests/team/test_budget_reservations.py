@@ -150,3 +150,20 @@ def test_an_unreachable_store_leaves_routing_on_the_last_known_spend(fault_serve
     book.close()
     assert book.failures >= 3  # read, reserve and settle each said so
 
+
+
+def test_a_new_period_starts_at_zero_at_midnight_utc(spend_store: SpendStore) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    clock = [datetime(2026, 12, 6, 23, 59, 59, tzinfo=timezone.utc)]
+    book = SharedBudgetBook(spend_store, now=lambda: clock[0])
+    policy = budget_policy("http://127.0.0.1:9/v1", 1.0)
+    held = book.reserve(policy, 0.25, task="chat", team=None, provider="up", model="paid")
+    assert held.keys == ("daily@2026-12-06",) and book.snapshot(policy) == {"daily": 0.25}
+    clock[0] += timedelta(seconds=1)  # the keys worked out for the old day are not reused
+    assert book.snapshot(policy) == {"daily": 0.0}
+    assert book.reserve(policy, 0.1, task="chat", team=None, provider="up", model="paid").keys == ("daily@2026-12-07",)
+    book.settle(held, 0.2)  # a call that straddled midnight settles on the day it reserved on
+    assert book.flush()
+    assert spend_store.totals(["daily@2026-12-06", "daily@2026-12-07"]) == pytest.approx([0.2, 0.1])
+    book.close()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Protocol, Sequence
 
-from console.core.budget.period import period_key
+from console.core.budget.period import period_bounds, period_key
 from console.core.budget.scope import scope_covers
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.policy.schema import Policy
@@ -133,10 +133,26 @@ class SharedBudgetBook:
         default_factory=queue.SimpleQueue)
     _worker: threading.Thread | None = None
     _worker_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Store keys only change when a period ends or the policy changes: worked out once per
+    # (policy, period), not per request (it is most of what the book costs besides the round trip).
+    _cached_for: tuple[Policy | None, float] = (None, 0.0)
+    _names: dict[str, str] = field(default_factory=dict)
+    _covering: dict[tuple[str, str | None, str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def _fresh(self, policy: Policy) -> datetime:
+        stamp = self.now()
+        held, until = self._cached_for
+        if held is not policy or stamp.timestamp() >= until:
+            at = stamp.timestamp()
+            ends = [period_bounds(b.period, at)[1] for b in policy.budgets]
+            self._names = {b.name: f"{b.name}@{period_key(b.period, stamp)}" for b in policy.budgets}
+            self._covering = {}
+            self._cached_for = (policy, min(ends, default=float("inf")))
+        return stamp
 
     def keys(self, policy: Policy) -> dict[str, str]:
-        stamp = self.now()
-        return {b.name: f"{b.name}@{period_key(b.period, stamp)}" for b in policy.budgets}
+        self._fresh(policy)
+        return self._names
 
     def snapshot(self, policy: Policy) -> dict[str, float]:
         if not policy.budgets:
@@ -147,13 +163,17 @@ class SharedBudgetBook:
         except SharedStateError as err:
             self._failed("read budget totals", err)
             return {name: self._last.get(key, 0.0) for name, key in names.items()}
-        view = dict(zip(names, totals))
-        self._last.update(zip(names.values(), totals))
-        return view
+        self._last = dict(zip(names.values(), totals))
+        return dict(zip(names, totals))
 
     def reserve(self, policy: Policy, estimate_usd: float, *, task: str, team: str | None, provider: str,
                 model: str) -> Reservation:
-        keys = covering_keys(policy, self.now(), task=task, team=team, provider=provider, model=model)
+        stamp = self._fresh(policy)
+        keys = self._covering.get((task, team, provider, model))
+        if keys is None:
+            keys = covering_keys(policy, stamp, task=task, team=team, provider=provider, model=model)
+            if len(self._covering) < 10_000:  # teams and tasks are few; made-up team names must not grow it forever
+                self._covering[(task, team, provider, model)] = keys
         amount = max(0.0, estimate_usd)
         if keys:
             try:
