@@ -138,3 +138,26 @@ def test_two_processes_starting_the_same_rollout_make_one_row(ledger_url: str) -
     with db.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM rollout_state")).scalar() == 1
     db.dispose()
+
+
+def test_a_version_6_log_is_upgraded_with_the_rollout_tables_and_keeps_its_requests(ledger_url: str) -> None:
+    from console.core.ledger.rows import insert_batch
+    from console.core.ledger.tables import SCHEMA_VERSION
+    from tests.core.ledger.records_factory import make_record
+
+    db = open_ledger(ledger_url)
+    with db.begin() as conn:
+        insert_batch(conn, [make_record("old-1"), make_record("old-2", ts=1_760_000_100.0)])
+    with db.begin() as conn:  # what a version 6 log looks like
+        for table in ("rollout_arm", "rollout_event", "rollout_state"):
+            conn.execute(text(f"DROP TABLE {table}"))
+        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'version'"))
+    db.dispose()
+
+    db = open_ledger(ledger_url)
+    with db.connect() as conn:
+        assert conn.execute(text("SELECT value FROM schema_meta WHERE key='version'")).scalar() == str(SCHEMA_VERSION)
+        assert conn.execute(text("SELECT COUNT(*) FROM request")).scalar() == 2
+    state = start(db, "p", "chat", _rollout([5, 100]), by="test")  # the new tables take rows
+    assert read_state(db, "p", "chat") == state
+    db.dispose()
