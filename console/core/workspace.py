@@ -22,6 +22,7 @@ from console.core.policy.schema import Policy
 from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
+from console.core.shadow.cap import ShadowCaps
 
 if TYPE_CHECKING:
     from console.core.ledger.health import LedgerHealth
@@ -56,6 +57,7 @@ class Workspace:
         self._recorder_lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
+        self._shadow_caps = ShadowCaps()  # and spends one daily shadow cap per route
 
     @property
     def recorder(self) -> Recorder:
@@ -149,6 +151,7 @@ class Workspace:
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
                 ttft_seed=self.ttft_so_far(policy),
+                shadow_caps=self._shadow_caps,
             )
             self._engines[key] = engine
         elif engine.policy != policy:
