@@ -193,3 +193,34 @@ def test_a_failed_production_request_is_not_shadowed(fault_server: FaultServer, 
 
     assert run_engine(path, f"sqlite:///{tmp_path / 'log.sqlite3'}", body) is Outcome.SERVER_ERROR
     assert not fault_server.requests_for("ok#shadow")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_shadows_started_at_once_never_pass_the_cap_together(round_: int, fault_server: FaultServer,
+                                                             tmp_path: Path) -> None:
+    # Stress: 20 requests at once, each shadowed; every shadow reserves before it calls.
+    cap = 0.03
+    path = write_policy(tmp_path, fault_server.url, cap_usd=cap, max_in_flight=20,
+                        shadow_fault=f"slow-ok:ms={50 * round_}#s")
+    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+
+    async def body(engine: Any) -> list[str]:
+        results = await asyncio.gather(*(engine.route(Request.from_prompt(f"burst {n}")) for n in range(20)))
+        await engine.shadows.wait_idle()
+        return [r.outcome.value for r in results]
+
+    assert run_engine(path, log, body) == ["ok"] * 20
+    [(calls, spent)] = rows(log, "select count(*), sum(total_cost_usd) from request where kind = 'shadow'")
+    assert calls >= 1 and spent <= cap
+
+
+def test_past_max_in_flight_a_request_is_not_shadowed(fault_server: FaultServer, tmp_path: Path) -> None:
+    path = write_policy(tmp_path, fault_server.url, shadow_fault="hang", max_in_flight=1, timeout_s=30.0)
+
+    async def body(engine: Any) -> tuple[list[str], int, int]:
+        outcomes = [(await engine.route(Request.from_prompt(f"busy {n}"))).outcome.value for n in range(3)]
+        return outcomes, engine.shadows.started, engine.shadows.skipped_busy
+
+    outcomes, started, skipped = run_engine(path, f"sqlite:///{tmp_path / 'log.sqlite3'}", body)
+    assert outcomes == ["ok"] * 3 and (started, skipped) == (1, 2)
+    assert len(fault_server.requests_for("hang")) == 1
