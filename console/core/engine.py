@@ -22,7 +22,7 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
@@ -44,6 +44,10 @@ from console.core.rollout.shares import RolloutShares
 from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:
+    from console.core.shadow.cap import ShadowCaps
+    from console.core.shadow.dispatch import ShadowDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,7 @@ class Engine:
         providers: ProviderPool | None = None,
         ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
         rollout_shares: RolloutShares | None = None,
+        shadow_caps: "ShadowCaps | None" = None,
     ) -> None:
         """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
 
@@ -109,6 +114,8 @@ class Engine:
         self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
+        self._shadow_caps = shadow_caps  # shared in a workspace, like the spend feed
+        self._shadows: "ShadowDispatcher | None" = None  # made when a shadowed route first answers
         self.set_policy(policy, policy_path)
         if ttft_seed:
             self.health.seed_ttft(ttft_seed)
@@ -337,7 +344,29 @@ class Engine:
                     await asyncio.wrap_future(durable)
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
+        route = policy.routes.get(result.plan.task)
+        if route is not None and route.shadow is not None and kind == "production":
+            self._consider_shadow(request, result, route, policy.name, policy_hash, prices, bind)
         yield result
+
+    def _consider_shadow(self, request: Request, result: RouteResult, route: Any, *snapshot: Any) -> None:
+        """Maybe send a copy to the route's shadow model, in the background (``console/core/shadow``)."""
+        if self._shadows is None:
+            from console.core.shadow.dispatch import ShadowDispatcher
+
+            self._shadows = ShadowDispatcher(self.recorder, self._spend_feed, self._shadow_caps)
+        from console.core.shadow.dispatch import ShadowJob
+
+        name, policy_hash, prices, bind = snapshot
+        task, path = result.plan.task, self.policy_path
+        self._shadows.consider(
+            lambda: ShadowJob(task, route, route.shadow, request, result, name, policy_hash, path, prices, bind),
+            task, route.shadow, result)
+
+    @property
+    def shadows(self) -> "ShadowDispatcher | None":
+        """The background shadow calls of this engine (None until a shadowed route first answers)."""
+        return self._shadows
 
     def _record(self, request: Request, result: RouteResult, *args: Any) -> "Future[None] | None":
         try:
@@ -369,6 +398,8 @@ class Engine:
 
     async def aclose(self) -> None:
         """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
+        if self._shadows is not None:  # shadows in flight get a short grace, then are cancelled
+            await self._shadows.aclose()
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:
