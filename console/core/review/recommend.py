@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 WORTH_USD = 1.0  # a month: below this a pilot costs more attention than it saves
 
 
-def new_models(assessment: "Assessment", newly_priced: set[str]) -> list[NewModelLine]:
+def new_models(assessment: "Assessment", newly_priced: set[str], *, per_task: int = 3) -> list[NewModelLine]:
+    """The catalogue models that would save the most on each task (the ``per_task`` best)."""
     out = []
     for task in assessment.tasks:
-        for c in task.candidates:
-            if c.source == "catalogue" and c.monthly_saving_usd > 0:
-                note = "new to the catalogue since the last review" if c.model in newly_priced else "in the catalogue"
-                out.append(NewModelLine(task.task, c.model, task.serving, c.monthly_saving_usd, note))
+        found = [c for c in task.candidates if c.source == "catalogue" and c.monthly_saving_usd > 0]
+        for c in sorted(found, key=lambda c: -c.monthly_saving_usd)[:per_task]:
+            note = "new to the catalogue since the last review" if c.model in newly_priced else "in the catalogue"
+            out.append(NewModelLine(task.task, c.model, task.serving, c.monthly_saving_usd, note))
     return sorted(out, key=lambda line: (line.task, -line.monthly_saving_usd))
 
 
@@ -40,7 +41,7 @@ def recommendations(assessment: "Assessment", drift: list[DriftAlert],
             evidence.append(f"failure rate of {task.serving} rose from {alert.baseline_value:.1%} to "
                             f"{alert.recent_value:.1%} (p = {alert.p_value:.1e})")
             out.append(Recommendation(task.task, "investigate failure drift", evidence,
-                                      f"routedesk log --task {task.task} --model {task.serving} --failed "
+                                      f"routedesk log --task {task.task} --model {task.serving} --failed --since 7d "
                                       "(or the Dashboards page's drift list)"))
             continue
         worth = [c for c in task.candidates if c.source == "policy" and c.monthly_saving_usd >= WORTH_USD]
