@@ -10,6 +10,7 @@ one on this curve (how RouteLLM reports its results).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from console.core.learned_router.curve import (
 )
 from console.core.learned_router.graded import GradedHistory, GradedHistoryError, prompt_key
 from console.core.learned_router.router_file import TrainedRouter
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class EvalReport:
     random_share: float
     longest_share: float
     router_share: float              # the strongest model's share at ``best`` (1.0 when never met)
+    longest_curve: tuple[tuple[float, float], ...] = ()   # (cost per 1k, pass rate), longest prompts first
 
     @property
     def strongest(self) -> str:
@@ -68,4 +73,17 @@ def evaluate(router: TrainedRouter, history: GradedHistory, *, target: float = 0
     return EvalReport(history.source, n, int((~keep).sum()), target, curve, calibrated, met, best,
                       random_share_needed(passed, weak, strong, target),
                       two_model_share_needed(lengths, passed, weak, strong, target),
-                      best.shares[strong] if best is not None else 1.0)
+                      best.shares[strong] if best is not None else 1.0,
+                      _longest_curve(lengths, passed, cost, weak, strong))
+
+
+def _longest_curve(lengths: "NDArray[np.float64]", passed: "NDArray[np.float64]", cost: "NDArray[np.float64]",
+                   weak: int, strong: int, points: int = 50) -> tuple[tuple[float, float], ...]:
+    """The heuristic's curve: the longest k prompts to the strongest model, the rest to the cheapest."""
+    n = len(lengths)
+    order = np.argsort(-lengths, kind="stable")
+    gain = np.concatenate([[0.0], np.cumsum(passed[order, strong] - passed[order, weak])])
+    extra = np.concatenate([[0.0], np.cumsum(cost[order, strong] - cost[order, weak])])
+    base_pass, base_cost = passed[:, weak].sum(), cost[:, weak].sum()
+    ks = np.unique(np.linspace(0, n, points + 1).round().astype(int))
+    return tuple((float((base_cost + extra[k]) / n * 1000), float((base_pass + gain[k]) / n)) for k in ks)
