@@ -97,7 +97,7 @@ def load(path: Path) -> TrainedRouter:
     if not path.is_file():
         raise RouterFileError(f"{path}: no such router file")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as archive:  # our handle: closed on error
             data = {k: archive[k] for k in archive.files}
         meta = json.loads(bytes(data.pop("meta")).decode())
         if meta.get("format") != FORMAT or meta.get("embedder") != EMBEDDER_NAME:
