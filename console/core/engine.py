@@ -22,7 +22,7 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 
 from console.core.budget.reservations import BudgetBook, LocalBudgetBook, Reservation
 from console.core.budget.tracker import BudgetTracker, SpendFeed
@@ -31,7 +31,7 @@ from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.providers.pool import ProviderPool
-from console.core.records import MemoryRecorder, Recorder
+from console.core.records import MemoryRecorder, Recorder, new_request_id
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
@@ -41,8 +41,14 @@ from console.core.routing.health import HealthRegistry
 from console.core.routing.plan import plan_route
 from console.core.routing.prefer import prefer_model
 from console.core.routing.recording import build_result, classifier_attempt, record_request
+from console.core.rollout.shares import RolloutShares
+from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:
+    from console.core.shadow.cap import ShadowCaps
+    from console.core.shadow.dispatch import ShadowDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +92,8 @@ class Engine:
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
         ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
+        rollout_shares: RolloutShares | None = None,
+        shadow_caps: "ShadowCaps | None" = None,
         budget_book: BudgetBook | None = None,
     ) -> None:
         """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
@@ -93,8 +101,11 @@ class Engine:
         ``ttft_seed``: times to first token per model alias measured before (the routing log's,
         oldest first), so each model's first-token deadline fits it from the first request.
 
+        ``rollout_shares``: where routes in staged rollout stand (a Workspace's, read from the log);
+        without it every request stays on the route as written (share 0).
         ``budget_book``: where spend is read, reserved and settled; a team gateway passes a shared
         one (``budget.reservations.SharedBudgetBook``), a desk keeps spend in this process."""
+        self.rollout_shares = rollout_shares if rollout_shares is not None else RolloutShares()
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
@@ -107,6 +118,8 @@ class Engine:
         self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
+        self._shadow_caps = shadow_caps  # shared in a workspace, like the spend feed
+        self._shadows: "ShadowDispatcher | None" = None  # made when a shadowed route first answers
         self.book: BudgetBook = budget_book or LocalBudgetBook(lambda: self.budgets, self._spend_feed)
         self.set_policy(policy, policy_path)
         if ttft_seed:
@@ -130,6 +143,7 @@ class Engine:
         self.policy = policy
         self.policy_path = Path(path) if path is not None else None
         self.policy_hash = policy_hash(policy)
+        self._splits = route_splits(policy)  # routes in staged rollout (rollout/split.py)
         self.prices: dict[str, PriceSheet] = {
             alias: PriceSheet.from_prices(effective_prices(policy, alias)) for alias in policy.models
         }
@@ -193,10 +207,10 @@ class Engine:
             return await asyncio.to_thread(classify_by_rules, request, self.policy)
         return classify_by_rules(request, self.policy)
 
-    def _plan(self, request: Request, classified: Classified) -> Plan:
+    def _plan(self, request: Request, classified: Classified, policy: Policy | None = None) -> Plan:
         return plan_route(
             request,
-            self.policy,
+            policy or self.policy,
             health=self.health.snapshot(),
             spend=self.book.snapshot(self.policy),
             prices=self.prices,
@@ -257,13 +271,21 @@ class Engine:
         # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
         # to new requests only, so this one never binds or prices by a policy it was not planned with.
         policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
+        splits = self._splits
         if _is_big(request):  # the token estimate scans the prompt too: computed (and cached) off the loop
             await asyncio.to_thread(lambda: request.estimated_prompt_tokens)
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
             classified = await self.classify(request)
-        plan = self._plan(request, classified)
+        split = splits.get(classified.task) if splits else None
+        request_id = arm = None
+        if split is not None:  # a route in staged rollout: this request's arm, by its sticky key
+            request_id = new_request_id()
+            arm = split.arm(request, request_id, self.rollout_shares.share(policy.name, split.route))
+            if arm == CANDIDATE:
+                policy = split.policy  # B in A's place, for the plan and any re-plan (escalation)
+        plan = self._plan(request, classified, policy)
         if prefer is not None:
             plan = prefer_model(plan, prefer)
         book, team = self.book, request.metadata.get("team")
@@ -302,6 +324,8 @@ class Engine:
                 cancelled=outcome_override is Outcome.CANCELLED,
                 now_loop=asyncio.get_running_loop().time(),
             )
+            if split is not None:
+                result.request_id, result.arm = request_id or result.request_id, arm
             if classified.call is not None:  # the classifier model's call is billed too: counted and logged
                 result.classifier = classifier_attempt(classified.call, prices)
                 result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)
@@ -317,8 +341,29 @@ class Engine:
                     await asyncio.wrap_future(durable)
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
+        route = policy.routes.get(result.plan.task)
+        if route is not None and route.shadow is not None and kind == "production":
+            self._consider_shadow(request, result, route, policy.name, policy_hash, prices, bind)
         yield result
 
+    def _consider_shadow(self, request: Request, result: RouteResult, route: Any, *snapshot: Any) -> None:
+        """Maybe send a copy to the route's shadow model, in the background (``console/core/shadow``)."""
+        if self._shadows is None:
+            from console.core.shadow.dispatch import ShadowDispatcher
+
+            self._shadows = ShadowDispatcher(self.recorder, self._spend_feed, self._shadow_caps)
+        from console.core.shadow.dispatch import ShadowJob
+
+        name, policy_hash, prices, bind = snapshot
+        task, path = result.plan.task, self.policy_path
+        self._shadows.consider(
+            lambda: ShadowJob(task, route, route.shadow, request, result, name, policy_hash, path, prices, bind),
+            task, route.shadow, result)
+
+    @property
+    def shadows(self) -> "ShadowDispatcher | None":
+        """The background shadow calls of this engine (None until a shadowed route first answers)."""
+        return self._shadows
     @staticmethod
     def _settle(book: BudgetBook, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
         """Replace each attempt's reservation by its real cost (this engine's budgets and, in a
@@ -363,6 +408,8 @@ class Engine:
 
     async def aclose(self) -> None:
         """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
+        if self._shadows is not None:  # shadows in flight get a short grace, then are cancelled
+            await self._shadows.aclose()
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:

@@ -6,7 +6,7 @@
     GET  /v1/models/{id}        one of them
     GET  /healthz               liveness and what runs: policy hash, published version, instance (no key needed)
 Every request passes the bearer-token guard first (auth.py), then the body limits (limits.py). The lifespan starts the policy
-watcher and, at shutdown, closes the workspace (provider connections, the ledger writer).
+watcher and the rollouts' guardrail checks and, at shutdown, closes the workspace (provider connections, the ledger writer).
 """
 
 from __future__ import annotations
@@ -95,19 +95,20 @@ def create_app(state: GatewayState) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         watching = asyncio.create_task(state.watcher.run()) if state.watcher is not None else None
+        # The guardrails of staged rollouts are checked where requests are served; a shared workspace
+        # (the window's) checks them on its own loop.
+        guarding = asyncio.create_task(state.workspace.watch_rollouts()) if state.owns_workspace else None
         teaming = asyncio.create_task(state.team.run(state.engine)) if state.team is not None else None
         try:
             yield
         finally:
-            if teaming is not None:
-                teaming.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await teaming
-                state.team.close()  # type: ignore[union-attr]
-            if watching is not None:
-                watching.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watching
+            for task in (teaming, watching, guarding):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if state.team is not None:
+                state.team.close()
             if state.owns_workspace:
                 await state.workspace.aclose()
             else:  # a shared workspace (the window's): close only this endpoint's engine, on its own loop
