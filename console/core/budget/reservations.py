@@ -84,6 +84,21 @@ class BudgetBook(Protocol):
 
     def settle(self, reservation: Reservation, cost_usd: float) -> None: ...
 
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        """Count a cost that had no reservation (a classifier call, a shadow copy)."""
+
+
+class PolicyFeed:
+    """A ``SpendFeed``-shaped door into a book, for code that adds spend as it happens (shadow copies)."""
+
+    def __init__(self, book: BudgetBook, policy: Callable[[], Policy]) -> None:
+        self._book = book
+        self._policy = policy
+
+    def add(self, cost_usd: float, *, task: str, team: str | None, provider: str, model: str) -> None:
+        self._book.add(self._policy(), cost_usd, task=task, team=team, provider=provider, model=model)
+
 
 class LocalBudgetBook:
     """In-process spend (one desk): the engine's tracker, fed through the workspace's feed."""
@@ -102,6 +117,10 @@ class LocalBudgetBook:
     def settle(self, reservation: Reservation, cost_usd: float) -> None:
         self._feed.add(cost_usd, task=reservation.task, team=reservation.team, provider=reservation.provider,
                        model=reservation.model)
+
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        self._feed.add(cost_usd, task=task, team=team, provider=provider, model=model)
 
 
 def covering_keys(policy: Policy, stamp: datetime, *, task: str, team: str | None, provider: str,
@@ -188,6 +207,16 @@ class SharedBudgetBook:
             return
         self._ensure_worker()
         self._settling.put((reservation.keys, reservation.amount, max(0.0, cost_usd)))
+
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        if cost_usd <= 0:
+            return
+        self._fresh(policy)
+        keys = covering_keys(policy, self.now(), task=task, team=team, provider=provider, model=model)
+        if keys:
+            self._ensure_worker()
+            self._settling.put((keys, 0.0, cost_usd))
 
     def flush(self, timeout_s: float = 10.0) -> bool:
         """Wait until every settlement handed in so far has reached the store."""
