@@ -101,6 +101,12 @@ def _assessment_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _team_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.team.page import TeamPage
+
+    return TeamPage(bridge, active_policy=lambda: window.active_policy.current)
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -109,6 +115,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Side by side", _compare_page),
     ("Pilot", _pilot_page),
     ("Assessment", _assessment_page),
+    ("Team", _team_page),
 ]
 
 
