@@ -126,8 +126,11 @@ class TeamGateway:
                            + "; ".join(d.format() for d in loaded.errors))
             self.policy_version = found.version  # do not retry it every poll
             return False
-        # A budget the new version adds starts from what the log already holds for its scope.
-        await asyncio.to_thread(lambda: self.book.seed(loaded.policy, self.spend_in_log(loaded.policy)))
+        # A budget the new version adds starts from what the log already holds for its scope (a log
+        # query: only when there is such a budget, so a routine publish applies within the poll time).
+        known = {(b.name, b.period) for b in engine.policy.budgets}
+        if any((b.name, b.period) not in known for b in loaded.policy.budgets):
+            await asyncio.to_thread(lambda: self.book.seed(loaded.policy, self.spend_in_log(loaded.policy)))
         engine.set_policy(loaded.policy, engine.policy_path)
         self.policy_version = found.version
         self.on_policy(f"published policy v{found.version} applied; now serving {engine.policy_hash}")
