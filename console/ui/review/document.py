@@ -160,8 +160,10 @@ def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str 
              f"Generated {datetime.fromtimestamp(review.generated_at, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"]
     if next_due:
         lines.append(f"Next review due: {next_due}")
-    summary = [f"Spend {_usd(review.spend.counts.cost_usd)} ({_change(review.spend.counts.cost_usd, review.spend.previous.cost_usd)} "
-               f"on the period before), {review.spend.counts.requests:,} requests.",
+    spend = review.spend
+    against = (f"{_change(spend.counts.cost_usd, spend.previous.cost_usd)} on the period before"
+               if spend.previous.requests else "nothing logged in the period before")
+    summary = [f"Spend {_usd(spend.counts.cost_usd)} ({against}), {spend.counts.requests:,} requests.",
                f"{len(review.versions)} policy version(s) saved, {len(review.pilots)} pilot verdict(s), "
                f"{len(review.prices)} price change(s), {len(review.reliability.drift)} drift alert(s).",
                *(f"{r.task}: {r.action}" for r in review.recommendations)]
