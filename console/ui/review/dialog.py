@@ -56,7 +56,8 @@ class ReviewDialog(QDialog):
         self.status.setWordWrap(True)
         form = QFormLayout()
         policy = choice.policy
-        form.addRow("Policy", QLabel(choice.label if policy is not None else "none: open and save a policy first"))
+        named = f"{policy.name} ({choice.label})" if policy is not None and policy.name != choice.label else choice.label
+        form.addRow("Policy", QLabel(named if policy is not None else "none: open and save a policy first"))
         form.addRow("Period", self.period)
         if policy is not None:
             form.addRow("Next review", QLabel(due_text(policy.name)))
