@@ -137,3 +137,14 @@ def test_routedesk_review_writes_the_file_and_moves_the_due_date(qtbot, demo: Re
     assert "not a quarter" in capsys.readouterr().err
     assert run(["review", "-o", str(tmp_path / "q.txt")]) == 2
     assert "write the review as .pdf or .html" in capsys.readouterr().err
+
+
+def test_an_empty_period_is_a_short_review_that_says_so(qtbot, demo: ReviewDemo, tmp_path: Path) -> None:
+    policy = load_policy_or_raise(demo.policy_file)
+    empty = quarterly_review(policy, parse_period(quarter_text="2020Q1"), url=demo.url, data_root=demo.folder,
+                             mark=False)
+    target = tmp_path / "empty.html"
+    render_review(empty, target)
+    page = target.read_text(encoding="utf-8")
+    assert "the log has no production requests under policy &#x27;demo&#x27; in 2020Q1" in page
+    assert "<img" not in page  # no empty charts

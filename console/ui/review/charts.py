@@ -95,7 +95,9 @@ def failure_png(review: Review) -> bytes:
 
 def review_charts(review: Review) -> dict[str, bytes]:
     """Every chart of the review by name (``spend_task``, ``spend_model``, ``latency``, ``failures``)."""
-    charts = {"spend_task": spend_png(review, "task"), "spend_model": spend_png(review, "model")}
+    charts: dict[str, bytes] = {}
+    if review.spend.counts.attempts:  # an empty period gets its sentence, not two empty axes
+        charts = {"spend_task": spend_png(review, "task"), "spend_model": spend_png(review, "model")}
     if review.latency:
         charts["latency"] = latency_png(review)
     if any(r.trials >= CHART_MIN_TRIALS for r in review.reliability.failures):
