@@ -137,6 +137,8 @@ def test_routedesk_review_writes_the_file_and_moves_the_due_date(qtbot, demo: Re
     assert "not a quarter" in capsys.readouterr().err
     assert run(["review", "-o", str(tmp_path / "q.txt")]) == 2
     assert "write the review as .pdf or .html" in capsys.readouterr().err
+    assert run(["review", "--demo", "--db", demo.url, "-o", str(target)]) == 2
+    assert "--demo makes its own policy and log" in capsys.readouterr().err
 
 
 def test_an_empty_period_is_a_short_review_that_says_so(qtbot, demo: ReviewDemo, tmp_path: Path) -> None:
