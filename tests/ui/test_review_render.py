@@ -150,3 +150,18 @@ def test_an_empty_period_is_a_short_review_that_says_so(qtbot, demo: ReviewDemo,
     page = target.read_text(encoding="utf-8")
     assert "the log has no production requests under policy &#x27;demo&#x27; in 2020Q1" in page
     assert "<img" not in page  # no empty charts
+
+
+def test_the_readme_command_reviews_demo_history_without_touching_the_users_data(
+        qtbot, tmp_path: Path, capsys: pytest.CaptureFixture[str], private_home: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the demo's folder goes with the test's
+    before = sorted(p.name for p in private_home.iterdir()) if private_home.exists() else []
+    target = tmp_path / "review.pdf"
+    assert run(["review", "--demo", "-o", str(target)]) == 0  # README: routedesk review --demo -o review.pdf
+    assert "wrote" in capsys.readouterr().out and target.read_bytes().startswith(b"%PDF")
+    assert (sorted(p.name for p in private_home.iterdir()) if private_home.exists() else []) == before
+    (folder,) = tmp_path.glob("routedesk-review-demo-*")
+    assert (folder / "demo-log.sqlite3").is_file() and (folder / "review-schedule.json").is_file()
