@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
@@ -83,13 +84,13 @@ def cases_from_shadow(db: Engine, route: str, model: str) -> list[PilotCase]:
     query = select(_CASE).where(_CASE.c.dataset == dataset_of(route)).order_by(_CASE.c.position)
     with db.connect() as conn:
         rows = conn.execute(query).mappings().all()
-        answers: dict[str, dict[str, dict[str, object]]] = {}
+        answers: dict[str, dict[str, Any]] = {}
         ids = [r["case_id"] for r in rows]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             for a in conn.execute(select(_ANSWER).where(_ANSWER.c.case_id.in_(chunk),
                                                         _ANSWER.c.model.in_((PRODUCTION, model)))).mappings():
-                answers.setdefault(a["case_id"], {})[a["model"]] = dict(a)
+                answers.setdefault(a["case_id"], {})[a["model"]] = a
     cases = []
     for row in rows:
         found = answers.get(row["case_id"], {})
@@ -97,9 +98,8 @@ def cases_from_shadow(db: Engine, route: str, model: str) -> list[PilotCase]:
             continue
         meta = json.loads(row["metadata_json"] or "{}")
         outcomes = {PRODUCTION: "ok", model: str(meta.get(f"outcome:{model}", "ok"))}
-        recorded = {name: PastAnswer(str(found[name]["text"]), int(found[name]["input_tokens"]),  # type: ignore[call-overload]
-                                     int(found[name]["output_tokens"]), float(found[name]["cost_usd"]),  # type: ignore[arg-type]
-                                     outcome=outcomes[name]) for name in (PRODUCTION, model)}
+        recorded = {name: PastAnswer(found[name]["text"], found[name]["input_tokens"], found[name]["output_tokens"],
+                                     found[name]["cost_usd"], outcome=outcomes[name]) for name in (PRODUCTION, model)}
         cases.append(PilotCase(row["case_id"], row["prompt"], None, None, {"request_id": meta.get("request_id", "")},
                                recorded))
     return cases
