@@ -30,7 +30,7 @@ from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.providers.pool import ProviderPool
-from console.core.records import MemoryRecorder, Recorder
+from console.core.records import MemoryRecorder, Recorder, new_request_id
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
@@ -40,6 +40,8 @@ from console.core.routing.health import HealthRegistry
 from console.core.routing.plan import plan_route
 from console.core.routing.prefer import prefer_model
 from console.core.routing.recording import build_result, classifier_attempt, record_request
+from console.core.rollout.shares import RolloutShares
+from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
 
@@ -90,11 +92,16 @@ class Engine:
         providers: ProviderPool | None = None,
         ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
         shadow_caps: "ShadowCaps | None" = None,
+        rollout_shares: RolloutShares | None = None,
     ) -> None:
         """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
 
         ``ttft_seed``: times to first token per model alias measured before (the routing log's,
-        oldest first), so each model's first-token deadline fits it from the first request."""
+        oldest first), so each model's first-token deadline fits it from the first request.
+
+        ``rollout_shares``: where routes in staged rollout stand (a Workspace's, read from the log);
+        without it every request stays on the route as written (share 0)."""
+        self.rollout_shares = rollout_shares if rollout_shares is not None else RolloutShares()
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
@@ -131,6 +138,7 @@ class Engine:
         self.policy = policy
         self.policy_path = Path(path) if path is not None else None
         self.policy_hash = policy_hash(policy)
+        self._splits = route_splits(policy)  # routes in staged rollout (rollout/split.py)
         self.prices: dict[str, PriceSheet] = {
             alias: PriceSheet.from_prices(effective_prices(policy, alias)) for alias in policy.models
         }
@@ -193,10 +201,10 @@ class Engine:
             return await asyncio.to_thread(classify_by_rules, request, self.policy)
         return classify_by_rules(request, self.policy)
 
-    def _plan(self, request: Request, classified: Classified) -> Plan:
+    def _plan(self, request: Request, classified: Classified, policy: Policy | None = None) -> Plan:
         return plan_route(
             request,
-            self.policy,
+            policy or self.policy,
             health=self.health.snapshot(),
             spend=self.budgets.snapshot(),
             prices=self.prices,
@@ -257,13 +265,21 @@ class Engine:
         # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
         # to new requests only, so this one never binds or prices by a policy it was not planned with.
         policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
+        splits = self._splits
         if _is_big(request):  # the token estimate scans the prompt too: computed (and cached) off the loop
             await asyncio.to_thread(lambda: request.estimated_prompt_tokens)
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
             classified = await self.classify(request)
-        plan = self._plan(request, classified)
+        split = splits.get(classified.task) if splits else None
+        request_id = arm = None
+        if split is not None:  # a route in staged rollout: this request's arm, by its sticky key
+            request_id = new_request_id()
+            arm = split.arm(request, request_id, self.rollout_shares.share(policy.name, split.route))
+            if arm == CANDIDATE:
+                policy = split.policy  # B in A's place, for the plan and any re-plan (escalation)
+        plan = self._plan(request, classified, policy)
         if prefer is not None:
             plan = prefer_model(plan, prefer)
         runner = ChainRunner(
@@ -299,6 +315,8 @@ class Engine:
                 cancelled=outcome_override is Outcome.CANCELLED,
                 now_loop=asyncio.get_running_loop().time(),
             )
+            if split is not None:
+                result.request_id, result.arm = request_id or result.request_id, arm
             if classified.call is not None:  # the classifier model's call is billed too: counted and logged
                 result.classifier = classifier_attempt(classified.call, prices)
                 result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)

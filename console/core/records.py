@@ -83,6 +83,7 @@ class RequestRecord:
     streamed: bool = False
     kind: Kind = "production"
     prompt_text: str | None = None  # only when the user opted in
+    arm: str | None = None  # on a route in staged rollout: "baseline" or "candidate" (ledger/rollouts.py)
     attempts: list[AttemptRecord] = field(default_factory=list)
 
 

@@ -5,7 +5,7 @@
     GET  /v1/models             auto, the tasks, the routable model aliases
     GET  /v1/models/{id}        one of them
 Every request passes the bearer-token guard first (auth.py), then the body limits (limits.py). The lifespan starts the policy
-watcher and, at shutdown, closes the workspace (provider connections, the ledger writer).
+watcher and the rollouts' guardrail checks and, at shutdown, closes the workspace (provider connections, the ledger writer).
 """
 
 from __future__ import annotations
@@ -87,13 +87,17 @@ def create_app(state: GatewayState) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         watching = asyncio.create_task(state.watcher.run()) if state.watcher is not None else None
+        # The guardrails of staged rollouts are checked where requests are served; a shared workspace
+        # (the window's) checks them on its own loop.
+        guarding = asyncio.create_task(state.workspace.watch_rollouts()) if state.owns_workspace else None
         try:
             yield
         finally:
-            if watching is not None:
-                watching.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watching
+            for task in (watching, guarding):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if state.owns_workspace:
                 await state.workspace.aclose()
             else:  # a shared workspace (the window's): close only this endpoint's engine, on its own loop

@@ -14,6 +14,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.core.outcomes import Outcome
+from console.core.policy.rollout_schema import Rollout
 
 SCHEMA_VERSION = 1
 
@@ -237,6 +238,7 @@ class Route(Strict):
     output: OutputCheck = Field(default_factory=OutputCheck)
     confidence: Confidence = Field(default_factory=Confidence)
     shadow: Shadow | None = Field(default=None, description="a cheaper model piloted on live traffic")
+    rollout: Rollout | None = Field(default=None, description="shift the route to another model in steps (rollout_schema.py)")
     notes: str | None = None
 
 
