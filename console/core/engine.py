@@ -44,6 +44,7 @@ from console.core.rollout.shares import RolloutShares
 from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+from console.core.shadow.sampling import in_sample
 
 if TYPE_CHECKING:
     from console.core.shadow.cap import ShadowCaps
@@ -351,6 +352,8 @@ class Engine:
 
     def _consider_shadow(self, request: Request, result: RouteResult, route: Any, *snapshot: Any) -> None:
         """Maybe send a copy to the route's shadow model, in the background (``console/core/shadow``)."""
+        if result.outcome is not Outcome.OK or not in_sample(result.request_id, route.shadow.sample):
+            return  # most requests stop here: the decision costs a hash (bench_shadow)
         if self._shadows is None:
             from console.core.shadow.dispatch import ShadowDispatcher
 
