@@ -58,8 +58,8 @@ class Workspace:
         self._recorder_lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
-        self._shadow_caps = ShadowCaps()  # and spends one daily shadow cap per route
         self._rollouts: "Rollouts | None" = None
+        self._shadow_caps = ShadowCaps()  # and spends one daily shadow cap per route
 
     @property
     def recorder(self) -> Recorder:
@@ -153,8 +153,8 @@ class Workspace:
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
                 ttft_seed=self.ttft_so_far(policy),
-                shadow_caps=self._shadow_caps,
                 rollout_shares=self.rollouts.shares,
+                shadow_caps=self._shadow_caps,
             )
             self._engines[key] = engine
             self._start_rollouts(policy)

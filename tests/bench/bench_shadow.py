@@ -117,7 +117,7 @@ def decision_cost(engine, request, n: int = 20000) -> list[float]:  # type: igno
         for result in results:
             found = policy.routes.get(result.plan.task)
             if found is not None and found.shadow is not None:
-                engine._consider_shadow(request, result, found, policy.name, "", engine.prices, None)
+                engine._consider_shadow(request, result, found, policy, "", engine.prices, None)
         runs.append((time.perf_counter() - t0) / len(results) * 1e6)
     return runs
 

@@ -222,8 +222,17 @@ class Shadow(Strict):
     max_in_flight: int = Field(default=4, ge=1, le=64, description="shadow calls at once; past it, requests are not shadowed")
 
 
+class RouterRef(Strict):
+    """A learned router (``routedesk router train``) ordering the route's candidates per prompt."""
+
+    file: str = Field(description="the .router file; a bare name is looked up in the data directory's routers folder")
+    target: float = Field(default=0.95, gt=0, le=1,
+                          description="share of the strongest model's pass rate to keep, at the lowest cost")
+
+
 class Route(Strict):
     candidates: list[str]
+    router: RouterRef | None = Field(default=None, description="order candidates per prompt by a learned router")
     max_cost_usd: float | None = Field(default=None, ge=0, description="ceiling per request at estimated tokens")
     max_output_tokens: int = Field(default=512, gt=0)
     latency: Latency = Field(default_factory=Latency)
@@ -237,8 +246,8 @@ class Route(Strict):
         default=None, description="this route's own adaptive first-token settings; omit for the policy's")
     output: OutputCheck = Field(default_factory=OutputCheck)
     confidence: Confidence = Field(default_factory=Confidence)
-    shadow: Shadow | None = Field(default=None, description="a cheaper model piloted on live traffic")
     rollout: Rollout | None = Field(default=None, description="shift the route to another model in steps (rollout_schema.py)")
+    shadow: Shadow | None = Field(default=None, description="a cheaper model piloted on live traffic")
     notes: str | None = None
 
 

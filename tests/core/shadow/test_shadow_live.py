@@ -224,3 +224,21 @@ def test_past_max_in_flight_a_request_is_not_shadowed(fault_server: FaultServer,
     outcomes, started, skipped = run_engine(path, f"sqlite:///{tmp_path / 'log.sqlite3'}", body)
     assert outcomes == ["ok"] * 3 and (started, skipped) == (1, 2)
     assert len(fault_server.requests_for("hang")) == 1
+
+
+def test_a_spent_budget_that_blocks_the_shadow_model_stops_shadows(fault_server: FaultServer, tmp_path: Path) -> None:
+    path = write_policy(tmp_path, fault_server.url)
+    path.write_text(path.read_text() + "budgets:\n  - {name: mini, scope: {model: cheap}, limit_usd: 0.002, action: block}\n")
+    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+
+    async def body(engine: Any) -> tuple[list[str], int, float]:
+        outcomes = []
+        for n in range(8):
+            outcomes.append((await engine.route(Request.from_prompt(f"budgeted {n}"))).outcome.value)
+            await engine.shadows.wait_idle()
+        return outcomes, engine.shadows.skipped_budget, engine.budgets.snapshot()["mini"]
+
+    outcomes, skipped, spent = run_engine(path, log, body)
+    assert outcomes == ["ok"] * 8 and skipped > 0  # production goes on; shadows stop once the budget is spent
+    [(calls,)] = rows(log, "select count(*) from request where kind = 'shadow'")
+    assert 1 <= calls < 8 and spent >= 0.002
