@@ -343,7 +343,9 @@ class Engine:
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
         route = policy.routes.get(result.plan.task)
-        if route is not None and route.shadow is not None and kind == "production":
+        # The candidate arm of a staged rollout is not shadowed: its answer is not the baseline, and
+        # its model is usually the one being shadowed.
+        if route is not None and route.shadow is not None and kind == "production" and arm != CANDIDATE:
             self._consider_shadow(request, result, route, policy, policy_hash, prices, bind)
         yield result
 

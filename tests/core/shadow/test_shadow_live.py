@@ -247,3 +247,23 @@ def test_a_spent_budget_that_blocks_the_shadow_model_stops_shadows(fault_server:
     assert outcomes == ["ok"] * 8 and skipped > 0  # production goes on; shadows stop once the budget is spent
     [(calls,)] = rows(log, "select count(*) from request where kind = 'shadow'")
     assert 1 <= calls < 8 and spent >= 0.002
+
+
+def test_only_the_baseline_arm_of_a_staged_rollout_is_shadowed(fault_server: FaultServer, tmp_path: Path) -> None:
+    path = write_policy(tmp_path, fault_server.url, max_in_flight=40)
+    path.write_text(path.read_text().replace(
+        "    shadow:", "    rollout: {candidate: cheap, replaces: prod, steps: [50, 100], sticky_by: request}\n    shadow:"))
+    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+
+    async def body(engine: Any) -> list[tuple[str, str | None]]:
+        results = []
+        for n in range(40):
+            results.append(await engine.route(Request.from_prompt(f"rolling {n}")))
+            if engine.shadows is not None:
+                await engine.shadows.wait_idle()
+        return [(r.request_id, r.arm) for r in results]
+
+    arms = dict(run_engine(path, log, body))
+    shadowed = {json.loads(m)["shadow_of"] for (m,) in rows(log, "select metadata_json from request where kind = 'shadow'")}
+    assert set(arms.values()) == {"baseline", "candidate"}
+    assert shadowed == {rid for rid, arm in arms.items() if arm == "baseline"}
