@@ -42,6 +42,8 @@ def test_from_shadow_gives_the_verdict_and_resumes(fault_server: FaultServer, tm
     report = json.loads(capsys.readouterr().out)
     assert report["cases"] == 6 and report["resumed_cells"] == 10  # only the new case was graded
     assert report["shadow_spend"]["calls_today"] == 6 and report["verdicts"][0]["meets_bar"]
+    latencies = {m["model"]: m["latency_p50_ms"] for m in report["models"]}  # measured live, kept with the case
+    assert latencies["production"] > 0 and latencies["cheap"] > 0
 
 
 def test_a_failing_shadow_does_not_meet_the_bar(fault_server: FaultServer, tmp_path: Path,

@@ -234,6 +234,7 @@ def _case(job: ShadowJob, record: RequestRecord, text: str, keep_prompt: bool) -
     return ShadowCase(
         route=job.route_name, position=int(time.time() * 1000), prompt=job.request.text if keep_prompt else None,
         model=job.spec.model,
-        production=CollectedAnswer(production.text, tokens_in, tokens_out, production.total_cost_usd, production.request_id),
+        production=CollectedAnswer(production.text, tokens_in, tokens_out, production.total_cost_usd, production.request_id,
+                                   latency_ms=round(production.latency_ms, 3)),
         shadow=CollectedAnswer(text, attempt.input_tokens, attempt.output_tokens, attempt.cost_usd, record.request_id,
-                               attempt.outcome.value))
+                               attempt.outcome.value, round(attempt.latency_ms, 3)))

@@ -3,7 +3,8 @@
 Each shadowed request becomes one case of the imported-history tables (``ledger/pilots.py``):
 
 * ``history_case``: case id ``shadow:<production request id>``, dataset ``shadow:<route>``; the
-  metadata links the production request and the shadow request and keeps the shadow's outcome.
+  metadata links the production request and the shadow request and keeps the shadow's outcome
+  and both latencies (the pilot's latency figures).
   The prompt text is kept here only while the pilot needs it: only when the bar has a judge (the
   assertions never read the prompt), and only until the case is graded (``erase_prompts``);
   ``forget_cases`` deletes a route's collected cases outright (``routedesk pilot --from-shadow
@@ -48,6 +49,7 @@ class CollectedAnswer:
     cost_usd: float
     request_id: str
     outcome: str = "ok"
+    latency_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,9 @@ class ShadowCase:
 
 def save_case(db: Engine, case: ShadowCase) -> None:
     meta = {"request_id": case.production.request_id, "shadow_request_id": case.shadow.request_id,
-            f"outcome:{case.model}": case.shadow.outcome}
+            f"outcome:{case.model}": case.shadow.outcome,
+            **{f"latency_ms:{name}": a.latency_ms for name, a in ((PRODUCTION, case.production), (case.model, case.shadow))
+               if a.latency_ms is not None}}
     answers = [(PRODUCTION, case.production), (case.model, case.shadow)]
     with db.begin() as conn:
         conn.execute(insert(_CASE).values(
@@ -99,7 +103,8 @@ def cases_from_shadow(db: Engine, route: str, model: str) -> list[PilotCase]:
         meta = json.loads(row["metadata_json"] or "{}")
         outcomes = {PRODUCTION: "ok", model: str(meta.get(f"outcome:{model}", "ok"))}
         recorded = {name: PastAnswer(found[name]["text"], found[name]["input_tokens"], found[name]["output_tokens"],
-                                     found[name]["cost_usd"], outcome=outcomes[name]) for name in (PRODUCTION, model)}
+                                     found[name]["cost_usd"], outcome=outcomes[name],
+                                     latency_ms=meta.get(f"latency_ms:{name}")) for name in (PRODUCTION, model)}
         cases.append(PilotCase(row["case_id"], row["prompt"], None, None, {"request_id": meta.get("request_id", "")},
                                recorded))
     return cases
