@@ -171,12 +171,10 @@ def test_a_new_period_starts_at_zero_at_midnight_utc(spend_store: SpendStore) ->
 
 def test_costs_without_a_reservation_still_count(spend_store: SpendStore) -> None:
     """A classifier call or a shadow copy is billed with nothing held for it: added to the same budgets."""
-    from console.core.budget.reservations import PolicyFeed
-
     book = SharedBudgetBook(spend_store)
     policy = budget_policy("http://127.0.0.1:9/v1", 1.0)
     book.add(policy, 0.3, task="chat", team=None, provider="up", model="paid")
-    PolicyFeed(book, lambda: policy).add(0.2, task="chat", team="growth", provider="up", model="paid")
+    book.add(policy, 0.2, task="chat", team="growth", provider="up", model="paid")
     book.add(policy, 0.0, task="chat", team=None, provider="up", model="paid")
     assert book.flush()
     assert book.snapshot(policy) == pytest.approx({"daily": 0.5})

@@ -89,17 +89,6 @@ class BudgetBook(Protocol):
         """Count a cost that had no reservation (a classifier call, a shadow copy)."""
 
 
-class PolicyFeed:
-    """A ``SpendFeed``-shaped door into a book, for code that adds spend as it happens (shadow copies)."""
-
-    def __init__(self, book: BudgetBook, policy: Callable[[], Policy]) -> None:
-        self._book = book
-        self._policy = policy
-
-    def add(self, cost_usd: float, *, task: str, team: str | None, provider: str, model: str) -> None:
-        self._book.add(self._policy(), cost_usd, task=task, team=team, provider=provider, model=model)
-
-
 class LocalBudgetBook:
     """In-process spend (one desk): the engine's tracker, fed through the workspace's feed."""
 
