@@ -12,7 +12,7 @@ import trustme
 
 from console.core.policy.save import save_policy
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
-from tests.team.gateways import GatewayProcess, routedesk
+from tests.team.gateways import GatewayProcess, gateway_env, routedesk
 from tests.team.test_budget_reservations import budget_policy
 
 
@@ -59,3 +59,11 @@ def test_serve_speaks_https_with_its_own_certificate(tmp_path: Path, fault_serve
             plain.get(gateway.url.replace("https://", "http://") + "/models")
     finally:
         assert gateway.stop() == 0, gateway.output()
+
+
+def test_an_unreachable_team_store_stops_serve_with_a_sentence(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.toml"
+    config.write_text('port = 0\n[team]\npostgres = "postgresql://routedesk@127.0.0.1:1/none"\n')
+    done = routedesk("serve", "--config", str(config), "--no-log", env=gateway_env(tmp_path / "home"))
+    assert done.returncode == 1 and "error: the team store: PostgreSQL at" in done.stderr
+    assert "cannot connect" in done.stderr and "Traceback" not in done.stderr
