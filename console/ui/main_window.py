@@ -101,6 +101,14 @@ def _assessment_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _rollout_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.rollout.page import RolloutPage
+
+    page = RolloutPage(bridge)
+    _follow_active_policy(page, window)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -109,6 +117,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Side by side", _compare_page),
     ("Pilot", _pilot_page),
     ("Assessment", _assessment_page),
+    ("Rollout", _rollout_page),
 ]
 
 

@@ -60,8 +60,8 @@ class RolloutStatus:
         out = [f"{s.route}: {s.describe()}", f"  steps: {', '.join(f'{x:g}%' for x in s.steps)}; "
                f"sticky by {self.rollout.sticky_by}; advance: {_advance_text(self.rollout)}; "
                f"on breach: {self.rollout.on_breach}"]
-        minutes = (self.period[1] - self.period[0]) / 60
-        out.append(f"  guardrails over the last {minutes:.0f} min of this step:")
+        seconds = self.period[1] - self.period[0]
+        out.append(f"  guardrails over the last {seconds / 60:.1f} min of this step:")
         out.extend(f"    {c.sentence()}" for c in self.checks)
         if self.action:
             out.append(f"  now: {self.action}")
