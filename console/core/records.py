@@ -63,7 +63,7 @@ class AttemptRecord:
     role: str = "route"  # "route": an attempt of the chain; "classify": the classifier model's call
 
 
-Kind = str  # "production" | "comparison" | "pilot" | "imported"
+Kind = str  # "production" | "comparison" | "pilot" | "imported" | "shadow"
 
 
 @dataclass

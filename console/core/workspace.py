@@ -22,6 +22,7 @@ from console.core.policy.schema import Policy
 from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
+from console.core.shadow.cap import ShadowCaps
 
 if TYPE_CHECKING:
     from console.core.ledger.health import LedgerHealth
@@ -58,6 +59,7 @@ class Workspace:
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
         self._rollouts: "Rollouts | None" = None
+        self._shadow_caps = ShadowCaps()  # and spends one daily shadow cap per route
 
     @property
     def recorder(self) -> Recorder:
@@ -152,6 +154,7 @@ class Workspace:
                 spend_feed=self._spend_feed,
                 ttft_seed=self.ttft_so_far(policy),
                 rollout_shares=self.rollouts.shares,
+                shadow_caps=self._shadow_caps,
             )
             self._engines[key] = engine
             self._start_rollouts(policy)

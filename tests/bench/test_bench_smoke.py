@@ -54,3 +54,15 @@ def test_rollout_bench_routes_both_engines_and_splits(tmp_path) -> None:
     assert len(figures["plain"]) == len(figures["split"]) == 40 and all(figures["arms"])
     lines = bench_rollout.report(figures, bench_rollout.split_decision_us(1000))
     assert lines[-1].startswith("the split adds")
+
+
+def test_shadow_bench_measures_every_configuration(tmp_path) -> None:
+    from tests.bench import bench_shadow
+
+    proc, url = bench_overhead.start_upstream()
+    try:
+        latencies = asyncio.run(bench_shadow.measure(url, tmp_path, 6, 3))
+    finally:
+        bench_shadow.stop_upstream(proc)
+    assert {name: len(values) for name, values in latencies.items()} == {name: 6 for name in bench_shadow.CONFIGS}
+    assert bench_shadow.report(latencies)[-1].startswith("goal: sampling adds <= 0.05 ms p50")
