@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
 
         self.active_policy = ActivePolicy()  # the policy editor writes it; the other pages follow it
         self.active_policy_signal = ActivePolicySignal(self.active_policy, self)
+        self.active_policy_signal.sig_active_policy_changed.connect(self._on_active_policy_changed)
         # run_window sets this: each page, once built, lives as long as the window, so its objects are
         # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
         self.settle_heap = False
@@ -323,6 +324,13 @@ class MainWindow(QMainWindow):
 
     def show_loaded_models(self, count: int) -> None:
         self.models_label.setText(f"local models loaded: {count}")
+
+    def _on_active_policy_changed(self, choice: Any) -> None:
+        # A policy with a staged rollout: this window routes by it too (Try it, its endpoint), so it
+        # follows the rollouts' state in the log and checks their guardrails from now on.
+        policy = choice.policy
+        if policy is not None and any(route.rollout for route in policy.routes.values()):
+            self.bridge.watch_rollouts()
 
     def _on_policy_page_policies_changed(self) -> None:
         if self.sig_policies_changed_hook is not None:

@@ -91,3 +91,26 @@ def test_a_policy_without_rollouts_says_how_to_start_one(qtbot: QtBot) -> None:
         assert not page.panels and "no route is in rollout" in page.headline.text()
     finally:
         bridge.shutdown()
+
+
+def test_a_window_with_a_rollout_policy_follows_changes_made_by_another_process(qtbot: QtBot, tmp_path: Path,
+                                                                                 fault_server: FaultServer) -> None:
+    from console.ui.main_window import MainWindow
+
+    path, url = write_scene(tmp_path, fault_server.url)
+    policy = load_policy_or_raise(path)
+    bridge = EngineBridge()
+    bridge.log_url = url
+    window = MainWindow(bridge)
+    qtbot.addWidget(window)
+    try:
+        window.open_first_policy(path)  # the Rollout page is never opened
+        shares = bridge.workspace.rollouts.shares
+        qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 25, timeout=15000)
+        with open_rollouts(url) as rollouts:  # `routedesk rollout rollback support` in another process
+            rollouts.rollback(policy, "support", by="cli")
+        qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 0, timeout=15000)  # Try it routes all to A
+    finally:
+        for editor in window.policy_page.editors():
+            editor.stack.setClean()
+        window.close()
