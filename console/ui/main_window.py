@@ -252,7 +252,7 @@ class MainWindow(QMainWindow):
         self.models_label = QLabel("local models loaded: 0")
         self.gpu_label = QLabel("GPU offload: checking…")
         try:
-            log_text = f"log: {default_log_url().removeprefix('sqlite:///')}"
+            log_text = f"log: {(self.bridge.log_url or default_log_url()).removeprefix('sqlite:///')}"
         except OSError as err:  # an unusable data directory: say so, the rest of the window still works
             log_text = f"log unavailable: {err}"
         self.log_label = QLabel(log_text)

@@ -105,6 +105,7 @@ def test_a_window_with_a_rollout_policy_follows_changes_made_by_another_process(
     qtbot.addWidget(window)
     try:
         window.open_first_policy(path)  # the Rollout page is never opened
+        assert window.log_label.text() == f"log: {tmp_path / 'rollout-log.sqlite3'}"  # the log it reads, not the default
         shares = bridge.workspace.rollouts.shares
         qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 25, timeout=15000)
         with open_rollouts(url) as rollouts:  # `routedesk rollout rollback support` in another process

@@ -65,6 +65,8 @@ class RolloutPanel(QGroupBox):
         self.error = QLabel()  # what a button could not do; stays until the next button
         self.error.setWordWrap(True)
         self.error.setObjectName("rollout-error")
+        self.error.setVisible(False)
+        self.message.setVisible(False)
         self.advance_button = QPushButton("Advance")
         self.advance_button.clicked.connect(self._on_advance_clicked)
         self.rollback_button = QPushButton("Roll back")
@@ -121,6 +123,7 @@ class RolloutPanel(QGroupBox):
         tripped = [e for e in events if e.detail.get("breached")]
         self.breaches.setData([e.ts for e in tripped], [e.share for e in tripped])
         last = next((e for e in reversed(tripped)), None)
+        self.message.setVisible(last is not None)
         self.message.setText("" if last is None else
                              f"Last breach ({last.action}, {time.strftime('%Y-%m-%d %H:%M', time.gmtime(last.ts))} UTC): "
                              + "; ".join(f"{NAMES.get(b['name'], b['name'])} B − A "
@@ -148,6 +151,7 @@ class RolloutPanel(QGroupBox):
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
+        self.error.setVisible(bool(message))
 
     def _on_advance_clicked(self) -> None:
         if self.status is not None:
