@@ -11,6 +11,7 @@ import pytest
 
 from console.cli.main import run
 from console.core.ledger.store import open_ledger
+from console.core.ledger.tables import SCHEMA_VERSION
 
 
 @pytest.fixture()
@@ -79,7 +80,7 @@ def test_a_newer_log_is_refused_by_the_cli(tmp_path: Path, capsys: pytest.Captur
     open_ledger(url).dispose()
     conn = sqlite3.connect(tmp_path / "new.sqlite3")
     with conn:
-        conn.execute("UPDATE schema_meta SET value = '7' WHERE key = 'version'")
+        conn.execute("UPDATE schema_meta SET value = ? WHERE key = 'version'", (str(SCHEMA_VERSION + 1),))
     conn.close()
     capsys.readouterr()
     assert run(["report", "--db", url]) == 1
