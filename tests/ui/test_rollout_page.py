@@ -95,6 +95,7 @@ def test_a_policy_without_rollouts_says_how_to_start_one(qtbot: QtBot) -> None:
 
 def test_a_window_with_a_rollout_policy_follows_changes_made_by_another_process(qtbot: QtBot, tmp_path: Path,
                                                                                  fault_server: FaultServer) -> None:
+    from console.core.app import Request
     from console.ui.main_window import MainWindow
 
     path, url = write_scene(tmp_path, fault_server.url)
@@ -103,14 +104,27 @@ def test_a_window_with_a_rollout_policy_follows_changes_made_by_another_process(
     bridge.log_url = url
     window = MainWindow(bridge)
     qtbot.addWidget(window)
+
+    def route_on_the_window_engine(customer: str):  # as Try it does: the window's engine, on its loop
+        async def go():  # type: ignore[no-untyped-def]
+            engine = bridge.workspace.engine(policy, path, scope="window")
+            return await engine.route(Request.from_prompt("my order is late", metadata={"customer": customer}))
+
+        job = bridge.submit(go)
+        with qtbot.waitSignal(job.sig_finished, timeout=30000) as done:
+            pass
+        return done.args[0]
+
     try:
         window.open_first_policy(path)  # the Rollout page is never opened
         assert window.log_label.text() == f"log: {tmp_path / 'rollout-log.sqlite3'}"  # the log it reads, not the default
+        arms = {route_on_the_window_engine(f"c{i}").arm for i in range(30)}
+        assert arms == {"baseline", "candidate"}  # 25 % as the log says
         shares = bridge.workspace.rollouts.shares
-        qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 25, timeout=15000)
         with open_rollouts(url) as rollouts:  # `routedesk rollout rollback support` in another process
             rollouts.rollback(policy, "support", by="cli")
-        qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 0, timeout=15000)  # Try it routes all to A
+        qtbot.waitUntil(lambda: shares.share(policy.name, "support") == 0, timeout=15000)
+        assert {route_on_the_window_engine(f"c{i}").answered_by for i in range(30)} == {"premium"}
     finally:
         for editor in window.policy_page.editors():
             editor.stack.setClean()

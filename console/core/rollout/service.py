@@ -246,6 +246,8 @@ class Rollouts:
             self._watching = False
 
     def _tick(self, policies: list[Policy]) -> None:
+        if not any(route.rollout for policy in policies for route in policy.routes.values()):
+            return  # nothing in rollout: the log is not read at all
         for policy in policies:
             due = self.due(policy)
             for route in due:
