@@ -74,6 +74,8 @@ def test_bad_input_is_a_clear_message(argv: list[str], message: str, capsys: pyt
 def test_a_newer_log_is_refused_by_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sqlite3
 
+    from console.core.ledger.tables import SCHEMA_VERSION
+
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
     assert run(["log", "--db", url]) == 0  # no log yet: reads as empty, and creates nothing
     assert not (tmp_path / "new.sqlite3").exists()
