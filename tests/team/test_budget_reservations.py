@@ -130,7 +130,7 @@ def test_an_unreachable_store_leaves_routing_on_the_last_known_spend(fault_serve
         def totals(self, *args: object) -> list[float]:
             raise SharedStateError("Redis at redis://127.0.0.1:1/0: MGET failed: connection refused")
 
-        reserve = settle = seed = held = totals
+        reserve = settle = seed = held = change = totals
 
         def close(self) -> None:
             return None
@@ -146,7 +146,7 @@ def test_an_unreachable_store_leaves_routing_on_the_last_known_spend(fault_serve
             await engine.aclose()
 
     assert asyncio.run(route_once())
-    assert book.flush()
+    assert not book.flush()  # the settlement is kept, to be sent when the store is back
     book.close()
     assert book.failures >= 3  # read, reserve and settle each said so
 
@@ -179,4 +179,47 @@ def test_costs_without_a_reservation_still_count(spend_store: SpendStore) -> Non
     assert book.flush()
     assert book.snapshot(policy) == pytest.approx({"daily": 0.5})
     assert book.held(policy) == pytest.approx({"daily": 0.0})
+    book.close()
+
+
+def test_a_settlement_with_no_request_after_it_lands_within_the_linger(spend_store: SpendStore) -> None:
+    import time
+
+    book = SharedBudgetBook(spend_store, linger_s=0.05)
+    policy = budget_policy("http://127.0.0.1:9/v1", 1.0)
+    held = book.reserve(policy, 0.4, task="chat", team=None, provider="up", model="paid")
+    book.settle(held, 0.1)  # nothing else happens on this instance: the worker sends it
+    key = held.keys[0]
+    deadline = time.monotonic() + 5
+    while spend_store.held([key])[0] > 1e-9 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert spend_store.held([key]) == pytest.approx([0.0], abs=1e-9)
+    assert spend_store.totals([key]) == pytest.approx([0.1])
+    book.close()
+
+
+def test_threads_sharing_one_book_lose_no_settlement(spend_store: SpendStore) -> None:
+    """Settlements merge while reads and reservations carry them off: stress it from four threads."""
+    book = SharedBudgetBook(spend_store, linger_s=0.001)
+    policy = budget_policy("http://127.0.0.1:9/v1", 1e9)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(150):
+                book.snapshot(policy)
+                held = book.reserve(policy, 0.01, task="chat", team=None, provider="up", model="paid")
+                book.settle(held, 0.004)
+                book.add(policy, 0.001, task="chat", team=None, provider="up", model="paid")
+        except BaseException as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors and book.flush()
+    assert book.snapshot(policy)["daily"] == pytest.approx(4 * 150 * 0.005)
+    assert book.held(policy)["daily"] == pytest.approx(0.0, abs=1e-9)
     book.close()
