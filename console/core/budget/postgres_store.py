@@ -43,6 +43,24 @@ def connect(url: str, timeout_s: float = 2.0) -> Any:
         raise SharedStateError(f"PostgreSQL at {_redacted(url)}: cannot connect: {err}") from err
 
 
+#: pg_advisory_xact_lock key for the team tables' DDL (any constant; "RtDt" in ASCII)
+_DDL_LOCK_KEY = 0x52744474
+
+
+def create_once(conn: Any, ddl: str, what: str) -> None:
+    """Run ``CREATE TABLE IF NOT EXISTS ...`` safely when several instances start at once: two
+    sessions running it together make the second fail on pg_type's unique index instead of seeing
+    the table, so one at a time, under a transaction-scoped advisory lock."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            conn.execute(ddl)
+    except (psycopg.Error, OSError) as err:
+        raise SharedStateError(f"{what}: could not create the table: {err}") from err
+
+
 def _redacted(url: str) -> str:
     head, sep, tail = url.rpartition("@")
     return ("…@" + tail) if sep else url
@@ -58,7 +76,7 @@ class PostgresSpendStore:
         self.url = _redacted(url)
         self._conn = connect(url)
         self._lock = threading.Lock()
-        self._call("create the table", _CREATE)
+        create_once(self._conn, _CREATE, f"PostgreSQL at {self.url}")
 
     def _call(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:
