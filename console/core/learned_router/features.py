@@ -72,7 +72,7 @@ def embed(prompts: Sequence[str]) -> NDArray[np.float32]:
         return np.zeros((0, EMBEDDING_DIM), np.float32)
     vectors = np.asarray(_Embedder.get().embed(list(prompts)), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+    return np.asarray(vectors / np.where(norms > 0, norms, np.float32(1.0)), dtype=np.float32)
 
 
 def cheap_features(prompts: Sequence[str]) -> NDArray[np.float64]:
