@@ -29,7 +29,7 @@ def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
         picked.append(curve.points[-1])
     for p in picked:
         cells = " ".join(f"{s:>20.1%}" for s in p.shares)
-        point = "cheapest" if p.lam >= 1e5 else f"{p.lam:.3f}"
+        point = "cheapest" if p.lam >= 1e5 else "dearest" if p.lam <= -1e5 else f"{p.lam:.3f}"
         lines.append(f"  {point:>8} {p.pass_rate:>7.1%} {cells} {p.cost_per_1k:>9.4f}")
     goal = report.target * curve.strongest_pass_rate
     c = report.calibrated

@@ -39,12 +39,15 @@ class Calibration:
     cost_per_1k: list[float]
 
     def lam_for(self, target: float) -> tuple[float, bool]:
-        """The cheapest operating point reaching ``target``, and whether any does (else the best one)."""
+        """The cheapest operating point reaching ``target``, and whether any does (else the most accurate one)."""
         meeting = [i for i, r in enumerate(self.pass_ratio) if r >= target - 1e-12]
         if meeting:
             best = min(meeting, key=lambda i: (self.cost_per_1k[i], -self.lams[i]))
             return self.lams[best], True
-        return (min(self.lams) if self.lams else 0.0), False
+        if not self.lams:
+            return 0.0, False
+        best = max(range(len(self.lams)), key=lambda i: (self.pass_ratio[i], -self.cost_per_1k[i]))
+        return self.lams[best], False
 
 
 @dataclass

@@ -89,7 +89,7 @@ class RouterCurveChart(QWidget):
         self.handle.sigPositionChanged.connect(self._on_handle_moved)
         plot.addItem(self.handle)
         low, high = min(rates + [curve.single_pass_rates[weak] * 100]), max(rates + [goal])
-        plot.setYRange(max(0.0, low - 5), min(100.0, high + 5), padding=0)
+        plot.setYRange(max(0.0, low - 5), min(102.0, high + 7), padding=0)  # room for the models' names
         plot.setXRange(0, max(costs + list(curve.single_costs_per_1k)) * 1.05, padding=0)
         apply_palette(plot)
         self._settle(start.cost_per_1k, emit=False)
