@@ -55,3 +55,15 @@ def test_router_bench_plans_both_ways_and_times_training() -> None:
     figures = bench_router.measure(20, history)
     assert figures["with router p50 ms"] > 0 and figures["without router p50 ms"] > 0
     assert bench_router.time_training(120, history) > 0
+
+
+def test_shadow_bench_measures_every_configuration(tmp_path) -> None:
+    from tests.bench import bench_shadow
+
+    proc, url = bench_overhead.start_upstream()
+    try:
+        latencies = asyncio.run(bench_shadow.measure(url, tmp_path, 6, 3))
+    finally:
+        bench_shadow.stop_upstream(proc)
+    assert {name: len(values) for name, values in latencies.items()} == {name: 6 for name in bench_shadow.CONFIGS}
+    assert bench_shadow.report(latencies)[-1].startswith("goal: sampling adds <= 0.05 ms p50")

@@ -116,8 +116,11 @@ class PilotRunner:
             failures = [] if past.judged_correct else ["graded as failed in the imported history (no answer text)"]
             return Cell(case.case_id, model, not failures, "ok", "", failures, past.cost_usd, 0.0, None,
                         past.input_tokens, past.output_tokens, recorded=True)
-        failures = check_all(self.bar.assertions, Answer(past.text, None, past.cost_usd), case.reference)
-        return Cell(case.case_id, model, not failures, "ok", past.text, failures, past.cost_usd, 0.0, None,
+        if past.outcome != "ok":  # the model's own failure is its result, as for a live call
+            failures = [f"call: {past.outcome}"]
+        else:
+            failures = check_all(self.bar.assertions, Answer(past.text, None, past.cost_usd), case.reference)
+        return Cell(case.case_id, model, not failures, past.outcome, past.text, failures, past.cost_usd, 0.0, None,
                     past.input_tokens, past.output_tokens, recorded=True)
 
     async def _cell(self, case: PilotCase, model: str, report: PilotReport) -> Cell:
