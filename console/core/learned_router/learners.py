@@ -15,7 +15,7 @@ in ``training.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -135,7 +135,7 @@ def held_out_predictions(x_in: "NDArray[np.float64]", emb_in: "NDArray[np.float3
     return {c: out[(c[0], float(c[1]))] for c in CANDIDATES}
 
 
-def _knn_predict_many(train_emb: "NDArray[np.float64]", passed: "NDArray[np.float64]", emb: "NDArray[np.float32]",
+def _knn_predict_many(train_emb: "NDArray[np.floating[Any]]", passed: "NDArray[np.float64]", emb: "NDArray[np.float32]",
                       ks: list[int]) -> list["NDArray[np.float64]"]:
     """Predictions for each k in ``ks`` from one search for the largest k's neighbours (closest first)."""
     top = max(1, min(max(ks), len(train_emb)))
@@ -154,7 +154,7 @@ def _knn_predict_many(train_emb: "NDArray[np.float64]", passed: "NDArray[np.floa
     return outs
 
 
-def _knn_predict(train_emb: "NDArray[np.float64]", passed: "NDArray[np.float64]", emb: "NDArray[np.float32]",
+def _knn_predict(train_emb: "NDArray[np.floating[Any]]", passed: "NDArray[np.float64]", emb: "NDArray[np.float32]",
                  k: int) -> "NDArray[np.float64]":
     k = max(1, min(k, len(train_emb)))
     prior = passed.mean(axis=0)

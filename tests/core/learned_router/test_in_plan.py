@@ -109,3 +109,23 @@ def test_requests_are_answered_with_and_without_a_usable_router(router_path: Pat
     fallback = asyncio.run(go(policy(tmp_path / "gone.router", fault_server.url), easy))
     assert fallback.outcome is Outcome.OK and fallback.answered_by == "large"  # the static order's first
     assert any("router not used" in w for w in fallback.plan.warnings)
+
+
+def test_validation_warns_about_an_unusable_router_but_keeps_the_policy_valid(router_path: Path, tmp_path: Path) -> None:
+    from console.core.policy.loader import load_policy_text
+    from console.core.policy.save import policy_data
+
+    import yaml
+
+    def warnings_for(file: Path, candidates: list[str]) -> list[tuple[str, str]]:
+        p = policy(file)
+        p.routes["t"].candidates = candidates
+        result = load_policy_text(yaml.safe_dump(policy_data(p)), "policy.yaml")
+        assert result.ok
+        return [(d.code, d.message) for d in result.warnings]
+
+    assert warnings_for(router_path, ["large", "small"]) == []
+    [(code, message)] = warnings_for(tmp_path / "none.router", ["large", "small"])
+    assert code == "router-unusable" and "no such router file" in message and "static order" in message
+    [(code, message)] = warnings_for(router_path, ["large"])
+    assert code == "router-models" and "knows 1 of this route's candidates" in message
