@@ -47,7 +47,7 @@ def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
     lines += [f"share of {strong} calls needed to reach the target, same prompts:",
               f"  router                         {report.router_share:.3f}",
               f"  random router                  {report.random_share:.3f}",
-              f"  longest prompts to {_short(strong):<11} {report.longest_share:.3f}"]
+              f"  longest prompts first          {report.longest_share:.3f}"]
     if report.random_share > 0:
         ratio = report.router_share / report.random_share
         lines.append(f"  router / random = {ratio:.2f} (goal <= 0.75: {'met' if ratio <= 0.75 else 'not met'}); "
