@@ -29,3 +29,8 @@ def check_routers(policy: Policy, report: CheckReport) -> None:
             report.warn(where, f"the router knows {len(matched)} of this route's candidates (it was trained on "
                         f"{', '.join(router.models)}): it can reorder nothing", code="router-models",
                         found=route.router.file)
+        elif len(matched) < len(router.models):
+            report.warn(where, f"the router was calibrated choosing among {len(router.models)} models "
+                        f"({', '.join(router.models)}); this route offers {len(matched)} of them, so its target is not "
+                        "calibrated here: train a router on these models", code="router-subset",
+                        found=route.router.file)

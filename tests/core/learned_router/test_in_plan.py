@@ -124,8 +124,20 @@ def test_validation_warns_about_an_unusable_router_but_keeps_the_policy_valid(ro
         assert result.ok
         return [(d.code, d.message) for d in result.warnings]
 
-    assert warnings_for(router_path, ["large", "small"]) == []
+    assert warnings_for(router_path, ["large", "medium", "small"]) == []
     [(code, message)] = warnings_for(tmp_path / "none.router", ["large", "small"])
     assert code == "router-unusable" and "no such router file" in message and "static order" in message
     [(code, message)] = warnings_for(router_path, ["large"])
     assert code == "router-models" and "knows 1 of this route's candidates" in message
+
+
+def test_validation_warns_when_the_route_offers_a_subset_of_the_routers_models(router_path: Path) -> None:
+    from console.core.policy.check_report import CheckReport
+    from console.core.policy.check_router import check_routers
+
+    p = policy(router_path)
+    p.routes["t"].candidates = ["large", "small"]
+    report = CheckReport(file="policy.yaml", source=None)
+    check_routers(p, report)
+    [warning] = report.diagnostics
+    assert warning.code == "router-subset" and "offers 2 of them" in warning.message
