@@ -54,11 +54,6 @@ class GradedHistory:
     def __len__(self) -> int:
         return len(self.prompts)
 
-    def subset(self, rows: NDArray[np.int64]) -> "GradedHistory":
-        pick = [int(i) for i in rows]
-        return GradedHistory(self.source, self.models, tuple(self.case_ids[i] for i in pick),
-                             tuple(self.prompts[i] for i in pick), self.passed[pick], self.cost_usd[pick])
-
 
 def prompt_key(prompt: str) -> str:
     """A short digest of a prompt: the router file lists its training prompts by these, not by text."""
