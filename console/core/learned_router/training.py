@@ -2,7 +2,8 @@
 
 1. The graded prompts are split once (``test_fraction``, ``seed``): the test part is never seen here;
    ``routedesk router eval`` measures on it.
-2. Each candidate learner (``learners.CANDIDATES``) predicts every training prompt from the other folds.
+2. Each candidate learner (``learners.candidates_for``: kNN only up to 4,000 training prompts, as its
+   per-request cost grows with them) predicts every training prompt from the other folds.
    The winner is the one whose out-of-fold curve reaches the target at the lowest cost (log loss breaks
    ties): chosen on held-out data, not by taste.
 3. The winner's out-of-fold curve is the calibration: for any target a policy names later, the
@@ -22,7 +23,7 @@ import numpy as np
 from console.core.learned_router.curve import relative_costs, sweep
 from console.core.learned_router.features import prompt_features
 from console.core.learned_router.graded import GradedHistory, GradedHistoryError, prompt_key
-from console.core.learned_router.learners import CANDIDATES, FeatureScaler, Learner, fit, held_out_predictions
+from console.core.learned_router.learners import FeatureScaler, Learner, candidates_for, fit, held_out_predictions
 from console.core.learned_router.router_file import Calibration, TrainedRouter
 
 if TYPE_CHECKING:
@@ -70,15 +71,16 @@ def train(history: GradedHistory, *, test_fraction: float = 0.3, seed: int = 0, 
     x = scaler.design(emb, cheap)
     rel_cost = relative_costs(cost)
     folds = np.random.default_rng(seed + 1).permutation(len(train_rows)) % FOLDS
-    oof = {candidate: np.empty_like(passed) for candidate in CANDIDATES}
+    candidates = candidates_for(len(train_rows))
+    oof = {candidate: np.empty_like(passed) for candidate in candidates}
     for k in range(FOLDS):
-        tell(1 + k, total, f"{len(CANDIDATES)} learners on fold {k + 1} of {FOLDS}")
+        tell(1 + k, total, f"{len(candidates)} learners on fold {k + 1} of {FOLDS}")
         inside, out = folds != k, folds == k
         for candidate, probs in held_out_predictions(x[inside], emb[inside], passed[inside], x[out], emb[out],
-                                                     seed).items():
+                                                     seed, candidates).items():
             oof[candidate][out] = probs
     results: list[tuple[Selection, NDArray[np.float64], tuple[str, float]]] = []
-    for kind, param in CANDIDATES:
+    for kind, param in candidates:
         curve = sweep(oof[(kind, param)], passed, cost, history.models, rel_cost)
         point = curve.operating_point(target)
         strongest_cost = curve.single_costs_per_1k[curve.strongest] or 1.0

@@ -106,3 +106,11 @@ def test_curve_runs_from_the_cheapest_model_through_the_best_per_prompt_to_the_d
     at_zero = min(curve.points, key=lambda p: abs(p.lam))
     assert at_zero.pass_rate == pytest.approx(history.passed.max(axis=1).mean())
     assert at_zero.cost_per_1k < curve.single_costs_per_1k[2]  # the oracle passes as often for less
+
+
+def test_knn_is_left_out_where_its_decision_would_pass_the_latency_budget() -> None:
+    from console.core.learned_router.learners import KNN_MAX_TRAIN, candidates_for
+
+    assert any(kind == "knn" for kind, _ in candidates_for(KNN_MAX_TRAIN))
+    big = candidates_for(KNN_MAX_TRAIN + 1)
+    assert big and all(kind != "knn" for kind, _ in big)
