@@ -92,3 +92,24 @@ routes:
     assert run(["explain", "-p", str(policy), hard]) == 0  # the file gone: static order, a warning, no failure
     out = capsys.readouterr().out
     assert "router not used, static order kept" in out and "1. large" in out and "P(pass)" not in out
+
+
+def test_a_finished_pilot_of_three_models_trains_and_evaluates_a_router(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("ROUTEDESK_HOME", str(tmp_path / "home"))
+    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    csv_file = graded_history.write_grade_only_csv(tmp_path / "graded.csv", n=150)
+    bar = tmp_path / "bar.yaml"
+    bar.write_text("assertions: [{kind: numeric}]\nrule: {relative_to_baseline: 0.95}\n")
+    assert run(["import", str(csv_file), "--name", "made", "--task", "qa", "--db", db]) == 0
+    run(["pilot", "--task", "qa", "--baseline", "large", "--candidate", "small", "--candidate", "medium",
+         "--bar", str(bar), "--imported", "made", "--db", db])
+    run_id = re.search(r"pilot (pilot-\w+):", capsys.readouterr().err)[1]  # type: ignore[index]
+    assert run(["router", "train", "--task", "qa", "--models", "small,medium,large", "--pilot", run_id,
+                "--out", "from-pilot.router", "--db", db]) == 0
+    assert "pilot " + run_id in capsys.readouterr().out
+    assert run(["router", "eval", "from-pilot.router", "--pilot", run_id, "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "share of large calls needed" in out and "random router" in out
+    assert run(["router", "eval", "from-pilot.router", "--pilot", run_id, "--bar", str(bar), "--db", db]) == 2
+    assert "--bar does not apply to --pilot" in capsys.readouterr().err
