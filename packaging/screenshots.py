@@ -10,7 +10,7 @@ the theme at run time (View > Theme), and through the window's own widgets:
   opens a copy of the support-desk policy, edits the routine route's cost ceiling, undoes and redoes,
   saves; explains a prompt in Try it; opens the command palette; runs two local models side by side
   (the bundled SmolLM2, when llama.cpp and the model are installed); reads the dashboards; runs the
-  pilot on the GSM8K history; visits keys and local models.
+  pilot on the GSM8K history and trains a router from it; visits keys and local models.
 
 Each step writes ``OUT_DIR/<size>-<theme>-<NN>-<step>.png``; the list is printed as it goes.
 """
@@ -216,6 +216,10 @@ class Tour:
         if not wait_until(lambda: page.outcome is not None or page.run_button.isEnabled(), 120):
             self.notes.append("the pilot gave no verdict in 120 s")
         self.shot(window, "pilot-gsm8k")
+        page.router.train_button.click()  # the Router tab: a learned router from this pilot, its curve
+        if not wait_until(lambda: page.router.trained is not None or page.router.train_button.isEnabled(), 120):
+            self.notes.append("the router was not trained in 120 s")
+        self.shot(window, "pilot-router")
 
 
 def main(argv: list[str] | None = None) -> int:
