@@ -87,3 +87,28 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         assert {c.pass_probability is not None for c in plan.candidates} == {True}
     finally:
         bridge.shutdown()
+
+
+def test_the_chart_keeps_its_point_and_takes_the_new_colours_on_a_theme_switch(qtbot: QtBot) -> None:
+    from PySide6.QtGui import QColor, QPalette
+
+    from console.core.learned_router.evaluation import evaluate
+    from console.core.learned_router.training import train
+    from console.ui.pages.pilot.router_chart import RouterCurveChart
+    from tests.support import graded_history
+
+    history = graded_history.history(120)
+    router, _ = train(history, seed=0)
+    chart = RouterCurveChart()
+    qtbot.addWidget(chart)
+    chart.show_report(evaluate(router, history, target=0.9))
+    last = chart.report.curve.points[-1]
+    chart.handle.setValue(last.cost_per_1k)
+    picked = chart.point
+    assert (picked.cost_per_1k, picked.pass_rate) == (last.cost_per_1k, last.pass_rate)
+    palette = chart.palette()
+    palette.setColor(QPalette.ColorRole.Text, QColor("#fafafa"))
+    palette.setColor(QPalette.ColorRole.Base, QColor("#101010"))
+    chart.setPalette(palette)
+    assert chart.point == picked and chart.handle.value() == last.cost_per_1k
+    assert chart.legend.opts["labelTextColor"].name() == "#fafafa"
