@@ -13,8 +13,9 @@ def _short(name: str, width: int = 14) -> str:
 def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
     curve = report.curve
     strong = report.strongest
-    lines = [f"router: {router.info.get('learner_label', router.learner.kind)}, trained on {router.info.get('trained_on')} "
-             f"prompts of {router.info.get('source')} (seed {router.info.get('seed')})",
+    task = f" for task '{router.info['task']}'" if router.info.get("task") else ""
+    lines = [f"router{task}: {router.info.get('learner_label', router.learner.kind)}, trained on "
+             f"{router.info.get('trained_on')} prompts of {router.info.get('source')} (seed {router.info.get('seed')})",
              f"evaluated on {report.prompts} prompts of {report.source} it did not train on"
              + (f" ({report.excluded_trained} training prompts left out)" if report.excluded_trained else ""),
              "", f"{'model alone':<40} {'pass rate':>9} {'$ / 1k req':>11}"]

@@ -110,6 +110,6 @@ def test_a_finished_pilot_of_three_models_trains_and_evaluates_a_router(
     assert "pilot " + run_id in capsys.readouterr().out
     assert run(["router", "eval", "from-pilot.router", "--pilot", run_id, "--db", db]) == 0
     out = capsys.readouterr().out
-    assert "share of large calls needed" in out and "random router" in out
+    assert "router for task 'qa'" in out and "share of large calls needed" in out and "random router" in out
     assert run(["router", "eval", "from-pilot.router", "--pilot", run_id, "--bar", str(bar), "--db", db]) == 2
     assert "--bar does not apply to --pilot" in capsys.readouterr().err

@@ -88,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         history = _history(args, models)
         print(f"{history.source}: {len(history)} graded prompts ({history.skipped} without a grade from every model)")
         path, router, selection = train_router(history, args.out, test_fraction=args.test_fraction, seed=args.seed,
-                                               target=args.target, progress=progress)
+                                               target=args.target, task=args.task, progress=progress)
     except RouterError as err:
         print(file=sys.stderr)
         return _fail(str(err))

@@ -82,8 +82,9 @@ def router_path(name: str | Path) -> Path:
 
 
 def train_router(history: GradedHistory, out: str | Path, *, test_fraction: float = 0.3, seed: int = 0,
-                 target: float = 0.95, progress: "Progress | None" = None) -> tuple[Path, TrainedRouter, "list[Selection]"]:
-    """Train on ``history`` and save to ``out`` (a bare name goes to the routers folder)."""
+                 target: float = 0.95, task: str = "",
+                 progress: "Progress | None" = None) -> tuple[Path, TrainedRouter, "list[Selection]"]:
+    """Train on ``history`` for ``task``'s route and save to ``out`` (a bare name goes to the routers folder)."""
     from console.core.learned_router.features import EmbedderUnavailable
     from console.core.learned_router.training import train
 
@@ -91,6 +92,7 @@ def train_router(history: GradedHistory, out: str | Path, *, test_fraction: floa
         raise RouterError("a router needs at least 2 models")
     try:
         router, selection = train(history, test_fraction=test_fraction, seed=seed, target=target, progress=progress)
+        router.info["task"] = task
         path = save(router, resolve(out))
     except (GradedHistoryError, EmbedderUnavailable) as err:
         raise RouterError(str(err)) from None
@@ -139,7 +141,11 @@ def train_from_pilot(workspace: object, run_id: str, *, out: str | Path | None =
         raise RouterError(str(err).strip("'\"")) from None
     except Exception as err:  # noqa: BLE001 - an unreadable log: a sentence, not a traceback
         raise RouterError(f"cannot read pilot {run_id}: {err}") from None
-    path, router, _ = train_router(history, out or f"{run_id}.router", seed=seed, target=target, progress=progress)
+    from console.core.pilot.store import load_setup
+
+    task = load_setup(workspace.recorder.db, run_id).task  # type: ignore[attr-defined]
+    path, router, _ = train_router(history, out or f"{run_id}.router", seed=seed, target=target, task=task,
+                                   progress=progress)
     return PilotRouter(path, router, evaluate_router(router, history, target=target))
 
 
