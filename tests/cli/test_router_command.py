@@ -79,7 +79,7 @@ models:
 tasks: {qa: {}}
 classification: {default: qa}
 routes:
-  qa: {candidates: [large, medium, small], router: {file: qa.router, target: 0.95}}
+  qa: {candidates: [large, medium, small], router: {file: qa.router, target: 0.99}}
 """)
     capsys.readouterr()
     hard = graded_history.prompt(2, random.Random(8))
