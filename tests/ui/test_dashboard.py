@@ -216,3 +216,28 @@ def test_custom_range_and_filters_narrow_every_chart(qtbot: Any, page: Any, traf
     assert page.spend.drawn_total() == pytest.approx(expected, abs=1e-9)
     chains = wait_rows(qtbot, page)
     assert chains and all(c.request["team"] == "growth" for c in chains)
+
+
+def test_a_legend_that_wraps_resizes_only_its_own_plot(qtbot: Any, page: Any) -> None:
+    """A redraw that gives one chart's legend more lines takes them from that chart's plot: the
+    grid's rows, and so every other chart, keep their size (a resized plot is repainted)."""
+    from PySide6.QtGui import QColor
+
+    def sizes() -> dict[str, tuple[int, int]]:
+        return {c.title.text(): (c.plot_widget.width(), c.plot_widget.height()) for c in page.charts}
+
+    def settle() -> None:
+        for _ in range(5):
+            qtbot.wait(20)
+
+    settle()
+    before, panel = sizes(), page.failures.height()
+    names = [f"task-{n} · a-rather-long-model-name-{n}" for n in range(24)]
+    page.failures.set_legend([(name, QColor("red")) for name in names])  # many lines at any width
+    settle()
+    after = sizes()
+    title = page.failures.title.text()
+    assert page.failures.legend.height() > 3 * page.failures.fontMetrics().lineSpacing()
+    assert page.failures.height() == panel
+    assert after[title][1] < before[title][1]
+    assert {k: v for k, v in after.items() if k != title} == {k: v for k, v in before.items() if k != title}

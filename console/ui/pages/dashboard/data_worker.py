@@ -26,7 +26,7 @@ from console.ui.pages.dashboard import loaders
 from console.ui.pages.dashboard.query import Clock, DashboardQuery
 
 POLL_MS = 2000
-SECTIONS = ("attempts", "requests", "markers", "budgets", "latency", "drift")  # the order they are read in
+SECTIONS = ("attempts", "requests", "budgets", "latency", "drift")  # the order they are read in
 
 
 class DashboardData(QObject):
@@ -103,7 +103,6 @@ class DashboardData(QObject):
         work: dict[str, Callable[[], Any]] = {
             "attempts": lambda: loaders.load_attempts(db, query),
             "requests": lambda: loaders.load_requests(db, query),
-            "markers": lambda: loaders.load_markers(db, query),
             "latency": lambda: loaders.load_latency(db, query),
             "budgets": lambda: loaders.load_budgets(db, self.budgets, now, query.filters.kind),
             "drift": lambda: loaders.load_drift(db, query, now),
