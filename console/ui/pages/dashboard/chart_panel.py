@@ -53,14 +53,16 @@ class LegendStrip(QLabel):
     def names(self) -> list[str]:
         return [name for name, _colour in self.entries]
 
-    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
+    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> bool:
+        """Show ``entries``; False when they are the ones shown already."""
         wanted = [(name, QColor(tint).name()) for name, tint in entries]
         if wanted == self.entries:
-            return
+            return False
         self.entries = wanted
         self.setText("&nbsp;&nbsp; ".join(
             f'<span style="color:{tint}">{glyph}</span>&nbsp;{html.escape(name)}' for name, tint in wanted))
         self.setVisible(bool(wanted))
+        return True
 
 
 def fast_line(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, **style: Any) -> pg.PlotDataItem:
@@ -269,8 +271,15 @@ class ChartPanel(QFrame):
             self.markers.show(changes)
 
     def set_legend(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
-        """Show ``entries`` (name, colour) in the legend strip above the plot."""
-        self.legend.show_entries(entries, glyph)
+        """Show ``entries`` (name, colour) in the legend strip above the plot.
+
+        A legend with another number of lines gives the plot another height: the panel is laid
+        out now, so the plot's new size is known before its range is settled and it is painted
+        once, rather than painted, resized by the queued layout, and painted again."""
+        if self.legend.show_entries(entries, glyph):
+            layout = self.layout()
+            if layout is not None and self.isVisible():
+                layout.activate()
 
     # --- zoom --------------------------------------------------------------------------------
     def _on_vb_range_changed_manually(self, _mask: Any) -> None:
