@@ -3,6 +3,7 @@ a planted failure spike raises a drift alert, and clicks reach the requests behi
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -241,3 +242,39 @@ def test_a_legend_that_wraps_resizes_only_its_own_plot(qtbot: Any, page: Any) ->
     assert page.failures.height() == panel
     assert after[title][1] < before[title][1]
     assert {k: v for k, v in after.items() if k != title} == {k: v for k, v in before.items() if k != title}
+
+
+def test_sections_are_read_two_at_a_time_and_all_arrive(qtbot: Any, page: Any, monkeypatch: Any) -> None:
+    """Two readers at once (their SQLite work runs on a second core), never more; every section lands."""
+    import threading
+
+    from console.ui.pages.dashboard import data_worker, loaders
+
+    lock = threading.Lock()
+    running, most, started = [0], [0], []
+
+    def counted(name: str, read: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+                started.append(name)
+            try:
+                time.sleep(0.05)  # long enough for a third reader to start, were one allowed
+                return read(*args)
+            finally:
+                with lock:
+                    running[0] -= 1
+        return wrapper
+
+    for name in data_worker.SECTIONS:
+        monkeypatch.setattr(loaders, f"load_{name}", counted(name, getattr(loaders, f"load_{name}")))
+    arrived: list[str] = []
+    failed: list[str] = []
+    page.data.sig_section_loaded.connect(lambda name, _result: arrived.append(name))
+    page.data.sig_section_failed.connect(lambda name, message: failed.append(f"{name}: {message}"))
+    wait_drawn(qtbot, page, lambda: page.filters_bar.set_filter("task", "support"))
+    assert failed == []
+    assert most[0] == data_worker.READERS == 2
+    assert started == list(data_worker.SECTIONS)  # begun in their order
+    assert sorted(arrived) == sorted(data_worker.SECTIONS)
