@@ -267,14 +267,18 @@ def outcome_mix(db: Engine, filters: Filters) -> list[tuple[str, int]]:
 
 
 def latest_request_ts(db: Engine, kind: str | None = None) -> float | None:
-    """When the newest logged request started (the live view polls this)."""
+    """When the newest logged request started (the live view polls this, every two seconds).
+
+    Asked per kind: the newest of one kind is the last entry of its (kind, ts) index, where the
+    newest of all was a walk over every entry of it (a million requests: ~50 ms of a core per poll)."""
     req = request_table()
-    stmt = select(func.max(req.c.ts))
-    if kind is not None:
-        stmt = stmt.where(req.c.kind == kind)
+    found: list[float] = []
     with db.connect() as conn:
-        value = conn.execute(stmt).scalar()
-    return None if value is None else float(value)
+        for one in [kind] if kind is not None else list(KINDS):
+            value = conn.execute(select(func.max(req.c.ts)).where(req.c.kind == one)).scalar()
+            if value is not None:
+                found.append(float(value))
+    return max(found, default=None)
 
 
 @dataclass(frozen=True)
