@@ -18,6 +18,7 @@ Version history:
      classifier model's call, which is billed and logged but not part of the chain.
   6. ``policy_change``: when each (kind, policy name, policy hash) was first logged, for the charts'
      policy-change markers; backfilled with one GROUP BY over the request table.
+  7. staged rollouts (``rollout_state``, ``rollout_event``, ``rollout_arm``: ``rollouts.py``); new tables only.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def feature_tables() -> list[Table]:
     """Tables of features built on the log (comparisons, pilots), kept in their own modules."""
     from console.core.ledger.comparisons import comparison_tables
     from console.core.ledger.pilots import pilot_tables
+    from console.core.ledger.rollouts import rollout_tables
 
-    return comparison_tables() + pilot_tables()
+    return comparison_tables() + pilot_tables() + rollout_tables()
 
 
 def create_current_schema(conn: Connection) -> None:
@@ -196,9 +198,17 @@ def _v5_to_v6(conn: Connection) -> None:
     conn.execute(text(BACKFILL_SQL))
 
 
+def _add_rollout_tables(conn: Connection) -> None:
+    """The staged-rollout tables; nothing existing changes."""
+    from console.core.ledger.rollouts import rollout_tables
+
+    tables = rollout_tables()
+    tables[0].metadata.create_all(conn, tables=tables, checkfirst=True)
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
 STEPS: dict[int, Callable[[Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _add_rollout_tables,
 }
 
 
