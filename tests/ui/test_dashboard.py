@@ -278,3 +278,15 @@ def test_sections_are_read_two_at_a_time_and_all_arrive(qtbot: Any, page: Any, m
     assert most[0] == data_worker.READERS == 2
     assert started == list(data_worker.SECTIONS)  # begun in their order
     assert sorted(arrived) == sorted(data_worker.SECTIONS)
+
+
+def test_a_long_note_never_crowds_the_title_or_the_export_buttons(qtbot: Any, page: Any) -> None:
+    chart = page.failures
+    chart.note.setText("overall 5.7% of 4,316,000 · 6 of 110 pairs (most failures) · " * 3)
+    qtbot.wait(50)
+    title, note = chart.title.geometry(), chart.note.geometry()
+    png, csv = chart.png_button.geometry(), chart.csv_button.geometry()
+    assert title.right() < png.left() < csv.left()
+    assert title.width() >= chart.title.sizeHint().width()  # the title is never squeezed
+    assert note.top() >= max(title.bottom(), png.bottom())  # the note has a line of its own below them
+    assert note.right() <= chart.contentsRect().right()  # cut at the panel's edge, never widening it

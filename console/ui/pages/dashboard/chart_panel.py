@@ -101,9 +101,12 @@ class ChartPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setObjectName("section-title")
-        self.note = QLabel()
+        # The note (totals, how many pairs are drawn) has a line of its own under the title: beside it,
+        # a long note ran into the title and the PNG/CSV buttons. One line always, so the panel's
+        # height never follows it; a note longer than the panel is cut at its right edge.
+        self.note = QLabel(" ")
         self.note.setObjectName("hint")
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the grid
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the grid
         self.hover = QLabel(" ")
         self.hover.setObjectName("hint")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -135,13 +138,14 @@ class ChartPanel(QFrame):
         self.csv_button = self._tool_button("CSV", "Save this chart's data as CSV", self._on_csv_button_clicked)
         self.header = QHBoxLayout()
         self.header.addWidget(self.title)
-        self.header.addWidget(self.note, 1)
+        self.header.addStretch(1)
         self.header.addWidget(self.png_button)
         self.header.addWidget(self.csv_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addLayout(self.header)
+        layout.addWidget(self.note)
         layout.addWidget(self.legend)  # above the plot: in view whenever the chart's top is
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.hover)
@@ -161,9 +165,9 @@ class ChartPanel(QFrame):
         # size, so a panel's hint built on it would carry a legend line from one redraw to the next.
         layout = self.layout()
         margins = layout.contentsMargins()
-        height = (margins.top() + margins.bottom() + 2 * self.frameWidth() + 3 * layout.spacing()
-                  + self.header.sizeHint().height() + self.fontMetrics().lineSpacing() + PLOT_HEIGHT
-                  + self.hover.sizeHint().height())
+        height = (margins.top() + margins.bottom() + 2 * self.frameWidth() + 4 * layout.spacing()
+                  + self.header.sizeHint().height() + self.note.sizeHint().height()
+                  + self.fontMetrics().lineSpacing() + PLOT_HEIGHT + self.hover.sizeHint().height())
         return QSize(super().sizeHint().width(), height)
 
     def hasHeightForWidth(self) -> bool:
