@@ -235,6 +235,8 @@ def test_a_legend_that_wraps_resizes_only_its_own_plot(qtbot: Any, page: Any) ->
     before, panel = sizes(), page.failures.height()
     names = [f"task-{n} · a-rather-long-model-name-{n}" for n in range(24)]
     page.failures.set_legend([(name, QColor("red")) for name in names])  # many lines at any width
+    # laid out at once, before the chart settles its range and paints (not by a queued layout)
+    assert page.failures.plot_widget.height() < before[page.failures.title.text()][1]
     settle()
     after = sizes()
     title = page.failures.title.text()
@@ -290,3 +292,24 @@ def test_a_long_note_never_crowds_the_title_or_the_export_buttons(qtbot: Any, pa
     assert title.width() >= chart.title.sizeHint().width()  # the title is never squeezed
     assert note.top() >= max(title.bottom(), png.bottom())  # the note has a line of its own below them
     assert note.right() <= chart.contentsRect().right()  # cut at the panel's edge, never widening it
+
+
+def test_the_value_axis_keeps_its_width_when_labels_get_narrower(qtbot: Any, page: Any) -> None:
+    """A narrower set of tick labels would shrink the axis after the first paint and re-lay the
+    plot out (a second paint); the axis keeps the widest width it has needed, and still widens."""
+    from console.core.ledger.series import StackedSeries
+
+    chart = page.spend
+    axis = chart.plot.getAxis("left")
+
+    def draw(top: float) -> int:
+        series = StackedSeries(np.array([END - 86400.0]), ["m"], np.array([[top]]), 86400)
+        chart.show_spend(series, "model", page.query.filters, END + 60)
+        chart.plot_widget.repaint()  # the axis learns its labels' width while painting
+        qtbot.wait(20)
+        return int(axis.width())
+
+    narrow = draw(40.0)  # "$40"-like labels
+    wide = draw(0.00123)  # "$0.0012"-like labels widen the axis
+    assert wide > narrow + 10
+    assert draw(40.0) == wide  # and narrower labels again leave it as wide
