@@ -18,6 +18,8 @@ Version history:
      classifier model's call, which is billed and logged but not part of the chain.
   6. ``policy_change``: when each (kind, policy name, policy hash) was first logged, for the charts'
      policy-change markers; backfilled with one GROUP BY over the request table.
+  7. ``replay_batch``: the production requests and their route attempts packed column-wise for what-if
+     replays (``replay_columns.py``); backfilled from the raw rows.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ def feature_tables() -> list[Table]:
     """Tables of features built on the log (comparisons, pilots), kept in their own modules."""
     from console.core.ledger.comparisons import comparison_tables
     from console.core.ledger.pilots import pilot_tables
+    from console.core.ledger.replay_columns import replay_column_tables
 
-    return comparison_tables() + pilot_tables()
+    return comparison_tables() + pilot_tables() + replay_column_tables()
 
 
 def create_current_schema(conn: Connection) -> None:
@@ -196,9 +199,17 @@ def _v5_to_v6(conn: Connection) -> None:
     conn.execute(text(BACKFILL_SQL))
 
 
+def _v6_to_v7(conn: Connection) -> None:
+    """The replay's packed columns, filled once from the raw rows (the write path keeps them after)."""
+    from console.core.ledger import replay_columns
+
+    replay_columns.replay_batch_table().create(conn, checkfirst=True)
+    replay_columns.backfill(conn)
+
+
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
 STEPS: dict[int, Callable[[Connection], None]] = {
-    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6,
+    1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _v6_to_v7,
 }
 
 

@@ -1,0 +1,123 @@
+"""The replay's packed columns (ledger/replay_columns.py) read back exactly what the raw rows hold."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+from console.core.app import replay_policy
+from console.core.ledger.bulk import write_records
+from console.core.ledger.replay_columns import BATCH_REQUESTS, MERGE_RUN
+from console.core.ledger.store import open_ledger, open_ledger_readonly
+from console.core.ledger.tables import SCHEMA_VERSION
+from console.core.ledger.traffic import generate
+from console.core.policy.loader import load_policy_or_raise
+from console.core.replay.packed_read import read_packed
+from console.core.replay.traffic import LoggedTraffic, read_rows, read_traffic
+from console.core.resources import checkout_root
+from tests.support.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
+
+END = 1_790_000_000.0
+DAY = 86400.0
+WINDOWS = [  # (since, until, task, metadata): the whole log, a slice in the middle, one task
+    (END - 6 * DAY, END + 1, None, True), (END - 3.5 * DAY, END - 1.25 * DAY, None, False),
+    (END - 4 * DAY, END, "code", True)]
+
+
+def _records():
+    records = list(generate(900, days=5, seed=11, end=END))
+    # stored prompts, explicit task hints, customers and free-form metadata: every column the packing codes
+    for k in range(0, len(records), 37):
+        records[k] = replace(records[k], prompt_text=f"prompt {k}", task_reason="explicit task hint (x-task)",
+                             metadata={**(records[k].metadata or {}), "customer": f"c{k % 3}", "tier": "gold"})
+    return records
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def log_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def _write(url: str, batch_requests: int) -> None:
+    db = open_ledger(url)
+    try:
+        write_records(db, _records(), batch_requests=batch_requests)
+    finally:
+        db.dispose()
+
+
+def assert_same_traffic(packed: LoggedTraffic | None, rows: LoggedTraffic) -> None:
+    assert packed is not None
+    assert len(packed) == len(rows) > 0
+    for field in dataclasses.fields(LoggedTraffic):
+        if field.name.startswith("_"):
+            continue
+        mine, theirs = getattr(packed, field.name), getattr(rows, field.name)
+        if isinstance(theirs, list):
+            assert mine == theirs, field.name
+        else:
+            assert np.array_equal(mine, theirs), field.name
+            assert mine.dtype == theirs.dtype, field.name
+
+
+def test_small_writer_batches_are_appended_and_read_back_as_the_rows(log_url) -> None:
+    _write(log_url, batch_requests=7)  # as a gateway writes: a few requests per transaction
+    db = open_ledger_readonly(log_url)
+    try:
+        for since, until, task, metadata in WINDOWS:
+            assert_same_traffic(read_packed(db, since=since, until=until, task=task, metadata=metadata),
+                                read_rows(db, since=since, until=until, task=task, metadata=metadata))
+        with db.connect() as conn:
+            sizes = [n for (n,) in conn.execute(text("SELECT requests FROM replay_batch ORDER BY id"))]
+    finally:
+        db.dispose()
+    production = sum(1 for r in _records() if (r.kind or "production") == "production")
+    assert sum(sizes) == production
+    # 129 transactions, merged as they trail: one row per BATCH_REQUESTS, plus fewer than MERGE_RUN small ones
+    assert len(sizes) < production // BATCH_REQUESTS + MERGE_RUN
+
+
+def test_counts_that_disagree_send_the_read_to_the_rows(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    _write(url, batch_requests=100)
+    policy = load_policy_or_raise(checkout_root() / "policies" / "demo-traffic.yaml")
+    before = replay_policy(policy, url=url, since=END - 6 * DAY, until=END + 1)
+    db = open_ledger(url)
+    with db.begin() as conn:  # a batch lost: the packed columns no longer hold every logged request
+        conn.execute(text("DELETE FROM replay_batch WHERE id = (SELECT MIN(id) FROM replay_batch)"))
+    try:
+        since, until = END - 6 * DAY, END + 1
+        assert read_packed(db, since=since, until=until, task=None, metadata=True) is None
+        assert_same_traffic(read_traffic(db, since=since, until=until), read_rows(
+            db, since=since, until=until, task=None, metadata=True))
+    finally:
+        db.dispose()
+    after = replay_policy(policy, url=url, since=END - 6 * DAY, until=END + 1)
+    assert after.requests == before.requests and after.spend == before.spend
+
+
+def test_a_version_6_log_is_packed_on_upgrade(log_url) -> None:
+    _write(log_url, batch_requests=500)
+    db = open_ledger(log_url)
+    old = read_rows(db, since=WINDOWS[0][0], until=WINDOWS[0][1], task=None, metadata=True)
+    with db.begin() as conn:  # what a version 6 log looks like
+        conn.execute(text("DROP TABLE replay_batch"))
+        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'version'"))
+    db.dispose()
+
+    db = open_ledger(log_url)
+    try:
+        with db.connect() as conn:
+            assert conn.execute(text("SELECT value FROM schema_meta WHERE key='version'")).scalar() == str(SCHEMA_VERSION)
+        for since, until, task, metadata in WINDOWS:
+            assert_same_traffic(read_packed(db, since=since, until=until, task=task, metadata=metadata),
+                                read_rows(db, since=since, until=until, task=task, metadata=metadata))
+        assert_same_traffic(read_packed(db, since=WINDOWS[0][0], until=WINDOWS[0][1], task=None, metadata=True), old)
+    finally:
+        db.dispose()
