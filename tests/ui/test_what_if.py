@@ -62,7 +62,7 @@ def test_cancel_stops_the_replay_and_the_panel_can_run_again(qtbot: QtBot, demo_
     try:
         panel.set_policy(_draft())
         panel.run()
-        progress = panel._progress
+        progress = panel.job.progress
         assert progress is not None
         with progress.lock:  # the worker cannot pass a stage while this is held
             assert progress.stage in ("", "read", "classify", "plan")

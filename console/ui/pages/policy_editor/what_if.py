@@ -1,42 +1,24 @@
 """What-if: replay the unsaved draft over a period of the routing log and show what would change.
 
-The replay runs in the engine bridge's executor (``app.replay.replay_policy``), so the GUI thread
-never waits for it. Its progress callback runs on that worker thread: it only writes a number and
-reads a cancel flag (both under a lock); a GUI timer shows the number. Cancel sets the flag and the
-replay stops at its next stage. Shows the headline spend change, daily actual against projected
-spend, the routing changes, blocked requests and the untested swaps, each with Pilot this swap.
+The replay (``app.replay.replay_policy``) runs off the GUI thread with progress and cancel
+(``ui/progress_job.py``, shared with the Assessment page). Shows the headline spend change, daily
+actual against projected spend, the routing changes, blocked requests and the untested swaps, each
+with Pilot this swap.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
+from console.ui.progress_job import ProgressJob
+from console.ui.replay_period import PeriodBox
 
-PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
-BAR = "judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n"
-
-
-class _Progress:
-    """Shared between the worker (writes the fraction, reads cancel) and the GUI timer."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()  # reentrant: cancel() may be called by code already holding it
-        self.fraction = 0.0
-        self.stage = ""
-        self.cancelled = False
-
-    def __call__(self, stage: str, fraction: float) -> bool:
-        with self.lock:
-            self.stage, self.fraction = stage, fraction
-            return not self.cancelled
 
 
 class WhatIfPanel(QWidget):
@@ -52,19 +34,13 @@ class WhatIfPanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self._policy: Any = None
-        self._job: Any = None
-        self._progress: _Progress | None = None
         self.report: Any = None
-        self.period = QComboBox()
-        self.period.addItems(list(PERIODS))
-        self.period.setCurrentText("last 30 days")
-        self.run_button = QPushButton("Replay draft")
+        self.period = PeriodBox()
+        self.job = ProgressJob(bridge, run_label="Replay draft", running="Replaying…", noun="Replay", parent=self)
+        self.run_button, self.cancel_button, self.progress = (self.job.run_button, self.job.cancel_button,
+                                                              self.job.progress_bar)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
+        self.job.sig_job_finished.connect(self._on_finished)
         self.headline = QLabel("Replay the draft over real traffic: nothing is called, nothing is logged.")
         self.headline.setWordWrap(True)
         # The chart (pyqtgraph, ~0.2 s to import) is made when the tab is first shown, not when the
@@ -83,15 +59,9 @@ class WhatIfPanel(QWidget):
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
         self.untested.currentRowChanged.connect(lambda row: self.pilot_button.setEnabled(row >= 0))
         self._swaps: list[tuple[str, str, str]] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._show_progress)
-        controls = QHBoxLayout()
-        for widget in (self.period, self.run_button, self.cancel_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.progress, 1)
+        self.job.sig_status_changed.connect(self.headline.setText)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addLayout(self.job.controls(self.period))
         layout.addWidget(self.headline)
         layout.addLayout(self._chart_holder, 2)
         layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
@@ -122,52 +92,21 @@ class WhatIfPanel(QWidget):
     def set_policy(self, policy: Any) -> None:
         """Replay ``policy`` from now on (None while the draft has errors)."""
         self._policy = policy
-        self.run_button.setEnabled(policy is not None and self._job is None)
+        self.job.set_ready(policy is not None)
 
     def run(self) -> None:
-        if self._policy is None or self._job is not None:
+        if self._policy is None or self.job.busy:
             return
         from console.core.app.replay import replay_policy
 
-        until = time.time()
-        since = until - PERIODS[self.period.currentText()] * 86400
-        self._progress = progress = _Progress()
+        since, until = self.period.time_range()
         policy, url = self._policy, getattr(self.bridge, "log_url", None)
-        self._job = self.bridge.run_blocking(
-            lambda: replay_policy(policy, url=url, since=since, until=until, progress=progress))
-        self._job.sig_finished.connect(self._on_finished)
-        self._job.sig_failed.connect(self._on_failed)
-        self._job.sig_cancelled.connect(lambda: self._on_failed("cancelled"))
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        self.headline.setText("Replaying…")
-        self._timer.start()
+        self.job.start(lambda progress: replay_policy(policy, url=url, since=since, until=until, progress=progress))
 
     def cancel(self) -> None:
-        if self._progress is not None:
-            with self._progress.lock:
-                self._progress.cancelled = True
-        self.headline.setText("Cancelling…")
-
-    def _show_progress(self) -> None:
-        if self._progress is not None:
-            with self._progress.lock:
-                self.progress.setValue(int(self._progress.fraction * 100))
-
-    def _finish(self) -> None:
-        self._timer.stop()
-        self._job = None
-        self.run_button.setEnabled(self._policy is not None)
-        self.cancel_button.setEnabled(False)
-
-    def _on_failed(self, message: str) -> None:
-        self._finish()
-        self.headline.setText("Replay cancelled." if "cancel" in message else f"Replay failed: {message}")
+        self.job.cancel()
 
     def _on_finished(self, report: Any) -> None:
-        self._finish()
-        self.progress.setValue(100)
         self.show_report(report)
         self.sig_replayed.emit(report)
 
@@ -213,4 +152,6 @@ class WhatIfPanel(QWidget):
         row = self.untested.currentRow()
         if 0 <= row < len(self._swaps):
             task, frm, to = self._swaps[row]
-            self.sig_pilot_swap.emit(task, frm, to, BAR % frm)
+            from console.core.app.replay import swap_bar_yaml
+
+            self.sig_pilot_swap.emit(task, frm, to, swap_bar_yaml(frm))
