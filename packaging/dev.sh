@@ -27,7 +27,7 @@ DEMO_PACKAGES=(python3 python3-venv python3-dev build-essential cmake
     # Qt's xcb platform plugin (the window on an X11 or XWayland desktop) loads these
     libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1
     libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-sync1 libxcb-shm0)
-TEST_PACKAGES=("${DEMO_PACKAGES[@]}" gnome-keyring dbus dbus-x11 postgresql xvfb appstream desktop-file-utils)
+TEST_PACKAGES=("${DEMO_PACKAGES[@]}" gnome-keyring dbus dbus-x11 postgresql redis-server xvfb appstream desktop-file-utils poppler-utils)
 
 ensure_system_packages() {
     command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 || return 0  # not Debian: trust the user

@@ -17,6 +17,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "max_output_tokens": plan.max_output_tokens,
         "blocked_by": plan.blocked_by,
         "warnings": list(plan.warnings),
+        "router_note": plan.router_note,
         "candidates": [asdict(c) for c in plan.candidates],
     }
 
@@ -24,6 +25,8 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
 def plan_lines(plan: Plan) -> list[str]:
     lines = [f"task: {plan.task}  ({plan.task_reason})"]
     lines.append(f"estimated prompt tokens: {plan.estimated_input_tokens}, max output tokens: {plan.max_output_tokens}")
+    if plan.router_note:
+        lines.append(f"  {plan.router_note}")
     for c in plan.candidates:
         mark = "✓" if c.kept else "✗"
         via = f" [budget {c.via_budget}]" if c.via_budget else ""

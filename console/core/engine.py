@@ -22,15 +22,16 @@ import random
 import time
 from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Mapping
 
+from console.core.budget.reservations import BudgetBook, LocalBudgetBook, Reservation
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from console.core.pricing import PriceSheet
 from console.core.providers.base import ChatProvider
 from console.core.providers.pool import ProviderPool
-from console.core.records import MemoryRecorder, Recorder
+from console.core.records import MemoryRecorder, Recorder, new_request_id
 from console.core.request import Request
 from console.core.routing.classify import classify_by_rules
 from console.core.routing.classify_model import classify_with_model
@@ -40,8 +41,14 @@ from console.core.routing.health import HealthRegistry
 from console.core.routing.plan import plan_route
 from console.core.routing.prefer import prefer_model
 from console.core.routing.recording import build_result, classifier_attempt, record_request
+from console.core.rollout.shares import RolloutShares
+from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+
+if TYPE_CHECKING:
+    from console.core.shadow.cap import ShadowCaps
+    from console.core.shadow.dispatch import ShadowDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +92,20 @@ class Engine:
         spend_feed: SpendFeed | None = None,
         providers: ProviderPool | None = None,
         ttft_seed: Mapping[str, "list[float] | tuple[float, ...]"] | None = None,
+        rollout_shares: RolloutShares | None = None,
+        shadow_caps: "ShadowCaps | None" = None,
+        budget_book: BudgetBook | None = None,
     ) -> None:
         """``providers``: the process's pool (a Workspace's); without one the engine keeps its own.
 
         ``ttft_seed``: times to first token per model alias measured before (the routing log's,
-        oldest first), so each model's first-token deadline fits it from the first request."""
+        oldest first), so each model's first-token deadline fits it from the first request.
+
+        ``rollout_shares``: where routes in staged rollout stand (a Workspace's, read from the log);
+        without it every request stays on the route as written (share 0).
+        ``budget_book``: where spend is read, reserved and settled; a team gateway passes a shared
+        one (``budget.reservations.SharedBudgetBook``), a desk keeps spend in this process."""
+        self.rollout_shares = rollout_shares if rollout_shares is not None else RolloutShares()
         self.recorder: Recorder = recorder if recorder is not None else MemoryRecorder()
         self._owns_pool = providers is None
         self.pool = providers if providers is not None else ProviderPool(key_store, factory=provider_factory)
@@ -102,6 +118,9 @@ class Engine:
         self._rng = rng if rng is not None else random.Random()  # backoff jitter; tests pass a seeded one
         self._spend_seed = spend_seed
         self._spend_feed = spend_feed if spend_feed is not None else SpendFeed()  # shared in a workspace
+        self._shadow_caps = shadow_caps  # shared in a workspace, like the spend feed
+        self._shadows: "ShadowDispatcher | None" = None  # made when a shadowed route first answers
+        self.book: BudgetBook = budget_book or LocalBudgetBook(lambda: self.budgets, self._spend_feed)
         self.set_policy(policy, policy_path)
         if ttft_seed:
             self.health.seed_ttft(ttft_seed)
@@ -124,6 +143,7 @@ class Engine:
         self.policy = policy
         self.policy_path = Path(path) if path is not None else None
         self.policy_hash = policy_hash(policy)
+        self._splits = route_splits(policy)  # routes in staged rollout (rollout/split.py)
         self.prices: dict[str, PriceSheet] = {
             alias: PriceSheet.from_prices(effective_prices(policy, alias)) for alias in policy.models
         }
@@ -131,6 +151,7 @@ class Engine:
             kept: HealthRegistry | None = getattr(self, "health", None)
             self.health: HealthRegistry = HealthRegistry(
                 policy.circuit, self._clock, kept.latency_windows if kept is not None else None)
+            self.health.on_opened = kept.on_opened if kept is not None else None  # a gateway's signal stays
         self._bindings = {}
         seed = self.budgets.snapshot() if old is not None else self._spend_seed
         if old is not None:
@@ -169,7 +190,7 @@ class Engine:
             request,
             self.policy,
             health=self.health.snapshot(),
-            spend=self.budgets.snapshot(),
+            spend=self.book.snapshot(self.policy),
             prices=self.prices,
             task=task,
             missing_keys=missing_keys,
@@ -186,12 +207,12 @@ class Engine:
             return await asyncio.to_thread(classify_by_rules, request, self.policy)
         return classify_by_rules(request, self.policy)
 
-    def _plan(self, request: Request, classified: Classified) -> Plan:
+    def _plan(self, request: Request, classified: Classified, policy: Policy | None = None) -> Plan:
         return plan_route(
             request,
-            self.policy,
+            policy or self.policy,
             health=self.health.snapshot(),
-            spend=self.budgets.snapshot(),
+            spend=self.book.snapshot(self.policy),
             prices=self.prices,
             classified=classified,
         )
@@ -250,15 +271,24 @@ class Engine:
         # Everything this request uses is taken now: a policy swapped mid-request (hot reload) applies
         # to new requests only, so this one never binds or prices by a policy it was not planned with.
         policy, policy_hash, prices, bind = self.policy, self.policy_hash, self.prices, self._binder()
+        splits = self._splits
         if _is_big(request):  # the token estimate scans the prompt too: computed (and cached) off the loop
             await asyncio.to_thread(lambda: request.estimated_prompt_tokens)
         if task is not None:
             classified = Classified(task=task, reason=f"task '{task}' chosen by the caller")
         else:
             classified = await self.classify(request)
-        plan = self._plan(request, classified)
+        split = splits.get(classified.task) if splits else None
+        request_id = arm = None
+        if split is not None:  # a route in staged rollout: this request's arm, by its sticky key
+            request_id = new_request_id()
+            arm = split.arm(request, request_id, self.rollout_shares.share(policy.name, split.route))
+            if arm == CANDIDATE:
+                policy = split.policy  # B in A's place, for the plan and any re-plan (escalation)
+        plan = self._plan(request, classified, policy)
         if prefer is not None:
             plan = prefer_model(plan, prefer)
+        book, team = self.book, request.metadata.get("team")
         runner = ChainRunner(
             request,
             plan,
@@ -266,7 +296,7 @@ class Engine:
             bind,
             self.health,
             lambda req, target: plan_route(
-                req, policy, health=self.health.snapshot(), spend=self.budgets.snapshot(), prices=prices, task=target
+                req, policy, health=self.health.snapshot(), spend=book.snapshot(policy), prices=prices, task=target
             ),
             sleep=self._sleep,
             rng=self._rng,
@@ -274,6 +304,8 @@ class Engine:
             stream_text=stream,
             stop_after_discard=stop_after_discard,
             continue_streamed=continue_streamed,
+            reserve=lambda binding, task_name, estimate: book.reserve(
+                policy, estimate, task=task_name, team=team, provider=binding.provider_name, model=binding.alias),
         )
         outcome_override: Outcome | None = None
         try:
@@ -292,24 +324,14 @@ class Engine:
                 cancelled=outcome_override is Outcome.CANCELLED,
                 now_loop=asyncio.get_running_loop().time(),
             )
+            if split is not None:
+                result.request_id, result.arm = request_id or result.request_id, arm
             if classified.call is not None:  # the classifier model's call is billed too: counted and logged
                 result.classifier = classifier_attempt(classified.call, prices)
                 result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)
-                self._spend_feed.add(
-                    result.classifier.cost_usd,
-                    task=classified.task,
-                    team=request.metadata.get("team"),
-                    provider=result.classifier.provider,
-                    model=result.classifier.model_alias,
-                )
-            for tried, attempt in zip(runner.tried, result.attempts):
-                self._spend_feed.add(  # this engine's budgets and those of its workspace's other engines
-                    attempt.cost_usd,
-                    task=tried.task,
-                    team=request.metadata.get("team"),
-                    provider=tried.binding.provider_name,
-                    model=tried.binding.alias,
-                )
+                book.settle(Reservation((), 0.0, classified.task, team, result.classifier.provider,
+                                        result.classifier.model_alias), result.classifier.cost_usd)
+            self._settle(book, runner, result.attempts, team)
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
@@ -319,7 +341,42 @@ class Engine:
                     await asyncio.wrap_future(durable)
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
+        route = policy.routes.get(result.plan.task)
+        if route is not None and route.shadow is not None and kind == "production":
+            self._consider_shadow(request, result, route, policy.name, policy_hash, prices, bind)
         yield result
+
+    def _consider_shadow(self, request: Request, result: RouteResult, route: Any, *snapshot: Any) -> None:
+        """Maybe send a copy to the route's shadow model, in the background (``console/core/shadow``)."""
+        if self._shadows is None:
+            from console.core.shadow.dispatch import ShadowDispatcher
+
+            self._shadows = ShadowDispatcher(self.recorder, self._spend_feed, self._shadow_caps)
+        from console.core.shadow.dispatch import ShadowJob
+
+        name, policy_hash, prices, bind = snapshot
+        task, path = result.plan.task, self.policy_path
+        self._shadows.consider(
+            lambda: ShadowJob(task, route, route.shadow, request, result, name, policy_hash, path, prices, bind),
+            task, route.shadow, result)
+
+    @property
+    def shadows(self) -> "ShadowDispatcher | None":
+        """The background shadow calls of this engine (None until a shadowed route first answers)."""
+        return self._shadows
+    @staticmethod
+    def _settle(book: BudgetBook, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
+        """Replace each attempt's reservation by its real cost (this engine's budgets and, in a
+        workspace, its other engines'; on a team gateway, every instance's)."""
+        held = runner.reservations
+        for index, (tried, attempt) in enumerate(zip(runner.tried, attempts)):
+            reservation = held[index] if index < len(held) else None
+            if not isinstance(reservation, Reservation):  # no call was made (no key, no provider)
+                reservation = Reservation((), 0.0, tried.task, team, tried.binding.provider_name, tried.binding.alias)
+            book.settle(reservation, attempt.cost_usd)
+        for reservation in held[len(runner.tried):]:  # a call cancelled in flight: its hold goes
+            if isinstance(reservation, Reservation):
+                book.settle(reservation, 0.0)
 
     def _record(self, request: Request, result: RouteResult, *args: Any) -> "Future[None] | None":
         try:
@@ -351,6 +408,8 @@ class Engine:
 
     async def aclose(self) -> None:
         """Give back this engine's providers; an engine with a pool of its own closes it (and its models)."""
+        if self._shadows is not None:  # shadows in flight get a short grace, then are cancelled
+            await self._shadows.aclose()
         providers = list(self._providers.values()) + list(self._retired)
         self._providers, self._retired = {}, []
         for provider in providers:

@@ -63,7 +63,7 @@ class AttemptRecord:
     role: str = "route"  # "route": an attempt of the chain; "classify": the classifier model's call
 
 
-Kind = str  # "production" | "comparison" | "pilot" | "imported"
+Kind = str  # "production" | "comparison" | "pilot" | "imported" | "shadow"
 
 
 @dataclass
@@ -83,6 +83,7 @@ class RequestRecord:
     streamed: bool = False
     kind: Kind = "production"
     prompt_text: str | None = None  # only when the user opted in
+    arm: str | None = None  # on a route in staged rollout: "baseline" or "candidate" (ledger/rollouts.py)
     attempts: list[AttemptRecord] = field(default_factory=list)
 
 

@@ -22,9 +22,11 @@ from console.core.policy.schema import Policy
 from console.core.providers.pool import ProviderPool
 from console.core.records import MemoryRecorder, Recorder
 from console.core.secrets import KeyStore
+from console.core.shadow.cap import ShadowCaps
 
 if TYPE_CHECKING:
     from console.core.ledger.health import LedgerHealth
+    from console.core.rollout.service import Rollouts
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,8 @@ class Workspace:
         self._recorder_lock = threading.Lock()
         self._engines: dict[str, Engine] = {}
         self._spend_feed = SpendFeed()  # every engine here counts every engine's spend
+        self._rollouts: "Rollouts | None" = None
+        self._shadow_caps = ShadowCaps()  # and spends one daily shadow cap per route
 
     @property
     def recorder(self) -> Recorder:
@@ -149,11 +153,39 @@ class Workspace:
                 store_prompts=self.store_prompts,
                 spend_feed=self._spend_feed,
                 ttft_seed=self.ttft_so_far(policy),
+                rollout_shares=self.rollouts.shares,
+                shadow_caps=self._shadow_caps,
             )
             self._engines[key] = engine
+            self._start_rollouts(policy)
         elif engine.policy != policy:
             engine.set_policy(policy, path)
+            self._start_rollouts(policy)
         return engine
+
+    @property
+    def rollouts(self) -> "Rollouts":
+        """This process's staged rollouts: their state in the log, the shares every engine splits by."""
+        if self._rollouts is None:
+            from console.core.rollout.service import Rollouts
+
+            self._rollouts = Rollouts(
+                lambda: getattr(self.recorder, "db", None) if self.record else None, flush=lambda: self.flush_log(10))
+        return self._rollouts
+
+    def _start_rollouts(self, policy: Policy) -> None:
+        """A policy's rollouts start (or resume) in the log as its engine is made: the split applies at once."""
+        if not self.record or not any(route.rollout for route in policy.routes.values()):
+            return
+        try:
+            self.rollouts.sync(policy)
+        except Exception as err:  # a log we cannot read must not stop routing: every request stays on A
+            log.warning("could not read the rollouts from the routing log: %s", err)
+
+    async def watch_rollouts(self) -> None:
+        """Until cancelled: the guardrails of every engine's rollouts, each on its ``evaluate_every``
+        (a breach rolls back or holds; a due step advances), and the shares as the log has them."""
+        await self.rollouts.watch(lambda: {e.policy.name: e.policy for e in list(self._engines.values())}.values())
 
     def flush_log(self, timeout_s: float | None = 30.0) -> None:
         """Block until every request recorded so far is committed to the log, readable by anyone.

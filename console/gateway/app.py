@@ -4,8 +4,9 @@
     POST /v1/messages           the same, in Anthropic's Messages API shapes (messages_api.py)
     GET  /v1/models             auto, the tasks, the routable model aliases
     GET  /v1/models/{id}        one of them
+    GET  /healthz               liveness and what runs: policy hash, published version, instance (no key needed)
 Every request passes the bearer-token guard first (auth.py), then the body limits (limits.py). The lifespan starts the policy
-watcher and, at shutdown, closes the workspace (provider connections, the ledger writer).
+watcher and the rollouts' guardrail checks and, at shutdown, closes the workspace (provider connections, the ledger writer).
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def create_app(state: GatewayState) -> ASGIApp:
                 return _json(entry)
         return _json(error_body(f"The model '{wanted}' does not exist", param="model", code="model_not_found"), 404)
 
+    async def healthz(_: HttpRequest) -> Response:
+        body: dict[str, Any] = {"status": "ok", "policy": state.engine.policy.name,
+                                "policy_hash": state.engine.policy_hash}
+        if state.team is not None:
+            body.update(state.team.status())
+        return _json(body)
+
     async def not_found(http: HttpRequest, exc: Exception) -> Response:
         return _json(error_body(f"no such endpoint: {http.method} {http.url.path}", code="not_found"), 404)
 
@@ -87,13 +95,20 @@ def create_app(state: GatewayState) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         watching = asyncio.create_task(state.watcher.run()) if state.watcher is not None else None
+        # The guardrails of staged rollouts are checked where requests are served; a shared workspace
+        # (the window's) checks them on its own loop.
+        guarding = asyncio.create_task(state.workspace.watch_rollouts()) if state.owns_workspace else None
+        teaming = asyncio.create_task(state.team.run(state.engine)) if state.team is not None else None
         try:
             yield
         finally:
-            if watching is not None:
-                watching.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watching
+            for task in (teaming, watching, guarding):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if state.team is not None:
+                state.team.close()
             if state.owns_workspace:
                 await state.workspace.aclose()
             else:  # a shared workspace (the window's): close only this endpoint's engine, on its own loop
@@ -105,8 +120,13 @@ def create_app(state: GatewayState) -> ASGIApp:
             Route("/v1/messages", anthropic_messages, methods=["POST"]),
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/models/{model_id:path}", one_model, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
         ],
         exception_handlers={404: not_found, 405: not_found, Exception: crashed},
         lifespan=lifespan,
     )
+    if state.team is not None and state.team.keys is not None:
+        from console.gateway.team_auth import TeamKeyAuth
+
+        return TeamKeyAuth(BodyLimit(app, state.limits), state.team.keys, state.refusals)
     return BearerAuth(BodyLimit(app, state.limits), lambda: state.token, state.refusals)

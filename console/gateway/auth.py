@@ -66,15 +66,23 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         self.refusals.add()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 401,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(_REFUSAL_BODY)).encode()),
-                    (b"www-authenticate", b'Bearer realm="routedesk"'),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": _REFUSAL_BODY})
+        await refuse(send)
+
+
+async def refuse(send: Send, message: str | None = None) -> None:
+    """Answer 401 with an OpenAI-style error body (``message`` replaces the single-token wording)."""
+    body = _REFUSAL_BODY if message is None else json.dumps(
+        {"error": {"message": message, "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="routedesk"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -55,7 +55,9 @@ def event_loop_name() -> str:
     return "uvloop"
 
 
-def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning", limits: EndpointLimits | None = None) -> Any:
+def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning", limits: EndpointLimits | None = None,
+                tls: tuple[str, str] | None = None) -> Any:
+    """``tls``: (certificate file, key file): uvicorn's own TLS, for a gateway reached off loopback."""
     import uvicorn
 
     from console.gateway.connections import guarded_protocol
@@ -68,6 +70,7 @@ def make_server(app: Any, sock: socket.socket, *, log_level: str = "warning", li
         timeout_graceful_shutdown=5, server_header=False, loop=event_loop_name(),
         http=guarded_protocol(limits),  # httptools with head deadline, head size and connection cap
         proxy_headers=False,  # bound to loopback for local apps: no proxy in front to trust
+        ssl_certfile=tls[0] if tls else None, ssl_keyfile=tls[1] if tls else None,
     )
     return uvicorn.Server(config)
 

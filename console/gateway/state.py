@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from console.core.engine import Engine
 from console.core.policy.schema import Policy
@@ -18,6 +18,9 @@ from console.gateway.auth import RefusalCounter
 from console.gateway.limits import EndpointLimits
 from console.gateway.watch import PolicyStatus, PolicyWatcher
 from console.gateway.wire import FailoverMode
+
+if TYPE_CHECKING:
+    from console.gateway.team import TeamGateway
 
 
 @dataclass
@@ -36,6 +39,8 @@ class GatewayState:
             sent anyway (failures after that are reported in-band, not as an HTTP status).
         keepalive_s: the longest silence in a stream: an SSE comment fills it.
         limits: request size and time limits (the server applies the connection ones).
+        team: a team gateway's shared state (API keys instead of the token; shared budgets,
+            circuit signals, the published policy); None on a desk.
     """
 
     engine: Engine
@@ -48,6 +53,7 @@ class GatewayState:
     head_after_s: float = 1.0
     keepalive_s: float = 5.0
     limits: EndpointLimits = field(default_factory=EndpointLimits)
+    team: "TeamGateway | None" = None
 
     @classmethod
     def open(

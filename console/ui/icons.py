@@ -18,6 +18,7 @@ ACTION_ICONS = {
     "save": "mdi6.content-save-outline", "save_as": "mdi6.content-save-edit-outline", "revert": "mdi6.restore",
     "undo": "mdi6.undo", "redo": "mdi6.redo", "palette": "mdi6.console", "quit": "mdi6.exit-to-app",
     "about": "mdi6.information-outline", "guide": "mdi6.lightbulb-on-outline", "theme": "mdi6.theme-light-dark",
+    "versions": "mdi6.file-clock-outline", "review": "mdi6.file-chart-outline",
 }
 PAGE_ICONS = {
     "Policies": "mdi6.routes", "Keys": "mdi6.key-outline", "Local models": "mdi6.chip",

@@ -26,7 +26,7 @@ def build_menus(window: Any) -> dict[str, QAction]:
         file_menu.addAction(editor[name])
     file_menu.addMenu(window.policy_page.recent_menu)
     file_menu.addSeparator()
-    for name in ("save", "save_as", "revert"):
+    for name in ("save", "save_as", "revert", "versions"):
         file_menu.addAction(editor[name])
     file_menu.addSeparator()
     actions["quit"] = file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, window.close)

@@ -45,3 +45,15 @@ def test_startup_bench_opens_and_closes_the_window() -> None:
 
     figures = bench_startup.measure(1)
     assert all(len(values) == 1 and values[0] > 0 for values in figures.values())
+
+
+def test_shadow_bench_measures_every_configuration(tmp_path) -> None:
+    from tests.bench import bench_shadow
+
+    proc, url = bench_overhead.start_upstream()
+    try:
+        latencies = asyncio.run(bench_shadow.measure(url, tmp_path, 6, 3))
+    finally:
+        bench_shadow.stop_upstream(proc)
+    assert {name: len(values) for name, values in latencies.items()} == {name: 6 for name in bench_shadow.CONFIGS}
+    assert bench_shadow.report(latencies)[-1].startswith("goal: sampling adds <= 0.05 ms p50")

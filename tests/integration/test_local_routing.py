@@ -41,7 +41,9 @@ def test_demo_policy_answers_from_the_bundled_model_without_keys(demo_engine_pol
 def test_model_classifier_only_ever_answers_a_task_label(demo_engine_policy) -> None:
     policy = demo_engine_policy.model_copy(deep=True)
     policy.classification.method = "model"
-    policy.classification.model = ModelClassifier(model="smollm2-cpu")
+    # A generous deadline: this test is about the label grammar, and a loaded machine can take more than
+    # the default 10 s to load the model and answer (the deadline itself is tested in tests/core).
+    policy.classification.model = ModelClassifier(model="smollm2-cpu", timeout_s=300)
 
     async def scenario():
         engine = Engine(policy, policy_path=DEMO)

@@ -154,3 +154,36 @@ def test_a_policy_saved_in_the_window_is_marked_by_its_next_request(qtbot: Any, 
     assert page.spend.markers.changes[0].policy_hash == logged[1][1]
     assert page.spend.markers.changes[0].policy_name == "marked"
     page.shutdown()
+
+
+def test_markers_follow_each_change_set_reusing_their_lines(qtbot: Any) -> None:
+    """Kind and range changes swap the set of changes shown: the same line items are moved and
+    relabelled (making them was the slowest draw of a filter change), and none is left behind."""
+    import pyqtgraph as pg
+
+    from console.core.ledger.policy_changes import PolicyChange
+    from console.ui.pages.dashboard.markers import PolicyMarkers
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    markers = PolicyMarkers(widget.getPlotItem())
+    three = [PolicyChange(END - n * 86400, "p{x}", f"hash{n}aaaaaaaa", "production") for n in (3, 2, 1)]
+    one = [PolicyChange(END - 5000, "other", "bbbbbbbbcccc", "pilot")]
+
+    def shown() -> list[tuple[float, str, str]]:
+        return [(line.value(), line.label.toPlainText(), line.toolTip())
+                for line in widget.getPlotItem().items if isinstance(line, pg.InfiniteLine) and line.isVisible()]
+
+    markers.show(three)
+    items = [item for item in widget.getPlotItem().items if isinstance(item, pg.InfiniteLine)]
+    assert len(items) == 3
+    for change in (one, three, [], one):
+        markers.show(change)
+        assert sorted(shown()) == sorted((c.ts, marker_label(c), line.toolTip())
+                                         for c, line in zip(change, markers.lines))
+        assert markers.positions == [c.ts for c in change]
+        assert all(c.short_hash in line.toolTip() for c, line in zip(change, markers.lines))
+    # the braces of a policy name are text, not a format field
+    markers.show(three)
+    assert markers.lines[0].label.toPlainText() == "policy p{x} hash3aaa"
+    assert [item for item in widget.getPlotItem().items if isinstance(item, pg.InfiniteLine)] == items

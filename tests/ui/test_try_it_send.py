@@ -43,17 +43,21 @@ def test_send_for_real_streams_keeps_gui_responsive_and_logs(qtbot, bridge, tmp_
     ticker.setInterval(10)
     ticker.timeout.connect(tick)
     ticker.start()
+    started = clock.elapsed()
     try_it.send.click()
     job = try_it._job
     assert job is not None
     with qtbot.waitSignal(job.sig_finished, timeout=60000):
         pass
     ticker.stop()
+    took = clock.elapsed() - started
     answer = try_it.answer.toPlainText()
     assert answer.strip() and "failed" not in answer
-    # A model loading and generating on the engine thread never blocks the GUI thread for long
-    # (a generous bound: a blocked GUI thread stalls for the whole generation, seconds).
-    assert len(gaps) > 10 and max(gaps) < 400, f"GUI thread stalled for {max(gaps)} ms"
+    # A model loading and generating on the engine thread never blocks the GUI thread for long. A blocked
+    # GUI thread stalls for the whole load and generation (seconds); a busy machine can delay a tick by a
+    # few hundred ms without anything being wrong, so the bound is relative to the job and absolute at 1 s.
+    stall = max(gaps)
+    assert len(gaps) > 10 and stall < min(1000, max(400, took / 3)), f"GUI thread stalled {stall} ms of {took} ms"
 
     bridge.shutdown()  # closes the workspace: the ledger writer flushes
     db = open_ledger()

@@ -2,9 +2,12 @@
 
     routedesk pilot --task T --baseline a --candidate b --bar FILE
                     [--from-log | --dataset FILE | --imported NAME] [--policy FILE] [--json]
+    routedesk pilot --from-shadow ROUTE [--forget] [--policy FILE] [--json]
 
 Progress goes to stderr, the verdict to stdout; the exit code is 0 when every candidate meets the
 bar, 1 when one does not (usable in CI), 2 for bad input. ``--run-id`` resumes a stopped run.
+``--from-shadow`` grades what the route's ``shadow:`` collected from live traffic against its bar
+(``console/core/app/shadow.py``); ``--forget`` deletes those collected cases instead.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from console.cli.policy_args import add_policy_argument, load_policy_arg
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("pilot", help="pilot a cheaper model against the current one on real cases")
     add_policy_argument(parser)
-    parser.add_argument("--task", required=True, help="the task being piloted (its route, its log volume)")
-    parser.add_argument("--baseline", required=True, help="the model in use now (alias, model id, MODEL@URL)")
-    parser.add_argument("--candidate", action="append", required=True, help="a cheaper model (repeatable)")
-    parser.add_argument("--bar", type=Path, required=True, help="the quality bar (YAML or JSON), fixed before the run")
+    parser.add_argument("--task", help="the task being piloted (its route, its log volume)")
+    parser.add_argument("--baseline", help="the model in use now (alias, model id, MODEL@URL)")
+    parser.add_argument("--candidate", action="append", help="a cheaper model (repeatable)")
+    parser.add_argument("--bar", type=Path, help="the quality bar (YAML or JSON), fixed before the run")
     source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from-shadow", metavar="ROUTE",
+                        help="grade the cases ROUTE's shadow collected from live traffic (model and bar: its shadow:)")
     source.add_argument("--from-log", action="store_true", help="logged requests of the task that kept their prompt")
     source.add_argument("--dataset", type=Path, help="a JSONL/CSV file of cases")
     source.add_argument("--imported", metavar="NAME", help="an imported history (routedesk import)")
@@ -33,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, help="use at most N cases")
     parser.add_argument("--concurrency", type=int, default=4, help="cases in flight at once (default 4)")
     parser.add_argument("--run-id", help="resume (or name) this run; default: derived from the set-up")
+    parser.add_argument("--forget", action="store_true",
+                        help="with --from-shadow: delete the route's collected shadow cases (prompts and answers)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--db", help="routing log URL (default: the log in the user's data directory)")
     parser.set_defaults(func=run)
@@ -107,8 +114,29 @@ def run(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit <= 0:
         print("error: --limit must be a positive number", file=sys.stderr)
         return 2
+    problem = _missing_arguments(args)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     loaded = load_policy_arg(args.policy)
     if loaded is None:
         return 1
     policy, path = loaded
+    if args.from_shadow:
+        from console.cli.commands._pilot_shadow import shadow_pilot
+
+        return asyncio.run(shadow_pilot(args, policy, path))
     return asyncio.run(_pilot(args, policy, path))
+
+
+def _missing_arguments(args: argparse.Namespace) -> str | None:
+    if args.from_shadow:
+        given = [name for name in ("task", "baseline", "candidate", "bar", "run_id") if getattr(args, name)]
+        if given:
+            return ("--from-shadow takes the task, models and bar from the route's shadow: section; drop "
+                    + ", ".join("--" + name.replace("_", "-") for name in given))
+        return None
+    if args.forget:
+        return "--forget goes with --from-shadow ROUTE"
+    missing = [name for name in ("task", "baseline", "candidate", "bar") if not getattr(args, name)]
+    return f"the following arguments are required: {', '.join('--' + m for m in missing)}" if missing else None

@@ -11,6 +11,7 @@ Each use case is written once, here, in a module named for it:
     history   import a history file for pilots
     traffic   demo traffic with known totals
     replay    what-if replay of a draft over logged traffic; the assessment of where the money goes
+    rollout   staged rollouts: status and guardrails, advance, roll back (imported as console.core.app.rollout)
     export    a LiteLLM config for team scale
 
 Front ends import this package, the policy schema and loader, and the plain result types; the

@@ -41,12 +41,13 @@ class PilotError(ValueError):
 
 @dataclass(frozen=True)
 class PilotSource:
-    """Where the cases come from: an imported history, a dataset file, or the routing log.
+    """Where the cases come from: an imported history, a dataset file, the routing log, or the
+    cases a route's shadow collected (``console/core/app/shadow.py``).
 
-    ``value`` is the history's name, the file's path, or how far back to read the log ("30d").
+    ``value`` is the history's name, the file's path, how far back to read the log ("30d"), or the route.
     """
 
-    kind: Literal["imported", "dataset", "log"]
+    kind: Literal["imported", "dataset", "log", "shadow"]
     value: str = ""
 
     def to_json(self, task: str) -> dict[str, object]:
@@ -55,6 +56,8 @@ class PilotSource:
             return {"imported": self.value}
         if self.kind == "dataset":
             return {"dataset": str(Path(self.value).expanduser().resolve())}  # one file, however it was typed
+        if self.kind == "shadow":
+            return {"shadow": self.value}
         return {"log": task, "since": self.value or "30d"}
 
 
@@ -102,6 +105,11 @@ def _cases(db: object, request: PilotSetupRequest) -> "tuple[list[PilotCase], li
             return cases_from_imported(db, source.value, limit=request.limit), []  # type: ignore[arg-type]
         if source.kind == "dataset":
             return cases_from_dataset(source.value, limit=request.limit)
+        if source.kind == "shadow":
+            from console.core.shadow.store import cases_from_shadow
+
+            found = cases_from_shadow(db, source.value, request.candidates[0])  # type: ignore[arg-type]
+            return (found[:request.limit] if request.limit else found), []
         since = source.value or "30d"
         return cases_from_log(db, Filters.last(since, task=request.task), limit=request.limit or 500), []  # type: ignore[arg-type]
     except (LookupError, HistoryFileError, DurationError, OSError) as err:
@@ -140,6 +148,9 @@ async def run_pilot(
     except Exception as err:  # an unreadable or newer log: a sentence, not a traceback
         raise PilotError(str(err)) from None
     cases, problems = await asyncio.to_thread(_cases, db, request)
+    if not cases and request.source.kind == "shadow":
+        raise PilotError(f"route '{request.source.value}' has collected no shadow cases of {request.candidates[0]} yet "
+                         "(a sampled share of its answered requests is shadowed as traffic arrives)")
     if not cases:
         raise PilotError("no cases to pilot on (logged requests keep their prompt only when recorded with it)")
     run_id = run_id or pilot_run_id(request)

@@ -2,13 +2,14 @@
 
 The Workspace seeds each Engine's tracker from it (spend already in the log this period) and the
 dashboards draw it. Only one kind of traffic counts (production, unless asked), so comparison and
-pilot runs never spend a production budget.
+pilot runs never spend a production budget; shadow calls (live pilots on production traffic) count
+with production, since the Engine spends them from the same budgets.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from sqlalchemy import Engine
@@ -66,6 +67,8 @@ def budget_burn(db: Engine, budgets: Sequence[Budget], *, now: float | None = No
         start, period_end = period_bounds(budget.period, end)
         filters = scope_filters(budget.scope, since=start, until=end, kind=kind)
         spent = counts(db, filters).cost_usd
+        if kind == "production":
+            spent += counts(db, replace(filters, kind="shadow")).cost_usd
         out.append(BudgetBurn(budget.name, budget.period, start, period_end, spent, budget.limit_usd,
                               spent / budget.limit_usd, projected_spend(spent, start=start, end=period_end, now=end),
                               budget.action, filters))

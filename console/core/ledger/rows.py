@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select,
 
 from console.core.ledger import histogram, replay_columns
 from console.core.ledger.policy_changes import SeenPolicies
+from console.core.ledger.rollouts import arm_rows, rollout_arm_table
 from console.core.ledger.tables import (
     KINDS,
     attempt_day_table,
@@ -320,12 +321,17 @@ def insert_batch(conn: Connection, records: Iterable[RequestRecord], policies: S
     attempts written. ``policies``: what the caller knows is recorded (None: check the whole batch)."""
     request_dicts: list[dict[str, Any]] = []
     attempt_dicts: list[dict[str, Any]] = []
+    arms: list[str | None] = []
     for record in records:
         request, attempts = request_rows(record)
         request_dicts.append(request)
         attempt_dicts.extend(attempts)
+        arms.append(record.arm)
     (policies or SeenPolicies()).note(conn, request_dicts)  # one check per batch (policy_changes.py)
-    return insert_row_dicts(conn, request_dicts, attempt_dicts)
+    written = insert_row_dicts(conn, request_dicts, attempt_dicts)
+    if any(arms):  # routes in staged rollout: which arm each request took (ledger/rollouts.py)
+        _execute(conn, _insert(rollout_arm_table()), arm_rows(request_dicts, arms))
+    return written
 
 
 def insert_row_dicts(conn: Connection, requests: list[dict[str, Any]], attempts: list[dict[str, Any]]) -> int:

@@ -21,9 +21,9 @@ from sqlalchemy import Column, ColumnClause, Index, Integer, LargeBinary, Table,
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
-KINDS = ("production", "comparison", "pilot", "imported")
+KINDS = ("production", "comparison", "pilot", "imported", "shadow")
 
 #: ``ok = 0`` as a literal: a partial index on failed attempts applies only to a query that says so.
 FAILED: ColumnClause[int] = literal_column("0", Integer)

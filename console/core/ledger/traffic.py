@@ -99,8 +99,12 @@ def parse_spike(text: str) -> tuple[str, str]:
 
 def generate(requests: int, *, days: float = 30.0, seed: int = 7, end: float | None = None,
              spike: tuple[str, str] | None = None, spike_hours: float = 24.0, spike_failure_rate: float = 0.5,
-             totals: TrafficTotals | None = None) -> Iterator[RequestRecord]:
-    """Yield ``requests`` records spread over the ``days`` before ``end``, oldest first."""
+             totals: TrafficTotals | None = None, chains: dict[str, tuple[str, ...]] | None = None,
+             policy: tuple[str, str] = (POLICY_NAME, POLICY_HASH)) -> Iterator[RequestRecord]:
+    """Yield ``requests`` records spread over the ``days`` before ``end``, oldest first.
+
+    ``chains`` replaces some tasks' fallback chains and ``policy`` names the (name, hash) logged, so
+    a demo can show a policy change: the quarterly review's demo writes two stretches this way."""
     rng = np.random.default_rng(seed)
     end = time.time() if end is None else end
     start = end - days * 86400
@@ -120,13 +124,13 @@ def generate(requests: int, *, days: float = 30.0, seed: int = 7, end: float | N
         ts = float(times[i])
         record = RequestRecord(
             request_id=uuid.UUID(int=(int(uuid_bits[i, 0]) << 64) | int(uuid_bits[i, 1])).hex,
-            started_at=datetime.fromtimestamp(ts, tz=timezone.utc), policy_name=POLICY_NAME,
-            policy_hash=POLICY_HASH, task=task, task_reason="rule", outcome=Outcome.OK,
+            started_at=datetime.fromtimestamp(ts, tz=timezone.utc), policy_name=policy[0],
+            policy_hash=policy[1], task=task, task_reason="rule", outcome=Outcome.OK,
             metadata={"team": TEAMS[team_pick[i]], "region": REGIONS[i % 2], "customer": f"c{i % 97}"},
             streamed=bool(i % 3 == 0), kind=kind,
         )
         spiking = spike is not None and ts >= spike_from
-        _simulate_chain(rng, record, TASKS[task][1], ts,
+        _simulate_chain(rng, record, (chains or {}).get(task, TASKS[task][1]), ts,
                         spike_model=spike[1] if spiking and spike and spike[0] == task else None,
                         spike_failure_rate=spike_failure_rate)
         if totals is not None:

@@ -27,6 +27,7 @@ class PastAnswer:
     output_tokens: int
     cost_usd: float
     judged_correct: bool | None = None
+    outcome: str = "ok"  # a shadow call that failed is recorded with its outcome (console/core/shadow)
 
 
 @dataclass

@@ -5,11 +5,14 @@ JSONL, one object a line::
     {"prompt": "...", "system": "...", "reference": "...", "metadata": {"team": "a"},
      "answers": {"gpt-4o": "...", "mixtral": "..."}}
 
-``question``/``answer`` are read as prompt/reference (the GSM8K shape). CSV: a ``prompt`` column,
+``question``/``answer`` are read as prompt/reference (the GSM8K shape); ``"grades": {"gpt-4o": true}``
+carries each model's pass/fail with or without its answer text. CSV: a ``prompt`` column,
 optional ``system``/``reference`` columns, ``meta.<key>`` columns, and for each model that already
 answered a ``<model>_response`` column, with an optional boolean ``<model>`` column holding the
 dataset's own verdict (RouteLLM's layout, as in ``gsm8k_responses.csv``). ``mapping`` renames
-columns (``{"prompt": "question"}``). With no reference column, a ``test.jsonl`` beside the file
+columns (``{"prompt": "question"}``). A CSV with no ``_response`` column is read as grades only
+(many public routing datasets have this shape): a prompt column, then one true/false column per
+model; other columns are named in a note and ignored. With no reference column, a ``test.jsonl`` beside the file
 (or ``reference_file``) is joined on the exact prompt text. Bad rows are reported as file:line.
 """
 
@@ -83,15 +86,23 @@ def _jsonl_rows(path: Path, mapping: dict[str, str], errors: list[str]) -> Itera
             answers = item.get(key["answers"]) or {}
             if isinstance(answers, list):
                 answers = {str(a.get("model")): a.get("text", "") for a in answers if isinstance(a, dict)}
-            if not isinstance(meta, dict) or not isinstance(answers, dict):
-                errors.append(f"{path}:{number}: 'metadata' and 'answers' must be objects")
+            grades = item.get("grades") or {}
+            if not isinstance(meta, dict) or not isinstance(answers, dict) or not isinstance(grades, dict):
+                errors.append(f"{path}:{number}: 'metadata', 'answers' and 'grades' must be objects")
                 continue
+            bad = [m for m, g in grades.items() if not isinstance(g, bool)]
+            if bad:
+                errors.append(f"{path}:{number}: grades must be true or false (not for {', '.join(map(str, bad))})")
+                continue
+            recorded = {str(m): RecordedAnswer(str(t)) for m, t in answers.items() if t is not None}
+            for model, grade in grades.items():
+                recorded.setdefault(str(model), RecordedAnswer("")).judged_correct = grade
             yield HistoryRow(number, prompt, item.get(key["system"]), None if reference is None else str(reference),
-                             {str(k): str(v) for k, v in meta.items()},
-                             {str(m): RecordedAnswer(str(t)) for m, t in answers.items() if t is not None})
+                             {str(k): str(v) for k, v in meta.items()}, recorded)
 
 
-def _csv_rows(path: Path, mapping: dict[str, str], errors: list[str], models_out: list[str]) -> Iterator[HistoryRow]:
+def _csv_rows(path: Path, mapping: dict[str, str], errors: list[str], models_out: list[str],
+              notes: list[str]) -> Iterator[HistoryRow]:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
@@ -101,15 +112,26 @@ def _csv_rows(path: Path, mapping: dict[str, str], errors: list[str], models_out
                                    "name it with --map prompt=COLUMN")
         system_col, reference_col = mapping.get("system", "system"), mapping.get("reference", "reference")
         models = [c[: -len(RESPONSE_SUFFIX)] for c in columns if c.endswith(RESPONSE_SUFFIX)]
+        records = [(reader.line_num, record) for record in reader]
+        grade_only = not models
+        if grade_only:  # a prompt column, then one true/false column per model, no answer text
+            others = [c for c in columns if c not in (prompt_col, system_col, reference_col) and not c.startswith("meta.")]
+            models = [c for c in others if all(_bool(r.get(c) or "") is not None for _, r in records)]
+            skipped = [c for c in others if c not in models]
+            if models and skipped:
+                notes.append(f"columns not read as grades (values other than true/false): {', '.join(skipped)}")
         models_out.extend(models)
-        for record in reader:
-            number = reader.line_num
+        for number, record in records:
             prompt = record.get(prompt_col) or ""
             if not prompt.strip():
                 errors.append(f"{path}:{number}: empty prompt")
                 continue
             answers: dict[str, RecordedAnswer] = {}
             for model in models:
+                if grade_only:
+                    if (record.get(model) or "").strip():
+                        answers[model] = RecordedAnswer("", _bool(record[model]))
+                    continue
                 text = record.get(model + RESPONSE_SUFFIX)
                 if text is None or text == "":
                     continue
@@ -139,11 +161,12 @@ def read_history(path: str | Path, *, fmt: str | None = None, mapping: dict[str,
         raise HistoryFileError(f"{path}: unknown format {fmt!r}; use --format jsonl or csv")
     errors: list[str] = []
     models: list[str] = []
+    notes: list[str] = []
     try:
-        rows = list(_jsonl_rows(path, mapping or {}, errors) if fmt == "jsonl" else _csv_rows(path, mapping or {}, errors, models))
+        rows = list(_jsonl_rows(path, mapping or {}, errors) if fmt == "jsonl"
+                    else _csv_rows(path, mapping or {}, errors, models, notes))
     except UnicodeDecodeError as err:
         raise HistoryFileError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from None
-    notes: list[str] = []
     if not models:
         models = sorted({m for row in rows for m in row.answers})
     ref_path = Path(reference_file) if reference_file else path.with_name("test.jsonl")

@@ -112,8 +112,15 @@ class PilotRunner:
 
     def _recorded_cell(self, case: PilotCase, model: str) -> Cell:
         past = case.recorded[model]
-        failures = check_all(self.bar.assertions, Answer(past.text, None, past.cost_usd), case.reference)
-        return Cell(case.case_id, model, not failures, "ok", past.text, failures, past.cost_usd, 0.0, None,
+        if not past.text and past.judged_correct is not None:  # a grade-only history: its grade is the verdict
+            failures = [] if past.judged_correct else ["graded as failed in the imported history (no answer text)"]
+            return Cell(case.case_id, model, not failures, "ok", "", failures, past.cost_usd, 0.0, None,
+                        past.input_tokens, past.output_tokens, recorded=True)
+        if past.outcome != "ok":  # the model's own failure is its result, as for a live call
+            failures = [f"call: {past.outcome}"]
+        else:
+            failures = check_all(self.bar.assertions, Answer(past.text, None, past.cost_usd), case.reference)
+        return Cell(case.case_id, model, not failures, past.outcome, past.text, failures, past.cost_usd, 0.0, None,
                     past.input_tokens, past.output_tokens, recorded=True)
 
     async def _cell(self, case: PilotCase, model: str, report: PilotReport) -> Cell:
@@ -129,7 +136,8 @@ class PilotRunner:
                                      case.reference)
             cell = Cell(case.case_id, model, not failures, result.outcome.value, result.text, failures,
                         result.cost_usd, 0.0, result.latency_ms, result.input_tokens, result.output_tokens)
-        if self.bar.judge is not None and cell.outcome == "ok" and self.caller is not None:
+        graded_only = cell.recorded and not cell.output and case.recorded[model].judged_correct is not None
+        if self.bar.judge is not None and cell.outcome == "ok" and self.caller is not None and not graded_only:
             baseline = report.cells.get((case.case_id, self.setup.baseline))
             verdict = await judge_answer(self.caller, self.bar.judge, case.prompt, cell.output,
                                          reference=case.reference, baseline_answer=baseline.output if baseline else None)

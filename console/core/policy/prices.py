@@ -44,6 +44,17 @@ FACT_KEYS = ("context_window", "region")
 
 
 @dataclass(frozen=True)
+class PriceProvenance:
+    """When an entry's price was read (``as_of``, an ISO date) and where (a price page, or ``litellm``)."""
+
+    as_of: str | None = None
+    source: str | None = None
+
+
+PROVENANCE_KEYS = ("as_of", "source")
+
+
+@dataclass(frozen=True)
 class PriceTable:
     """Per-million prices by provider model id, read from one file (``facts``: an entry's context/region)."""
 
@@ -51,6 +62,7 @@ class PriceTable:
     origin: str
     diagnostics: tuple[Diagnostic, ...] = ()
     facts: Mapping[str, CatalogueFacts] = field(default_factory=dict)
+    provenance: Mapping[str, PriceProvenance] = field(default_factory=dict)
 
     def lookup(self, model_id: str) -> Prices | None:
         """Exact id first, then without a router prefix (``openai/gpt-4o`` → ``gpt-4o``)."""
@@ -81,9 +93,13 @@ def parse_price_table(text: str, origin: str) -> PriceTable:
         return PriceTable({}, origin, tuple(problems))
     entries: dict[str, Prices] = {}
     facts: dict[str, CatalogueFacts] = {}
+    provenance: dict[str, PriceProvenance] = {}
     for model_id, value in raw.items():
         line, column = parsed.source.locate(("models", model_id))
         try:
+            if isinstance(value, dict) and any(key in value for key in PROVENANCE_KEYS):
+                value = dict(value)
+                provenance[str(model_id)] = _provenance(value.pop("as_of", None), value.pop("source", None))
             if isinstance(value, dict) and any(key in value for key in FACT_KEYS):
                 value = dict(value)
                 window, region = value.pop("context_window", None), value.pop("region", "global")
@@ -100,7 +116,22 @@ def parse_price_table(text: str, origin: str) -> PriceTable:
         except ValueError as error:
             problems.append(Diagnostic(origin, line, column, f"models.{model_id}", f"bad entry: {error}",
                                        severity="warning", code="bad-price-entry"))
-    return PriceTable(entries, origin, tuple(problems), facts)
+    return PriceTable(entries, origin, tuple(problems), facts,
+                      {k: v for k, v in provenance.items() if k in entries})
+
+
+def _provenance(as_of: object, source: object) -> PriceProvenance:
+    """An entry's ``as_of``/``source``, checked: ValueError saying which is wrong."""
+    import datetime
+
+    if as_of is not None:
+        try:
+            datetime.date.fromisoformat(str(as_of))
+        except ValueError:
+            raise ValueError(f"as_of must be a date such as 2026-01-31, not {as_of!r}") from None
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        raise ValueError(f"source must say where the price was read (a URL or 'litellm'), not {source!r}")
+    return PriceProvenance(None if as_of is None else str(as_of), source)
 
 
 @functools.lru_cache(maxsize=1)

@@ -6,7 +6,8 @@ indents, unicode as written, multi-line text as ``|`` blocks, whole-number float
 integers. Loading a canonical file and saving it changes no byte, so ``policy_hash`` of a loaded
 canonical file equals the hash of its text. Canonical text is for files written fresh; a file a
 person edits keeps its own comments, order and quoting (``round_trip.render`` makes that text, and
-``save_text`` writes it the same atomic way).
+``save_text`` writes it the same atomic way). Each save also keeps a version of the policy in the
+data directory (``versions.py``), which the editor lists and restores and the quarterly review reads.
 """
 
 from __future__ import annotations
@@ -95,8 +96,10 @@ def save_policy(policy: Policy, path: str | Path) -> str:
     return save_text(dump_policy(policy), path)
 
 
-def save_text(text: str, path: str | Path) -> str:
-    """Write policy ``text`` to ``path`` atomically, as ``save_policy`` does; returns the text's hash."""
+def save_text(text: str, path: str | Path, *, keep_version: bool = True) -> str:
+    """Write policy ``text`` to ``path`` atomically, as ``save_policy`` does; returns the text's hash.
+
+    With ``keep_version`` (the default) a valid policy's text is also kept in its version history."""
     target = Path(path)
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
@@ -120,6 +123,10 @@ def save_text(text: str, path: str | Path) -> str:
         Path(handle.name).unlink(missing_ok=True)
         raise
     _fsync_dir(target.parent)
+    if keep_version:
+        from console.core.policy.versions import keep_version as keep
+
+        keep(text, target)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from console.core.outcomes import Outcome
+from console.core.policy.rollout_schema import Rollout
 
 SCHEMA_VERSION = 1
 
@@ -209,8 +210,29 @@ class Confidence(Strict):
     escalate_to: str | None = Field(default=None, description="task whose route runs when every candidate is unsure")
 
 
+class Shadow(Strict):
+    """A live pilot on the route: a sampled share of its answered requests is also sent to ``model``
+    in the background (never returned, never delaying the answer); see ``console/core/shadow``."""
+
+    model: str = Field(description="the candidate model alias that gets a copy of sampled requests")
+    sample: float = Field(gt=0, le=1, description="share of the route's requests shadowed, e.g. 0.05")
+    max_usd_per_day: float = Field(gt=0, description="shadowing stops for the UTC day once it has spent this")
+    bar: str = Field(description="the quality bar file (YAML/JSON), relative to the policy file")
+    timeout_s: float = Field(default=60.0, gt=0, description="a shadow call still running after this is cut")
+    max_in_flight: int = Field(default=4, ge=1, le=64, description="shadow calls at once; past it, requests are not shadowed")
+
+
+class RouterRef(Strict):
+    """A learned router (``routedesk router train``) ordering the route's candidates per prompt."""
+
+    file: str = Field(description="the .router file; a bare name is looked up in the data directory's routers folder")
+    target: float = Field(default=0.95, gt=0, le=1,
+                          description="share of the strongest model's pass rate to keep, at the lowest cost")
+
+
 class Route(Strict):
     candidates: list[str]
+    router: RouterRef | None = Field(default=None, description="order candidates per prompt by a learned router")
     max_cost_usd: float | None = Field(default=None, ge=0, description="ceiling per request at estimated tokens")
     max_output_tokens: int = Field(default=512, gt=0)
     latency: Latency = Field(default_factory=Latency)
@@ -224,6 +246,8 @@ class Route(Strict):
         default=None, description="this route's own adaptive first-token settings; omit for the policy's")
     output: OutputCheck = Field(default_factory=OutputCheck)
     confidence: Confidence = Field(default_factory=Confidence)
+    rollout: Rollout | None = Field(default=None, description="shift the route to another model in steps (rollout_schema.py)")
+    shadow: Shadow | None = Field(default=None, description="a cheaper model piloted on live traffic")
     notes: str | None = None
 
 

@@ -71,6 +71,7 @@ class RouteResult:
     classifier: AttemptRecord | None = None  # the classifier model's call (role "classify"), if any
     tool_calls: tuple[ToolCall, ...] = ()  # calls the answering model asks the caller to make
     finish_reason: str | None = None  # the answering provider's own, when it gave one
+    arm: str | None = None  # "baseline" or "candidate" on a route in staged rollout (rollout/split.py)
 
     @property
     def ok(self) -> bool:

@@ -78,6 +78,8 @@ def _ignore(_: str) -> None:
 
 Binder = Callable[[str], Binding]
 Replanner = Callable[[Request, str], Plan]
+#: Claims budget before a call: (binding, task, estimated cost) -> a reservation the engine settles
+Reserver = Callable[[Binding, str, float], object]
 
 
 class ChainRunner:
@@ -98,6 +100,7 @@ class ChainRunner:
         stream_text: bool = False,
         stop_after_discard: bool = False,
         continue_streamed: bool = False,
+        reserve: Reserver | None = None,
     ) -> None:
         self.request = request
         self.plan = plan
@@ -125,6 +128,10 @@ class ChainRunner:
         # After a context overflow only larger-context models are worth trying, on this route and on
         # any route the request escalates to: the prompt did not get shorter.
         self.min_context = 0
+        self.reserve = reserve
+        # One per call made, in order (None where nothing was reserved): reservations[i] belongs to
+        # tried[i]; one past the end is the call in flight when the request was cancelled.
+        self.reservations: list[object] = []
 
     async def events(self) -> AsyncIterator[RouteEvent]:
         self._started = self.clock()
@@ -153,7 +160,9 @@ class ChainRunner:
                 self.skipped.append(cannot_continue_reason(decision.model))
                 continue
             binding = self.bind(decision.model)
-            async for event in self._run_candidate(binding, route, plan.task, decision.first_token_s):
+            async for event in self._run_candidate(
+                binding, route, plan.task, decision.first_token_s, decision.estimated_cost_usd
+            ):
                 yield event
             if self.answer or self.stopped:
                 return
@@ -162,9 +171,10 @@ class ChainRunner:
                 self.min_context = max(self.min_context, model.context_window + 1)
 
     async def _run_candidate(
-        self, binding: Binding, route: Route, task: str, first_token_s: float | None = None
+        self, binding: Binding, route: Route, task: str, first_token_s: float | None = None, estimate_usd: float = 0.0
     ) -> AsyncIterator[RouteEvent]:
-        """Call one candidate (with retries); ``first_token_s`` is the plan's deadline for it."""
+        """Call one candidate (with retries); ``first_token_s`` is the plan's deadline for it,
+        ``estimate_usd`` its estimated cost (what each attempt reserves against the budgets)."""
         retries_left, reset_retry_left, retry_index = route.retries.max, 1, 0
         while True:
             breaker = self.health.breaker(binding.alias)
@@ -176,6 +186,8 @@ class ChainRunner:
             prefix = self.sent
             try:
                 yield Started(binding.alias, len(self.tried))
+                self.reservations.append(
+                    self.reserve(binding, task, estimate_usd) if self.reserve and binding.provider else None)
                 self.in_flight = (binding, asyncio.get_running_loop().time(), task, retry_index)
                 if self.stream_text:
                     result = None

@@ -91,20 +91,35 @@ class CircuitBreaker:
             self._probe_in_flight = False
             self.cooldown_s = min(self.settings.cooldown_s, self.settings.max_cooldown_s)
 
-    def on_failure(self) -> None:
+    def on_failure(self) -> bool:
+        """Count a failure; True when it opened the circuit (what a team gateway tells the others)."""
         now = self._clock()
         if self._opened_at is not None:
             if self._probe_in_flight:  # the half-open probe failed: reopen, wait longer
                 self._probe_in_flight = False
                 self.cooldown_s = min(self.cooldown_s * self.settings.cooldown_multiplier, self.settings.max_cooldown_s)
                 self._opened_at = now
-            return  # a late failure of a request sent before the circuit opened changes nothing
+                return True
+            return False  # a late failure of a request sent before the circuit opened changes nothing
         self._failures.append(now)
         while self._failures and now - self._failures[0] > self.settings.window_s:
             self._failures.popleft()
         if len(self._failures) >= self.settings.failures:
             self._opened_at = now
             self._failures.clear()
+            return True
+        return False
+
+    def trip(self, cooldown_s: float) -> None:
+        """Open now because another gateway instance saw the model fail (``health_signals``).
+
+        An open circuit stays as it is: its own cooldown already holds traffic back."""
+        if self._opened_at is not None and self.state() is CircuitState.OPEN:
+            return
+        self._opened_at = self._clock()
+        self._failures.clear()
+        self._probe_in_flight = False
+        self.cooldown_s = min(max(cooldown_s, 0.0), self.settings.max_cooldown_s)
 
     def release_probe(self) -> None:
         """A probe ended without a verdict on the model (e.g. cancelled)."""
@@ -180,6 +195,8 @@ class HealthRegistry:
         self.clock = clock
         self._breakers: dict[str, CircuitBreaker] = {}
         self._latency: dict[str, LatencyWindow] = latency if latency is not None else {}
+        #: called with (alias, cooldown_s) when a breaker opens here (a team gateway publishes it)
+        self.on_opened: Callable[[str, float], None] | None = None
 
     @property
     def latency_windows(self) -> dict[str, LatencyWindow]:
@@ -204,9 +221,15 @@ class HealthRegistry:
             self.breaker(alias).on_success()
             self._latency.setdefault(alias, LatencyWindow()).add(latency_ms, ttft_ms)
         elif outcome in COUNTS_AGAINST_HEALTH:
-            self.breaker(alias).on_failure()
+            breaker = self.breaker(alias)
+            if breaker.on_failure() and self.on_opened is not None:
+                self.on_opened(alias, breaker.cooldown_s)
         else:
             self.breaker(alias).release_probe()
+
+    def trip(self, alias: str, cooldown_s: float) -> None:
+        """Open ``alias``'s circuit for ``cooldown_s`` on another instance's word (not re-announced)."""
+        self.breaker(alias).trip(cooldown_s)
 
     def snapshot(self) -> dict[str, ModelHealth]:
         aliases = set(self._breakers) | set(self._latency)

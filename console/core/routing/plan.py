@@ -181,6 +181,13 @@ def plan_route(
         request, policy, route, classified.task, health or {}, spend or {}, prices or {}, missing_keys or {}
     )
     decisions = planner.run()
+    router_note = None
+    if route.router is not None and not planner.blocked_by:
+        from console.core.learned_router.in_plan import order_by_router
+
+        decisions, router_note, router_warning = order_by_router(decisions, route.router, request.text, policy)
+        if router_warning:
+            planner.warnings.append(router_warning)
     return Plan(
         task=classified.task,
         task_reason=classified.reason,
@@ -189,4 +196,5 @@ def plan_route(
         max_output_tokens=planner.output_tokens,
         warnings=tuple(planner.warnings),
         blocked_by=planner.blocked_by,
+        router_note=router_note,
     )

@@ -173,6 +173,7 @@ def record_request(
         streamed=streamed,
         kind=kind,
         prompt_text=prompt_text,
+        arm=result.arm,
         attempts=([result.classifier] if result.classifier is not None else []) + result.attempts,
     )
     return recorder.record(record)

@@ -68,6 +68,7 @@ class CandidateDecision:
     via_budget: str | None = None  # budget name when this candidate was added by a budget's fallback
     first_token_s: float | None = None  # kept candidates: its first-token deadline (routing/deadlines.py)
     first_token_source: str = ""  # where that deadline came from, as a sentence
+    pass_probability: float | None = None  # the route's learned router's P(pass), when it has one
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Plan:
     max_output_tokens: int
     warnings: tuple[str, ...] = field(default_factory=tuple)
     blocked_by: str | None = None  # the budget that blocked the request, if one did
+    router_note: str | None = None  # how the route's learned router ordered the candidates
 
     @property
     def kept(self) -> tuple[CandidateDecision, ...]:

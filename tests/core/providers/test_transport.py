@@ -314,9 +314,12 @@ def test_an_answer_left_unread_while_reading_was_paused_does_not_stall_the_next_
 def test_a_write_timeout_drops_the_connection_at_once() -> None:
     size = 64 << 20
     received: list[int] = []
+    gave_up = asyncio.Event()
 
     async def reads_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, served: Served) -> None:
-        await asyncio.sleep(0.8)  # the client gives up on writing meanwhile
+        # Reads only once the client has given up on writing (an event, not a sleep: on a loaded machine
+        # a fixed sleep can end before the client's write deadline fires, and then the write completes).
+        await asyncio.wait_for(gave_up.wait(), 30)
         total = 0
         try:
             while chunk := await reader.read(1 << 20):
@@ -331,6 +334,7 @@ def test_a_write_timeout_drops_the_connection_at_once() -> None:
             async with httpx.AsyncClient(transport=transport) as http:
                 with pytest.raises(httpx.WriteTimeout):
                     await http.post(url, content=b"z" * size, timeout=httpx.Timeout(5, write=0.3))
+                gave_up.set()
                 assert transport._slots is not None and not transport._slots.locked()  # the slot is free
             await until(lambda: received, "the server to read what reached it")
         # aborted: the rest of the 64 MiB was discarded, not handed to a peer that reads later

@@ -102,13 +102,13 @@ def test_counts_that_disagree_send_the_read_to_the_rows(tmp_path) -> None:
     assert after.requests == before.requests and after.spend == before.spend
 
 
-def test_a_version_6_log_is_packed_on_upgrade(log_url) -> None:
+def test_a_log_of_the_previous_version_is_packed_on_upgrade(log_url) -> None:
     _write(log_url, batch_requests=500)
     db = open_ledger(log_url)
     old = read_rows(db, since=WINDOWS[0][0], until=WINDOWS[0][1], task=None, metadata=True)
-    with db.begin() as conn:  # what a version 6 log looks like
+    with db.begin() as conn:  # what a log of the version before looks like
         conn.execute(text("DROP TABLE replay_batch"))
-        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'version'"))
+        conn.execute(text("UPDATE schema_meta SET value = :v WHERE key = 'version'"), {"v": str(SCHEMA_VERSION - 1)})
     db.dispose()
 
     db = open_ledger(log_url)

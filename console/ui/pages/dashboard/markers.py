@@ -10,7 +10,7 @@ holds them, in a style of their own; for now only policy changes are marked.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -33,47 +33,70 @@ def marker_tooltip(change: PolicyChange) -> str:
 
 
 class PolicyMarkers:
-    """The policy-change lines of one plot, made once per change set and re-coloured with the theme."""
+    """The policy-change lines of one plot, re-coloured with the theme.
+
+    Lines are made once and reused (``_pool``): a kind or range change usually changes which
+    policy versions are in view, and making an InfiniteLine with its label costs ~1.5 ms of GUI
+    thread time each (nine of them on three charts was the slowest draw of a filter change),
+    while moving one and setting its text costs a few hundredths of that."""
 
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.changes: list[PolicyChange] = []
-        self.lines: list[pg.InfiniteLine] = []
+        self.lines: list[pg.InfiniteLine] = []  # the lines shown now, one per change
+        self._pool: list[pg.InfiniteLine] = []
         self._text = QColor("black")
         self._base = QColor("white")
 
     def show(self, changes: Sequence[PolicyChange]) -> None:
         if list(changes) == self.changes:
             return  # a redraw with the same changes (the usual case) touches nothing
-        for line in self.lines:
-            self.plot.removeItem(line)
-        self.changes, self.lines = list(changes), []
-        for change in self.changes:
-            line = pg.InfiniteLine(pos=change.ts, angle=90, movable=False, label=marker_label(change),
+        self.changes = list(changes)
+        self.lines = [self._line(n) for n in range(len(self.changes))]
+        for line, change in zip(self.lines, self.changes):
+            line.setVisible(True)  # first: a hidden label ignores a new text
+            line.setValue(change.ts)
+            # the label's text is a str.format template: braces in a policy name are escaped
+            line.label.setFormat(marker_label(change).replace("{", "{{").replace("}", "}}"))
+            tip = marker_tooltip(change)
+            line.setToolTip(tip)
+            line.label.setToolTip(tip)
+        for line in self._pool[len(self.lines):]:
+            line.setVisible(False)
+
+    def _line(self, n: int) -> pg.InfiniteLine:
+        while len(self._pool) <= n:
+            line = pg.InfiniteLine(pos=0.0, angle=90, movable=False, label="",
                                    labelOpts={"position": 0.96, "anchors": [(0, 0), (0, 0)], "fill": None})
-            line.setToolTip(marker_tooltip(change))
-            line.label.setToolTip(marker_tooltip(change))
             line.setZValue(3)  # over bars, bands and ceilings
             self.plot.addItem(line, ignoreBounds=True)  # never widens the chart's range
-            self.lines.append(line)
-        self._colour()
+            self._pool.append(line)
+            self._colour_line(line, *self._style())
+        return self._pool[n]
 
     def set_palette(self, palette: QPalette) -> None:
         self._text = palette.color(QPalette.ColorRole.Text)
         self._base = palette.color(QPalette.ColorRole.Base)
         self._colour()
 
-    def _colour(self) -> None:
+    def _style(self) -> tuple[Any, QColor, Any]:
         tint = QColor(self._text)
         tint.setAlpha(LINE_ALPHA)
-        pen = pg.mkPen(tint, width=1.2, style=Qt.PenStyle.DashLine)
         backing = QColor(self._base)
         backing.setAlpha(210)  # the label stays readable over lines and bars behind it
-        for line in self.lines:
-            line.setPen(pen)
-            line.label.setColor(self._text)
-            line.label.fill = pg.mkBrush(backing)  # TextItem has no setter for its fill
-            line.label.update()
+        return pg.mkPen(tint, width=1.2, style=Qt.PenStyle.DashLine), QColor(self._text), pg.mkBrush(backing)
+
+    def _colour(self) -> None:
+        style = self._style()
+        for line in self._pool:
+            self._colour_line(line, *style)
+
+    @staticmethod
+    def _colour_line(line: pg.InfiniteLine, pen: Any, text: QColor, fill: Any) -> None:
+        line.setPen(pen)
+        line.label.setColor(text)
+        line.label.fill = fill  # TextItem has no setter for its fill
+        line.label.update()
 
     @property
     def positions(self) -> list[float]:

@@ -25,6 +25,7 @@ RANGE_PRESETS: list[tuple[str, float | None]] = [
 DEFAULT_PRESET = "Last 30 days"
 KIND_CHOICES: list[tuple[str, str | None]] = [
     ("Production", "production"), ("Pilot", "pilot"), ("Comparison", "comparison"), ("Imported", "imported"),
+    ("Shadow (live pilots)", "shadow"),
     ("All kinds", None),
 ]
 

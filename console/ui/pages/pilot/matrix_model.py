@@ -74,7 +74,8 @@ class PilotMatrixModel(QAbstractTableModel):
         case = self._cases[index.row()]
         if index.column() == 0:
             if role == Qt.ItemDataRole.DisplayRole:
-                return case.prompt[:120].replace("\n", " ")
+                # a shadow case keeps no prompt once graded (or with a bar that needs none): its request id
+                return (case.prompt or case.case_id)[:120].replace("\n", " ")
             if role == Qt.ItemDataRole.ToolTipRole:
                 return case.prompt + (f"\n\nreference:\n{case.reference}" if case.reference else "")
             return None

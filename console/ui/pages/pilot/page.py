@@ -5,6 +5,9 @@ case is called. The run itself is the core's (``console.core.app.pilot.run_pilot
 one Workspace, on the engine thread; progress comes back as job events (at most ~200 per run).
 Cancel stops the run with every finished cell kept; Resume, or the same set-up started again here
 or with ``routedesk pilot``, continues the same run id.
+"Route's shadow (live)" grades what a route's ``shadow:`` collected from live traffic (the core's
+``run_shadow_pilot``, as ``routedesk pilot --from-shadow``); with Live on it grades the new cases
+every few seconds, so the pilot fills up as traffic arrives.
 "Open in policy editor" emits the policy with the candidate first in the task's route.
 """
 
@@ -14,9 +17,9 @@ import asyncio
 from pathlib import Path
 from typing import Any, AsyncIterator
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
+    QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
     QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
@@ -32,8 +35,9 @@ assertions:
 rule:
   relative_to_baseline: 0.95   # candidate passes >= 95% of the cases the baseline passes
 """
-SOURCES = ("Imported history", "Dataset file", "Routing log")
-SOURCE_KINDS = ("imported", "dataset", "log")  # the core's PilotSource kinds, in SOURCES order
+SOURCES = ("Imported history", "Dataset file", "Routing log", "Route's shadow (live)")
+SOURCE_KINDS = ("imported", "dataset", "log", "shadow")  # the core's PilotSource kinds, in SOURCES order
+LIVE_EVERY_MS = 5000  # a live shadow pilot grades its new cases this often
 
 
 class PilotPage(QWidget):
@@ -69,7 +73,7 @@ class PilotPage(QWidget):
         self.source = QComboBox()
         self.source.addItems(SOURCES)
         self.source_value = QLineEdit()
-        self.source_value.setPlaceholderText("history name / dataset path / how far back (30d)")
+        self.source_value.setPlaceholderText("history name / dataset path / how far back (30d) / route")
         browse = QPushButton("File…")
         browse.clicked.connect(self._on_browse_clicked)
         self.task = QLineEdit()
@@ -93,6 +97,11 @@ class PilotPage(QWidget):
         self.resume_button = QPushButton("Resume")
         self.resume_button.setEnabled(False)
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.live = QCheckBox("Live")
+        self.live.setToolTip("With a route's shadow: grade newly collected cases every few seconds")
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._on_live_timer_timeout)
         self.progress = QProgressBar()
         self.progress.setFormat("%v / %m cells")
         self.open_editor = QPushButton("Open route in policy editor (candidate first)")
@@ -124,6 +133,7 @@ class PilotPage(QWidget):
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.cancel_button)
         run_row.addWidget(self.resume_button)
+        run_row.addWidget(self.live)
         run_row.addWidget(self.progress, 1)
         form.addRow("", run_row)
 
@@ -240,6 +250,8 @@ class PilotPage(QWidget):
         """The core's PilotSetupRequest for what the form says, or (None, why not)."""
         from console.core.app import PilotSetupRequest, PilotSource
 
+        if SOURCE_KINDS[self.source.currentIndex()] == "shadow":
+            return self._shadow_request()
         bar, error = self.bar_or_error()
         task, baseline, candidate = self.task.text().strip(), self.baseline.text().strip(), self.candidate.text().strip()
         if error or not (task and baseline and candidate):
@@ -247,6 +259,32 @@ class PilotPage(QWidget):
         limit = int(self.limit.text()) if self.limit.text().strip().isdigit() else None
         source = PilotSource(SOURCE_KINDS[self.source.currentIndex()], self.source_value.text().strip())  # type: ignore[arg-type]
         return PilotSetupRequest(task, baseline, (candidate,), bar, source, limit), None
+
+    def _shadow_request(self) -> tuple[Any, str | None]:
+        """The route's shadow as a pilot set-up; the form shows its task, models and bar."""
+        from console.core.app import PilotError
+        from console.core.app.shadow import shadow_setup
+
+        try:
+            request = shadow_setup(self._policy, self._policy_path, self.source_value.text().strip())
+        except PilotError as err:
+            return None, str(err)
+        self.task.setText(request.task)
+        self.baseline.setText(request.baseline)
+        self.candidate.setText(request.candidates[0])
+        self.bar.setPlainText(request.bar.model_dump_json(exclude_none=True, indent=1))
+        return request, None
+
+    def show_shadow(self, route: str, *, live: bool = True) -> None:
+        """Grade the route's shadow now (and, with ``live``, again every few seconds)."""
+        self.source.setCurrentIndex(SOURCE_KINDS.index("shadow"))
+        self.source_value.setText(route)
+        self.live.setChecked(live)
+        self.start(resume=False)
+
+    def _on_live_timer_timeout(self) -> None:
+        if self.live.isChecked() and SOURCE_KINDS[self.source.currentIndex()] == "shadow" and self.run_button.isEnabled():
+            self.start(resume=True)
 
     def start(self, *, resume: bool) -> None:
         from console.core.app import pilot_run_id
@@ -269,6 +307,8 @@ class PilotPage(QWidget):
         self._job = job
 
     def cancel(self) -> None:
+        self.live.setChecked(False)  # a cancel stops a live shadow pilot too
+        self._live_timer.stop()
         if self._job is not None:
             self._job.cancel()
 
@@ -285,8 +325,14 @@ class PilotPage(QWidget):
                 steps.append(done)
                 queue.put_nowait(("progress", done, total))
 
-        work = asyncio.ensure_future(run_pilot(self._bridge.workspace, self._policy, self._policy_path, request,
-                                               run_id=run_id, progress=progress))
+        if request.source.kind == "shadow":
+            from console.core.app.shadow import run_shadow_pilot
+
+            work = asyncio.ensure_future(run_shadow_pilot(self._bridge.workspace, self._policy, self._policy_path,
+                                                          request.source.value, progress=progress))
+        else:
+            work = asyncio.ensure_future(run_pilot(self._bridge.workspace, self._policy, self._policy_path, request,
+                                                   run_id=run_id, progress=progress))
         try:
             while not (work.done() and queue.empty()):
                 getter = asyncio.ensure_future(queue.get())
@@ -309,7 +355,10 @@ class PilotPage(QWidget):
             self.show_outcome(event[1])
 
     def show_outcome(self, outcome: Any) -> None:
-        """Show a core PilotOutcome: the matrix, the charts, the verdict."""
+        """Show a core PilotOutcome (or a graded shadow's ShadowPilot): the matrix, the charts, the verdict."""
+        shadow = outcome if hasattr(outcome, "spend_line") else None
+        if shadow is not None:
+            outcome = shadow.outcome
         report, verdicts, summaries = outcome.report, outcome.verdicts, outcome.summaries
         self.outcome = outcome
         self.run_button.setEnabled(True)
@@ -325,6 +374,10 @@ class PilotPage(QWidget):
         lines = [f"<b style='color:{colour}'>{verdict.lines[0]}</b>"] + verdict.lines[1:]
         if report.resumed_cells:
             lines.append(f"resumed run {report.setup.run_id}: {report.resumed_cells} cells were already done")
+        if shadow is not None:
+            lines.append(f"live shadow pilot: {len(report.cases)} cases collected from traffic so far; {shadow.spend_line}")
+            if self.live.isChecked():
+                self._live_timer.start(LIVE_EVERY_MS)
         self.verdict.setText("<br>".join(lines))
         self.open_editor.setEnabled(self._policy is not None)
         self.sig_pilot_finished.emit(outcome)
@@ -334,6 +387,8 @@ class PilotPage(QWidget):
         self.cancel_button.setEnabled(False)
         self.resume_button.setEnabled(self.run_id is not None)
         self.verdict.setText(f"the pilot stopped: {message}")
+        if self.live.isChecked() and SOURCE_KINDS[self.source.currentIndex()] == "shadow":
+            self._live_timer.start(LIVE_EVERY_MS)  # e.g. no case collected yet: look again soon
         self.sig_pilot_finished.emit(None)
 
     # --- after ------------------------------------------------------------------------------

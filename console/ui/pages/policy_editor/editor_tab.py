@@ -305,6 +305,17 @@ class PolicyEditorTab(QWidget):
         self.disk_changed = False
         self.banner.hide()
 
+    def restore_text(self, text: str, label: str) -> bool:
+        """Put a saved version's ``text`` in the editor as one undoable edit (saved only when the user saves)."""
+        from console.core.policy.source_map import parse_yaml
+
+        parsed = parse_yaml(text)
+        if not isinstance(parsed.tree, dict):
+            QMessageBox.warning(self, "Cannot restore", "That version is not a policy any more.")
+            return False
+        self.stack.push(ReplaceDocument(self.document, parsed.tree, label))
+        return True
+
     def keep_mine(self) -> None:
         """The user chose their version over the changed file: the next save overwrites it knowingly."""
         self.disk_changed = False

@@ -81,6 +81,7 @@ class PolicyEditorPage(QWidget):
             "save": action("Save", QKeySequence.StandardKey.Save, self.save_current),
             "save_as": action("Save as…", "Ctrl+Shift+S", self.save_current_as),
             "revert": action("Revert", "", self.revert_current),
+            "versions": action("Versions…", "", self.show_versions),
             "undo": undo,
             "redo": redo,
         }
@@ -210,6 +211,22 @@ class PolicyEditorPage(QWidget):
         editor = self.current
         if editor is not None and editor.document.path is not None:
             editor.reload_from_disk()
+
+    def show_versions(self) -> Any:
+        """The visible policy's saved versions (``versions_dialog``); choosing one restores it in the editor."""
+        from console.core.policy.versions import versions
+        from console.ui.pages.policy_editor.versions_dialog import VersionsDialog
+
+        editor = self.current
+        if editor is None:
+            return None
+        name = str(editor.document.get(("name",), "untitled"))
+        dialog = VersionsDialog(name, versions(name), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_restore_requested.connect(lambda version, e=editor: e.restore_text(
+            version.text(), f"Restore the version of {version.saved_at.astimezone():%Y-%m-%d %H:%M}"))
+        dialog.open()
+        return dialog
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -10,6 +10,7 @@ attempt chain say what happened on the way (try_it_outcome).
 
 from __future__ import annotations
 
+import html
 from typing import Any, Mapping
 
 from PySide6.QtCore import Qt, QTimer
@@ -284,6 +285,8 @@ class TryItPanel(QWidget):
         text = f"<b>{plan.task}</b> — {plan.task_reason}"
         if plan.blocked_by:
             text += f"<br>Blocked by budget <b>{plan.blocked_by}</b>."
+        if plan.router_note:
+            text += f"<br>{html.escape(plan.router_note)}"
         for warning in plan.warnings:
             text += f"<br>⚠ {warning}"
         self.task_label.setText(text)

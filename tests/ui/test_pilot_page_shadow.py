@@ -1,0 +1,59 @@
+"""The Pilot page grading a route's shadow: the verdict and spend from live traffic, and Live
+grading the cases that arrived since, as the pilot fills up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from console.ui.engine_bridge import EngineBridge
+from console.ui.pages.pilot import page as pilot_page
+from console.ui.pages.pilot.page import PilotPage
+from tests.core.shadow.policies import collect, write_policy
+from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
+
+
+def test_a_live_shadow_pilot_fills_up(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pilot_page, "LIVE_EVERY_MS", 100)
+    path = write_policy(tmp_path, fault_server.url)
+    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    collect(path, log, [f"order {n} is late" for n in range(3)])
+    bridge = EngineBridge()
+    bridge.log_url = log
+    page = PilotPage(bridge, policy_path=path)
+    qtbot.addWidget(page)
+    try:
+        with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as first:
+            page.show_shadow("support")
+        assert first.args[0].report.setup.baseline == "production"
+        text = page.verdict.text()
+        assert "cheap MEETS the bar" in text and "live shadow pilot: 3 cases collected" in text
+        assert "shadow spend on route 'support'" in text and "(3 calls)" in text
+        assert (page.task.text(), page.baseline.text(), page.candidate.text()) == ("support", "production", "cheap")
+        assert page.matrix.rowCount() == 3 and page.matrix.data(page.matrix.index(0, 0)).startswith("shadow:")
+        collect(path, log, ["order 3 is late", "order 4 is late"])  # traffic goes on; Live grades the new cases
+        with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as second:
+            pass
+        assert len(second.args[0].report.cases) == 5 and second.args[0].report.resumed_cells == 6
+        assert "live shadow pilot: 5 cases collected" in page.verdict.text()
+        page.cancel()
+        assert not page.live.isChecked()
+    finally:
+        page.cancel()
+        bridge.shutdown()
+
+
+def test_a_route_without_a_shadow_says_so(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path) -> None:
+    path = write_policy(tmp_path, fault_server.url)
+    bridge = EngineBridge()
+    bridge.log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    page = PilotPage(bridge, policy_path=path)
+    qtbot.addWidget(page)
+    try:
+        page.show_shadow("nosuch", live=False)
+        assert "no route 'nosuch'" in page.verdict.text() and page.run_button.isEnabled()
+    finally:
+        bridge.shutdown()

@@ -1,0 +1,54 @@
+"""The editor's Versions…: every save listed newest first with what it changed; restoring is one undoable edit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console.core.policy.loader import load_policy
+from console.core.policy.versions import versions
+from console.ui.pages.policy_editor.page import PolicyEditorPage
+
+
+def _input_price_cell(page: PolicyEditorPage):  # type: ignore[no-untyped-def]
+    model = page.current.models.model
+    return model.index(model.row_of("gpt-big"), [c.title for c in model.columns].index("Input $/M"))
+
+
+def test_saves_are_listed_and_an_old_version_restores_into_the_editor(qtbot, policy_file: Path) -> None:
+    page = PolicyEditorPage()
+    qtbot.addWidget(page)
+    editor = page.open_path(policy_file)
+    assert editor is not None
+    editor.show_diff_before_save = False
+    editor.ask = lambda title, text: True
+    original = policy_file.read_text()
+    assert editor.save()  # the first version: the file as opened
+    assert page.current.models.model.setData(_input_price_cell(page), "2.5")
+    assert editor.save()
+    assert [v.text() for v in versions("ui-sample")] == [original, policy_file.read_text()]
+
+    dialog = page.show_versions()
+    assert dialog.list.count() == 2
+    newest = dialog.list.item(0).text()
+    assert "models.gpt-big.prices.input: 2.0 → 2.5" in newest
+    assert "first version" in dialog.list.item(1).text()
+    dialog.list.setCurrentRow(1)
+    assert dialog.preview.toPlainText() == original
+    dialog.restore_button.click()
+
+    assert editor.dirty and editor.validate_now().text == original  # in the editor, not yet on disk
+    assert load_policy(policy_file).policy.models["gpt-big"].prices.input == 2.5
+    assert editor.stack.undoText().startswith("Restore the version of")
+    editor.stack.undo()
+    assert not editor.dirty
+    editor.stack.redo()
+    assert editor.save() and policy_file.read_text() == original
+    assert len(versions("ui-sample")) == 3  # restoring made a new version; none was lost
+
+
+def test_a_policy_never_saved_shows_an_empty_history(qtbot, policy_file: Path) -> None:
+    page = PolicyEditorPage()
+    qtbot.addWidget(page)
+    page.open_path(policy_file)
+    dialog = page.show_versions()
+    assert dialog.list.count() == 0 and not dialog.restore_button.isEnabled()

@@ -1,0 +1,139 @@
+"""The quarterly review rendered: a PDF whose every page has content (checked as pictures with
+poppler's pdftoppm), page numbers and a title page, tables that never split a row, and an HTML page
+that needs no network. ``routedesk review`` end to end on a demo quarter."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage, QPainter, QPdfWriter
+
+from console.cli.main import run
+from console.core.app.review import parse_period, quarterly_review
+from console.core.policy.loader import load_policy_or_raise
+from console.core.review.demo import ReviewDemo, write_review_demo
+from console.core.review.figures import Review
+from console.ui.review.blocks import Heading, Paragraph, Table
+from console.ui.review.pdf_writer import DPI, layout_pages
+from console.ui.review.render import RenderError, render_review
+from tests.ui.conftest import require_or_skip
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = datetime.datetime(2026, 12, 1, 6, 30, tzinfo=datetime.timezone.utc).timestamp()
+SECTIONS = ("1. Spend", "2. Reliability", "3. Latency", "4. Policy changes", "5. Pilots and rollouts",
+            "6. Prices and models", "7. Recommendations")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> ReviewDemo:
+    return write_review_demo(tmp_path_factory.mktemp("review-demo"),
+                             (ROOT / "policies" / "demo-traffic.yaml").read_text(), requests=4000, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def review(demo: ReviewDemo) -> Review:
+    policy = load_policy_or_raise(demo.policy_file)
+    return quarterly_review(policy, parse_period(since="90d", now=NOW), url=demo.url, data_root=demo.folder,
+                            now=NOW, mark=False)
+
+
+def _poppler(tool: str) -> str:
+    found = shutil.which(tool)
+    if found is None:
+        require_or_skip(f"{tool} (Debian poppler-utils) is not installed")
+    return str(found)
+
+
+def _inked_share(image: QImage) -> float:
+    """Share of sampled pixels that are not white, away from the footer."""
+    inked = total = 0
+    for y in range(0, int(image.height() * 0.9), 4):
+        for x in range(0, image.width(), 4):
+            total += 1
+            inked += image.pixelColor(x, y).lightness() < 235
+    return inked / total
+
+
+def test_every_pdf_page_has_content_and_a_number(qtbot, review: Review, tmp_path: Path) -> None:
+    target = tmp_path / "review.pdf"
+    pages = render_review(review, target, next_due="2027-03-01")
+    assert pages >= 4 and target.read_bytes().startswith(b"%PDF")
+    subprocess.run([_poppler("pdftoppm"), "-r", "40", "-png", str(target), str(tmp_path / "page")], check=True,
+                   timeout=120)
+    images = sorted(tmp_path.glob("page-*.png"))
+    assert len(images) == pages
+    for number, path in enumerate(images, start=1):
+        share = _inked_share(QImage(str(path)))
+        assert share > (0.01 if number == 1 else 0.03), f"page {number} is (nearly) blank: {share:.3f}"
+    text = subprocess.run([_poppler("pdftotext"), "-layout", str(target), "-"], capture_output=True, text=True,
+                          check=True, timeout=120).stdout
+    page_texts = text.split("\f")
+    assert "Quarterly review: demo" in page_texts[0] and "page 1 of" not in page_texts[0]  # a title page alone
+    assert "Next review due: 2027-03-01" in page_texts[0]
+    for number in range(2, pages + 1):
+        assert f"page {number} of {pages}" in page_texts[number - 1]
+    flat = " ".join(text.split())
+    for section in SECTIONS:
+        assert section in flat
+    for word in ("investigate failure", "gpt-4.1-mini", "MEETS the bar"):
+        assert word in flat, word
+
+
+def test_a_table_row_is_never_split_and_a_continued_table_repeats_its_header(qtbot, tmp_path: Path) -> None:
+    writer = QPdfWriter(str(tmp_path / "probe.pdf"))
+    writer.setResolution(DPI)
+    painter = QPainter(writer)
+    try:
+        rows = tuple((f"row {n}", "\n".join(["a line of a cell that holds several"] * (1 + n % 4)), f"{n}")
+                     for n in range(60))
+        blocks = [Heading("Table"), Paragraph("before"), Table(("name", "text", "n"), rows, frozenset({2}))]
+        height = 900.0
+        pages = layout_pages(painter, blocks, 1200.0, height)
+    finally:
+        painter.end()
+    assert len(pages) > 2
+    for page in pages:
+        for y, h, _draw in page.ops:
+            assert y + h <= height + 1e-6 or y == 0, "a block runs past the page's foot"
+    # every page after the first starts with the header row: as tall as the first page's header
+    header_heights = {page.ops[0][1] for page in pages[1:]}
+    assert len(header_heights) == 1
+
+
+def test_the_html_opens_with_no_network(qtbot, review: Review, tmp_path: Path) -> None:
+    target = tmp_path / "review.html"
+    assert render_review(review, target) == 1
+    page = target.read_text(encoding="utf-8")
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "http://" not in page.replace("https://", "")
+    assert "<link" not in page and "<script" not in page
+    for section in SECTIONS:
+        assert f"<h2>{section}</h2>" in page
+
+
+def test_a_bad_output_is_refused_before_any_work(qtbot, review: Review, tmp_path: Path) -> None:
+    with pytest.raises(RenderError, match="as .pdf or .html"):
+        render_review(review, tmp_path / "review.docx")
+    with pytest.raises(RenderError, match="no such folder"):
+        render_review(review, tmp_path / "missing" / "review.pdf")
+
+
+def test_routedesk_review_writes_the_file_and_moves_the_due_date(qtbot, demo: ReviewDemo, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str],
+                                                                 private_home: Path) -> None:
+    target = tmp_path / "q.html"
+    assert run(["review", "--since", "90d", "-p", str(demo.policy_file), "--db", demo.url, "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    due = (datetime.date.today() + datetime.timedelta(days=91)).isoformat()
+    assert f"the next review of 'demo' is due {due}" in out and target.is_file()
+    assert (private_home / "review-schedule.json").is_file()
+    assert run(["review", "--quarter", "2026Q5", "-o", str(target)]) == 2
+    assert "not a quarter" in capsys.readouterr().err
+    assert run(["review", "-o", str(tmp_path / "q.txt")]) == 2
+    assert "write the review as .pdf or .html" in capsys.readouterr().err
