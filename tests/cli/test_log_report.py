@@ -73,13 +73,15 @@ def test_bad_input_is_a_clear_message(argv: list[str], message: str, capsys: pyt
 def test_a_newer_log_is_refused_by_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import sqlite3
 
+    from console.core.ledger.tables import SCHEMA_VERSION
+
     url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
     assert run(["log", "--db", url]) == 0  # no log yet: reads as empty, and creates nothing
     assert not (tmp_path / "new.sqlite3").exists()
     open_ledger(url).dispose()
     conn = sqlite3.connect(tmp_path / "new.sqlite3")
     with conn:
-        conn.execute("UPDATE schema_meta SET value = '7' WHERE key = 'version'")
+        conn.execute("UPDATE schema_meta SET value = ? WHERE key = 'version'", (str(SCHEMA_VERSION + 1),))
     conn.close()
     capsys.readouterr()
     assert run(["report", "--db", url]) == 1
