@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from console.core.ledger.replay_columns import ATTEMPT_DTYPE, REQUEST_DTYPE, REQUEST_TEXT, Batch, batches_between
 from console.core.ledger.tables import request_table
+from console.core.replay.classify import factorize_codes
 from console.core.replay.traffic import LoggedTraffic, assemble
 
 HINTED = np.array(["", "explicit task hint"], dtype=object)
@@ -75,8 +76,8 @@ def read_packed(db: Engine, *, since: float, until: float, task: str | None,
     def mine(field: str) -> np.ndarray:  # one field at a time: gathering whole packed records is several times slower
         return requests[field][order]
 
-    columns = {f: names[text(mine(f), mine_batch)].tolist() for f in REQUEST_TEXT
-               if metadata or f not in ("customer", "metadata_json")}
+    codes = {f: text(mine(f), mine_batch) for f in REQUEST_TEXT if metadata or f not in ("customer", "metadata_json")}
+    columns = {f: names[c].tolist() for f, c in codes.items()}
     if not metadata:  # no rule reads them
         columns["customer"], columns["metadata_json"] = [""] * n, ["{}"] * n
     position = np.full(len(requests), -1, dtype=np.int64)
@@ -92,15 +93,24 @@ def read_packed(db: Engine, *, since: float, until: float, task: str | None,
     prompt: list[str | None] = [None] * n
     if requests["has_prompt"][order].any():
         prompt = _prompts(db, request_id, since=since, until=until)
-    return assemble(
+    hinted = mine("hinted").astype(np.int64)
+    model_codes = text(attempts["model"][kept], batch_of_attempt[kept])
+    traffic = assemble(
         request_id=request_id, ts=mine("ts"), day=mine("day"), task=columns["task"],
-        task_reason=HINTED[mine("hinted").astype(np.int64)].tolist(), team=columns["team"], region=columns["region"],
+        task_reason=HINTED[hinted].tolist(), team=columns["team"], region=columns["region"],
         customer=columns["customer"], metadata_json=columns["metadata_json"], first_model=columns["first_model"],
         cost=mine("cost"), policy_hash=columns["policy_hash"], prompt=prompt, att_req=owner[kept],
-        att_model=names[text(attempts["model"][kept], batch_of_attempt[kept])].tolist(),
+        att_model=names[model_codes].tolist(),
         att_in=att("input", np.int64), att_cached=att("cached", np.int64), att_out=att("output", np.int64),
         att_reasoning=att("reasoning", np.int64), att_ok=att("ok", np.int8), att_latency=att("latency", np.float64),
         att_cost=att("cost", np.float64), att_position=att("position", np.int64))
+    # the replay groups by these columns: factorized from the codes at hand, not from a million strings again
+    listed = names.tolist()
+    for field in ("task", "team", "region"):
+        traffic._codes[field] = factorize_codes(codes[field], listed)
+    traffic._codes["att_model"] = factorize_codes(model_codes, listed)
+    traffic._codes["task_reason"] = factorize_codes(hinted, HINTED.tolist())
+    return traffic
 
 
 def _prompts(db: Engine, request_id: list[str], *, since: float, until: float) -> list[str | None]:

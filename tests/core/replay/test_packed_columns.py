@@ -64,6 +64,10 @@ def assert_same_traffic(packed: LoggedTraffic | None, rows: LoggedTraffic) -> No
         else:
             assert np.array_equal(mine, theirs), field.name
             assert mine.dtype == theirs.dtype, field.name
+    for name in ("task", "team", "region", "att_model", "task_reason"):  # codes the packed read hands over
+        mine_codes, mine_names = packed.factorized(name)
+        their_codes, their_names = rows.factorized(name)
+        assert np.array_equal(mine_codes, their_codes) and list(mine_names) == list(their_names), name
 
 
 def test_small_writer_batches_are_appended_and_read_back_as_the_rows(log_url) -> None:
