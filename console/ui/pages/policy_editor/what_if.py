@@ -8,10 +8,11 @@ with Pilot this swap.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSizePolicy, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from console.ui.progress_job import ProgressJob
@@ -46,6 +47,7 @@ class WhatIfPanel(QWidget):
         # The chart (pyqtgraph, ~0.2 s to import) is made when the tab is first shown, not when the
         # editor opens: every policy tab builds this panel before the window's first paint.
         self._chart: Any = None
+        self.legend: Any = None  # the chart's LegendStrip, made with it
         self._chart_holder = QVBoxLayout()
         self._chart_holder.setContentsMargins(0, 0, 0, 0)
         self.changes = QTableWidget(0, len(CHANGE_HEADERS))
@@ -53,7 +55,7 @@ class WhatIfPanel(QWidget):
         self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
         self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
         self.untested = QListWidget()
-        self.untested.setMaximumHeight(90)
+        self.untested.setMaximumHeight(70)
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
@@ -65,6 +67,7 @@ class WhatIfPanel(QWidget):
         layout.addWidget(self.headline)
         layout.addLayout(self._chart_holder, 2)
         layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
+        self.changes.setMinimumHeight(110)  # the header and three changes
         layout.addWidget(self.changes, 2)
         layout.addWidget(QLabel("Blocked or moved by a hard constraint"))
         layout.addWidget(self.blocked, 1)
@@ -76,13 +79,19 @@ class WhatIfPanel(QWidget):
 
     @property
     def chart(self) -> Any:
-        """The daily actual-against-projected chart, made on first use."""
+        """The daily actual-against-projected chart (dates on x, its legend above it), made on first use."""
         if self._chart is None:
+            from console.ui.legend_strip import LegendStrip
             from console.ui.plots import still_plot
+            from console.ui.units import money_ticks
 
-            self._chart = still_plot("Spend per day", "$")
-            self._chart.addLegend()
-            self._chart_holder.addWidget(self._chart)
+            self.legend = LegendStrip()
+            self._chart = still_plot("Spend per day", "", money_ticks, dates=True)
+            # the tables below keep their share of a short side panel: the plot asks for no height of its own
+            self._chart.setMinimumHeight(140)
+            self._chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            self._chart_holder.addWidget(self.legend)
+            self._chart_holder.addWidget(self._chart, 1)
         return self._chart
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
@@ -134,11 +143,21 @@ class WhatIfPanel(QWidget):
         self.pilot_button.setEnabled(False)
 
     def _draw_days(self, report: Any) -> None:
+        import pyqtgraph as pg
+
+        from console.ui.plots import colour
+
         self.chart.clear()
+        # each day's point at its UTC noon: inside that date in every time zone the date axis may show
+        xs = [datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp() + 43200
+              for day in report.spend_by_day]
         days = list(report.spend_by_day.values())
-        xs = list(range(len(days)))
-        self.chart.plot(xs, [d.actual_usd for d in days], pen="#1f77b4", name="actual")
-        self.chart.plot(xs, [d.projected_usd for d in days], pen="#ff7f0e", name="projected")
+        series = (("actual", [d.actual_usd for d in days], colour(0)),
+                  ("projected", [d.projected_usd for d in days], colour(1)))
+        for name, ys, tint in series:
+            self.chart.plot(xs, ys, pen=pg.mkPen(tint, width=2), symbol="o", symbolSize=5, symbolBrush=tint,
+                            symbolPen=None, name=name)
+        self.legend.show_entries([(name, tint) for name, _ys, tint in series], glyph="━")
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[Any, ...]]) -> None:
