@@ -9,18 +9,11 @@ from pytestqt.qtbot import QtBot
 
 from console.ui.engine_bridge import EngineBridge
 from console.ui.pages.assessment.page import AssessmentPage
-from tests.core.replay.logs import POLICY_YAML, attempt, new_log
+from tests.core.replay.logs import over_served_log
 
 
 def test_assessment_ranks_the_over_served_task_first_and_pilots_its_swap(qtbot: QtBot, tmp_path: Path) -> None:
-    now = time.time() - 3600
-    log = new_log(tmp_path)
-    for k in range(8):
-        log.add(f"c{k}", now + k, "code", [attempt("big", now + k, inp=1000, out=100)])
-    log.add("m0", now + 20, "support", [attempt("mini", now + 20, inp=1000, out=100)])
-    url = log.write()
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY_YAML)
+    url, policy = over_served_log(tmp_path, time.time() - 3600)
     bridge = EngineBridge()
     bridge.log_url = url
     page = AssessmentPage(bridge)

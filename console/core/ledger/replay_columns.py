@@ -29,7 +29,7 @@ BATCH_REQUESTS = 1024
 #: ... once this many of them trail the table: a merge every few dozen writes, not a rewrite on each
 MERGE_RUN = 32
 
-HINT_PREFIX = "explicit task hint"
+HINT_PREFIX = "explicit task hint"  # how routing.classify starts the reason of a hinted task
 
 #: one request; text fields are codes into the batch's ``names``
 REQUEST_DTYPE = np.dtype([
