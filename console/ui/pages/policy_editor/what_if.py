@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSizePolicy, QTableWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSizePolicy, QTableWidget, QTabWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from console.ui.progress_job import ProgressJob
@@ -20,6 +20,7 @@ from console.ui.replay_period import PeriodBox
 
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
+TAB_TITLES = ("Routing changes", "Blocked or moved by a hard constraint", "Untested swaps")
 
 
 class WhatIfPanel(QWidget):
@@ -55,27 +56,35 @@ class WhatIfPanel(QWidget):
         self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
         self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
         self.untested = QListWidget()
-        self.untested.setMaximumHeight(70)
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
         self.untested.currentRowChanged.connect(lambda row: self.pilot_button.setEnabled(row >= 0))
         self._swaps: list[tuple[str, str, str]] = []
         self.job.sig_status_changed.connect(self.headline.setText)
+        swaps = QWidget()
+        swaps_row = QHBoxLayout(swaps)
+        swaps_row.setContentsMargins(0, 0, 0, 0)
+        swaps_row.addWidget(self.untested, 1)
+        swaps_row.addWidget(self.pilot_button)
+        # three lists under one set of tabs: each gets the panel's height, which a side panel has little of
+        self.details = QTabWidget()
+        self.details.addTab(self.changes, "")
+        self.details.addTab(self.blocked, "")
+        self.details.addTab(swaps, "")
+        self._name_tabs(None)
         layout = QVBoxLayout(self)
         layout.addLayout(self.job.controls(self.period))
         layout.addWidget(self.headline)
         layout.addLayout(self._chart_holder, 2)
-        layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
-        self.changes.setMinimumHeight(110)  # the header and three changes
-        layout.addWidget(self.changes, 2)
-        layout.addWidget(QLabel("Blocked or moved by a hard constraint"))
-        layout.addWidget(self.blocked, 1)
-        swaps = QHBoxLayout()
-        swaps.addWidget(self.untested, 1)
-        swaps.addWidget(self.pilot_button)
-        layout.addWidget(QLabel("Untested swaps (no pilot yet)"))
-        layout.addLayout(swaps)
+        layout.addWidget(self.details, 3)
+
+    def _name_tabs(self, report: Any) -> None:
+        counts = ("", "", "") if report is None else (
+            f" ({len(report.changes)})", f" ({len(report.constraints)})", f" ({len(report.untested_swaps)})")
+        for index, (title, count) in enumerate(zip(TAB_TITLES, counts)):
+            self.details.setTabText(index, title + count)
+        self.details.setTabToolTip(0, "Logged first choice → the draft's first choice, per task")
 
     @property
     def chart(self) -> Any:
@@ -136,6 +145,7 @@ class WhatIfPanel(QWidget):
              "" if c.to_model == "(blocked)" else (c.pilot.summary if c.pilot else "untested swap"))
             for c in report.changes])
         self._fill(self.blocked, [(k.task, k.rule, k.outcome, k.requests, k.reason) for k in report.constraints])
+        self._name_tabs(report)
         self.untested.clear()
         self._swaps = [(c.task, c.from_model, c.to_model) for c in report.untested_swaps]
         for task, frm, to in self._swaps:
