@@ -20,7 +20,7 @@ from console.ui.replay_period import PeriodBox
 
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
-TAB_TITLES = ("Routing changes", "Blocked or moved by a hard constraint", "Untested swaps")
+TAB_TITLES = ("Routing changes", "Constraints", "Untested swaps")  # short: all three fit a side panel
 
 
 class WhatIfPanel(QWidget):
@@ -85,6 +85,9 @@ class WhatIfPanel(QWidget):
         for index, (title, count) in enumerate(zip(TAB_TITLES, counts)):
             self.details.setTabText(index, title + count)
         self.details.setTabToolTip(0, "Logged first choice → the draft's first choice, per task")
+        self.details.setTabToolTip(1, "Requests the draft blocks or moves for region, residency, on-prem only, "
+                                      "context, cost ceiling or budget")
+        self.details.setTabToolTip(2, "Changed pairs with no pilot yet: Pilot this swap opens the Pilot page")
 
     @property
     def chart(self) -> Any:
