@@ -45,6 +45,7 @@ from console.core.rollout.shares import RolloutShares
 from console.core.rollout.split import CANDIDATE, route_splits
 from console.core.routing.types import Classified, Plan
 from console.core.secrets import KeyStore
+from console.core.shadow.sampling import in_sample
 
 if TYPE_CHECKING:
     from console.core.shadow.cap import ShadowCaps
@@ -342,28 +343,34 @@ class Engine:
             except Exception as err:  # noqa: BLE001 - the answer stands; the log's failure is reported, not raised
                 log.error("the routing log could not record request %s: %s", result.request_id, err)
         route = policy.routes.get(result.plan.task)
-        if route is not None and route.shadow is not None and kind == "production":
-            self._consider_shadow(request, result, route, policy.name, policy_hash, prices, bind)
+        # The candidate arm of a staged rollout is not shadowed: its answer is not the baseline, and
+        # its model is usually the one being shadowed.
+        if route is not None and route.shadow is not None and kind == "production" and arm != CANDIDATE:
+            self._consider_shadow(request, result, route, policy, policy_hash, prices, bind)
         yield result
 
     def _consider_shadow(self, request: Request, result: RouteResult, route: Any, *snapshot: Any) -> None:
         """Maybe send a copy to the route's shadow model, in the background (``console/core/shadow``)."""
+        if result.outcome is not Outcome.OK or not in_sample(result.request_id, route.shadow.sample):
+            return  # most requests stop here: the decision costs a hash (bench_shadow)
         if self._shadows is None:
             from console.core.shadow.dispatch import ShadowDispatcher
 
-            self._shadows = ShadowDispatcher(self.recorder, self._spend_feed, self._shadow_caps)
+            self._shadows = ShadowDispatcher(self.recorder, self.book, self._shadow_caps)
         from console.core.shadow.dispatch import ShadowJob
 
-        name, policy_hash, prices, bind = snapshot
+        policy, policy_hash, prices, bind = snapshot
         task, path = result.plan.task, self.policy_path
         self._shadows.consider(
-            lambda: ShadowJob(task, route, route.shadow, request, result, name, policy_hash, path, prices, bind),
+            lambda: ShadowJob(task, route, route.shadow, request, result, policy, policy.name, policy_hash, path, prices,
+                              bind),
             task, route.shadow, result)
 
     @property
     def shadows(self) -> "ShadowDispatcher | None":
         """The background shadow calls of this engine (None until a shadowed route first answers)."""
         return self._shadows
+
     @staticmethod
     def _settle(book: BudgetBook, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
         """Replace each attempt's reservation by its real cost (this engine's budgets and, in a

@@ -257,6 +257,12 @@ class MainWindow(QMainWindow):
 
         self.gateway_switch = GatewaySwitch(self.bridge, self.current_policy_path)
         bar.addPermanentWidget(self.gateway_switch)
+        from console.ui.review.reminder import ReviewReminder
+
+        self.review_reminder = ReviewReminder()  # when the policy in front is due for its quarterly review
+        self.review_reminder.sig_review_requested.connect(self.show_review_dialog)
+        self.active_policy_signal.sig_active_policy_changed.connect(self.review_reminder.follow)
+        bar.addWidget(self.review_reminder)
         self._gpu_job: Any = None
         # Importing llama.cpp takes ~0.3 s of interpreter time; done at once it would hold the GIL
         # against the GUI thread's first paint, so the check starts once the window is up.
@@ -299,6 +305,16 @@ class MainWindow(QMainWindow):
         job = self.bridge.submit(watch)
         job.sig_finished.connect(self.show_loaded_models)
         self._watch_job = job
+
+    def show_review_dialog(self) -> Any:
+        """File › Quarterly review…: the review of the policy in front (``console.ui.review.dialog``)."""
+        from console.ui.review.dialog import ReviewDialog
+
+        dialog = ReviewDialog(self.bridge, self.active_policy.current, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_review_written.connect(lambda _path: self.review_reminder.follow(self.active_policy.current))
+        dialog.open()
+        return dialog
 
     def current_policy_path(self) -> Path | None:
         """The file of the policy tab in front (what the endpoint switch serves)."""

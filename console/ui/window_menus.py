@@ -29,6 +29,8 @@ def build_menus(window: Any) -> dict[str, QAction]:
     for name in ("save", "save_as", "revert", "versions"):
         file_menu.addAction(editor[name])
     file_menu.addSeparator()
+    actions["review"] = file_menu.addAction("Quarterly review…", window.show_review_dialog)
+    file_menu.addSeparator()
     actions["quit"] = file_menu.addAction("&Quit", QKeySequence.StandardKey.Quit, window.close)
 
     edit_menu = bar.addMenu("&Edit")

@@ -137,3 +137,31 @@ def test_routedesk_review_writes_the_file_and_moves_the_due_date(qtbot, demo: Re
     assert "not a quarter" in capsys.readouterr().err
     assert run(["review", "-o", str(tmp_path / "q.txt")]) == 2
     assert "write the review as .pdf or .html" in capsys.readouterr().err
+    assert run(["review", "--demo", "--db", demo.url, "-o", str(target)]) == 2
+    assert "--demo makes its own policy and log" in capsys.readouterr().err
+
+
+def test_an_empty_period_is_a_short_review_that_says_so(qtbot, demo: ReviewDemo, tmp_path: Path) -> None:
+    policy = load_policy_or_raise(demo.policy_file)
+    empty = quarterly_review(policy, parse_period(quarter_text="2020Q1"), url=demo.url, data_root=demo.folder,
+                             mark=False)
+    target = tmp_path / "empty.html"
+    render_review(empty, target)
+    page = target.read_text(encoding="utf-8")
+    assert "the log has no production requests under policy &#x27;demo&#x27; in 2020Q1" in page
+    assert "<img" not in page  # no empty charts
+
+
+def test_the_readme_command_reviews_demo_history_without_touching_the_users_data(
+        qtbot, tmp_path: Path, capsys: pytest.CaptureFixture[str], private_home: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the demo's folder goes with the test's
+    before = sorted(p.name for p in private_home.iterdir()) if private_home.exists() else []
+    target = tmp_path / "review.pdf"
+    assert run(["review", "--demo", "-o", str(target)]) == 0  # README: routedesk review --demo -o review.pdf
+    assert "wrote" in capsys.readouterr().out and target.read_bytes().startswith(b"%PDF")
+    assert (sorted(p.name for p in private_home.iterdir()) if private_home.exists() else []) == before
+    (folder,) = tmp_path.glob("routedesk-review-demo-*")
+    assert (folder / "demo-log.sqlite3").is_file() and (folder / "review-schedule.json").is_file()

@@ -46,6 +46,9 @@ def run_import(args: argparse.Namespace) -> int:
         return 0
     try:
         path = apply_import(changes, as_of=datetime.date.today())
+    except PriceImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except (OSError, DataDirError) as error:
         print(f"error: cannot write the price catalogue: {error}", file=sys.stderr)
         return 1

@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_policy_argument(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, help="review.pdf or review.html")
     parser.add_argument("--demo", action="store_true",
-                        help="review a quarter of demo history (two policy versions, a pilot, a price change) "
+                        help="review a quarter of demo history (two policy versions, a pilot, a rollout, a price change) "
                              "made in a temporary folder; your own log and data are not touched")
     add_db_argument(parser)
     parser.set_defaults(func=run)
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     url, data_root, policy_path = args.db, None, args.policy
+    if args.demo and (args.policy or args.db):
+        print("error: --demo makes its own policy and log; leave out -p and --db", file=sys.stderr)
+        return 2
     if args.demo:
         import tempfile
 

@@ -4,6 +4,7 @@ Each use case is written once, here, in a module named for it:
 
     routing   route through ``workspace.engine(policy, path)``; ``explain`` without calling anyone
     pilot     run or resume a pilot (one run id formula, one stored source)
+    shadow    grade a route's live shadow pilot (`pilot --from-shadow`), its spend, forgetting what it collected
     compare   side by side; save, list, reload comparisons; export them
     keys      a key's status, which providers lack one (for plans), and a cheap call that proves it works
     models    read, load, unload and try local GGUF files in the process's one pool

@@ -26,7 +26,8 @@ def quarterly_review(policy: Policy, period: ReviewPeriod, *, url: str | None = 
 
     Raises app.log.LogError when the log cannot be opened."""
     from console.core.app.log import open_log
-    from console.core.review import build_review, mark_reviewed
+    from console.core.review.build import build_review
+    from console.core.review.schedule import mark_reviewed
 
     db = open_log(url)
     try:

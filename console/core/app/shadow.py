@@ -41,8 +41,13 @@ class ShadowPilot:
     @property
     def spend_line(self) -> str:
         s = self.spend
-        return (f"shadow spend on route '{s.route}': ${s.today_usd:.4f} today of the ${self.cap_usd:.2f} daily cap "
-                f"({s.calls_today} calls), ${s.month_usd:.4f} in the last 30 days; counted in the budgets too")
+        return (f"shadow spend on route '{s.route}': {_usd(s.today_usd)} today of the ${self.cap_usd:.2f} daily cap "
+                f"({s.calls_today} calls), {_usd(s.month_usd)} in the last 30 days; counted in the budgets too")
+
+
+def _usd(amount: float) -> str:
+    """Cents for sums that have them; small sums keep their digits (a cheap model's day can be $0.0004)."""
+    return f"${amount:,.2f}" if amount >= 0.01 else f"${amount:.6f}".rstrip("0").rstrip(".") if amount else "$0"
 
 
 def shadow_setup(policy: Policy | None, policy_path: str | Path | None, route: str) -> PilotSetupRequest:

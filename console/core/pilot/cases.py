@@ -28,6 +28,7 @@ class PastAnswer:
     cost_usd: float
     judged_correct: bool | None = None
     outcome: str = "ok"  # a shadow call that failed is recorded with its outcome (console/core/shadow)
+    latency_ms: float | None = None  # measured when the answer was given live (a shadow call)
 
 
 @dataclass

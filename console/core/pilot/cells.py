@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 class Cell:
     """Attributes:
         passed: the answer met every assertion (and the judge, when the bar has one).
-        outcome: the call's outcome ('ok', 'timeout', ...); 'recorded' answers are always ok.
+        outcome: the call's outcome ('ok', 'timeout', ...); recorded answers are ok, except a shadow
+            call's, which keep the outcome it had live.
         failures: why it did not pass, one sentence per failed check.
         cost_usd: what answering cost (estimated for recorded answers); judge_cost_usd is extra.
         recorded: judged from an answer the model gave in the past, without calling it.

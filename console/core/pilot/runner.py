@@ -120,8 +120,8 @@ class PilotRunner:
             failures = [f"call: {past.outcome}"]
         else:
             failures = check_all(self.bar.assertions, Answer(past.text, None, past.cost_usd), case.reference)
-        return Cell(case.case_id, model, not failures, past.outcome, past.text, failures, past.cost_usd, 0.0, None,
-                    past.input_tokens, past.output_tokens, recorded=True)
+        return Cell(case.case_id, model, not failures, past.outcome, past.text, failures, past.cost_usd, 0.0,
+                    past.latency_ms, past.input_tokens, past.output_tokens, recorded=True)
 
     async def _cell(self, case: PilotCase, model: str, report: PilotReport) -> Cell:
         if model in case.recorded:

@@ -150,7 +150,9 @@ def plan_import(file: LiteLLMFile, *, user: PriceTable | None = None, bundled: P
 
 def apply_import(changes: list[PriceChange], *, as_of: datetime.date, source: str = SOURCE,
                  path: Path | None = None) -> Path:
-    """Write ``changes`` into the user's price file (kept comments and other entries), and log them."""
+    """Write ``changes`` into the user's price file (kept comments and other entries), and log them.
+
+    PriceImportError when the existing file cannot be read as YAML (it is left untouched)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap
 
@@ -161,7 +163,14 @@ def apply_import(changes: list[PriceChange], *, as_of: datetime.date, source: st
     path.parent.mkdir(parents=True, exist_ok=True)
     yaml = YAML()
     yaml.width = 100_000
-    data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    except (YAMLError, UnicodeDecodeError) as error:
+        # Rewriting it would lose whatever the user meant: they fix it first (nothing is written).
+        raise PriceImportError(f"{path}: your price file is not valid YAML, so it was left as it is "
+                               f"({str(error).splitlines()[0]}); fix or move it, then import again") from None
     if not isinstance(data, dict):
         data = CommentedMap(version=1)
     models = data.get("models")

@@ -24,6 +24,7 @@ def build_review(db: Engine, policy: Policy, period: ReviewPeriod, *, progress: 
     from console.core.review.pilots_section import pilot_lines
     from console.core.review.recommend import new_models, recommendations
     from console.core.review.reliability_section import reliability_section
+    from console.core.review.rollouts_section import rollout_lines
     from console.core.review.schedule import last_reviewed
     from console.core.review.spend_section import spend_section
 
@@ -42,6 +43,7 @@ def build_review(db: Engine, policy: Policy, period: ReviewPeriod, *, progress: 
     versions = version_lines(db, policy.name, period,
                              versions_root=data_root / "policy-versions" if data_root else None)
     pilots = pilot_lines(db, period, policy.name)
+    rollouts = rollout_lines(db, period, policy.name)
     prices = price_lines(period, last_reviewed(policy.name, root=data_root), folder=data_root)
     step("assessment", 0.6)
     assessment = assess_traffic(policy, db, since=period.since, until=period.until)
@@ -50,5 +52,5 @@ def build_review(db: Engine, policy: Policy, period: ReviewPeriod, *, progress: 
     if spend.counts.requests == 0:
         notes.append(f"the log has no production requests under policy '{policy.name}' in {period.label}")
     return Review(policy.name, period, time.time() if now is None else now, spend, reliability, latency, versions,
-                  pilots, prices, new_models(assessment, {p.model for p in prices if p.old == "(new)"}),
+                  pilots, rollouts, prices, new_models(assessment, {p.model for p in prices if p.old == "(new)"}),
                   recommendations(assessment, reliability.drift, pilots), notes)

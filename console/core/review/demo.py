@@ -2,7 +2,8 @@
 
 Ninety days of seeded traffic under two saved versions of the demo policy (the second, 45 days
 ago, sends support to gemini-flash first after a pilot said it holds up, and asks support for a
-p95 under 2.5 s), gemini-flash failing half its summaries in the last three days, a catalogue price cut on gpt-4.1-mini 30 days ago (attempts after it charged the
+p95 under 2.5 s), gemini-flash failing half its summaries in the last three days, the code route
+in a staged rollout to gpt-large for the last 20 days (10%, then 50%), a catalogue price cut on gpt-4.1-mini 30 days ago (attempts after it charged the
 new price, the change in the price history), and the review before this one 91 days ago. It
 writes into a folder of its own (log, versions, price history, schedule), never the user's data.
 """
@@ -62,6 +63,58 @@ def _repriced(records: Iterator[RequestRecord], after: float) -> Iterator[Reques
                     attempt.price_input, attempt.price_output = sheet.input, sheet.output
                     attempt.price_cached_input, attempt.price_reasoning = sheet.cached_input, sheet.reasoning
         yield record
+
+
+ROLLOUT_SALT = b"demo/code/gpt-large"
+
+
+def _rollout_arms(records: Iterator[RequestRecord], started: float, advanced: float,
+                  arms: list[dict[str, object]]) -> Iterator[RequestRecord]:
+    """The code route in rollout from ``started``: 10% of its requests on gpt-large in claude's place,
+    50% from ``advanced``. A request on the candidate's arm is answered by gpt-large (priced as such);
+    every request of the route gets its ``rollout_arm`` row in ``arms``, as the engine writes them."""
+    from console.core.pricing import PriceSheet, cost_usd
+    from console.core.rollout.split import CANDIDATE, arm_of
+
+    large = PriceSheet(2.0, 8.0, 0.5, 8.0)
+    for record in records:
+        ts = record.started_at.timestamp()
+        if record.task == "code" and ts >= started:
+            arm = arm_of(ROLLOUT_SALT, record.request_id, 10.0 if ts < advanced else 50.0)
+            if arm == CANDIDATE:
+                for attempt in record.attempts:
+                    if attempt.model_alias == "claude":
+                        attempt.model_alias, attempt.provider, attempt.provider_model_id = "gpt-large", "openai", "gpt-4.1"
+                        attempt.cost_usd = cost_usd(large, input_tokens=attempt.input_tokens,
+                                                    output_tokens=attempt.output_tokens,
+                                                    cached_tokens=attempt.cached_tokens,
+                                                    reasoning_tokens=attempt.reasoning_tokens)
+                        attempt.price_input, attempt.price_output = large.input, large.output
+                        attempt.price_cached_input, attempt.price_reasoning = large.cached_input, large.reasoning
+                        if attempt.answered_model_id:
+                            attempt.answered_model_id = "gpt-4.1"
+                record.total_cost_usd = sum(a.cost_usd for a in record.attempts)
+                if record.answered_by == "claude":
+                    record.answered_by = "gpt-large"
+            arms.append({"request_id": record.request_id, "ts": ts, "policy_name": record.policy_name,
+                         "route": "code", "arm": arm, "ok": int(record.answered_by is not None),
+                         "latency_ms": record.total_latency_ms, "cost_usd": record.total_cost_usd})
+        yield record
+
+
+def _rollout_state(db: object, arms: list[dict[str, object]], started: float, advanced: float) -> None:
+    from sqlalchemy import insert
+
+    from console.core.ledger.rollouts import rollout_tables
+    from console.core.policy.rollout_schema import Rollout
+    from console.core.rollout.state import advance, start
+
+    arm_table = rollout_tables()[2]
+    with db.begin() as conn:  # type: ignore[attr-defined]
+        conn.execute(insert(arm_table), arms)
+    state = start(db, POLICY_NAME, "code", Rollout(candidate="gpt-large", replaces="claude", steps=[10, 50, 100]),  # type: ignore[arg-type]
+                  by="cli", now=started)
+    advance(db, state, by="cli", now=advanced)  # type: ignore[arg-type]
 
 
 def _pilot(db: object, at: float) -> None:
@@ -124,7 +177,10 @@ def write_review_demo(folder: Path, demo_policy_text: str, *, requests: int = 20
         later = generate(requests - half, days=45, end=now, seed=12, policy=(POLICY_NAME, hashes[1]),
                          chains={"support": ("gemini-flash", "gpt-mini", "claude")},
                          spike=("summarize", "gemini-flash"), spike_hours=72, totals=totals)
-        write_records(db, _repriced(later, now - 30 * DAY))
+        arms: list[dict[str, object]] = []
+        started, advanced = now - 20 * DAY, now - 10 * DAY
+        write_records(db, _rollout_arms(_repriced(later, now - 30 * DAY), started, advanced, arms))
+        _rollout_state(db, arms, started, advanced)
         _pilot(db, now - 50 * DAY)
     finally:
         db.dispose()

@@ -111,6 +111,34 @@ class PilotLine:
 
 
 @dataclass(frozen=True)
+class ArmLine:
+    arm: str  # baseline | candidate
+    model: str
+    requests: int
+    failures: int
+    cost_usd: float
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures / self.requests if self.requests else 0.0
+
+    @property
+    def cost_per_request(self) -> float:
+        return self.cost_usd / self.requests if self.requests else 0.0
+
+
+@dataclass(frozen=True)
+class RolloutLine:
+    route: str
+    candidate: str
+    replaces: str
+    state: str  # the rollout's own words for where it stands now
+    events: tuple[str, ...]  # what happened to it in the period, oldest first
+    arms: tuple[ArmLine, ...]  # each arm over the period (rollout_arm rows)
+    realised_month_usd: float | None  # (A's cost per request - B's) x B's requests, scaled to 30 days
+
+
+@dataclass(frozen=True)
 class PriceLine:
     as_of: str
     model: str
@@ -146,6 +174,7 @@ class Review:
     latency: list[LatencyLine]
     versions: list[VersionLine]
     pilots: list[PilotLine]
+    rollouts: list[RolloutLine]
     prices: list[PriceLine]
     new_models: list[NewModelLine]
     recommendations: list[Recommendation]

@@ -22,7 +22,8 @@ from console.core.budget.period import period_bounds
 class _Day:
     start: float  # the UTC day's first second
     seeded: bool = False
-    spent_usd: float = 0.0  # logged before this process + settled + reserved
+    settled_usd: float = 0.0  # logged before this process + settled here
+    held_usd: float = 0.0  # reserved by shadow calls in flight
     exhausted: bool = False
 
 
@@ -59,16 +60,18 @@ class ShadowCaps:
             day = self._today(route)
             if not day.seeded:
                 day.seeded = True
-                day.spent_usd += logged_usd
+                day.settled_usd += logged_usd
 
     def reserve(self, route: str, usd: float, cap_usd: float) -> bool:
-        """Hold ``usd`` of today's cap; False (and the day marked spent) when it does not fit."""
+        """Hold ``usd`` of today's cap; False when it does not fit. The day is marked spent only when
+        it would not fit even once the calls in flight have settled (their holds are upper bounds)."""
         with self._lock:
             day = self._today(route)
-            if day.spent_usd + usd > cap_usd:
-                day.exhausted = True
+            if day.settled_usd + day.held_usd + usd > cap_usd:
+                if day.settled_usd + usd > cap_usd:
+                    day.exhausted = True
                 return False
-            day.spent_usd += usd
+            day.held_usd += usd
             return True
 
     def settle(self, route: str, reserved_usd: float, actual_usd: float, day_start: float) -> None:
@@ -76,8 +79,10 @@ class ShadowCaps:
         with self._lock:
             day = self._days.get(route)
             if day is not None and day.start == day_start:
-                day.spent_usd += actual_usd - reserved_usd
+                day.held_usd = max(0.0, day.held_usd - reserved_usd)
+                day.settled_usd += actual_usd
 
     def spent_today(self, route: str) -> float:
+        """Settled spend today (calls in flight not included)."""
         with self._lock:
-            return self._today(route).spent_usd
+            return self._today(route).settled_usd

@@ -6,7 +6,8 @@ route shadowed, is this request id in the sample, is the day's cap spent, is the
 and then schedules a task on the loop: the caller's answer, latency and cancellation are never
 tied to the shadow. The shadow task calls the model once (no fallback: a pilot measures that model),
 under its own deadline, logs the call as a request of kind ``shadow`` linked to the production one
-(``metadata.shadow_of``), counts its cost in the budgets (the workspace's spend feed) and in the
+(``metadata.shadow_of``), counts its cost in the budgets (reserved and settled through the
+engine's budget book, like a production attempt: a team gateway's shared book too) and in the
 route's daily cap, and stores the pair of answers as a pilot case (``store.py``). Nothing a shadow
 does can raise into the production path: every failure is logged and dropped.
 
@@ -35,7 +36,8 @@ from console.core.shadow.cap import ShadowCaps
 from console.core.shadow.sampling import in_sample
 
 if TYPE_CHECKING:
-    from console.core.budget.tracker import SpendFeed
+    from console.core.budget.reservations import BudgetBook
+    from console.core.policy.schema import Policy
     from console.core.pilot.bar import QualityBar
     from console.core.request import Request
     from console.core.routing.events import RouteResult
@@ -57,6 +59,7 @@ class ShadowJob:
     spec: Shadow
     request: "Request"
     production: "RouteResult"
+    policy: "Policy"
     policy_name: str
     policy_hash: str
     policy_path: Path | None
@@ -67,12 +70,12 @@ class ShadowJob:
 class ShadowDispatcher:
     """One per Engine. Attributes:
         caps: the daily spend per route (shared by a workspace's engines).
-        started / skipped_busy / skipped_cap: counts since start, for tests and status lines.
+        started / skipped_busy / skipped_cap / skipped_budget: counts since start, for tests and status lines.
     """
 
-    def __init__(self, recorder: Recorder, spend_feed: "SpendFeed", caps: ShadowCaps | None = None) -> None:
+    def __init__(self, recorder: Recorder, book: "BudgetBook", caps: ShadowCaps | None = None) -> None:
         self.recorder = recorder
-        self.spend_feed = spend_feed
+        self.book = book
         self.caps = caps if caps is not None else ShadowCaps()
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight: dict[str, int] = {}
@@ -80,6 +83,7 @@ class ShadowDispatcher:
         self.started = 0
         self.skipped_busy = 0
         self.skipped_cap = 0
+        self.skipped_budget = 0
 
     @property
     def in_flight(self) -> int:
@@ -150,6 +154,17 @@ class ShadowDispatcher:
         if not self.caps.reserve(route_name, most, spec.max_usd_per_day):
             self.skipped_cap += 1
             return
+        team = job.request.metadata.get("team")
+        model = job.policy.models.get(spec.model)
+        provider = model.provider if model is not None else ""
+        spent_budget = _spent_budget(self.book, job.policy, task=route_name, team=team, provider=provider, model=spec.model)
+        if spent_budget is not None:  # a budget that stops production calls stops shadows first
+            self.caps.settle(route_name, most, 0.0, day)
+            self.skipped_budget += 1
+            log.info("route '%s' is not shadowed: budget '%s' is spent", route_name, spent_budget)
+            return
+        held = self.book.reserve(job.policy, most, task=route_name, team=team,
+                                 provider=provider, model=spec.model)
         spent = 0.0
         try:
             started = datetime.now(timezone.utc)
@@ -157,8 +172,7 @@ class ShadowDispatcher:
             spent = attempt.cost_usd
         finally:
             self.caps.settle(route_name, most, spent, day)
-        team = job.request.metadata.get("team")
-        self.spend_feed.add(attempt.cost_usd, task=route_name, team=team, provider=attempt.provider, model=spec.model)
+            self.book.settle(held, spent)  # the budgets count it as they count a production attempt
         record = RequestRecord(
             request_id=new_request_id(), started_at=started, policy_name=job.policy_name, policy_hash=job.policy_hash,
             task=route_name, task_reason=f"shadow of {job.production.request_id}", outcome=attempt.outcome,
@@ -187,6 +201,20 @@ class ShadowDispatcher:
         return self._bars[path]
 
 
+def _spent_budget(book: "BudgetBook", policy: "Policy", *, task: str, team: str | None, provider: str,
+                  model: str) -> str | None:
+    """The first budget covering the shadow call that is spent and would block or divert it, if any."""
+    from console.core.budget.scope import scope_covers
+
+    spend = book.snapshot(policy)
+    for budget in policy.budgets:
+        if budget.action == "warn" or not scope_covers(budget.scope, task=task, team=team, provider=provider, model=model):
+            continue
+        if spend.get(budget.name, 0.0) >= budget.limit_usd:
+            return budget.name
+    return None
+
+
 def _logged_today(db: object, route: str, day_start: float) -> float:
     if db is None:
         return 0.0
@@ -206,6 +234,7 @@ def _case(job: ShadowJob, record: RequestRecord, text: str, keep_prompt: bool) -
     return ShadowCase(
         route=job.route_name, position=int(time.time() * 1000), prompt=job.request.text if keep_prompt else None,
         model=job.spec.model,
-        production=CollectedAnswer(production.text, tokens_in, tokens_out, production.total_cost_usd, production.request_id),
+        production=CollectedAnswer(production.text, tokens_in, tokens_out, production.total_cost_usd, production.request_id,
+                                   latency_ms=round(production.latency_ms, 3)),
         shadow=CollectedAnswer(text, attempt.input_tokens, attempt.output_tokens, attempt.cost_usd, record.request_id,
-                               attempt.outcome.value))
+                               attempt.outcome.value, round(attempt.latency_ms, 3)))

@@ -3,7 +3,8 @@
 Each shadowed request becomes one case of the imported-history tables (``ledger/pilots.py``):
 
 * ``history_case``: case id ``shadow:<production request id>``, dataset ``shadow:<route>``; the
-  metadata links the production request and the shadow request and keeps the shadow's outcome.
+  metadata links the production request and the shadow request and keeps the shadow's outcome
+  and both latencies (the pilot's latency figures).
   The prompt text is kept here only while the pilot needs it: only when the bar has a judge (the
   assertions never read the prompt), and only until the case is graded (``erase_prompts``);
   ``forget_cases`` deletes a route's collected cases outright (``routedesk pilot --from-shadow
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select, update
 
@@ -47,6 +49,7 @@ class CollectedAnswer:
     cost_usd: float
     request_id: str
     outcome: str = "ok"
+    latency_ms: float | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ class ShadowCase:
 
 def save_case(db: Engine, case: ShadowCase) -> None:
     meta = {"request_id": case.production.request_id, "shadow_request_id": case.shadow.request_id,
-            f"outcome:{case.model}": case.shadow.outcome}
+            f"outcome:{case.model}": case.shadow.outcome,
+            **{f"latency_ms:{name}": a.latency_ms for name, a in ((PRODUCTION, case.production), (case.model, case.shadow))
+               if a.latency_ms is not None}}
     answers = [(PRODUCTION, case.production), (case.model, case.shadow)]
     with db.begin() as conn:
         conn.execute(insert(_CASE).values(
@@ -83,13 +88,13 @@ def cases_from_shadow(db: Engine, route: str, model: str) -> list[PilotCase]:
     query = select(_CASE).where(_CASE.c.dataset == dataset_of(route)).order_by(_CASE.c.position)
     with db.connect() as conn:
         rows = conn.execute(query).mappings().all()
-        answers: dict[str, dict[str, dict[str, object]]] = {}
+        answers: dict[str, dict[str, Any]] = {}
         ids = [r["case_id"] for r in rows]
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             for a in conn.execute(select(_ANSWER).where(_ANSWER.c.case_id.in_(chunk),
                                                         _ANSWER.c.model.in_((PRODUCTION, model)))).mappings():
-                answers.setdefault(a["case_id"], {})[a["model"]] = dict(a)
+                answers.setdefault(a["case_id"], {})[a["model"]] = a
     cases = []
     for row in rows:
         found = answers.get(row["case_id"], {})
@@ -97,9 +102,9 @@ def cases_from_shadow(db: Engine, route: str, model: str) -> list[PilotCase]:
             continue
         meta = json.loads(row["metadata_json"] or "{}")
         outcomes = {PRODUCTION: "ok", model: str(meta.get(f"outcome:{model}", "ok"))}
-        recorded = {name: PastAnswer(str(found[name]["text"]), int(found[name]["input_tokens"]),  # type: ignore[call-overload]
-                                     int(found[name]["output_tokens"]), float(found[name]["cost_usd"]),  # type: ignore[arg-type]
-                                     outcome=outcomes[name]) for name in (PRODUCTION, model)}
+        recorded = {name: PastAnswer(found[name]["text"], found[name]["input_tokens"], found[name]["output_tokens"],
+                                     found[name]["cost_usd"], outcome=outcomes[name],
+                                     latency_ms=meta.get(f"latency_ms:{name}")) for name in (PRODUCTION, model)}
         cases.append(PilotCase(row["case_id"], row["prompt"], None, None, {"request_id": meta.get("request_id", "")},
                                recorded))
     return cases

@@ -17,7 +17,8 @@ from console.core.ledger.policy_changes import PolicyChange
 from console.core.policy.schema import Budget
 from console.core.review.figures import Review
 
-WIDTH, HEIGHT = 1200, 440
+CHART_MIN_TRIALS = 30
+WIDTH, HEIGHT = 900, 360  # drawn about 18 cm wide: the chart text stays about the size of the body text
 
 
 def _grab(panel: QWidget, fill: Callable[[], None], height: int = HEIGHT) -> bytes:
@@ -82,19 +83,23 @@ def failure_png(review: Review) -> bytes:
     from console.ui.pages.dashboard.bar_chart import CategoryBars
     from console.ui.units import percent_ticks
 
-    rates = [r for r in review.reliability.failures if r.trials]
-    chart = CategoryBars("Attempt failure rate by task and model", "", lambda v: f"{v:.1%}", percent_ticks)
+    # a pair tried a handful of times has an interval reaching most of the axis: it stays in the table
+    rates = [r for r in review.reliability.failures if r.trials >= CHART_MIN_TRIALS]
+    chart = CategoryBars("Attempt failure rate by task and model", "", lambda v: f"{v:.1f}%", percent_ticks)
     return _grab(chart, lambda: chart.show_bars(
         [f"{r.task}/{r.model}" for r in rates],
-        [("failure rate", [r.rate for r in rates]), ("95% upper bound", [r.ci_high for r in rates])],
-        [None] * len(rates), note="bars: the rate and the top of its 95% Wilson interval"))
+        [("failure rate", [100 * r.rate for r in rates]), ("95% upper bound", [100 * r.ci_high for r in rates])],
+        [None] * len(rates), note=f"the rate and the top of its 95% Wilson interval; pairs with at least "
+                                  f"{CHART_MIN_TRIALS} attempts"))
 
 
 def review_charts(review: Review) -> dict[str, bytes]:
     """Every chart of the review by name (``spend_task``, ``spend_model``, ``latency``, ``failures``)."""
-    charts = {"spend_task": spend_png(review, "task"), "spend_model": spend_png(review, "model")}
+    charts: dict[str, bytes] = {}
+    if review.spend.counts.attempts:  # an empty period gets its sentence, not two empty axes
+        charts = {"spend_task": spend_png(review, "task"), "spend_model": spend_png(review, "model")}
     if review.latency:
         charts["latency"] = latency_png(review)
-    if review.reliability.failures:
+    if any(r.trials >= CHART_MIN_TRIALS for r in review.reliability.failures):
         charts["failures"] = failure_png(review)
     return charts

@@ -126,7 +126,18 @@ def _pilots(review: Review) -> list[Block]:
         out.append(Table(("task", "saving projected by the pilot, a month", "saving realised since, a month"), ((
             p.task, _usd(p.projected_month_usd), _usd(p.realised_month_usd)),), frozenset({1, 2})))
         out.append(Paragraph(f"Realised: {p.realised_note}. It is the whole task's change, not the pilot's alone."))
-    out.append(Paragraph("Staged rollouts are not recorded in this log yet; they will appear here once they are."))
+    if not review.rollouts:
+        out.append(Paragraph("No staged rollout of this policy moved in the period."))
+    for r in review.rollouts:
+        out.append(Paragraph(f"Rollout of {r.route}: {r.candidate} in place of {r.replaces}; now {r.state}", True))
+        if r.events:
+            out.append(Bullets(r.events))
+        out.append(Table(("arm", "model", "requests", "failed", "failure rate", "cost per request"), tuple(
+            (a.arm, a.model, f"{a.requests:,}", f"{a.failures:,}", f"{a.failure_rate:.2%}", f"${a.cost_per_request:.5f}")
+            for a in r.arms), frozenset({2, 3, 4, 5})))
+        if r.realised_month_usd is not None:
+            out.append(Paragraph(f"Realised: {_usd(r.realised_month_usd)} a month (the baseline arm's cost per request "
+                                 f"minus the candidate's, times the candidate's requests, per 30 days of the rollout)."))
     return out
 
 
@@ -160,8 +171,10 @@ def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str 
              f"Generated {datetime.fromtimestamp(review.generated_at, tz=timezone.utc):%Y-%m-%d %H:%M} UTC"]
     if next_due:
         lines.append(f"Next review due: {next_due}")
-    summary = [f"Spend {_usd(review.spend.counts.cost_usd)} ({_change(review.spend.counts.cost_usd, review.spend.previous.cost_usd)} "
-               f"on the period before), {review.spend.counts.requests:,} requests.",
+    spend = review.spend
+    against = (f"{_change(spend.counts.cost_usd, spend.previous.cost_usd)} on the period before"
+               if spend.previous.requests else "nothing logged in the period before")
+    summary = [f"Spend {_usd(spend.counts.cost_usd)} ({against}), {spend.counts.requests:,} requests.",
                f"{len(review.versions)} policy version(s) saved, {len(review.pilots)} pilot verdict(s), "
                f"{len(review.prices)} price change(s), {len(review.reliability.drift)} drift alert(s).",
                *(f"{r.task}: {r.action}" for r in review.recommendations)]

@@ -87,3 +87,25 @@ def test_the_diff_says_what_moved_from_and_to() -> None:
     assert diff_summary(before, before) == ["no change to routing (text or comments only)"]
     assert diff_summary(None, before)[0].startswith("first version:")
     assert len(diff_summary(before, after, limit=1)) == 2
+
+
+def test_saves_from_many_threads_at_once_keep_every_version(home: Path, tmp_path: Path) -> None:
+    # Each save appends one line to the index (O_APPEND) and writes its own file: none is lost or torn.
+    import threading
+
+    texts = [DEMO.read_text().replace("description: ", f"description: v{n} ", 1) for n in range(24)]
+    start = threading.Barrier(8)
+
+    def save(chunk: list[str], n: int) -> None:
+        start.wait()
+        for text in chunk:
+            save_text(text, tmp_path / f"demo-{n}.yaml")
+
+    threads = [threading.Thread(target=save, args=(texts[n::8], n)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kept = versions("demo")
+    assert sorted(v.text() for v in kept) == sorted(texts)
+    assert len((home / "policy-versions" / "demo" / "index.jsonl").read_text().splitlines()) == len(texts)

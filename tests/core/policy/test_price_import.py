@@ -114,3 +114,12 @@ def test_dry_run_writes_nothing(home: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(["prices", "import", str(SAMPLE), "--dry-run"]) == 0
     assert "nothing written" in capsys.readouterr().out
     assert not (home / "prices.yaml").exists() and read_changes(home) == []
+
+
+def test_a_broken_user_price_file_is_left_alone_with_the_reason(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = "models:\n  mine: {input: 1, output: [\n"
+    (home / "prices.yaml").write_text(broken)
+    assert run(["prices", "import", str(SAMPLE)]) == 1
+    err = capsys.readouterr().err
+    assert "your price file is not valid YAML, so it was left as it is" in err and "Traceback" not in err
+    assert (home / "prices.yaml").read_text() == broken and read_changes(home) == []

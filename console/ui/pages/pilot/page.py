@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+
+import yaml
 from typing import Any, AsyncIterator
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -272,7 +274,7 @@ class PilotPage(QWidget):
         self.task.setText(request.task)
         self.baseline.setText(request.baseline)
         self.candidate.setText(request.candidates[0])
-        self.bar.setPlainText(request.bar.model_dump_json(exclude_none=True, indent=1))
+        self.bar.setPlainText(yaml.safe_dump(request.bar.model_dump(mode="json", exclude_defaults=True), sort_keys=False))
         return request, None
 
     def show_shadow(self, route: str, *, live: bool = True) -> None:

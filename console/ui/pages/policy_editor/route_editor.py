@@ -129,6 +129,11 @@ class RouteEditor(QWidget):
             ("Retries", ("retries", "max"), "integer", "1"),
             ("First-token timeout (s)", ("timeouts", "first_token_s"), "number", "20"),
             ("Total timeout (s)", ("timeouts", "total_s"), "number", "120"),
+            # A live pilot (console/core/shadow): all four set, or none; clearing them all removes it.
+            ("Shadow model (live pilot)", ("shadow", "model"), None, "no shadow"),
+            ("Shadow sample (share)", ("shadow", "sample"), "number", "e.g. 0.05"),
+            ("Shadow cap ($ per day)", ("shadow", "max_usd_per_day"), "number", "e.g. 2.00"),
+            ("Shadow bar file", ("shadow", "bar"), None, "bars/NAME.yaml, beside the policy"),
         ]
         for label, path, kind, hint in fields:
             edit = b.line(QLineEdit(), path, kind) if kind else b.line(QLineEdit(), path)

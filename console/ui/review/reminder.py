@@ -1,0 +1,76 @@
+"""The review reminder in the status bar: when the policy in front is next due for its quarterly review,
+and, once it is due (or within ``SOON`` of it), a click that opens **Quarterly review…**.
+
+The date is stored per policy in the data directory (``console.core.review.schedule``); reading it
+costs two small files, so it is read again whenever the policy in front changes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any, Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QToolButton
+
+SOON = datetime.timedelta(days=14)
+
+
+def due_text(policy_name: str, *, today: datetime.date | None = None, short: bool = False) -> str:
+    """'2027-03-06 (in 90 days)', 'today', '2026-11-01 (overdue by 35 days)'; ``short``: the date only."""
+    from console.core.review.schedule import next_review_due
+
+    today = today or datetime.date.today()
+    try:
+        due = next_review_due(policy_name, today=today)
+    except OSError:
+        return "unknown (the data directory cannot be read)"
+    if short:
+        return due.isoformat()
+    days = (due - today).days
+    if days == 0:
+        return f"{due.isoformat()} (today)"
+    return f"{due.isoformat()} ({'in' if days > 0 else 'overdue by'} {abs(days)} day{'s' if abs(days) != 1 else ''})"
+
+
+class ReviewReminder(QToolButton):
+    """'Review due …' for the policy in front; highlighted and clickable once the review is near.
+
+    Signals:
+        sig_review_requested(): the user asked to generate the review now.
+    """
+
+    sig_review_requested = Signal()
+
+    def __init__(self, today: Callable[[], datetime.date] = datetime.date.today, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("review-reminder")
+        self.setAutoRaise(True)
+        self.today = today
+        self.due: datetime.date | None = None
+        self.clicked.connect(self.sig_review_requested)
+        self.hide()
+
+    def follow(self, choice: Any) -> None:
+        """Show the due date of ``choice``'s policy (a PolicyChoice); hidden when no policy is in front."""
+        policy = getattr(choice, "policy", None)
+        if policy is None:
+            self.due = None
+            self.hide()
+            return
+        from console.core.review.schedule import next_review_due
+
+        today = self.today()
+        try:
+            self.due = next_review_due(policy.name, today=today)
+        except OSError:
+            self.hide()
+            return
+        near = self.due - today <= SOON
+        self.setText(f"Review {'due' if near else 'next'}: {due_text(policy.name, today=today)}"
+                     + (" · generate…" if near else ""))
+        self.setToolTip(f"The quarterly review of '{policy.name}'"
+                        + (": click to generate it now" if near else "; File › Quarterly review… makes it any time"))
+        self.setStyleSheet("font-weight: bold; color: #b35c00;" if near else "")
+        self.setEnabled(True)
+        self.show()
