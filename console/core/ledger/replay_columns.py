@@ -160,7 +160,8 @@ def append(conn: Connection, requests: Sequence[dict[str, Any]], attempts: Itera
         c = replay_batch_table().c
         _STATEMENTS["insert"] = insert(replay_batch_table())
         _STATEMENTS["newest"] = select(c.id, c.requests).order_by(c.id.desc()).limit(MERGE_RUN)
-    new_id = conn.execute(_STATEMENTS["insert"], batch.encoded()).inserted_primary_key[0]
+    inserted = conn.execute(_STATEMENTS["insert"], batch.encoded()).inserted_primary_key
+    new_id = int(inserted[0]) if inserted is not None else 0
     if len(batch) >= BATCH_REQUESTS or new_id % MERGE_RUN:
         return  # the trailing run is looked at every MERGE_RUN ids, not on every write
     newest = conn.execute(_STATEMENTS["newest"]).all()
