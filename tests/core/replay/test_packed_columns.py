@@ -87,6 +87,43 @@ def test_small_writer_batches_are_appended_and_read_back_as_the_rows(log_url) ->
     assert len(sizes) < production // BATCH_REQUESTS + MERGE_RUN
 
 
+def test_writers_appending_and_merging_at_once_lose_and_repeat_nothing(log_url) -> None:
+    """Four writers, two requests a transaction: small batches are inserted and merged side by side."""
+    import threading
+
+    open_ledger(log_url).dispose()  # created once, before the writers race
+    records = _records()
+    errors: list[BaseException] = []
+
+    def write(part: list) -> None:
+        try:
+            db = open_ledger(log_url)
+            try:
+                write_records(db, part, batch_requests=2)
+            finally:
+                db.dispose()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(records[k::4],)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db = open_ledger_readonly(log_url)
+    try:
+        since, until, task, metadata = WINDOWS[0]
+        assert_same_traffic(read_packed(db, since=since, until=until, task=task, metadata=metadata),
+                            read_rows(db, since=since, until=until, task=task, metadata=metadata))
+        with db.connect() as conn:
+            sizes = [n for (n,) in conn.execute(text("SELECT requests FROM replay_batch"))]
+    finally:
+        db.dispose()
+    assert sum(sizes) == sum(1 for r in records if (r.kind or "production") == "production")
+    assert len(sizes) < len(records) // 8  # merged as they went
+
+
 def test_counts_that_disagree_send_the_read_to_the_rows(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     _write(url, batch_requests=100)
