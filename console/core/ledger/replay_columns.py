@@ -202,11 +202,12 @@ def backfill(conn: Connection) -> None:
     attempt_columns = [att.c.request_id, att.c.ts, att.c.model_alias, att.c.input_tokens, att.c.cached_tokens,
                        att.c.output_tokens, att.c.reasoning_tokens, att.c.ok, att.c.latency_ms, att.c.cost_usd,
                        att.c.position, att.c.role]
-    # time order, as a replay reads them (ties in the log's own order)
-    requests = conn.execute(select(*request_columns).where(req.c.kind == "production").order_by(req.c.ts)).all()
+    # time order, as a replay reads them (ties in the log's own order); streamed, not a million rows held
+    requests = conn.execute(select(*request_columns).where(req.c.kind == "production").order_by(req.c.ts)
+                            .execution_options(yield_per=BATCH_REQUESTS))
     table = replay_batch_table()
-    for start in range(0, len(requests), BATCH_REQUESTS):
-        chunk = [dict(r._mapping) for r in requests[start:start + BATCH_REQUESTS]]
+    for rows in requests.partitions():
+        chunk = [dict(r._mapping) for r in rows]
         for row in chunk:
             row["prompt_text"] = "" if row.pop("has_prompt") else None
         ids = [row["request_id"] for row in chunk]

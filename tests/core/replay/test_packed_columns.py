@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from console.core.app import replay_policy
 from console.core.ledger.bulk import write_records
+from console.core.ledger import replay_columns
 from console.core.ledger.replay_columns import BATCH_REQUESTS, MERGE_RUN
 from console.core.ledger.store import open_ledger, open_ledger_readonly
 from console.core.ledger.tables import SCHEMA_VERSION
@@ -143,7 +144,7 @@ def test_counts_that_disagree_send_the_read_to_the_rows(tmp_path) -> None:
     assert after.requests == before.requests and after.spend == before.spend
 
 
-def test_a_log_of_the_previous_version_is_packed_on_upgrade(log_url) -> None:
+def test_a_log_of_the_previous_version_is_packed_on_upgrade(log_url, monkeypatch) -> None:
     _write(log_url, batch_requests=500)
     db = open_ledger(log_url)
     old = read_rows(db, since=WINDOWS[0][0], until=WINDOWS[0][1], task=None, metadata=True)
@@ -152,10 +153,12 @@ def test_a_log_of_the_previous_version_is_packed_on_upgrade(log_url) -> None:
         conn.execute(text("UPDATE schema_meta SET value = :v WHERE key = 'version'"), {"v": str(SCHEMA_VERSION - 1)})
     db.dispose()
 
+    monkeypatch.setattr(replay_columns, "BATCH_REQUESTS", 100)  # the backfill streams the rows in many reads
     db = open_ledger(log_url)
     try:
         with db.connect() as conn:
             assert conn.execute(text("SELECT value FROM schema_meta WHERE key='version'")).scalar() == str(SCHEMA_VERSION)
+            assert conn.execute(text("SELECT COUNT(*) FROM replay_batch")).scalar() >= 8
         for since, until, task, metadata in WINDOWS:
             assert_same_traffic(read_packed(db, since=since, until=until, task=task, metadata=metadata),
                                 read_rows(db, since=since, until=until, task=task, metadata=metadata))
