@@ -176,6 +176,7 @@ class EngineBridge(QObject):
         self._workspace: Any = None  # console.core.workspace.Workspace, created on the engine thread
         self._closers: list[Callable[[], Awaitable[Any]]] = []
         self._workspace_lock = threading.Lock()  # the GUI thread and the engine thread may ask at once
+        self._rollout_watch: Any = None  # the guardrail checks' task on the engine loop (watch_rollouts)
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -215,6 +216,21 @@ class EngineBridge(QObject):
     def add_closer(self, close: Callable[[], Awaitable[Any]]) -> None:
         """Have ``close()`` awaited on the engine loop at shutdown (free models, close clients)."""
         self._closers.append(close)
+
+    def watch_rollouts(self) -> None:
+        """Check the staged rollouts' guardrails on the engine loop from now until shutdown (once):
+        the window routes too (Try it, its endpoint), so it is a serving process."""
+        if self._rollout_watch is not None or self.closing:
+            return
+        self.start()
+        assert self._loop is not None
+        workspace = self.workspace
+        self._rollout_watch = asyncio.run_coroutine_threadsafe(workspace.watch_rollouts(), self._loop)
+
+        async def stop() -> None:  # before the workspace closes under it
+            self._rollout_watch.cancel()
+
+        self.add_closer(stop)
 
     @property
     def running(self) -> bool:

@@ -101,6 +101,14 @@ def _assessment_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _rollout_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.rollout.page import RolloutPage
+
+    page = RolloutPage(bridge)
+    _follow_active_policy(page, window)
+    return page
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -109,6 +117,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Side by side", _compare_page),
     ("Pilot", _pilot_page),
     ("Assessment", _assessment_page),
+    ("Rollout", _rollout_page),
 ]
 
 
@@ -136,6 +145,7 @@ class MainWindow(QMainWindow):
 
         self.active_policy = ActivePolicy()  # the policy editor writes it; the other pages follow it
         self.active_policy_signal = ActivePolicySignal(self.active_policy, self)
+        self.active_policy_signal.sig_active_policy_changed.connect(self._on_active_policy_changed)
         # run_window sets this: each page, once built, lives as long as the window, so its objects are
         # frozen out of the collector's sight (console.core.heap). Off in tests: they share a process.
         self.settle_heap = False
@@ -242,7 +252,7 @@ class MainWindow(QMainWindow):
         self.models_label = QLabel("local models loaded: 0")
         self.gpu_label = QLabel("GPU offload: checking…")
         try:
-            log_text = f"log: {default_log_url().removeprefix('sqlite:///')}"
+            log_text = f"log: {(self.bridge.log_url or default_log_url()).removeprefix('sqlite:///')}"
         except OSError as err:  # an unusable data directory: say so, the rest of the window still works
             log_text = f"log unavailable: {err}"
         self.log_label = QLabel(log_text)
@@ -330,6 +340,13 @@ class MainWindow(QMainWindow):
 
     def show_loaded_models(self, count: int) -> None:
         self.models_label.setText(f"local models loaded: {count}")
+
+    def _on_active_policy_changed(self, choice: Any) -> None:
+        # A policy with a staged rollout: this window routes by it too (Try it, its endpoint), so it
+        # follows the rollouts' state in the log and checks their guardrails from now on.
+        policy = choice.policy
+        if policy is not None and any(route.rollout for route in policy.routes.values()):
+            self.bridge.watch_rollouts()
 
     def _on_policy_page_policies_changed(self) -> None:
         if self.sig_policies_changed_hook is not None:

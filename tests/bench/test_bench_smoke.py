@@ -47,6 +47,15 @@ def test_startup_bench_opens_and_closes_the_window() -> None:
     assert all(len(values) == 1 and values[0] > 0 for values in figures.values())
 
 
+def test_rollout_bench_routes_both_engines_and_splits(tmp_path) -> None:
+    from tests.bench import bench_rollout
+
+    figures = asyncio.run(bench_rollout.measure(20, 2, folder=tmp_path))
+    assert len(figures["plain"]) == len(figures["split"]) == 40 and all(figures["arms"])
+    lines = bench_rollout.report(figures, bench_rollout.split_decision_us(1000))
+    assert lines[-1].startswith("the split adds")
+
+
 def test_shadow_bench_measures_every_configuration(tmp_path) -> None:
     from tests.bench import bench_shadow
 

@@ -11,6 +11,7 @@ import pytest
 
 from console.cli.main import run
 from console.core.ledger.store import open_ledger
+from console.core.ledger.tables import SCHEMA_VERSION
 
 
 @pytest.fixture()

@@ -88,38 +88,42 @@ def _verdict(lower: float, margin: float) -> str:
     return BREACH if lower > margin else PASS
 
 
+def _check(name: str, relative: bool, n_a: int, n_b: int, margin: float, min_requests: int, confidence: float,
+           values: tuple[float, float, float, float, float] | None) -> GuardrailCheck:
+    """A check from (A's value, B's value, estimate, lower, upper), or waiting when ``values`` is None."""
+    if values is None:
+        return GuardrailCheck(name, WAITING, None, None, None, None, None, margin, relative, n_a, n_b, min_requests,
+                              confidence)
+    a, b, estimate, lower, upper = values
+    return GuardrailCheck(name, _verdict(lower, margin), a, b, estimate, lower, upper, margin, relative, n_a, n_b,
+                          min_requests, confidence)
+
+
 def check_failure_rate(a: ArmTraffic, b: ArmTraffic, margin: float, min_requests: int, confidence: float) -> GuardrailCheck:
-    common = dict(name="failure_rate", margin=margin, relative=False, requests_baseline=a.requests,
-                  requests_candidate=b.requests, min_requests=min_requests, confidence=confidence)
-    if min(a.requests, b.requests) < min_requests:
-        return GuardrailCheck(status=WAITING, baseline=None, candidate=None, estimate=None, lower=None, upper=None, **common)  # type: ignore[arg-type]
-    d, lo, hi = proportion_difference(a.failures, a.requests, b.failures, b.requests, confidence)
-    return GuardrailCheck(status=_verdict(lo, margin), baseline=a.failures / a.requests,  # type: ignore[arg-type]
-                          candidate=b.failures / b.requests, estimate=d, lower=lo, upper=hi, **common)
+    values = None
+    if min(a.requests, b.requests) >= min_requests:
+        d, lo, hi = proportion_difference(a.failures, a.requests, b.failures, b.requests, confidence)
+        values = (a.failures / a.requests, b.failures / b.requests, d, lo, hi)
+    return _check("failure_rate", False, a.requests, b.requests, margin, min_requests, confidence, values)
 
 
 def check_p95_latency(a: ArmTraffic, b: ArmTraffic, margin: float, min_requests: int, confidence: float) -> GuardrailCheck:
-    common = dict(name="p95_latency", margin=margin, relative=True, requests_baseline=len(a.latencies_ms),
-                  requests_candidate=len(b.latencies_ms), min_requests=min_requests, confidence=confidence)
-    if min(len(a.latencies_ms), len(b.latencies_ms)) < min_requests:
-        return GuardrailCheck(status=WAITING, baseline=None, candidate=None, estimate=None, lower=None, upper=None, **common)  # type: ignore[arg-type]
-    pa = percentile_interval(a.latencies_ms, 0.95, confidence)
-    pb = percentile_interval(b.latencies_ms, 0.95, confidence)
-    est, lo, hi = ratio_interval(pb, pa)
-    return GuardrailCheck(status=_verdict(lo, margin), baseline=pa[0], candidate=pb[0], estimate=est,  # type: ignore[arg-type]
-                          lower=lo, upper=hi, **common)
+    n_a, n_b = len(a.latencies_ms), len(b.latencies_ms)
+    values = None
+    if min(n_a, n_b) >= min_requests:
+        pa = percentile_interval(a.latencies_ms, 0.95, confidence)
+        pb = percentile_interval(b.latencies_ms, 0.95, confidence)
+        values = (pa[0], pb[0], *ratio_interval(pb, pa))
+    return _check("p95_latency", True, n_a, n_b, margin, min_requests, confidence, values)
 
 
 def check_cost(a: ArmTraffic, b: ArmTraffic, margin: float, min_requests: int, confidence: float) -> GuardrailCheck:
-    common = dict(name="cost_per_request", margin=margin, relative=True, requests_baseline=a.requests,
-                  requests_candidate=b.requests, min_requests=min_requests, confidence=confidence)
-    if min(a.requests, b.requests) < min_requests:
-        return GuardrailCheck(status=WAITING, baseline=None, candidate=None, estimate=None, lower=None, upper=None, **common)  # type: ignore[arg-type]
-    ma = mean_interval(a.requests, a.cost_usd, a.cost_squares, confidence)
-    mb = mean_interval(b.requests, b.cost_usd, b.cost_squares, confidence)
-    est, lo, hi = ratio_interval(mb, ma)
-    return GuardrailCheck(status=_verdict(lo, margin), baseline=ma[0], candidate=mb[0], estimate=est,  # type: ignore[arg-type]
-                          lower=lo, upper=hi, **common)
+    values = None
+    if min(a.requests, b.requests) >= min_requests:
+        ma = mean_interval(a.requests, a.cost_usd, a.cost_squares, confidence)
+        mb = mean_interval(b.requests, b.cost_usd, b.cost_squares, confidence)
+        values = (ma[0], mb[0], *ratio_interval(mb, ma))
+    return _check("cost_per_request", True, a.requests, b.requests, margin, min_requests, confidence, values)
 
 
 def evaluate(guardrails: Guardrails, traffic: dict[str, ArmTraffic]) -> list[GuardrailCheck]:

@@ -60,8 +60,8 @@ class RolloutStatus:
         out = [f"{s.route}: {s.describe()}", f"  steps: {', '.join(f'{x:g}%' for x in s.steps)}; "
                f"sticky by {self.rollout.sticky_by}; advance: {_advance_text(self.rollout)}; "
                f"on breach: {self.rollout.on_breach}"]
-        minutes = (self.period[1] - self.period[0]) / 60
-        out.append(f"  guardrails over the last {minutes:.0f} min of this step:")
+        seconds = self.period[1] - self.period[0]
+        out.append(f"  guardrails over the last {seconds / 60:.1f} min of this step:")
         out.extend(f"    {c.sentence()}" for c in self.checks)
         if self.action:
             out.append(f"  now: {self.action}")
@@ -246,6 +246,8 @@ class Rollouts:
             self._watching = False
 
     def _tick(self, policies: list[Policy]) -> None:
+        if not any(route.rollout for policy in policies for route in policy.routes.values()):
+            return  # nothing in rollout: the log is not read at all
         for policy in policies:
             due = self.due(policy)
             for route in due:

@@ -88,7 +88,7 @@ class RolloutEvent:
     detail: dict[str, Any]
 
 
-def _state(row: Mapping[str, Any]) -> RolloutState:
+def _state(row: Any) -> RolloutState:  # a RowMapping
     return RolloutState(
         row["policy_name"], row["route"], row["candidate"], row["replaces"], tuple(json.loads(row["steps_json"])),
         row["step"], row["share"], row["status"], row["revision"], row["started_ts"], row["step_ts"], row["updated_ts"])
@@ -201,8 +201,9 @@ def rollback(db: Engine, seen: RolloutState, *, by: str, detail: Mapping[str, An
     """Share 0: every request of the route back on the model it replaces."""
     if seen.status == ROLLED_BACK:
         raise RolloutError(f"the rollout of '{seen.route}' is already rolled back")
+    # The step's clock stays: the guardrails still show the period that led to the rollback.
     return change(db, seen, action=action, step=seen.step, share=0.0, status=ROLLED_BACK, by=by, detail=detail,
-                  now=now)
+                  now=now, new_step=False)
 
 
 def hold(db: Engine, seen: RolloutState, *, by: str, detail: Mapping[str, Any] | None = None,

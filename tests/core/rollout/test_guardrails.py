@@ -64,3 +64,10 @@ def test_the_arms_traffic_is_read_from_the_log(ledger_url: str) -> None:
     assert arm_traffic(db, "p", "chat", 1020.0, 1030.0)["baseline"].requests == 7  # the same period for both arms
     assert requests_since(db, "p", "chat", 1030.0) == {"baseline": 8, "candidate": 2}
     db.dispose()
+
+
+def test_a_staged_request_keeps_its_arm_until_it_is_committed() -> None:
+    from console.core.ledger.record_json import decode, encode
+
+    record = dataclasses.replace(make_record("staged"), arm="candidate")
+    assert decode(encode(record)).arm == "candidate"  # a writer killed before its commit: recovery keeps the arm

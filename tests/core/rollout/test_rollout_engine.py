@@ -155,3 +155,37 @@ def test_the_serving_process_checks_by_itself_within_one_evaluation_period(tmp_p
     # One evaluate_every (1 s) and one tick of the watcher (1 s), plus 2 s for a loaded machine; the
     # on-demand test above shows the first check after the data trips it.
     assert events[-1].ts - enough_at < 1.0 + 1.0 + 2.0
+
+
+def test_a_rollout_advances_by_itself_once_its_step_has_run_long_enough_with_enough_traffic(
+        tmp_path: Path, fault_server: FaultServer) -> None:
+    from console.core.policy.rollout_schema import Rollout
+    from console.core.rollout.service import Rollouts
+
+    fault_server.switch("b-fine", "ok")
+    policy = _policy(fault_server, "b-fine", steps=[50, 100], sticky_by="request", guardrails={
+        "failure_rate": {"min_requests": 10}, "p95_latency": None, "cost_per_request": None})
+    route = policy.routes["chat"].model_copy(update={"rollout": Rollout.model_validate(
+        {**policy.routes["chat"].rollout.model_dump(), "advance": {"after": "1h", "min_requests": 10}})})
+    policy = policy.model_copy(update={"routes": {"chat": route}})
+    offset = [0.0]
+
+    async def scenario() -> tuple:
+        workspace = Workspace(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+        engine = workspace.engine(policy)
+        db = workspace.recorder.db  # type: ignore[attr-defined]
+        rollouts = Rollouts(lambda: db, shares=engine.rollout_shares, flush=workspace.flush_log,
+                            clock=lambda: time.time() + offset[0])
+        for i in range(60):
+            await engine.route(Request.from_prompt(f"q{i}"))
+        early = rollouts.status(policy, "chat", act=True)[0]  # enough traffic, but the step is young
+        offset[0] = 3601.0  # an hour later (the clock is the only thing moved)
+        due = rollouts.status(policy, "chat", act=True)[0]
+        after = [await engine.route(Request.from_prompt(f"after {i}")) for i in range(20)]
+        await workspace.aclose()
+        return early, due, after
+
+    early, due, after = asyncio.run(scenario())
+    assert early.action == "" and early.state.share == 50
+    assert due.action == "advance" and due.state.share == 100 and due.events[-1].by == "auto-advance"
+    assert all(r.arm == CANDIDATE and r.answered_by == "cheap" for r in after)  # 100 %: every request on B

@@ -140,7 +140,8 @@ def test_two_processes_starting_the_same_rollout_make_one_row(ledger_url: str) -
     db.dispose()
 
 
-def test_a_version_6_log_is_upgraded_with_the_rollout_tables_and_keeps_its_requests(ledger_url: str) -> None:
+def test_a_log_from_before_the_rollout_step_is_upgraded_with_its_tables_and_keeps_its_requests(ledger_url: str) -> None:
+    from console.core.ledger.migrations import STEPS, _add_rollout_tables
     from console.core.ledger.rows import insert_batch
     from console.core.ledger.tables import SCHEMA_VERSION
     from tests.core.ledger.records_factory import make_record
@@ -148,10 +149,11 @@ def test_a_version_6_log_is_upgraded_with_the_rollout_tables_and_keeps_its_reque
     db = open_ledger(ledger_url)
     with db.begin() as conn:
         insert_batch(conn, [make_record("old-1"), make_record("old-2", ts=1_760_000_100.0)])
-    with db.begin() as conn:  # what a version 6 log looks like
+    [before] = [version for version, step in STEPS.items() if step is _add_rollout_tables]
+    with db.begin() as conn:  # what a log of the version before the rollout step looks like
         for table in ("rollout_arm", "rollout_event", "rollout_state"):
             conn.execute(text(f"DROP TABLE {table}"))
-        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'version'"))
+        conn.execute(text("UPDATE schema_meta SET value = :v WHERE key = 'version'"), {"v": str(before)})
     db.dispose()
 
     db = open_ledger(ledger_url)
