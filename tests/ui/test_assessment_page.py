@@ -8,7 +8,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from console.ui.engine_bridge import EngineBridge
-from console.ui.pages.assessment.page import AssessmentPage
+from console.ui.pages.assessment.page import MAX_COLUMN_PX, AssessmentPage
 from tests.core.replay.logs import over_served_log
 
 
@@ -62,5 +62,23 @@ def test_the_page_follows_the_active_policy(qtbot: QtBot, tmp_path: Path) -> Non
         path = tmp_path / "p.yaml"
         page.follow(PolicyChoice(path, object(), "p.yaml (saved)"))
         assert page.policy_path == path and page.policy_label.text() == "p.yaml (saved)"
+    finally:
+        bridge.shutdown()
+
+
+def test_a_long_catalogue_note_stays_in_its_column_and_whole_in_its_tooltip(qtbot: QtBot) -> None:
+    from console.core.replay.assess import CATALOGUE_NOTE, Assessment, Candidate, TaskAssessment
+
+    bridge = EngineBridge()
+    page = AssessmentPage(bridge)
+    qtbot.addWidget(page)
+    try:
+        candidate = Candidate("cheap-model", 12.5, 0, None, None, "", "", source="catalogue", note=CATALOGUE_NOTE)
+        task = TaskAssessment("code", 100, 20.0, 0.8, "big", 0.9, True, [candidate])
+        page.show_result(Assessment(0.0, 86400.0, 100, 25.0, [task]))
+        note = page.table.item(0, 9)
+        assert note.text() == CATALOGUE_NOTE == note.toolTip()
+        assert page.table.fontMetrics().horizontalAdvance(CATALOGUE_NOTE) > MAX_COLUMN_PX  # it would be wider
+        assert all(page.table.columnWidth(c) <= MAX_COLUMN_PX for c in range(page.table.columnCount()))
     finally:
         bridge.shutdown()

@@ -17,6 +17,7 @@ from console.ui.layout import page_layout
 from console.ui.progress_job import ProgressJob
 from console.ui.replay_period import PeriodBox
 
+MAX_COLUMN_PX = 320
 HEADERS = ("task", "requests", "spend $", "share of spend", "served by", "flag", "cheaper model",
            "saving $/month", "evidence", "pilot")
 
@@ -114,8 +115,12 @@ class AssessmentPage(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for col, value in enumerate(row):
-                self.table.setItem(r, col, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(str(value))
+                item.setToolTip(str(value))  # a long note is cut to the column; the whole sentence is here
+                self.table.setItem(r, col, item)
         self.table.resizeColumnsToContents()
+        for col in range(self.table.columnCount()):  # the catalogue's note would push "pilot" off the page
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), MAX_COLUMN_PX))
         top = next((t for t in result.tasks if t.over_served), None)
         self.headline.setText(
             f"{result.requests} requests, ${result.spend_usd:.4f}. "
