@@ -29,11 +29,13 @@ class LegendStrip(QLabel):
     def names(self) -> list[str]:
         return [name for name, _colour in self.entries]
 
-    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
+    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> bool:
+        """Show ``entries``; False when they are the ones shown already."""
         wanted = [(name, QColor(tint).name()) for name, tint in entries]
         if wanted == self.entries:
-            return
+            return False
         self.entries = wanted
         self.setText("&nbsp;&nbsp; ".join(
             f'<span style="color:{tint}">{glyph}</span>&nbsp;{html.escape(name)}' for name, tint in wanted))
         self.setVisible(bool(wanted))
+        return True
