@@ -14,7 +14,6 @@ and a drag on the plot zooms into that rectangle (double-click: back to the whol
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from pathlib import Path
@@ -28,41 +27,13 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from console.core.csv_cells import write_rows
+from console.ui.legend_strip import LegendStrip
 from console.ui.pages.dashboard.markers import PolicyMarkers
 from console.ui.pages.dashboard.query import Drill
 from console.ui.plots import SERIES_COLOURS, GridAxis, GridDateAxis, SeriesColours, apply_palette, colour  # noqa: F401
 
 #: the plot's share of a panel's asked-for height (pyqtgraph's own hint for a new plot)
 PLOT_HEIGHT = 480
-
-
-class LegendStrip(QLabel):
-    """The legend as one wrapped line of text above the plot: never over the data, never cut short.
-
-    One rich-text label costs far less to update than pyqtgraph's legend (an item per entry)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("legend")
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.entries: list[tuple[str, str]] = []  # (name, colour "#rrggbb")
-
-    @property
-    def names(self) -> list[str]:
-        return [name for name, _colour in self.entries]
-
-    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> bool:
-        """Show ``entries``; False when they are the ones shown already."""
-        wanted = [(name, QColor(tint).name()) for name, tint in entries]
-        if wanted == self.entries:
-            return False
-        self.entries = wanted
-        self.setText("&nbsp;&nbsp; ".join(
-            f'<span style="color:{tint}">{glyph}</span>&nbsp;{html.escape(name)}' for name, tint in wanted))
-        self.setVisible(bool(wanted))
-        return True
 
 
 def fast_line(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, **style: Any) -> pg.PlotDataItem:
