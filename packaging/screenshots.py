@@ -10,7 +10,9 @@ the theme at run time (View > Theme), and through the window's own widgets:
   opens a copy of the support-desk policy, edits the routine route's cost ceiling, undoes and redoes,
   saves; explains a prompt in Try it; opens the command palette; runs two local models side by side
   (the bundled SmolLM2, when llama.cpp and the model are installed); reads the dashboards; runs the
-  pilot on the GSM8K history; visits keys and local models.
+  pilot on the GSM8K history and trains a router from it; replays a draft of the demo traffic's policy
+  (two routes moved to cheaper models) in the What-if tab and assesses it on the Assessment page; visits
+  keys and local models.
 
 Each step writes ``OUT_DIR/<size>-<theme>-<NN>-<step>.png``; the list is printed as it goes.
 """
@@ -109,6 +111,7 @@ class Tour:
             self.side_by_side(window)
             self.dashboards(window)
             self.pilot(window)
+            self.what_if_and_assessment(window)
             for row, step in ((1, "keys"), (2, "local-models")):
                 window.navigation.setCurrentRow(row)
                 QTest.qWait(500)
@@ -216,6 +219,42 @@ class Tour:
         if not wait_until(lambda: page.outcome is not None or page.run_button.isEnabled(), 120):
             self.notes.append("the pilot gave no verdict in 120 s")
         self.shot(window, "pilot-gsm8k")
+        page.router.train_button.click()  # the Router tab: a learned router from this pilot, its curve
+        if not wait_until(lambda: page.router.trained is not None or page.router.train_button.isEnabled(), 120):
+            self.notes.append("the router was not trained in 120 s")
+        self.shot(window, "pilot-router")
+
+    def what_if_and_assessment(self, window: Any) -> None:
+        """The demo traffic's own policy with code and analysis sent to cheaper models first, replayed over
+        the last 30 days in the What-if tab, then assessed (the log's traffic was made by that policy)."""
+        from console.ui.main_window import PAGES
+
+        text = (ROOT / "policies" / "demo-traffic.yaml").read_text(encoding="utf-8")
+        for old, new in (("  code:\n    candidates:\n      - claude\n      - gpt-large\n",
+                          "  code:\n    candidates:\n      - gpt-mini\n      - claude\n"),
+                         ("  analysis:\n    candidates:\n      - reasoner\n",
+                          "  analysis:\n    candidates:\n      - gemini-flash\n      - reasoner\n")):
+            if old not in text:
+                self.notes.append("the demo traffic's policy changed shape: the What-if draft moves fewer routes")
+            text = text.replace(old, new)
+        draft = self.policy.parent / "demo-traffic-draft.yaml"
+        draft.write_text(text, encoding="utf-8")
+        window.navigation.setCurrentRow(0)
+        editor = window.policy_page.open_path(draft)
+        editor.validate_now()
+        editor.side.setCurrentWidget(editor.what_if)
+        panel = editor.what_if
+        panel.run()
+        if not wait_until(lambda: panel.report is not None and not panel.job.busy, 180):
+            self.notes.append("the What-if replay did not finish in 180 s")
+        self.shot(window, "what-if")
+        window.navigation.setCurrentRow([title for title, _factory in PAGES].index("Assessment"))
+        page = window.pages["Assessment"]
+        page.set_policy_path(draft)
+        page.run()
+        if not wait_until(lambda: page.result is not None and not page.job.busy, 180):
+            self.notes.append("the assessment did not finish in 180 s")
+        self.shot(window, "assessment")
 
 
 def main(argv: list[str] | None = None) -> int:
