@@ -24,7 +24,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from console.core.budget.reservations import BudgetBook, LocalBudgetBook, SharedBudgetBook
 from console.core.budget.tracker import BudgetTracker, SpendFeed
@@ -59,6 +59,15 @@ def cycle_ms(book: BudgetBook, n: int) -> list[float]:
     return samples
 
 
+def _median_ms(call: Callable[[], object], n: int) -> float:
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        call()
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    return statistics.median(samples)
+
+
 def measure(redis_url: str, postgres_url: str, n: int) -> dict[str, float]:
     from console.core.budget.postgres_store import PostgresSpendStore
     from console.core.budget.redis_store import RedisSpendStore
@@ -81,6 +90,11 @@ def measure(redis_url: str, postgres_url: str, n: int) -> dict[str, float]:
             figures[f"{name} p95 ms"] = samples[int(0.95 * (len(samples) - 1))]
         for name in ("redis", "postgres"):
             figures[f"{name} added p50 ms"] = figures[f"{name} p50 ms"] - figures["in-process p50 ms"]
+        # The floor under those figures: one bare round trip to each server on this machine now
+        # (a request costs two: its read and its reservation).
+        figures["redis PING p50 ms (one round trip)"] = _median_ms(books["redis"].store._redis.ping, n)  # type: ignore[union-attr]
+        figures["postgres SELECT 1 p50 ms (one round trip)"] = _median_ms(
+            lambda: books["postgres"].store._call("ping", "SELECT 1"), n)  # type: ignore[union-attr]
     finally:
         for book in books.values():
             if isinstance(book, SharedBudgetBook):
