@@ -14,7 +14,7 @@ configurations interleaved in rounds so machine noise hits them alike:
 Production latency is measured from ``route`` called to ``route`` returned, so a shadow still
 running in the background is not in it, but the loop time its calls take is. Prints p50/p95 per
 configuration and each one's p50/p95 over ``off``, and the microseconds the Engine's shadow hook
-takes for a request outside the sample (the decision alone, timed over 20,000 calls). Goal (docs/DESIGN: shadow sampling adds <= 0.05 ms
+takes for a request outside the sample (the decision alone, timed over 20,000 calls). Goal (issue 18: shadowing adds <= 0.05 ms
 p50 to the production request): ``sampled-out`` p50 - ``off`` p50 <= 0.05 ms.
 """
 

@@ -194,3 +194,28 @@ def test_markers_follow_each_change_set_reusing_their_lines(qtbot: Any) -> None:
     markers.show(three)
     assert markers.lines[0].label.toPlainText() == "policy p{x} hash3aaa"
     assert [item for item in widget.getPlotItem().items if isinstance(item, pg.InfiniteLine)] == items
+
+
+def test_after_the_first_draw_the_page_makes_its_reusable_items_while_idle(qtbot: Any, bridge: Any,
+                                                                         tmp_path: Path) -> None:
+    from console.ui.pages.dashboard.page import MARKERS_AHEAD
+    from console.ui.pages.dashboard.rate_chart import MAX_LINES
+
+    url, changed_at = _demo_log(tmp_path, changed=True)
+    page = open_page(qtbot, bridge, url)
+    wait_drawn(qtbot, page)
+    qtbot.waitUntil(lambda: not page._warm_queue, timeout=10000)
+    for name in TIME_CHARTS:
+        markers = getattr(page, name).markers
+        assert len(markers._pool) >= MARKERS_AHEAD, name
+        assert [line.isVisible() for line in markers._pool].count(True) == len(markers.lines) == 1, name
+        assert markers.positions == [changed_at], name  # the reserve moved nothing that is shown
+    for chart in (page.failures, page.fallbacks):
+        assert len(chart._pool) >= MAX_LINES
+        drawn = sum(line.isVisible() for line, _band in chart._pool)
+        assert drawn == len(chart.shown)  # reserved items stay hidden until a redraw uses them
+    # a filter change that needs them takes pooled items: the pools do not grow
+    sizes = [len(getattr(page, name).markers._pool) for name in TIME_CHARTS]
+    page.filters_bar.set_filter("kind", "pilot")
+    wait_drawn(qtbot, page)
+    assert [len(getattr(page, name).markers._pool) for name in TIME_CHARTS] == sizes

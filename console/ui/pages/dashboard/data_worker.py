@@ -18,6 +18,7 @@ import asyncio
 import time
 from typing import Any, Callable, Sequence
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 from sqlalchemy import Engine
 
@@ -163,13 +164,17 @@ class DashboardData(QObject):
     def _track(self, job: Any, on_done: Callable[[Any], None], on_failed: Callable[[str], None]) -> None:
         self._jobs.append(job)
 
+        # A read still running when the page closes reports after the page, this worker and the
+        # requests model are deleted: drop its answer instead of calling into deleted Qt objects.
         def finished(result: Any) -> None:
-            self._forget(job)
-            on_done(result)
+            if shiboken6.isValid(self):
+                self._forget(job)
+                on_done(result)
 
         def failed(message: str) -> None:
-            self._forget(job)
-            on_failed(message)
+            if shiboken6.isValid(self):
+                self._forget(job)
+                on_failed(message)
 
         job.sig_finished.connect(finished)
         job.sig_failed.connect(failed)

@@ -77,6 +77,15 @@ class PolicyMarkers:
                 self._drawn[n] = None
                 line.setVisible(False)
 
+    def reserve(self, n: int) -> int:
+        """Make hidden lines until the pool holds ``n`` (the page does this while idle, one chart at a
+        time, so a filter change that brings more policy versions into view moves lines instead of
+        making them); returns how many were made."""
+        made = max(0, n - len(self._pool))
+        if made:
+            self._line(n - 1)
+        return made
+
     def _line(self, n: int) -> pg.InfiniteLine:
         while len(self._pool) <= n:
             line = pg.InfiniteLine(pos=0.0, angle=90, movable=False, label="",

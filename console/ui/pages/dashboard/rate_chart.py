@@ -74,6 +74,17 @@ class RateChart(ChartPanel):
             self._pool.append((line, band))
         return self._pool[n]
 
+    def reserve(self, n: int = MAX_LINES) -> int:
+        """Make hidden lines and bands until the pool holds ``n`` (done while the page is idle, so the
+        first filter change that shows more pairs reuses items instead of making them); returns how
+        many were made."""
+        made = max(0, n - len(self._pool))
+        for k in range(len(self._pool), n):
+            line, band = self._items(k)
+            line.setVisible(False)
+            band.setVisible(False)
+        return made
+
     def _redraw(self) -> None:
         series = self.series
         assert series is not None
