@@ -159,10 +159,26 @@ def _prices(review: Review) -> list[Block]:
     return out
 
 
+def shell_lines(step: str) -> str:
+    """A ``routedesk`` command as shell lines, one option a line, each but the last ending `` \\``.
+
+    A table cell wraps long text after a hyphen too ("--" then "baseline" on the next line), and a
+    command copied out of the PDF that way no longer runs; lines ended by a backslash paste as one
+    command. A closing remark in parentheses goes on a line of its own; anything else is left as is."""
+    if not step.startswith("routedesk "):
+        return step
+    command, remark = step, ""
+    if step.endswith(")") and " (" in step:
+        cut = step.index(" (")
+        command, remark = step[:cut], step[cut + 1:]
+    head, *options = command.split(" --")
+    return " \\\n".join([head, *(f"  --{option}" for option in options)]) + (f"\n{remark}" if remark else "")
+
+
 def _recommendations(review: Review) -> list[Block]:
     return [Heading("7. Recommendations"), Table(("task", "recommendation", "evidence", "next step"), tuple(
-        (r.task, r.action, "\n".join(r.evidence), r.next_step) for r in review.recommendations),
-        widths=(1.2, 2.0, 3.2, 2.6))]
+        (r.task, r.action, "\n".join(r.evidence), shell_lines(r.next_step)) for r in review.recommendations),
+        widths=(1.0, 1.8, 3.0, 3.4))]
 
 
 def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str | None = None) -> list[Block]:
