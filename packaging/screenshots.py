@@ -55,15 +55,18 @@ class Scenes:
         self.rollout_policy: Path | None = None
         self.shadow_sent = 0
 
-    def prepare(self, log_url: str) -> None:
-        from screenshot_shadow import write_policy  # packaging/, beside this file
+    def prepare(self, log_url: str, steps: tuple[str, ...]) -> None:
+        """Route the traffic of the scenes the chosen steps visit."""
+        if "shadow" in steps:
+            from screenshot_shadow import write_policy  # packaging/, beside this file
 
-        from tests.ui.rollout_scene import write_scene
+            self.shadow_policy = write_policy(self.home / "shadow", self.server.url)
+            self.more_shadow_traffic(SHADOW_REQUESTS)
+        if "rollout" in steps:
+            from tests.ui.rollout_scene import write_scene
 
-        self.shadow_policy = write_policy(self.home / "shadow", self.server.url)
-        self.more_shadow_traffic(SHADOW_REQUESTS)
-        (self.home / "rollout").mkdir(exist_ok=True)
-        self.rollout_policy, _ = write_scene(self.home / "rollout", self.server.url, log_url)
+            (self.home / "rollout").mkdir(exist_ok=True)
+            self.rollout_policy, _ = write_scene(self.home / "rollout", self.server.url, log_url)
 
     def more_shadow_traffic(self, count: int) -> None:
         """Route ``count`` requests of the shadow policy for real (its shadow calls settle before it returns)."""
@@ -427,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     scenes = Scenes(home)
     notes: list[str] = []
     try:
-        scenes.prepare(url)
+        scenes.prepare(url, tuple(args.steps))
         print(f"log ready in {time.time() - started:.0f} s", flush=True)
         for size in args.sizes:
             for theme in args.themes:
