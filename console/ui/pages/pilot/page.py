@@ -101,6 +101,9 @@ class PilotPage(QWidget):
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.live = QCheckBox("Live")
         self.live.setToolTip("With a route's shadow: grade newly collected cases every few seconds")
+        self.live.setEnabled(False)  # only a route's shadow has cases arriving (see _on_source_changed)
+        self.live.toggled.connect(self._on_live_toggled)
+        self.source.currentIndexChanged.connect(self._on_source_changed)
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.timeout.connect(self._on_live_timer_timeout)
@@ -281,8 +284,21 @@ class PilotPage(QWidget):
         """Grade the route's shadow now (and, with ``live``, again every few seconds)."""
         self.source.setCurrentIndex(SOURCE_KINDS.index("shadow"))
         self.source_value.setText(route)
-        self.live.setChecked(live)
         self.start(resume=False)
+        self.live.setChecked(live)  # after the start: ticked on an idle page, Live would start one itself
+
+    def _on_source_changed(self, index: int) -> None:
+        shadow = SOURCE_KINDS[index] == "shadow"
+        self.live.setEnabled(shadow)
+        if not shadow:
+            self.live.setChecked(False)
+
+    def _on_live_toggled(self, checked: bool) -> None:
+        """Ticked while no run is going: grade now and from then on (not only from the next Run)."""
+        if not checked:
+            self._live_timer.stop()
+        elif self.run_button.isEnabled() and self.source_value.text().strip():
+            self._live_timer.start(0)
 
     def _on_live_timer_timeout(self) -> None:
         if self.live.isChecked() and SOURCE_KINDS[self.source.currentIndex()] == "shadow" and self.run_button.isEnabled():
