@@ -214,3 +214,21 @@ def test_a_review_bar_chart_wraps_its_labels_between_words(qtbot) -> None:
     for label in labels:
         lines = wrap_label(label, chart._ticks[1]).split("\n")
         assert all(line[-1] in "/-_ ." for line in lines[:-1]), lines
+
+
+def test_a_policy_with_no_traffic_of_its_own_gets_no_advice_about_other_policies_traffic(
+        qtbot, demo: ReviewDemo, tmp_path: Path) -> None:
+    # The log holds the demo policy's quarter; a review of another policy over the same period said
+    # "Spend $0.00" and then recommended on the demo's tasks ("code: keep, 54% of spend").
+    other = tmp_path / "other.yaml"
+    other.write_text(re.sub(r"(?m)^name: .*$", "name: other", demo.policy_file.read_text(encoding="utf-8")))
+    policy = load_policy_or_raise(other)
+    assert policy.name == "other"
+    review = quarterly_review(policy, parse_period(since="90d", now=NOW), url=demo.url, data_root=demo.folder,
+                              mark=False)
+    assert review.spend.counts.requests == 0 and review.recommendations == [] and review.new_models == []
+    target = tmp_path / "other.html"
+    render_review(review, target)
+    page = target.read_text(encoding="utf-8")
+    assert "None: the period has no traffic under this policy" in page
+    assert "<tbody></tbody>" not in page  # no table is a header on its own

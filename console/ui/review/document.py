@@ -176,6 +176,9 @@ def shell_lines(step: str) -> str:
 
 
 def _recommendations(review: Review) -> list[Block]:
+    if not review.recommendations:
+        return [Heading("7. Recommendations"), Paragraph("None: the period has no traffic under this policy to "
+                                                         "recommend from.")]
     return [Heading("7. Recommendations"), Table(("task", "recommendation", "evidence", "next step"), tuple(
         (r.task, r.action, "\n".join(r.evidence), shell_lines(r.next_step)) for r in review.recommendations),
         widths=(1.0, 1.8, 3.0, 3.4))]
@@ -197,5 +200,7 @@ def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str 
     blocks: list[Block] = [Title(f"Quarterly review: {review.policy_name}", tuple(lines)),
                            Heading("Summary"), Bullets(tuple(summary))]
     blocks += [Paragraph(note, True) for note in review.notes]
-    return (blocks + _spend(review, charts) + _reliability(review, charts) + _latency(review, charts)
-            + _changes(review) + _pilots(review) + _prices(review) + _recommendations(review))
+    blocks += (_spend(review, charts) + _reliability(review, charts) + _latency(review, charts)
+               + _changes(review) + _pilots(review) + _prices(review) + _recommendations(review))
+    # a table with no rows is a header on its own: say there is nothing instead
+    return [Paragraph("None in the period.") if isinstance(b, Table) and not b.rows else b for b in blocks]
