@@ -440,7 +440,9 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(home / "policy-versions", ignore_errors=True)  # each tour's own saves only
                 tour = Tour(args.out_dir, size, theme, policy, scenes, tuple(args.steps))
                 tour.run()
-                QSettings().remove("guide/dismissed")  # each tour starts as a first run
+                from console.ui.main_window import settings
+
+                settings().remove("guide/dismissed")  # each tour starts as a first run (the window's own settings)
                 notes += [f"{size} {theme}: {note}" for note in tour.notes]
     finally:
         scenes.stop()
