@@ -11,9 +11,10 @@ the theme at run time (View > Theme), and through the window's own widgets:
   saves; explains a prompt in Try it; opens the command palette; runs two local models side by side
   (the bundled SmolLM2, when llama.cpp and the model are installed); reads the dashboards; runs the
   pilot on the GSM8K history and trains a router on it (dragging the operating point, Use in policy);
-  visits keys and local models; saves the policy a second time and opens File > Versions...; opens
-  File > Quarterly review... and generates it; grades a route's live shadow on the Pilot page while
-  traffic arrives; reads the Rollout page of two routes in staged rollout.
+  replays a draft of the demo traffic's policy (two routes moved to cheaper models) in the What-if tab
+  and assesses it on the Assessment page; visits keys and local models; saves the policy a second time
+  and opens File > Versions...; opens File > Quarterly review... and generates it; grades a route's live
+  shadow on the Pilot page while traffic arrives; reads the Rollout page of two routes in staged rollout.
 
 The live traffic (the shadow's and the rollouts') is routed for real through the Engine to the
 project's loopback fault server (tests/support/fault_server.py), into the same throwaway log.
@@ -38,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 SIZES = ("1440x900", "1920x1080")
 THEMES = ("light", "dark")
-STEPS = ("editor", "palette", "side-by-side", "dashboards", "pilot", "router", "keys", "versions", "review",
-         "shadow", "rollout")
+STEPS = ("editor", "palette", "side-by-side", "dashboards", "pilot", "router", "what-if", "keys", "versions",
+         "review", "shadow", "rollout")
 SHADOW_REQUESTS = 60
 
 
@@ -153,7 +154,8 @@ class Tour:
         QTest.qWait(600)  # background jobs (GPU check, key status) report back
         steps: dict[str, Callable[[Any], None]] = {
             "editor": self.policy_editor, "palette": self.palette, "side-by-side": self.side_by_side,
-            "dashboards": self.dashboards, "pilot": self.pilot, "router": self.router, "keys": self.keys,
+            "dashboards": self.dashboards, "pilot": self.pilot, "router": self.router,
+            "what-if": self.what_if_and_assessment, "keys": self.keys,
             "versions": self.versions, "review": self.review, "shadow": self.shadow, "rollout": self.rollout}
         try:
             for name in STEPS:
@@ -402,6 +404,38 @@ class Tour:
         if not wait_until(lambda: shown and page._job is None, 60):
             self.notes.append("the Rollout page read nothing in 60 s")
         self.shot(window, "rollout")
+
+    def what_if_and_assessment(self, window: Any) -> None:
+        """The demo traffic's own policy with code and analysis sent to cheaper models first, replayed over
+        the last 30 days in the What-if tab, then assessed (the log's traffic was made by that policy)."""
+        from console.ui.main_window import PAGES
+
+        text = (ROOT / "policies" / "demo-traffic.yaml").read_text(encoding="utf-8")
+        for old, new in (("  code:\n    candidates:\n      - claude\n      - gpt-large\n",
+                          "  code:\n    candidates:\n      - gpt-mini\n      - claude\n"),
+                         ("  analysis:\n    candidates:\n      - reasoner\n",
+                          "  analysis:\n    candidates:\n      - gemini-flash\n      - reasoner\n")):
+            if old not in text:
+                self.notes.append("the demo traffic's policy changed shape: the What-if draft moves fewer routes")
+            text = text.replace(old, new)
+        draft = self.policy.parent / "demo-traffic-draft.yaml"
+        draft.write_text(text, encoding="utf-8")
+        window.navigation.setCurrentRow(0)
+        editor = window.policy_page.open_path(draft)
+        editor.validate_now()
+        editor.side.setCurrentWidget(editor.what_if)
+        panel = editor.what_if
+        panel.run()
+        if not wait_until(lambda: panel.report is not None and not panel.job.busy, 180):
+            self.notes.append("the What-if replay did not finish in 180 s")
+        self.shot(window, "what-if")
+        window.navigation.setCurrentRow([title for title, _factory in PAGES].index("Assessment"))
+        page = window.pages["Assessment"]
+        page.set_policy_path(draft)
+        page.run()
+        if not wait_until(lambda: page.result is not None and not page.job.busy, 180):
+            self.notes.append("the assessment did not finish in 180 s")
+        self.shot(window, "assessment")
 
 
 def main(argv: list[str] | None = None) -> int:

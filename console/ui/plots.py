@@ -79,9 +79,12 @@ def set_category_ticks(axis: pg.AxisItem, labels: Sequence[str], width: int) -> 
     return ticks
 
 
-def still_plot(title: str, unit: str, ticks: TickFormat | None = None) -> pg.PlotWidget:
-    """A chart for a handful of bars or points: no pan/zoom or context menu, light grid, themed background."""
-    plot = pg.PlotWidget(title=title)
+def still_plot(title: str, unit: str, ticks: TickFormat | None = None, *, dates: bool = False) -> pg.PlotWidget:
+    """A chart for a handful of bars or points: no pan/zoom or context menu, light grid, themed background.
+
+    ``dates``: x is epoch seconds, written as dates and times (``GridDateAxis``, as the dashboards have it).
+    """
+    plot = pg.PlotWidget(title=title, axisItems={"bottom": GridDateAxis()} if dates else None)
     plot.setLabel("left", unit)
     plot.showGrid(y=True, alpha=0.25)
     plot.setMouseEnabled(x=False, y=False)

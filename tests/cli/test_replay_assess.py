@@ -15,7 +15,7 @@ from console.core.policy.loader import load_policy_or_raise
 from console.core.policy.save import save_policy
 from console.core.pricing import PriceSheet
 from tests.core.replay import logs
-from tests.core.replay.logs import DAY, POLICY_YAML, T0, attempt, new_log
+from tests.core.replay.logs import DAY, POLICY_YAML, T0, attempt, new_log, over_served_log
 
 DEMO = Path(__file__).resolve().parents[2] / "policies" / "demo-traffic.yaml"
 
@@ -78,13 +78,7 @@ def test_bad_input_is_a_sentence_not_a_traceback(tmp_path: Path, capsys: pytest.
 
 def test_assess_ranks_the_over_served_task_first_with_a_pilot_command(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
-    log = new_log(tmp_path)
-    for k in range(8):
-        log.add(f"c{k}", T0 + k, "code", [attempt("big", T0 + k, inp=1000, out=100)])
-    log.add("m0", T0 + 20, "support", [attempt("mini", T0 + 20, inp=1000, out=100)])
-    url = log.write()
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY_YAML)
+    url, policy = over_served_log(tmp_path, T0)
     window = ["--since", "1d", "--until", datetime.fromtimestamp(T0 + DAY - 1, tz=timezone.utc).isoformat()]
     assert run(["assess", "-p", str(policy), *window, "--db", url]) == 0
     out = capsys.readouterr().out

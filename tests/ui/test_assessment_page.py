@@ -8,19 +8,12 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from console.ui.engine_bridge import EngineBridge
-from console.ui.pages.assessment.page import AssessmentPage
-from tests.core.replay.logs import POLICY_YAML, attempt, new_log
+from console.ui.pages.assessment.page import MAX_COLUMN_PX, AssessmentPage
+from tests.core.replay.logs import over_served_log
 
 
 def test_assessment_ranks_the_over_served_task_first_and_pilots_its_swap(qtbot: QtBot, tmp_path: Path) -> None:
-    now = time.time() - 3600
-    log = new_log(tmp_path)
-    for k in range(8):
-        log.add(f"c{k}", now + k, "code", [attempt("big", now + k, inp=1000, out=100)])
-    log.add("m0", now + 20, "support", [attempt("mini", now + 20, inp=1000, out=100)])
-    url = log.write()
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY_YAML)
+    url, policy = over_served_log(tmp_path, time.time() - 3600)
     bridge = EngineBridge()
     bridge.log_url = url
     page = AssessmentPage(bridge)
@@ -69,5 +62,23 @@ def test_the_page_follows_the_active_policy(qtbot: QtBot, tmp_path: Path) -> Non
         path = tmp_path / "p.yaml"
         page.follow(PolicyChoice(path, object(), "p.yaml (saved)"))
         assert page.policy_path == path and page.policy_label.text() == "p.yaml (saved)"
+    finally:
+        bridge.shutdown()
+
+
+def test_a_long_catalogue_note_stays_in_its_column_and_whole_in_its_tooltip(qtbot: QtBot) -> None:
+    from console.core.replay.assess import CATALOGUE_NOTE, Assessment, Candidate, TaskAssessment
+
+    bridge = EngineBridge()
+    page = AssessmentPage(bridge)
+    qtbot.addWidget(page)
+    try:
+        candidate = Candidate("cheap-model", 12.5, 0, None, None, "", "", source="catalogue", note=CATALOGUE_NOTE)
+        task = TaskAssessment("code", 100, 20.0, 0.8, "big", 0.9, True, [candidate])
+        page.show_result(Assessment(0.0, 86400.0, 100, 25.0, [task]))
+        note = page.table.item(0, 9)
+        assert note.text() == CATALOGUE_NOTE == note.toolTip()
+        assert page.table.fontMetrics().horizontalAdvance(CATALOGUE_NOTE) > MAX_COLUMN_PX  # it would be wider
+        assert all(page.table.columnWidth(c) <= MAX_COLUMN_PX for c in range(page.table.columnCount()))
     finally:
         bridge.shutdown()

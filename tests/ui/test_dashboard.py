@@ -3,6 +3,7 @@ a planted failure spike raises a drift alert, and clicks reach the requests behi
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -216,3 +217,99 @@ def test_custom_range_and_filters_narrow_every_chart(qtbot: Any, page: Any, traf
     assert page.spend.drawn_total() == pytest.approx(expected, abs=1e-9)
     chains = wait_rows(qtbot, page)
     assert chains and all(c.request["team"] == "growth" for c in chains)
+
+
+def test_a_legend_that_wraps_resizes_only_its_own_plot(qtbot: Any, page: Any) -> None:
+    """A redraw that gives one chart's legend more lines takes them from that chart's plot: the
+    grid's rows, and so every other chart, keep their size (a resized plot is repainted)."""
+    from PySide6.QtGui import QColor
+
+    def sizes() -> dict[str, tuple[int, int]]:
+        return {c.title.text(): (c.plot_widget.width(), c.plot_widget.height()) for c in page.charts}
+
+    def settle() -> None:
+        for _ in range(5):
+            qtbot.wait(20)
+
+    settle()
+    before, panel = sizes(), page.failures.height()
+    names = [f"task-{n} · a-rather-long-model-name-{n}" for n in range(24)]
+    page.failures.set_legend([(name, QColor("red")) for name in names])  # many lines at any width
+    # laid out at once, before the chart settles its range and paints (not by a queued layout)
+    assert page.failures.plot_widget.height() < before[page.failures.title.text()][1]
+    settle()
+    after = sizes()
+    title = page.failures.title.text()
+    assert page.failures.legend.height() > 3 * page.failures.fontMetrics().lineSpacing()
+    assert page.failures.height() == panel
+    assert after[title][1] < before[title][1]
+    assert {k: v for k, v in after.items() if k != title} == {k: v for k, v in before.items() if k != title}
+
+
+def test_sections_are_read_two_at_a_time_and_all_arrive(qtbot: Any, page: Any, monkeypatch: Any) -> None:
+    """Two readers at once (their SQLite work runs on a second core), never more; every section lands."""
+    import threading
+
+    from console.ui.pages.dashboard import data_worker, loaders
+
+    lock = threading.Lock()
+    running, most, started = [0], [0], []
+
+    def counted(name: str, read: Any) -> Any:
+        def wrapper(*args: Any) -> Any:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+                started.append(name)
+            try:
+                time.sleep(0.05)  # long enough for a third reader to start, were one allowed
+                return read(*args)
+            finally:
+                with lock:
+                    running[0] -= 1
+        return wrapper
+
+    for name in data_worker.SECTIONS:
+        monkeypatch.setattr(loaders, f"load_{name}", counted(name, getattr(loaders, f"load_{name}")))
+    arrived: list[str] = []
+    failed: list[str] = []
+    page.data.sig_section_loaded.connect(lambda name, _result: arrived.append(name))
+    page.data.sig_section_failed.connect(lambda name, message: failed.append(f"{name}: {message}"))
+    wait_drawn(qtbot, page, lambda: page.filters_bar.set_filter("task", "support"))
+    assert failed == []
+    assert most[0] == data_worker.READERS == 2
+    assert started == list(data_worker.SECTIONS)  # begun in their order
+    assert sorted(arrived) == sorted(data_worker.SECTIONS)
+
+
+def test_a_long_note_never_crowds_the_title_or_the_export_buttons(qtbot: Any, page: Any) -> None:
+    chart = page.failures
+    chart.note.setText("overall 5.7% of 4,316,000 · 6 of 110 pairs (most failures) · " * 3)
+    qtbot.wait(50)
+    title, note = chart.title.geometry(), chart.note.geometry()
+    png, csv = chart.png_button.geometry(), chart.csv_button.geometry()
+    assert title.right() < png.left() < csv.left()
+    assert title.width() >= chart.title.sizeHint().width()  # the title is never squeezed
+    assert note.top() >= max(title.bottom(), png.bottom())  # the note has a line of its own below them
+    assert note.right() <= chart.contentsRect().right()  # cut at the panel's edge, never widening it
+
+
+def test_the_value_axis_keeps_its_width_when_labels_get_narrower(qtbot: Any, page: Any) -> None:
+    """A narrower set of tick labels would shrink the axis after the first paint and re-lay the
+    plot out (a second paint); the axis keeps the widest width it has needed, and still widens."""
+    from console.core.ledger.series import StackedSeries
+
+    chart = page.spend
+    axis = chart.plot.getAxis("left")
+
+    def draw(top: float) -> int:
+        series = StackedSeries(np.array([END - 86400.0]), ["m"], np.array([[top]]), 86400)
+        chart.show_spend(series, "model", page.query.filters, END + 60)
+        chart.plot_widget.repaint()  # the axis learns its labels' width while painting
+        qtbot.wait(20)
+        return int(axis.width())
+
+    narrow = draw(40.0)  # "$40"-like labels
+    wide = draw(0.00123)  # "$0.0012"-like labels widen the axis
+    assert wide > narrow + 10
+    assert draw(40.0) == wide  # and narrower labels again leave it as wide

@@ -112,6 +112,35 @@ def test_item_models_pass_qtmodeltester(qtbot: Any, qtmodeltester: Any, small_lo
     db.dispose()
 
 
+def test_a_sorted_requests_table_makes_each_rows_text_once(qtbot: Any, small_log: str, monkeypatch: Any) -> None:
+    """The proxy's sort asks for cells again and again as a page lands; each row's attempt-chain
+    text (and date) is made once, not on every ask, and still reads what the chain holds."""
+    from console.ui.pages.dashboard import requests_model
+    from console.ui.pages.dashboard.query import Drill
+    from console.ui.pages.dashboard.requests_model import SORT_ROLE
+    from console.ui.pages.dashboard.requests_panel import RequestsPanel
+
+    db = open_ledger(small_log)
+    made: list[int] = []
+    real = requests_model.chain_text
+    monkeypatch.setattr(requests_model, "chain_text", lambda chain: (made.append(1), real(chain))[1])
+    panel = RequestsPanel(lambda func, on_done, on_failed, *args: on_done(func(*args)))
+    qtbot.addWidget(panel)
+    panel.resize(900, 400)
+    panel.show()
+    panel.show_drill(db, Drill("all", Filters(since=END - 2 * 86400, until=END)))
+    for column in (5, 0, 6):  # by chain text, time and cost: each sort asks every row many times
+        panel.view.sortByColumn(column, panel.view.horizontalHeader().sortIndicatorOrder())
+    qtbot.wait(20)
+    model = panel.model
+    assert model.rowCount() == 200 and len(made) == 200
+    for row in (0, 117, 199):
+        chain = model.chains[row]
+        assert model.data(model.index(row, 5)) == real(chain) == model.data(model.index(row, 5), SORT_ROLE)
+        assert model.data(model.index(row, 0), SORT_ROLE) == chain.request["ts"]
+    db.dispose()
+
+
 def test_charts_export_png_and_csv(qtbot: Any, tmp_path: Path, small_log: str) -> None:
     from PySide6.QtGui import QImage
 

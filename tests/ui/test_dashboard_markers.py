@@ -18,7 +18,7 @@ from console.core.app import write_demo_traffic
 from console.core.ledger.bulk import write_records
 from console.core.ledger.store import open_ledger
 from console.core.ledger.traffic import POLICY_NAME, generate
-from console.ui.pages.dashboard.markers import marker_label
+from console.ui.pages.dashboard.markers import marker_label, marker_tooltip
 from console.ui.pages.dashboard.query import DashboardQuery
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 from tests.ui.test_dashboard import END, open_page, wait_drawn
@@ -183,6 +183,13 @@ def test_markers_follow_each_change_set_reusing_their_lines(qtbot: Any) -> None:
                                          for c, line in zip(change, markers.lines))
         assert markers.positions == [c.ts for c in change]
         assert all(c.short_hash in line.toolTip() for c, line in zip(change, markers.lines))
+    # a change still in view keeps its line as it was: only the new one is moved and relabelled
+    markers.show(three)
+    kept = markers.lines[1:]
+    markers.show(three[1:] + one)
+    assert markers.lines[:2] == kept and markers.lines[2] not in kept
+    assert markers.positions == [c.ts for c in three[1:] + one]
+    assert sorted(shown()) == sorted((c.ts, marker_label(c), marker_tooltip(c)) for c in three[1:] + one)
     # the braces of a policy name are text, not a format field
     markers.show(three)
     assert markers.lines[0].label.toPlainText() == "policy p{x} hash3aaa"

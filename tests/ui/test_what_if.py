@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,9 @@ def test_what_if_replays_the_draft_and_offers_to_pilot_the_untested_swap(qtbot: 
     bridge.log_url = demo_url
     panel = WhatIfPanel(bridge)
     qtbot.addWidget(panel)
+    panel.resize(900, 900)
+    panel.show()
+    qtbot.waitExposed(panel)
     try:
         panel.set_policy(_draft())
         with qtbot.waitSignal(panel.sig_replayed, timeout=60000) as replayed:
@@ -45,6 +49,18 @@ def test_what_if_replays_the_draft_and_offers_to_pilot_the_untested_swap(qtbot: 
         assert [panel.changes.item(0, c).text() for c in range(3)] == ["code", "claude", "gpt-mini"]
         assert panel.changes.item(0, 8).text() == "untested swap"
         assert panel.untested.count() == 1 and panel.progress.value() == 100
+        # the daily chart: dates on x (a point at each day's UTC noon), the legend above the plot, not on it
+        from console.ui.plots import GridDateAxis
+
+        plot = panel.chart.getPlotItem()
+        assert isinstance(plot.getAxis("bottom"), GridDateAxis) and plot.legend is None
+        lines = {item.name(): item for item in plot.listDataItems()}
+        days = [datetime.strptime(d, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp() for d in report.spend_by_day]
+        assert list(lines["actual"].xData) == [d + 43200 for d in days]
+        assert list(lines["projected"].yData) == [s.projected_usd for s in report.spend_by_day.values()]
+        assert panel.legend.names == ["actual", "projected"] and panel.legend.isVisibleTo(panel)
+        legend_bottom = panel.legend.mapTo(panel, panel.legend.rect().bottomLeft()).y()
+        assert legend_bottom <= panel.chart.mapTo(panel, panel.chart.rect().topLeft()).y()
         panel.untested.setCurrentRow(0)
         with qtbot.waitSignal(panel.sig_pilot_swap) as swap:
             panel.pilot_button.click()
@@ -62,7 +78,7 @@ def test_cancel_stops_the_replay_and_the_panel_can_run_again(qtbot: QtBot, demo_
     try:
         panel.set_policy(_draft())
         panel.run()
-        progress = panel._progress
+        progress = panel.job.progress
         assert progress is not None
         with progress.lock:  # the worker cannot pass a stage while this is held
             assert progress.stage in ("", "read", "classify", "plan")

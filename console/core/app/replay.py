@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from console.core.replay.assess import Assessment
     from console.core.replay.report import ReplayReport
 
-__all__ = ["ReplayCancelled", "assess", "replay_policy", "report_to_json"]
+__all__ = ["ReplayCancelled", "assess", "replay_policy", "report_to_json", "swap_bar_yaml"]
 
 Progress = Callable[[str, float], "bool | None"]
 
@@ -85,6 +85,13 @@ def assess(policy: Policy, *, db: "Engine | None" = None, url: str | None = None
     finally:
         if owned:
             engine.dispose()
+
+
+def swap_bar_yaml(baseline: str) -> str:
+    """The bar a pilot of a swap away from ``baseline`` starts with (What-if's and the Assessment's Pilot this swap)."""
+    from console.core.replay.assess import swap_bar_yaml as bar
+
+    return bar(baseline)
 
 
 def report_to_json(report: Any) -> dict[str, Any]:

@@ -19,6 +19,8 @@ Version history:
   6. ``policy_change``: when each (kind, policy name, policy hash) was first logged, for the charts'
      policy-change markers; backfilled with one GROUP BY over the request table.
   7. staged rollouts (``rollout_state``, ``rollout_event``, ``rollout_arm``: ``rollouts.py``); new tables only.
+  8. ``replay_batch``: the production requests and their route attempts packed column-wise for what-if
+     replays (``replay_columns.py``); backfilled from the raw rows.
 """
 
 from __future__ import annotations
@@ -75,9 +77,10 @@ def feature_tables() -> list[Table]:
     """Tables of features built on the log (comparisons, pilots), kept in their own modules."""
     from console.core.ledger.comparisons import comparison_tables
     from console.core.ledger.pilots import pilot_tables
+    from console.core.ledger.replay_columns import replay_column_tables
     from console.core.ledger.rollouts import rollout_tables
 
-    return comparison_tables() + pilot_tables() + rollout_tables()
+    return comparison_tables() + pilot_tables() + rollout_tables() + replay_column_tables()
 
 
 def create_current_schema(conn: Connection) -> None:
@@ -198,6 +201,15 @@ def _v5_to_v6(conn: Connection) -> None:
     conn.execute(text(BACKFILL_SQL))
 
 
+def _add_replay_batches(conn: Connection) -> None:
+    """The replay's packed columns, filled once from the raw rows (the write path keeps them after)."""
+    from console.core.ledger import replay_columns
+
+    replay_columns.replay_batch_table().create(conn, checkfirst=True)
+    conn.execute(text("DELETE FROM replay_batch"))  # the backfill is the whole truth: nothing packed twice
+    replay_columns.backfill(conn)
+
+
 def _add_rollout_tables(conn: Connection) -> None:
     """The staged-rollout tables; nothing existing changes."""
     from console.core.ledger.rollouts import rollout_tables
@@ -209,6 +221,7 @@ def _add_rollout_tables(conn: Connection) -> None:
 #: ``STEPS[n]`` upgrades a log at version n to n + 1.
 STEPS: dict[int, Callable[[Connection], None]] = {
     1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6, 6: _add_rollout_tables,
+    7: _add_replay_batches,
 }
 
 

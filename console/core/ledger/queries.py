@@ -56,9 +56,14 @@ def _summed(conn: Connection, tables: dict[Tier, Table], filters: Filters, keys:
         table = tables[tier]
         key_cols = [k(table, tier) for k in keys]
         stmt = select(*key_cols, *sums[tier](table)).where(where)
-        for row in conn.execute(stmt.group_by(*key_cols) if key_cols else stmt).all():
-            acc = merged[tuple(row[: len(keys)])]
-            for i, value in enumerate(row[len(keys):]):
+        rows = conn.execute(stmt.group_by(*key_cols) if key_cols else stmt).all()
+        n = len(keys)
+        if not merged:  # the first (largest) tier: its keys are distinct, so no row merges with another
+            merged.update((tuple(row[:n]), [value or 0 for value in row[n:]]) for row in rows)
+            return
+        for row in rows:
+            acc = merged[tuple(row[:n])]
+            for i, value in enumerate(row[n:]):
                 acc[i] += value or 0
 
     if split.days is not None:

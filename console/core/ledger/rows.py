@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, and_, bindparam, func, insert, select, update
 
-from console.core.ledger import histogram
+from console.core.ledger import histogram, replay_columns
 from console.core.ledger.policy_changes import SeenPolicies
 from console.core.ledger.rollouts import arm_rows, rollout_arm_table
 from console.core.ledger.tables import (
@@ -339,6 +339,7 @@ def insert_row_dicts(conn: Connection, requests: list[dict[str, Any]], attempts:
         _execute(conn, _insert(request_table()), requests)
     if attempts:
         _execute(conn, _insert(attempt_table()), attempts)
+    replay_columns.append(conn, requests, attempts)  # what a what-if replay reads, packed (replay_columns.py)
     rollups = batch_rollups(requests, attempts)
     _add_to_rollup(conn, attempt_hour_table(), ATTEMPT_HOUR_KEY, ATTEMPT_HOUR_SUMS, rollups.attempt_hour)
     _add_to_rollup(conn, request_hour_table(), REQUEST_HOUR_KEY, REQUEST_HOUR_SUMS, rollups.request_hour)

@@ -21,7 +21,7 @@ from sqlalchemy import Column, ColumnClause, Index, Integer, LargeBinary, Table,
 from sqlmodel import Field, SQLModel
 
 #: The schema version this code writes; ``migrations.py`` upgrades older logs to it.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 KINDS = ("production", "comparison", "pilot", "imported", "shadow")
 

@@ -67,8 +67,9 @@ class Assessment:
     tasks: list[TaskAssessment]
 
 
-def _bar_yaml(serving: str) -> str:
-    return ("judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n" % serving)
+def swap_bar_yaml(baseline: str) -> str:
+    """The bar a pilot of a swap away from ``baseline`` starts with (the one place it is written)."""
+    return ("judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n" % baseline)
 
 
 CATALOGUE_NOTE = "from the price catalogue: add it to the policy's models (with its provider) to route or pilot it"
@@ -142,7 +143,7 @@ def assess_traffic(policy: Policy, db: Engine, *, since: float, until: float,
             command = (f"routedesk pilot --task {task} --baseline {serving} --candidate {alias} --from-log "
                        f"--since 30d --bar bar-{task}-{alias}.yaml")
             candidates.append(Candidate(alias, saving, int(sim.estimated_output.sum()), found.get((task, alias)),
-                                        latest_pilot(db, task, serving, alias), command, _bar_yaml(serving)))
+                                        latest_pilot(db, task, serving, alias), command, swap_bar_yaml(serving)))
         if task in policy.routes and serving in prices:
             candidates.extend(_catalogue_candidates(policy, task, serving, traffic, table, months,
                                                     per_request(serving), (mean_in, mean_out)))
@@ -172,5 +173,5 @@ def _catalogue_candidates(policy: Policy, task: str, serving: str, traffic: Logg
         sim = simulate(candidate_first(draft, task, alias), traffic)
         saving = (float(traffic.cost.sum()) - float(sim.projected.sum())) / months if months > 0 else 0.0
         out.append(Candidate(model_id, saving, int(sim.estimated_output.sum()), None, None, "",
-                             _bar_yaml(serving), source="catalogue", note=CATALOGUE_NOTE))
+                             swap_bar_yaml(serving), source="catalogue", note=CATALOGUE_NOTE))
     return out

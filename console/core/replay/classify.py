@@ -9,7 +9,7 @@ A logged explicit task hint is honoured as the live classifier would.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, Hashable, Iterable, Mapping
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -33,6 +33,34 @@ def factorize(values: Iterable[Hashable], count: int) -> tuple[np.ndarray, list[
     remap[firsts[order]] = np.arange(len(firsts))
     keys = list(seen)
     return (remap[raw] if count else raw), [keys[k] for k in order.tolist()]
+
+
+def factorize_codes(codes: np.ndarray, names: Sequence[Hashable]) -> tuple[np.ndarray, list[Hashable]]:
+    """``factorize`` of ``[names[c] for c in codes]``, from the codes (``names`` distinct): O(n), no hashing."""
+    n = len(codes)
+    first = np.full(len(names), n, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # the last write to a slot is its first occurrence
+    present = np.flatnonzero(first < n)
+    order = present[np.argsort(first[present], kind="stable")]
+    remap = np.zeros(len(names), dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return remap[codes], [names[k] for k in order.tolist()]
+
+
+def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_index=True, return_inverse=True)`` for non-negative integer keys, without its
+    sort where the keys' range is small (group keys made of a few codes): a count over the range instead."""
+    n = len(keys)
+    top = int(keys.max()) + 1 if n else 0
+    if n == 0 or top > 4 * n + 1024 or int(keys.min()) < 0:
+        uniq, first_at, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return uniq, first_at, inverse.reshape(-1)
+    first = np.full(top, n, dtype=np.int64)
+    first[keys[::-1]] = np.arange(n - 1, -1, -1)
+    uniq = np.flatnonzero(first < n)
+    slot = np.zeros(top, dtype=np.int64)
+    slot[uniq] = np.arange(len(uniq))
+    return uniq.astype(keys.dtype, copy=False), first[uniq], slot[keys]
 
 
 def meta_keys(policy: Policy) -> list[str]:
@@ -119,7 +147,7 @@ def classify_all(policy: Policy, *, tasks: list[str], hinted: list[bool], prompt
     combined = buckets.astype(np.int64)
     for codes, names in parts:
         combined = combined * len(names) + codes
-    uniq, first_at, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    uniq, first_at, inverse = unique_inverse(combined)
     decided: list[str] = []
     kept_flags = np.zeros(len(uniq), dtype=np.int64)
     for k, i in enumerate(first_at.tolist()):

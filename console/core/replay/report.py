@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 from sqlalchemy import Engine
 
-from console.core.replay.classify import factorize
+from console.core.replay.classify import factorize, unique_inverse
 from console.core.replay.evidence import Exposure, PilotEvidence, exposures, latest_pilot
 from console.core.replay.simulate import Simulation
 from console.core.replay.traffic import LoggedTraffic
@@ -144,7 +144,7 @@ def build_report(db: Engine | None, traffic: LoggedTraffic, sim: Simulation, *, 
     logged_first = traffic.first_model
     cost, projected, est = traffic.cost, sim.projected, sim.estimated_output
     task_codes, task_names = factorize(sim.task, n)
-    day_values, day_codes = np.unique(traffic.day, return_inverse=True)
+    day_values, _first, day_codes = unique_inverse(traffic.day)
     day_names = [datetime.fromtimestamp(int(d) * 86400, tz=timezone.utc).strftime("%Y-%m-%d") for d in day_values]
     by_task = _sums(task_codes, task_names, cost, projected, est)
     by_day = _sums(day_codes.reshape(-1), day_names, cost, projected, est)

@@ -20,7 +20,7 @@ from console.core.policy.prices import effective_prices
 from console.core.policy.schema import Policy
 from console.core.pricing import PER_TOKEN, PriceSheet
 from console.core.replay.buckets import breakpoints, bucket_of, representative
-from console.core.replay.classify import HINT_PREFIX, classify_all, factorize
+from console.core.replay.classify import HINT_PREFIX, classify_all, factorize, unique_inverse
 from console.core.replay.traffic import LoggedTraffic
 from console.core.request import Request
 from console.core.routing.plan import plan_route
@@ -97,7 +97,8 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
     points = breakpoints(policy, prices)
     buckets = bucket_of(points, traffic.prompt_tokens)
     report("classify", 0.0)
-    hinted = [reason.startswith(HINT_PREFIX) for reason in traffic.task_reason] if n else []
+    reason_codes, reasons = traffic.factorized("task_reason")  # a few distinct reasons: test each once
+    hinted = np.array([str(r).startswith(HINT_PREFIX) for r in reasons], dtype=bool)[reason_codes].tolist() if n else []
     tasks, kept_logged = classify_all(
         policy, tasks=traffic.task, hinted=hinted, prompts=traffic.prompt, meta_of=traffic.metadata,
         meta_columns={"team": traffic.team, "region": traffic.region, "customer": traffic.customer},
@@ -111,8 +112,7 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
     region_codes, regions = traffic.factorized("region")  # a tagged region always limits model regions
     width = int(points.size) + 1
     combined = ((task_codes * len(teams) + team_codes) * len(regions) + region_codes) * width + buckets
-    key_codes, key_index = np.unique(combined, return_inverse=True)
-    key_index = key_index.reshape(-1)
+    key_codes, _first, key_index = unique_inverse(combined)
 
     plans: list[Plan] = []
     plan_ids: dict[tuple[int, tuple[bool, ...]], int] = {}

@@ -135,15 +135,21 @@ def read_traffic(db: Engine, *, since: float, until: float, task: str | None = N
     """Production requests with ``since <= ts < until`` (and ``task``, when given), oldest first.
 
     ``metadata=False`` skips the customer and free-form metadata columns (when no rule reads them).
+    Read from the packed columns (``ledger/replay_columns.py``) where they hold every request the
+    rows hold for the period, else from the raw rows.
     """
+    from console.core.replay.packed_read import read_packed
+
     with collector_paused():
-        return _read_traffic(db, since=since, until=until, task=task, metadata=metadata)
+        packed = read_packed(db, since=since, until=until, task=task, metadata=metadata)
+        if packed is not None:
+            return packed
+        return read_rows(db, since=since, until=until, task=task, metadata=metadata)
 
 
-def _read_traffic(db: Engine, *, since: float, until: float, task: str | None,
-                  metadata: bool) -> LoggedTraffic:
-    """The read itself. Attempts are read by their own time range (no join, no sort: a million-row join costs seconds
-    here) and matched to the requests by id.
+def read_rows(db: Engine, *, since: float, until: float, task: str | None, metadata: bool) -> LoggedTraffic:
+    """The read from the raw rows. Attempts are read by their own time range (no join, no sort: a
+    million-row join costs seconds here) and matched to the requests by id.
     """
     req, att = request_table(), attempt_table()
     where = [req.c.kind == "production", req.c.ts >= float(since), req.c.ts < float(until)]
@@ -173,15 +179,25 @@ def _read_traffic(db: Engine, *, since: float, until: float, task: str | None,
     index = dict(zip(cols[0], range(n)))
     owner = np.fromiter(map(index.get, acols[0], itertools.repeat(-1)), dtype=np.int64, count=len(acols[0]))
     mine = np.flatnonzero(owner >= 0)  # attempts of requests after ``until`` are dropped
-    att_req = owner[mine]
-    ints = [c[mine] for c in acols[2:6]]
-    att_ok = acols[6][mine]
-    position = acols[9][mine]
     models = [acols[1][k] for k in mine.tolist()]
+    return assemble(
+        request_id=cols[0], ts=cols[1], day=cols[2], task=cols[3],
+        task_reason=["explicit task hint" if h else "" for h in cols[4].tolist()], team=cols[5], region=cols[6],
+        customer=cols[11], metadata_json=cols[12], first_model=cols[7], cost=cols[8], policy_hash=cols[9],
+        prompt=cols[10], att_req=owner[mine], att_model=models, att_in=acols[2][mine], att_cached=acols[3][mine],
+        att_out=acols[4][mine], att_reasoning=acols[5][mine], att_ok=acols[6][mine], att_latency=acols[7][mine],
+        att_cost=acols[8][mine], att_position=acols[9][mine])
+
+
+def assemble(*, att_position: np.ndarray, **columns: Any) -> LoggedTraffic:
+    """``LoggedTraffic`` from its request and attempt columns, with the per-request figures folded in
+    from the attempts: ``prompt_tokens`` (the largest input any attempt reported) and the answer's tokens."""
+    n = len(columns["request_id"])
+    att_req, att_in, att_ok = columns["att_req"], columns["att_in"], columns["att_ok"]
     prompt_tokens = np.zeros(n, dtype=np.int64)
-    np.maximum.at(prompt_tokens, att_req, ints[0])
+    np.maximum.at(prompt_tokens, att_req, att_in)
     # the answer's tokens: the successful attempt's, else the last attempt's
-    weight = att_ok.astype(np.int64) * (1 << 32) + position
+    weight = att_ok.astype(np.int64) * (1 << 32) + att_position
     best = np.full(n, -1, dtype=np.int64)
     order = np.argsort(weight, kind="stable")
     best[att_req[order]] = order  # assigned in rising weight: the ok attempt, else the latest, is left
@@ -192,10 +208,6 @@ def _read_traffic(db: Engine, *, since: float, until: float, task: str | None,
         return np.where(has, values[picked] if len(values) else 0, 0)
 
     return LoggedTraffic(
-        request_id=cols[0], ts=cols[1], day=cols[2], task=cols[3],
-        task_reason=["explicit task hint" if h else "" for h in cols[4].tolist()], team=cols[5], region=cols[6],
-        customer=cols[11], metadata_json=cols[12], first_model=cols[7], cost=cols[8], policy_hash=cols[9],
-        prompt=cols[10], prompt_tokens=prompt_tokens, in_tokens=per_request(ints[0]),
-        cached_tokens=per_request(ints[1]), out_tokens=per_request(ints[2]), reasoning_tokens=per_request(ints[3]),
-        att_req=att_req, att_model=models, att_in=ints[0], att_cached=ints[1], att_out=ints[2],
-        att_reasoning=ints[3], att_ok=att_ok, att_latency=acols[7][mine], att_cost=acols[8][mine])
+        **columns, prompt_tokens=prompt_tokens, in_tokens=per_request(att_in),
+        cached_tokens=per_request(columns["att_cached"]), out_tokens=per_request(columns["att_out"]),
+        reasoning_tokens=per_request(columns["att_reasoning"]))

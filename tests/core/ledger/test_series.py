@@ -121,6 +121,8 @@ def test_small_helpers(traffic: Any) -> None:
     db, totals, records = traffic
     assert latest_request_ts(db, "production") == max(r.started_at.timestamp() for r in records
                                                        if r.kind == "production")
+    assert latest_request_ts(db) == max(r.started_at.timestamp() for r in records)
+    assert latest_request_ts(db, "no such kind") is None
     choices = filter_choices(db)
     assert "support" in choices.tasks and "claude" in choices.models and choices.policies == ["demo"]
     mix = dict(outcome_mix(db, Filters(since=END - 86400, until=END)))
@@ -198,3 +200,24 @@ def test_short_ranges_get_minute_buckets_that_add_up_to_the_raw_attempts(traffic
     assert len(stack.bucket_starts) > 3  # the range is several bars, not one
     rates = request_sums(db, f, bucket=auto_bucket(since, until)).fallback_rates()
     assert rates.bucket_seconds == seconds and set(np.diff(rates.bucket_starts) % seconds) <= {0.0}
+
+
+def test_the_newest_request_of_every_kind_reads_one_index_entry_per_kind(tmp_path: Any) -> None:
+    """The live view polls this every two seconds: the newest of all kinds must not walk the index."""
+    db = open_ledger(f"sqlite:///{tmp_path / 'log.sqlite3'}")
+    write_records(db, generate(200, days=2, seed=5, end=END))
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(db, "before_cursor_execute", capture)
+    latest_request_ts(db)
+    event.remove(db, "before_cursor_execute", capture)
+    assert statements
+    with db.connect() as conn:
+        for statement, parameters in statements:
+            plan = "\n".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+            assert "ix_request_kind_ts (kind=?)" in plan, plan
+    db.dispose()

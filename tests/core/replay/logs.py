@@ -83,3 +83,15 @@ class Log:
 
 def new_log(tmp_path: Path) -> Log:
     return Log(f"sqlite:///{tmp_path / 'routes.sqlite3'}")
+
+
+def over_served_log(tmp_path: Path, t0: float) -> tuple[str, Path]:
+    """Eight code requests on big and one support request on mini from ``t0``, and the test policy's file:
+    code, on the expensive tier with most of the traffic, is the over-served task."""
+    log = new_log(tmp_path)
+    for k in range(8):
+        log.add(f"c{k}", t0 + k, "code", [attempt("big", t0 + k, inp=1000, out=100)])
+    log.add("m0", t0 + 20, "support", [attempt("mini", t0 + 20, inp=1000, out=100)])
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY_YAML)
+    return log.write(), policy

@@ -1,27 +1,25 @@
 """Assessment: tasks ranked by volume and spend, each with the model serving it and cheaper candidates.
 
-Runs ``app.replay.assess`` for the policy in front in the editor, off the GUI thread (the bridge's
-executor), with progress and cancel as the What-if tab has them. The top "over-served?" task and
+Runs ``app.replay.assess`` for the policy in front in the editor, off the GUI thread, with progress
+and cancel (``ui/progress_job.py``, shared with the What-if tab). The top "over-served?" task and
 every candidate row can be piloted in one click: the Pilot page opens pre-filled.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from console.ui.layout import page_layout
+from console.ui.progress_job import ProgressJob
+from console.ui.replay_period import PeriodBox
 
-PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
+MAX_COLUMN_PX = 320
 HEADERS = ("task", "requests", "spend $", "share of spend", "served by", "flag", "cheaper model",
            "saving $/month", "evidence", "pilot")
-BAR = "judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n"
 
 
 class AssessmentPage(QWidget):
@@ -37,42 +35,28 @@ class AssessmentPage(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.policy_path: Path | None = None
-        self._job: Any = None
-        self._lock = threading.RLock()
-        self._fraction = 0.0
-        self._cancelled = False
         self._rows: list[tuple[str, str, str]] = []
         self.result: Any = None
         self.policy_label = QLabel("no policy")
-        self.period = QComboBox()
-        self.period.addItems(list(PERIODS))
-        self.period.setCurrentText("last 30 days")
-        self.run_button = QPushButton("Assess")
+        self.period = PeriodBox()
+        self.job = ProgressJob(bridge, run_label="Assess", running="Assessing…", noun="Assessment", parent=self)
+        self.run_button, self.cancel_button, self.progress = (self.job.run_button, self.job.cancel_button,
+                                                              self.job.progress_bar)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
+        self.job.sig_job_finished.connect(self._on_finished)
         self.headline = QLabel("Rank tasks by volume and spend, and price the cheaper models on real traffic.")
         self.headline.setWordWrap(True)
+        self.pilot_button = QPushButton("Pilot this swap")
+        self.pilot_button.setEnabled(False)
+        self.pilot_button.clicked.connect(self._on_pilot_clicked)
         self.table = QTableWidget(0, len(HEADERS))
         self.table.setHorizontalHeaderLabels(list(HEADERS))
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.currentCellChanged.connect(lambda row, *_: self.pilot_button.setEnabled(
             0 <= row < len(self._rows) and bool(self._rows[row][2])))
-        self.pilot_button = QPushButton("Pilot this swap")
-        self.pilot_button.setEnabled(False)
-        self.pilot_button.clicked.connect(self._on_pilot_clicked)
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._show_progress)
-        controls = QHBoxLayout()
-        for widget in (self.policy_label, self.period, self.run_button, self.cancel_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.progress, 1)
+        self.job.sig_status_changed.connect(self.headline.setText)
         layout = page_layout(QVBoxLayout(self))
-        layout.addLayout(controls)
+        layout.addLayout(self.job.controls(self.policy_label, self.period))
         layout.addWidget(self.headline)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.pilot_button)
@@ -87,13 +71,8 @@ class AssessmentPage(QWidget):
         self.policy_path = Path(path)
         self.policy_label.setText(self.policy_path.name)
 
-    def _progress_cb(self, stage: str, fraction: float) -> bool:  # on the worker thread
-        with self._lock:
-            self._fraction = fraction
-            return not self._cancelled
-
     def run(self) -> None:
-        if self.policy_path is None or self._job is not None:
+        if self.policy_path is None or self.job.busy:
             return
         from console.core.app.replay import assess
         from console.core.policy.loader import load_policy
@@ -103,42 +82,13 @@ class AssessmentPage(QWidget):
             self.headline.setText(f"{self.policy_path.name} has errors; fix them in the policy editor first.")
             return
         policy, url = loaded.policy, getattr(self.bridge, "log_url", None)
-        until = time.time()
-        since = until - PERIODS[self.period.currentText()] * 86400
-        with self._lock:
-            self._cancelled, self._fraction = False, 0.0
-        self._job = self.bridge.run_blocking(
-            lambda: assess(policy, url=url, since=since, until=until, progress=self._progress_cb))
-        self._job.sig_finished.connect(self._on_finished)
-        self._job.sig_failed.connect(self._on_failed)
-        self._job.sig_cancelled.connect(lambda: self._on_failed("cancelled"))
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.headline.setText("Assessing…")
-        self._timer.start()
+        since, until = self.period.time_range()
+        self.job.start(lambda progress: assess(policy, url=url, since=since, until=until, progress=progress))
 
     def cancel(self) -> None:
-        with self._lock:
-            self._cancelled = True
-        self.headline.setText("Cancelling…")
-
-    def _show_progress(self) -> None:
-        with self._lock:
-            self.progress.setValue(int(self._fraction * 100))
-
-    def _finish(self) -> None:
-        self._timer.stop()
-        self._job = None
-        self.run_button.setEnabled(True)
-        self.cancel_button.setEnabled(False)
-
-    def _on_failed(self, message: str) -> None:
-        self._finish()
-        self.headline.setText("Assessment cancelled." if "cancel" in message else f"Assessment failed: {message}")
+        self.job.cancel()
 
     def _on_finished(self, result: Any) -> None:
-        self._finish()
-        self.progress.setValue(100)
         self.show_result(result)
         self.sig_assessed.emit(result)
 
@@ -165,8 +115,12 @@ class AssessmentPage(QWidget):
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for col, value in enumerate(row):
-                self.table.setItem(r, col, QTableWidgetItem(str(value)))
+                item = QTableWidgetItem(str(value))
+                item.setToolTip(str(value))  # a long note is cut to the column; the whole sentence is here
+                self.table.setItem(r, col, item)
         self.table.resizeColumnsToContents()
+        for col in range(self.table.columnCount()):  # the catalogue's note would push "pilot" off the page
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), MAX_COLUMN_PX))
         top = next((t for t in result.tasks if t.over_served), None)
         self.headline.setText(
             f"{result.requests} requests, ${result.spend_usd:.4f}. "
@@ -178,4 +132,6 @@ class AssessmentPage(QWidget):
         row = self.table.currentRow()
         if 0 <= row < len(self._rows) and self._rows[row][2]:
             task, baseline, candidate = self._rows[row]
-            self.sig_pilot_swap.emit(task, baseline, candidate, BAR % baseline)
+            from console.core.app.replay import swap_bar_yaml
+
+            self.sig_pilot_swap.emit(task, baseline, candidate, swap_bar_yaml(baseline))

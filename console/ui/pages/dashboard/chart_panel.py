@@ -14,7 +14,6 @@ and a drag on the plot zooms into that rectangle (double-click: back to the whol
 
 from __future__ import annotations
 
-import html
 import os
 import tempfile
 from pathlib import Path
@@ -23,40 +22,18 @@ from typing import Any, Sequence
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.exporters import ImageExporter
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QSize, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from console.core.csv_cells import write_rows
+from console.ui.legend_strip import LegendStrip
 from console.ui.pages.dashboard.markers import PolicyMarkers
 from console.ui.pages.dashboard.query import Drill
 from console.ui.plots import SERIES_COLOURS, GridAxis, GridDateAxis, SeriesColours, apply_palette, colour  # noqa: F401
 
-class LegendStrip(QLabel):
-    """The legend as one wrapped line of text above the plot: never over the data, never cut short.
-
-    One rich-text label costs far less to update than pyqtgraph's legend (an item per entry)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("legend")
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.entries: list[tuple[str, str]] = []  # (name, colour "#rrggbb")
-
-    @property
-    def names(self) -> list[str]:
-        return [name for name, _colour in self.entries]
-
-    def show_entries(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
-        wanted = [(name, QColor(tint).name()) for name, tint in entries]
-        if wanted == self.entries:
-            return
-        self.entries = wanted
-        self.setText("&nbsp;&nbsp; ".join(
-            f'<span style="color:{tint}">{glyph}</span>&nbsp;{html.escape(name)}' for name, tint in wanted))
-        self.setVisible(bool(wanted))
+#: the plot's share of a panel's asked-for height (pyqtgraph's own hint for a new plot)
+PLOT_HEIGHT = 480
 
 
 def fast_line(plot: pg.PlotItem, x: np.ndarray, y: np.ndarray, **style: Any) -> pg.PlotDataItem:
@@ -95,9 +72,12 @@ class ChartPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.title = QLabel(f"<b>{title}</b>")
         self.title.setObjectName("section-title")
-        self.note = QLabel()
+        # The note (totals, how many pairs are drawn) has a line of its own under the title: beside it,
+        # a long note ran into the title and the PNG/CSV buttons. One line always, so the panel's
+        # height never follows it; a note longer than the panel is cut at its right edge.
+        self.note = QLabel(" ")
         self.note.setObjectName("hint")
-        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # never widens the grid
+        self.note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # never widens the grid
         self.hover = QLabel(" ")
         self.hover.setObjectName("hint")
         self.hover.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -107,6 +87,11 @@ class ChartPanel(QFrame):
         self.plot_widget.setMinimumHeight(170)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
+        # The value axis learns its tick labels' width while painting; a narrower set (a filter
+        # change from "$1,200" to "$40") shrank it and re-laid the plot out, so the chart was
+        # painted a second time. It now keeps the widest width it has needed; wider labels still
+        # widen it.
+        self.plot.getAxis("left").setStyle(autoReduceTextSpace=False)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         # Drag draws a rectangle and zooms into it (Grafana's drag-to-zoom); the wheel does not
@@ -124,20 +109,40 @@ class ChartPanel(QFrame):
         self.csv_button = self._tool_button("CSV", "Save this chart's data as CSV", self._on_csv_button_clicked)
         self.header = QHBoxLayout()
         self.header.addWidget(self.title)
-        self.header.addWidget(self.note, 1)
+        self.header.addStretch(1)
         self.header.addWidget(self.png_button)
         self.header.addWidget(self.csv_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(2)
         layout.addLayout(self.header)
+        layout.addWidget(self.note)
         layout.addWidget(self.legend)  # above the plot: in view whenever the chart's top is
         layout.addWidget(self.plot_widget, 1)
         layout.addWidget(self.hover)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # sizeHint's height
         scene = self.plot_widget.scene()
         scene.sigMouseMoved.connect(self._on_scene_mouse_moved)
         scene.sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self._apply_palette()
+
+    # --- size ---------------------------------------------------------------------------------
+    # A panel is as tall as it asks to be, whatever its legend holds. A word-wrapped legend gains or
+    # loses a line as series come and go; with the panel's height following it (height-for-width),
+    # that line grew the grid's rows, so every chart of the page was resized and repainted, twice,
+    # on a filter change that redrew one of them. The line now comes out of this chart's own plot.
+    def sizeHint(self) -> QSize:
+        # Made of parts whose hints do not follow the data: a plot's own hint follows its current
+        # size, so a panel's hint built on it would carry a legend line from one redraw to the next.
+        layout = self.layout()
+        margins = layout.contentsMargins()
+        height = (margins.top() + margins.bottom() + 2 * self.frameWidth() + 4 * layout.spacing()
+                  + self.header.sizeHint().height() + self.note.sizeHint().height()
+                  + self.fontMetrics().lineSpacing() + PLOT_HEIGHT + self.hover.sizeHint().height())
+        return QSize(super().sizeHint().width(), height)
+
+    def hasHeightForWidth(self) -> bool:
+        return False  # see above: the legend wraps inside the panel's height, never grows it
 
     def _tool_button(self, text: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton()
@@ -241,8 +246,15 @@ class ChartPanel(QFrame):
             self.markers.show(changes)
 
     def set_legend(self, entries: Sequence[tuple[str, QColor]], glyph: str = "■") -> None:
-        """Show ``entries`` (name, colour) in the legend strip above the plot."""
-        self.legend.show_entries(entries, glyph)
+        """Show ``entries`` (name, colour) in the legend strip above the plot.
+
+        A legend with another number of lines gives the plot another height: the panel is laid
+        out now, so the plot's new size is known before its range is settled and it is painted
+        once, rather than painted, resized by the queued layout, and painted again."""
+        if self.legend.show_entries(entries, glyph):
+            layout = self.layout()
+            if layout is not None and self.isVisible():
+                layout.activate()
 
     # --- zoom --------------------------------------------------------------------------------
     def _on_vb_range_changed_manually(self, _mask: Any) -> None:

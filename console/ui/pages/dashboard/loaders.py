@@ -39,6 +39,7 @@ class AttemptsSection:
     spend: StackedSeries
     failures: RateSeries
     totals: tuple[int, int, float]  # attempts, failed attempts, cost
+    markers: list[PolicyChange]  # where the policy changed in the range, drawn on the same charts
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class RequestsSection:
     fallbacks: RateSeries
     chains: list[tuple[str, str, int, int]]  # task, first model, requests, fallbacks; most fallbacks first
     totals: tuple[int, int, int, float]  # requests, failed, fell back, cost
+    markers: list[PolicyChange]
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,17 @@ class BudgetView:
 
 
 def load_attempts(db: Engine, query: DashboardQuery) -> AttemptsSection:
-    """One rollup read, and the series the charts draw derived here rather than on the GUI thread."""
+    """One rollup read, and the series the charts draw derived here rather than on the GUI thread.
+
+    The policy-change markers come with it (a read of a handful of rows): drawn with the data,
+    a chart is painted once per filter change rather than again when its markers arrive."""
     sums = attempt_sums(db, query.filters, bucket=query.bucket, by=query.spend_by)
-    return AttemptsSection(sums.spend(), sums.failure_rates(), sums.totals())
+    return AttemptsSection(sums.spend(), sums.failure_rates(), sums.totals(), load_markers(db, query))
 
 
 def load_requests(db: Engine, query: DashboardQuery) -> RequestsSection:
     sums = request_sums(db, query.filters, bucket=query.bucket)
-    return RequestsSection(sums.fallback_rates(), sums.chains_fired(), sums.totals())
+    return RequestsSection(sums.fallback_rates(), sums.chains_fired(), sums.totals(), load_markers(db, query))
 
 
 def load_latency(db: Engine, query: DashboardQuery) -> LatencySection:

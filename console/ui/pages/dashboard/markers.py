@@ -45,6 +45,7 @@ class PolicyMarkers:
         self.changes: list[PolicyChange] = []
         self.lines: list[pg.InfiniteLine] = []  # the lines shown now, one per change
         self._pool: list[pg.InfiniteLine] = []
+        self._drawn: list[PolicyChange | None] = []  # what each pooled line shows (None: hidden)
         self._text = QColor("black")
         self._base = QColor("white")
 
@@ -52,8 +53,17 @@ class PolicyMarkers:
         if list(changes) == self.changes:
             return  # a redraw with the same changes (the usual case) touches nothing
         self.changes = list(changes)
-        self.lines = [self._line(n) for n in range(len(self.changes))]
-        for line, change in zip(self.lines, self.changes):
+        # A change already drawn keeps its line untouched (a kind or range change mostly adds or
+        # drops a few): every Qt call made while the readers hold the GIL waits to get it back.
+        holder = {change: n for n, change in enumerate(self._drawn) if change is not None}
+        kept = {holder[change] for change in self.changes if change in holder}
+        free = (n for n in range(len(self._pool) + len(self.changes)) if n not in kept)
+        slots = [holder[change] if change in holder else next(free) for change in self.changes]
+        self.lines = [self._line(n) for n in slots]
+        for n, line, change in zip(slots, self.lines, self.changes):
+            if self._drawn[n] == change:
+                continue
+            self._drawn[n] = change
             line.setVisible(True)  # first: a hidden label ignores a new text
             line.setValue(change.ts)
             # the label's text is a str.format template: braces in a policy name are escaped
@@ -61,8 +71,11 @@ class PolicyMarkers:
             tip = marker_tooltip(change)
             line.setToolTip(tip)
             line.label.setToolTip(tip)
-        for line in self._pool[len(self.lines):]:
-            line.setVisible(False)
+        used = set(slots)
+        for n, line in enumerate(self._pool):
+            if n not in used and self._drawn[n] is not None:
+                self._drawn[n] = None
+                line.setVisible(False)
 
     def _line(self, n: int) -> pg.InfiniteLine:
         while len(self._pool) <= n:
@@ -70,7 +83,9 @@ class PolicyMarkers:
                                    labelOpts={"position": 0.96, "anchors": [(0, 0), (0, 0)], "fill": None})
             line.setZValue(3)  # over bars, bands and ceilings
             self.plot.addItem(line, ignoreBounds=True)  # never widens the chart's range
+            line.setVisible(False)
             self._pool.append(line)
+            self._drawn.append(None)
             self._colour_line(line, *self._style())
         return self._pool[n]
 

@@ -80,7 +80,6 @@ class DashboardPage(QWidget):
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(CONTROL_SPACING)
         for n, chart in enumerate(self.charts):
-            chart.setMinimumHeight(250)
             last_alone = n == len(self.charts) - 1 and n % 2 == 0
             grid.addWidget(chart, n // 2, n % 2, 1, 2 if last_alone else 1)
         self.scroll = QScrollArea()
@@ -211,11 +210,10 @@ class DashboardPage(QWidget):
             self.budgets.show_budgets(result)
         elif name == "drift":
             self.drift.set_flags(result)
-        elif name == "markers":
-            for chart in (self.spend, self.failures, self.fallbacks):  # the charts over the query's range
-                chart.show_markers(result)
 
     def _show_attempts(self, section: AttemptsSection) -> None:
+        for chart in (self.spend, self.failures):  # markers first: their lines are drawn with the data
+            chart.show_markers(section.markers)
         self.spend.show_spend(section.spend, self.query.spend_by, self.query.filters, self._clock(),
                               self.data.budgets)
         self.failures.show_rates(section.failures, self.query.filters)
@@ -223,6 +221,7 @@ class DashboardPage(QWidget):
         self._show_summary()
 
     def _show_requests(self, section: RequestsSection) -> None:
+        self.fallbacks.show_markers(section.markers)
         self.fallbacks.show_rates(section.fallbacks, self.query.filters)
         breakdowns.show_chains(self.chains, section, self.query.filters)
         self._request_totals = section.totals

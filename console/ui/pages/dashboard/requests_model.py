@@ -38,6 +38,17 @@ def chain_text(chain: RequestChain) -> str:
     return prefix + " → ".join(parts)
 
 
+def _cells(chain: RequestChain) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """One row's (shown text, sort key) per column."""
+    request, text = chain.request, chain_text(chain)
+    shown = (datetime.fromtimestamp(request["ts"]).strftime("%Y-%m-%d %H:%M:%S"), request["task"], request["team"],
+             request["kind"], request["outcome"], text, f"{request['total_cost_usd']:.6f}",
+             f"{request['total_latency_ms']:,.0f}")
+    keys = (request["ts"], request["task"], request["team"], request["kind"], request["outcome"], text,
+            request["total_cost_usd"], request["total_latency_ms"])
+    return shown, keys
+
+
 class RequestsModel(QAbstractTableModel):
     """Loaded request chains, newest first, and the read that brings the next page.
 
@@ -53,6 +64,11 @@ class RequestsModel(QAbstractTableModel):
         super().__init__(parent)
         self._run = run
         self.chains: list[RequestChain] = []
+        # Each row's cells, made once when its page lands: the proxy's sort asks for a cell ~10
+        # times a row, and making the row's attempt chain text and date on every ask cost the GUI
+        # thread ~40 ms a page, while the charts of the same filter change were being drawn.
+        self._display: list[tuple[str, ...]] = []
+        self._sort_keys: list[tuple[Any, ...]] = []
         self._seen: set[str] = set()
         self.db: Engine | None = None
         self.drill: Drill | None = None
@@ -64,7 +80,7 @@ class RequestsModel(QAbstractTableModel):
     def show_requests(self, db: Engine | None, drill: Drill) -> None:
         """Start over with the requests behind ``drill``; the first page loads at once."""
         self.beginResetModel()
-        self.chains, self._seen = [], set()
+        self.chains, self._seen, self._display, self._sort_keys = [], set(), [], []
         self.db, self.drill = db, drill
         self._before, self._has_more, self._loading = None, db is not None, False
         self._generation += 1
@@ -98,8 +114,11 @@ class RequestsModel(QAbstractTableModel):
             return
         fresh = [c for c in page.chains if c.request["request_id"] not in self._seen]
         if fresh:
+            cells = [_cells(chain) for chain in fresh]  # before the rows exist: the view asks at once
             self.beginInsertRows(QModelIndex(), len(self.chains), len(self.chains) + len(fresh) - 1)
             self.chains.extend(fresh)
+            self._display.extend(display for display, _sort in cells)
+            self._sort_keys.extend(sort for _display, sort in cells)
             self._seen.update(c.request["request_id"] for c in fresh)
             self.endInsertRows()
         self._before = page.next_before
@@ -129,18 +148,11 @@ class RequestsModel(QAbstractTableModel):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self.chains):
             return None
-        chain = self.chains[index.row()]
-        request = chain.request
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                datetime.fromtimestamp(request["ts"]).strftime("%Y-%m-%d %H:%M:%S"),
-                request["task"], request["team"], request["kind"], request["outcome"], chain_text(chain),
-                f"{request['total_cost_usd']:.6f}", f"{request['total_latency_ms']:,.0f}",
-            )[column]
+            return self._display[index.row()][column]
         if role == SORT_ROLE:
-            return (request["ts"], request["task"], request["team"], request["kind"], request["outcome"],
-                    chain_text(chain), request["total_cost_usd"], request["total_latency_ms"])[column]
+            return self._sort_keys[index.row()][column]
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= 6:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

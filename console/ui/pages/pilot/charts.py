@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
@@ -35,6 +36,7 @@ class PilotCharts(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
         self.colours = SeriesColours()  # a model keeps its colour from one pilot to the next
+        self.names: list[str] = []  # the models on the category axes, as shown
 
     def show_summaries(self, summaries: Sequence[Any]) -> None:
         if not summaries:
@@ -65,7 +67,24 @@ class PilotCharts(QWidget):
             self.cost_plot.addItem(label)
         top = float(costs.max()) if costs.size else 0.0
         self.cost_plot.setYRange(0, top * 1.2 if top > 0 else 1.0, padding=0)
+        self.names = names
         for plot in (self.pass_plot, self.cost_plot):
             apply_palette(plot)
-            set_category_ticks(plot.getPlotItem().getAxis("bottom"), names, 22)
             plot.setXRange(-0.6, max(len(summaries) - 0.4, 0.6), padding=0)
+        self._wrap_names()
+
+    def _wrap_names(self) -> None:
+        """Each model's name wrapped to the width of its own slot on the axis, so long names
+        ("Mixtral-8x7B-Instruct-v0.1" beside "Llama-3.1-70B-Instruct-Turbo") never run into each
+        other, and wrapped again when the charts are resized."""
+        for plot in (self.pass_plot, self.cost_plot):
+            axis = plot.getPlotItem().getAxis("bottom")
+            font = axis.style.get("tickFont") or axis.font()
+            slot_px = plot.getPlotItem().vb.width() / max(len(self.names), 1)
+            chars = max(6, int(slot_px / (QFontMetrics(font).averageCharWidth() * 1.15)) - 1)
+            set_category_ticks(axis, self.names, chars)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.names:
+            self._wrap_names()

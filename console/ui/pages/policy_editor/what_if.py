@@ -1,42 +1,26 @@
 """What-if: replay the unsaved draft over a period of the routing log and show what would change.
 
-The replay runs in the engine bridge's executor (``app.replay.replay_policy``), so the GUI thread
-never waits for it. Its progress callback runs on that worker thread: it only writes a number and
-reads a cancel flag (both under a lock); a GUI timer shows the number. Cancel sets the flag and the
-replay stops at its next stage. Shows the headline spend change, daily actual against projected
-spend, the routing changes, blocked requests and the untested swaps, each with Pilot this swap.
+The replay (``app.replay.replay_policy``) runs off the GUI thread with progress and cancel
+(``ui/progress_job.py``, shared with the Assessment page). Shows the headline spend change, daily
+actual against projected spend, the routing changes, blocked requests and the untested swaps, each
+with Pilot this swap.
 """
 
 from __future__ import annotations
 
-import threading
-import time
+from datetime import datetime, timezone
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QProgressBar, QPushButton,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QSizePolicy, QTableWidget, QTabWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
+from console.ui.progress_job import ProgressJob
+from console.ui.replay_period import PeriodBox
 
-PERIODS = {"last 7 days": 7, "last 30 days": 30, "last 90 days": 90}
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
-BAR = "judge: {model: %s, against: baseline}\nrule: {relative_to_baseline: 0.95}\n"
-
-
-class _Progress:
-    """Shared between the worker (writes the fraction, reads cancel) and the GUI timer."""
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()  # reentrant: cancel() may be called by code already holding it
-        self.fraction = 0.0
-        self.stage = ""
-        self.cancelled = False
-
-    def __call__(self, stage: str, fraction: float) -> bool:
-        with self.lock:
-            self.stage, self.fraction = stage, fraction
-            return not self.cancelled
+TAB_TITLES = ("Routing changes", "Constraints", "Untested swaps")  # short: all three fit a side panel
 
 
 class WhatIfPanel(QWidget):
@@ -52,24 +36,19 @@ class WhatIfPanel(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self._policy: Any = None
-        self._job: Any = None
-        self._progress: _Progress | None = None
         self.report: Any = None
-        self.period = QComboBox()
-        self.period.addItems(list(PERIODS))
-        self.period.setCurrentText("last 30 days")
-        self.run_button = QPushButton("Replay draft")
+        self.period = PeriodBox()
+        self.job = ProgressJob(bridge, run_label="Replay draft", running="Replaying…", noun="Replay", parent=self)
+        self.run_button, self.cancel_button, self.progress = (self.job.run_button, self.job.cancel_button,
+                                                              self.job.progress_bar)
         self.run_button.clicked.connect(self.run)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
+        self.job.sig_job_finished.connect(self._on_finished)
         self.headline = QLabel("Replay the draft over real traffic: nothing is called, nothing is logged.")
         self.headline.setWordWrap(True)
         # The chart (pyqtgraph, ~0.2 s to import) is made when the tab is first shown, not when the
         # editor opens: every policy tab builds this panel before the window's first paint.
         self._chart: Any = None
+        self.legend: Any = None  # the chart's LegendStrip, made with it
         self._chart_holder = QVBoxLayout()
         self._chart_holder.setContentsMargins(0, 0, 0, 0)
         self.changes = QTableWidget(0, len(CHANGE_HEADERS))
@@ -77,42 +56,54 @@ class WhatIfPanel(QWidget):
         self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
         self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
         self.untested = QListWidget()
-        self.untested.setMaximumHeight(90)
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
         self.untested.currentRowChanged.connect(lambda row: self.pilot_button.setEnabled(row >= 0))
         self._swaps: list[tuple[str, str, str]] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(100)
-        self._timer.timeout.connect(self._show_progress)
-        controls = QHBoxLayout()
-        for widget in (self.period, self.run_button, self.cancel_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.progress, 1)
+        self.job.sig_status_changed.connect(self.headline.setText)
+        swaps = QWidget()
+        swaps_row = QHBoxLayout(swaps)
+        swaps_row.setContentsMargins(0, 0, 0, 0)
+        swaps_row.addWidget(self.untested, 1)
+        swaps_row.addWidget(self.pilot_button)
+        # three lists under one set of tabs: each gets the panel's height, which a side panel has little of
+        self.details = QTabWidget()
+        self.details.addTab(self.changes, "")
+        self.details.addTab(self.blocked, "")
+        self.details.addTab(swaps, "")
+        self._name_tabs(None)
         layout = QVBoxLayout(self)
-        layout.addLayout(controls)
+        layout.addLayout(self.job.controls(self.period))
         layout.addWidget(self.headline)
         layout.addLayout(self._chart_holder, 2)
-        layout.addWidget(QLabel("Routing changes (logged first choice → draft's first choice)"))
-        layout.addWidget(self.changes, 2)
-        layout.addWidget(QLabel("Blocked or moved by a hard constraint"))
-        layout.addWidget(self.blocked, 1)
-        swaps = QHBoxLayout()
-        swaps.addWidget(self.untested, 1)
-        swaps.addWidget(self.pilot_button)
-        layout.addWidget(QLabel("Untested swaps (no pilot yet)"))
-        layout.addLayout(swaps)
+        layout.addWidget(self.details, 3)
+
+    def _name_tabs(self, report: Any) -> None:
+        counts = ("", "", "") if report is None else (
+            f" ({len(report.changes)})", f" ({len(report.constraints)})", f" ({len(report.untested_swaps)})")
+        for index, (title, count) in enumerate(zip(TAB_TITLES, counts)):
+            self.details.setTabText(index, title + count)
+        self.details.setTabToolTip(0, "Logged first choice → the draft's first choice, per task")
+        self.details.setTabToolTip(1, "Requests the draft blocks or moves for region, residency, on-prem only, "
+                                      "context, cost ceiling or budget")
+        self.details.setTabToolTip(2, "Changed pairs with no pilot yet: Pilot this swap opens the Pilot page")
 
     @property
     def chart(self) -> Any:
-        """The daily actual-against-projected chart, made on first use."""
+        """The daily actual-against-projected chart (dates on x, its legend above it), made on first use."""
         if self._chart is None:
+            from console.ui.legend_strip import LegendStrip
             from console.ui.plots import still_plot
+            from console.ui.units import money_ticks
 
-            self._chart = still_plot("Spend per day", "$")
-            self._chart.addLegend()
-            self._chart_holder.addWidget(self._chart)
+            self.legend = LegendStrip()
+            self._chart = still_plot("Spend per day", "", money_ticks, dates=True)
+            # the tables below keep their share of a short side panel: the plot asks for no height of its own
+            self._chart.setMinimumHeight(140)
+            self._chart.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+            self._chart_holder.addWidget(self.legend)
+            self._chart_holder.addWidget(self._chart, 1)
         return self._chart
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
@@ -122,52 +113,21 @@ class WhatIfPanel(QWidget):
     def set_policy(self, policy: Any) -> None:
         """Replay ``policy`` from now on (None while the draft has errors)."""
         self._policy = policy
-        self.run_button.setEnabled(policy is not None and self._job is None)
+        self.job.set_ready(policy is not None)
 
     def run(self) -> None:
-        if self._policy is None or self._job is not None:
+        if self._policy is None or self.job.busy:
             return
         from console.core.app.replay import replay_policy
 
-        until = time.time()
-        since = until - PERIODS[self.period.currentText()] * 86400
-        self._progress = progress = _Progress()
+        since, until = self.period.time_range()
         policy, url = self._policy, getattr(self.bridge, "log_url", None)
-        self._job = self.bridge.run_blocking(
-            lambda: replay_policy(policy, url=url, since=since, until=until, progress=progress))
-        self._job.sig_finished.connect(self._on_finished)
-        self._job.sig_failed.connect(self._on_failed)
-        self._job.sig_cancelled.connect(lambda: self._on_failed("cancelled"))
-        self.run_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.progress.setValue(0)
-        self.headline.setText("Replaying…")
-        self._timer.start()
+        self.job.start(lambda progress: replay_policy(policy, url=url, since=since, until=until, progress=progress))
 
     def cancel(self) -> None:
-        if self._progress is not None:
-            with self._progress.lock:
-                self._progress.cancelled = True
-        self.headline.setText("Cancelling…")
-
-    def _show_progress(self) -> None:
-        if self._progress is not None:
-            with self._progress.lock:
-                self.progress.setValue(int(self._progress.fraction * 100))
-
-    def _finish(self) -> None:
-        self._timer.stop()
-        self._job = None
-        self.run_button.setEnabled(self._policy is not None)
-        self.cancel_button.setEnabled(False)
-
-    def _on_failed(self, message: str) -> None:
-        self._finish()
-        self.headline.setText("Replay cancelled." if "cancel" in message else f"Replay failed: {message}")
+        self.job.cancel()
 
     def _on_finished(self, report: Any) -> None:
-        self._finish()
-        self.progress.setValue(100)
         self.show_report(report)
         self.sig_replayed.emit(report)
 
@@ -188,6 +148,7 @@ class WhatIfPanel(QWidget):
              "" if c.to_model == "(blocked)" else (c.pilot.summary if c.pilot else "untested swap"))
             for c in report.changes])
         self._fill(self.blocked, [(k.task, k.rule, k.outcome, k.requests, k.reason) for k in report.constraints])
+        self._name_tabs(report)
         self.untested.clear()
         self._swaps = [(c.task, c.from_model, c.to_model) for c in report.untested_swaps]
         for task, frm, to in self._swaps:
@@ -195,11 +156,21 @@ class WhatIfPanel(QWidget):
         self.pilot_button.setEnabled(False)
 
     def _draw_days(self, report: Any) -> None:
+        import pyqtgraph as pg
+
+        from console.ui.plots import colour
+
         self.chart.clear()
+        # each day's point at its UTC noon: inside that date in every time zone the date axis may show
+        xs = [datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp() + 43200
+              for day in report.spend_by_day]
         days = list(report.spend_by_day.values())
-        xs = list(range(len(days)))
-        self.chart.plot(xs, [d.actual_usd for d in days], pen="#1f77b4", name="actual")
-        self.chart.plot(xs, [d.projected_usd for d in days], pen="#ff7f0e", name="projected")
+        series = (("actual", [d.actual_usd for d in days], colour(0)),
+                  ("projected", [d.projected_usd for d in days], colour(1)))
+        for name, ys, tint in series:
+            self.chart.plot(xs, ys, pen=pg.mkPen(tint, width=2), symbol="o", symbolSize=5, symbolBrush=tint,
+                            symbolPen=None, name=name)
+        self.legend.show_entries([(name, tint) for name, _ys, tint in series], glyph="━")
 
     @staticmethod
     def _fill(table: QTableWidget, rows: list[tuple[Any, ...]]) -> None:
@@ -213,4 +184,6 @@ class WhatIfPanel(QWidget):
         row = self.untested.currentRow()
         if 0 <= row < len(self._swaps):
             task, frm, to = self._swaps[row]
-            self.sig_pilot_swap.emit(task, frm, to, BAR % frm)
+            from console.core.app.replay import swap_bar_yaml
+
+            self.sig_pilot_swap.emit(task, frm, to, swap_bar_yaml(frm))
