@@ -38,7 +38,8 @@ def test_a_live_shadow_pilot_fills_up(qtbot: QtBot, fault_server: FaultServer, t
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as second:
             pass
         assert len(second.args[0].report.cases) == 5 and second.args[0].report.resumed_cells == 6
-        assert "live shadow pilot: 5 cases collected" in page.verdict.text()
+        assert "live shadow pilot: 5 cases collected from traffic so far (2 graded just now)" in page.verdict.text()
+        assert "resumed run" not in page.verdict.text()  # every grading resumes the route's run: not news
         page.cancel()
         assert not page.live.isChecked()
     finally:

@@ -390,10 +390,12 @@ class PilotPage(QWidget):
         verdict = verdicts[0]
         colour = "#2e7d32" if verdict.meets_bar else "#c62828"
         lines = [f"<b style='color:{colour}'>{verdict.lines[0]}</b>"] + verdict.lines[1:]
-        if report.resumed_cells:
+        if report.resumed_cells and shadow is None:
             lines.append(f"resumed run {report.setup.run_id}: {report.resumed_cells} cells were already done")
-        if shadow is not None:
-            lines.append(f"live shadow pilot: {len(report.cases)} cases collected from traffic so far; {shadow.spend_line}")
+        if shadow is not None:  # each grading resumes the route's one run: what is new is the news
+            graded_now = len(report.cases) - report.resumed_cells // max(len(report.models), 1)
+            lines.append(f"live shadow pilot: {len(report.cases)} cases collected from traffic so far "
+                         f"({graded_now} graded just now); {shadow.spend_line}")
             if self.live.isChecked():
                 self._live_timer.start(LIVE_EVERY_MS)
         self.verdict.setText("<br>".join(lines))
