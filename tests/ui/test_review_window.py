@@ -101,6 +101,33 @@ def test_the_dialog_opens_the_review_it_wrote(qtbot: QtBot, bridge, tmp_path: Pa
     assert opened == [target] and target.is_file()
 
 
+def test_a_review_not_written_leaves_the_schedule_as_it_was(qtbot: QtBot, bridge, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # The schedule moved a quarter on while the log was read: a dialog closed meanwhile, or a file that
+    # could not be written, left no review and yet "Review next: in 91 days".
+    from PySide6.QtCore import Qt
+
+    demo = write_review_demo(tmp_path / "demo", (ROOT / "policies" / "demo-traffic.yaml").read_text(), requests=300)
+    before = next_review_due("demo")
+    unwritable = tmp_path / "no-such-folder" / "review.pdf"
+    dialog = ReviewDialog(bridge, _choice(demo.policy_file), log_url=demo.url, ask_path=lambda: str(unwritable))
+    qtbot.addWidget(dialog)
+    dialog.generate.click()
+    qtbot.waitUntil(lambda: "could not be written" in dialog.status.text(), timeout=60_000)
+    assert "no such folder" in dialog.status.text() and dialog.generate.isEnabled()
+    assert next_review_due("demo") == before and dialog.open_button.isHidden()
+
+    target = tmp_path / "review.html"
+    closing = ReviewDialog(bridge, _choice(demo.policy_file), log_url=demo.url, ask_path=lambda: str(target))
+    closing.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # as the window opens it
+    closing.show()
+    closing.generate.click()
+    job = closing.job
+    closing.reject()  # Close while the log is read
+    qtbot.waitUntil(lambda: job.done, timeout=60_000)
+    qtbot.wait(300)  # were the review still to arrive, it would be drawn now (on a deleted dialog)
+    assert not target.exists() and next_review_due("demo") == before
+
+
 def test_no_policy_in_front_means_nothing_to_generate(qtbot: QtBot, bridge) -> None:  # type: ignore[no-untyped-def]
     dialog = ReviewDialog(bridge, NO_POLICY)
     qtbot.addWidget(dialog)
