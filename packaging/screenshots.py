@@ -274,7 +274,7 @@ class Tour:
         page.start(resume=False)
         if not wait_until(lambda: page.outcome is not None or page.run_button.isEnabled(), 120):
             self.notes.append("the pilot gave no verdict in 120 s")
-        self.shot(window, "pilot-gsm8k")
+        self.shot(window, "pilot-gsm8k")  # the router step trains a router from this pilot
 
     def router(self, window: Any) -> None:
         """Train a router on the GSM8K pilot, drag its operating point, use it in the policy."""

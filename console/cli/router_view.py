@@ -13,8 +13,9 @@ def _short(name: str, width: int = 14) -> str:
 def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
     curve = report.curve
     strong = report.strongest
-    lines = [f"router: {router.info.get('learner_label', router.learner.kind)}, trained on {router.info.get('trained_on')} "
-             f"prompts of {router.info.get('source')} (seed {router.info.get('seed')})",
+    task = f" for task '{router.info['task']}'" if router.info.get("task") else ""
+    lines = [f"router{task}: {router.info.get('learner_label', router.learner.kind)}, trained on "
+             f"{router.info.get('trained_on')} prompts of {router.info.get('source')} (seed {router.info.get('seed')})",
              f"evaluated on {report.prompts} prompts of {report.source} it did not train on"
              + (f" ({report.excluded_trained} training prompts left out)" if report.excluded_trained else ""),
              "", f"{'model alone':<40} {'pass rate':>9} {'$ / 1k req':>11}"]
@@ -29,7 +30,7 @@ def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
         picked.append(curve.points[-1])
     for p in picked:
         cells = " ".join(f"{s:>20.1%}" for s in p.shares)
-        point = "cheapest" if p.lam >= 1e5 else f"{p.lam:.3f}"
+        point = "cheapest" if p.lam >= 1e5 else "dearest" if p.lam <= -1e5 else f"{p.lam:.3f}"
         lines.append(f"  {point:>8} {p.pass_rate:>7.1%} {cells} {p.cost_per_1k:>9.4f}")
     goal = report.target * curve.strongest_pass_rate
     c = report.calibrated
@@ -47,7 +48,7 @@ def eval_lines(router: Any, report: Any, rows: int = 12) -> list[str]:
     lines += [f"share of {strong} calls needed to reach the target, same prompts:",
               f"  router                         {report.router_share:.3f}",
               f"  random router                  {report.random_share:.3f}",
-              f"  longest prompts to {_short(strong):<11} {report.longest_share:.3f}"]
+              f"  longest prompts first          {report.longest_share:.3f}"]
     if report.random_share > 0:
         ratio = report.router_share / report.random_share
         lines.append(f"  router / random = {ratio:.2f} (goal <= 0.75: {'met' if ratio <= 0.75 else 'not met'}); "

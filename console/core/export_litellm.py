@@ -125,6 +125,8 @@ def _cannot_express(policy: Policy) -> list[str]:
             lost.append("JSON output checks")
         if route.confidence.min_mean_logprob is not None or route.confidence.validator_regex or route.confidence.escalate_to:
             lost.append("low-confidence checks and escalation")
+        if route.router is not None:
+            lost.append(f"the learned router {route.router.file} (the static candidate order is exported)")
         lost.append("fallback_on outcomes (LiteLLM falls back on any error)")
         lines.append(f"Route '{task}': " + "; ".join(lost) + ".")
     for budget in policy.budgets:

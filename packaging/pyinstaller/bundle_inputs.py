@@ -51,6 +51,18 @@ def llama_libraries() -> list[Path]:
     return wanted
 
 
+def embedding_model_files() -> list[tuple[Path, str]]:
+    """The learned router's embedding weights and tokenizer (console/core/learned_router/features.py reads
+    them from the wordllama package folder; PyInstaller collects its code, not these data files)."""
+    root = package_dir("wordllama")
+    files = [(root / "weights" / "l2_supercat_256.safetensors", "wordllama/weights"),
+             (root / "tokenizers" / "l2_supercat_tokenizer_config.json", "wordllama/tokenizers")]
+    missing = [str(path) for path, _ in files if not path.is_file()]
+    if missing:
+        raise SystemExit(f"the wordllama package lacks {', '.join(missing)}: reinstall it")
+    return files
+
+
 def license_files() -> list[tuple[Path, str]]:
     """Each shipped distribution's own licence files, to licenses/python-packages/<name>/<path in dist-info>."""
     found: list[tuple[Path, str]] = []
@@ -74,6 +86,7 @@ def data_entries() -> list[tuple[str, str]]:
     entries += [(str(path), "policies") for path in sorted((ROOT / "policies").glob("*.yaml"))]
     entries.append((str(demo_model()), "models"))
     entries += [(str(path), "llama_cpp/lib") for path in llama_libraries()]
+    entries += [(str(path), dest) for path, dest in embedding_model_files()]
     entries += [(str(source), dest) for source, dest in license_files()]
     return entries
 

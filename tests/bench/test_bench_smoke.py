@@ -47,6 +47,16 @@ def test_startup_bench_opens_and_closes_the_window() -> None:
     assert all(len(values) == 1 and values[0] > 0 for values in figures.values())
 
 
+def test_router_bench_plans_both_ways_and_times_training() -> None:
+    from tests.bench import bench_router
+    from tests.support import graded_history
+
+    history = graded_history.history(90)
+    figures = bench_router.measure(20, history)
+    assert figures["with router p50 ms"] > 0 and figures["without router p50 ms"] > 0
+    assert bench_router.time_training(120, history) > 0
+
+
 def test_rollout_bench_routes_both_engines_and_splits(tmp_path) -> None:
     from tests.bench import bench_rollout
 

@@ -119,3 +119,13 @@ def test_litellm_router_loads_the_export_and_falls_back_to_the_llama_server(
     assert response.choices[0].message.content.strip()
     hidden = getattr(response, "_hidden_params", {})
     assert hidden.get("api_base", "").rstrip("/").startswith(llama_server.rsplit("/v1", 1)[0]), hidden.get("api_base")
+
+
+def test_a_routes_learned_router_is_named_among_what_litellm_cannot_express() -> None:
+    from console.core.policy.schema import RouterRef
+
+    policy = two_model_policy("http://127.0.0.1:1/v1", "http://127.0.0.1:2/v1")
+    task = next(iter(policy.routes))
+    policy.routes[task].router = RouterRef(file="chat.router", target=0.9)
+    header = litellm_config_text(policy).split("model_list:")[0]
+    assert "the learned router chat.router (the static candidate order is exported)" in header

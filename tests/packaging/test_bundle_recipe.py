@@ -39,8 +39,11 @@ def test_data_entries_carry_resources_policies_model_and_llama_libraries() -> No
     assert "libllama.so" in libs and "libggml-base.so.0" in libs
     assert not any(name.count(".so.") and name.split(".so.")[1].count(".") for name in libs), \
         "fully versioned copies (libfoo.so.0.25.3) would triple the size"
+    # the learned router's embedding model: its data files beside the wordllama code, where features.py reads them
+    assert by_dest["wordllama/weights"] == ["l2_supercat_256.safetensors"]
+    assert by_dest["wordllama/tokenizers"] == ["l2_supercat_tokenizer_config.json"]
     # Each package's own licence files ship (PySide6's wheels carry none: resources/licenses/LGPL-3.0.txt covers it).
-    for package in ("pyqtgraph", "llama-cpp-python", "numpy"):
+    for package in ("pyqtgraph", "llama-cpp-python", "numpy", "wordllama"):
         assert any(dest.startswith(f"licenses/python-packages/{package}/") for dest in by_dest), package
     licence_targets = [(dest, Path(source).name) for source, dest in entries if dest.startswith("licenses/")]
     assert len(licence_targets) == len(set(licence_targets)), "two licence files would land on one name"

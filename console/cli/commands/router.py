@@ -48,16 +48,16 @@ def _sources(parser: argparse.ArgumentParser) -> None:
 
 def _history(args: argparse.Namespace, models: list[str] | None):  # type: ignore[no-untyped-def]
     from console.core.app.pilot import BarError, load_bar
-    from console.core.app.router import RouterSource, graded_history
+    from console.core.app.router import RouterError, RouterSource, graded_history
 
     bar = None
     if args.bar is not None:
+        if args.pilot:
+            raise RouterError("--bar does not apply to --pilot: a pilot's cells were graded by its own bar")
         try:
             bar = load_bar(args.bar)
         except BarError as err:
-            raise SystemExit(_fail(str(err)))
-        if args.pilot:
-            raise SystemExit(_fail("--bar does not apply to --pilot: a pilot's cells were graded by its own bar"))
+            raise RouterError(str(err)) from None
     if args.imported:
         source = RouterSource("imported", args.imported)
     elif args.pilot:
@@ -88,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         history = _history(args, models)
         print(f"{history.source}: {len(history)} graded prompts ({history.skipped} without a grade from every model)")
         path, router, selection = train_router(history, args.out, test_fraction=args.test_fraction, seed=args.seed,
-                                               target=args.target, progress=progress)
+                                               target=args.target, task=args.task, progress=progress)
     except RouterError as err:
         print(file=sys.stderr)
         return _fail(str(err))

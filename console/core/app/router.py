@@ -19,9 +19,10 @@ if TYPE_CHECKING:
     from console.core.learned_router.evaluation import EvalReport
     from console.core.learned_router.training import Progress, Selection
     from console.core.pilot.bar import QualityBar
+    from console.core.policy.schema import Policy
 
-__all__ = ["RouterError", "RouterSource", "evaluate_router", "graded_history", "load_router", "router_path",
-           "train_router"]
+__all__ = ["PilotRouter", "RouterError", "RouterSource", "evaluate_router", "graded_history", "load_router",
+           "policy_with_router", "router_path", "train_from_pilot", "train_router"]
 
 
 class RouterError(ValueError):
@@ -81,8 +82,9 @@ def router_path(name: str | Path) -> Path:
 
 
 def train_router(history: GradedHistory, out: str | Path, *, test_fraction: float = 0.3, seed: int = 0,
-                 target: float = 0.95, progress: "Progress | None" = None) -> tuple[Path, TrainedRouter, "list[Selection]"]:
-    """Train on ``history`` and save to ``out`` (a bare name goes to the routers folder)."""
+                 target: float = 0.95, task: str = "",
+                 progress: "Progress | None" = None) -> tuple[Path, TrainedRouter, "list[Selection]"]:
+    """Train on ``history`` for ``task``'s route and save to ``out`` (a bare name goes to the routers folder)."""
     from console.core.learned_router.features import EmbedderUnavailable
     from console.core.learned_router.training import train
 
@@ -90,6 +92,7 @@ def train_router(history: GradedHistory, out: str | Path, *, test_fraction: floa
         raise RouterError("a router needs at least 2 models")
     try:
         router, selection = train(history, test_fraction=test_fraction, seed=seed, target=target, progress=progress)
+        router.info["task"] = task
         path = save(router, resolve(out))
     except (GradedHistoryError, EmbedderUnavailable) as err:
         raise RouterError(str(err)) from None
@@ -112,3 +115,49 @@ def evaluate_router(router: TrainedRouter, history: GradedHistory, *, target: fl
         return evaluate(router, history, target=target)
     except GradedHistoryError as err:
         raise RouterError(str(err)) from None
+
+
+@dataclass
+class PilotRouter:
+    """A router trained from a finished pilot, where it was saved, and its curve on the pilot's held-out cases."""
+
+    path: Path
+    router: TrainedRouter
+    report: "EvalReport"
+
+
+def train_from_pilot(workspace: object, run_id: str, *, out: str | Path | None = None, seed: int = 0,
+                     target: float = 0.95, progress: "Progress | None" = None) -> PilotRouter:
+    """The window's "Train a router": the pilot's cells (graded by its bar) in, a router and its curve out.
+
+    Blocking (embedding and fitting take seconds): call it off the GUI thread.
+    """
+    from console.core.learned_router.graded import from_pilot
+
+    try:
+        db = workspace.recorder.db  # type: ignore[attr-defined]
+        history = from_pilot(db, run_id)
+    except (GradedHistoryError, LookupError) as err:
+        raise RouterError(str(err).strip("'\"")) from None
+    except Exception as err:  # noqa: BLE001 - an unreadable log: a sentence, not a traceback
+        raise RouterError(f"cannot read pilot {run_id}: {err}") from None
+    from console.core.pilot.store import load_setup
+
+    task = load_setup(workspace.recorder.db, run_id).task  # type: ignore[attr-defined]
+    path, router, _ = train_router(history, out or f"{run_id}.router", seed=seed, target=target, task=task,
+                                   progress=progress)
+    return PilotRouter(path, router, evaluate_router(router, history, target=target))
+
+
+def policy_with_router(policy: "Policy", task: str, file: str | Path, target: float,
+                       models: Sequence[str] = ()) -> "Policy":
+    """A copy of ``policy`` whose route for ``task`` names the router (and lists ``models`` it lacks)."""
+    from console.core.policy.schema import RouterRef
+
+    if task not in policy.routes:
+        raise RouterError(f"the policy has no route for task '{task}'")
+    edited = policy.model_copy(deep=True)
+    route = edited.routes[task]
+    route.candidates = route.candidates + [m for m in models if m in edited.models and m not in route.candidates]
+    route.router = RouterRef(file=str(file), target=round(min(max(target, 0.01), 1.0), 3))
+    return edited

@@ -2,7 +2,8 @@
 
 At operating point ``lam`` a prompt goes to the model with the best ``P(pass) - lam × relative cost``
 (ties to the cheaper one). ``lam`` high sends everything to the cheapest model; ``lam`` 0 sends each
-prompt to the model most likely to pass. With two models this is RouteLLM's threshold on
+prompt to the model most likely to pass; below 0 the curve goes on to every prompt on the dearest
+model, so it spans the same range as the models alone. With two models this is RouteLLM's threshold on
 ``P(strong passes) - P(weak passes)``; with more it is the same rule, one line per model.
 
 Every curve here is measured on graded prompts: the pass rate is how many routed prompts the
@@ -36,7 +37,7 @@ class Curve:
     models: tuple[str, ...]
     strongest: int              # index of the model with the best pass rate alone
     cheapest: int
-    points: tuple[CurvePoint, ...]   # from all-cheapest (high lam) to most-likely-to-pass (lam 0)
+    points: tuple[CurvePoint, ...]   # from all-cheapest (high lam) to all-dearest (lam very negative)
     single_pass_rates: tuple[float, ...]     # each model alone
     single_costs_per_1k: tuple[float, ...]
 
@@ -66,14 +67,13 @@ def choose(probs: "NDArray[np.float64]", rel_cost: "NDArray[np.float64]", lam: f
 
 def lam_grid(probs: "NDArray[np.float64]", rel_cost: "NDArray[np.float64]") -> "NDArray[np.float64]":
     """Operating points where some prompt changes model: pairwise breakpoints, thinned to MAX_POINTS."""
-    breaks = [np.array([0.0, 1e6])]
+    breaks = [np.array([-1e6, 0.0, 1e6])]
     m = probs.shape[1]
     for a in range(m):
         for b in range(m):
             dc = rel_cost[a] - rel_cost[b]
             if dc > 0:
-                lam = (probs[:, a] - probs[:, b]) / dc
-                breaks.append(lam[lam > 0])
+                breaks.append((probs[:, a] - probs[:, b]) / dc)
     grid = np.unique(np.concatenate(breaks))
     if len(grid) > MAX_POINTS:
         grid = np.unique(np.quantile(grid, np.linspace(0, 1, MAX_POINTS)))

@@ -70,9 +70,22 @@ def embed(prompts: Sequence[str]) -> NDArray[np.float32]:
     """Unit-length embeddings, one row per prompt."""
     if not prompts:
         return np.zeros((0, EMBEDDING_DIM), np.float32)
-    vectors = np.asarray(_Embedder.get().embed(list(prompts)), dtype=np.float32)
+    model = _Embedder.get()
+    if len(prompts) == 1:
+        # One prompt (a request being planned): tokenized on this thread. ``embed`` goes through
+        # ``encode_batch``, which hands even one text to the tokenizers' thread pool; on a busy machine
+        # waiting for a pool thread cost up to tens of ms at p95 (bench_router). Same vectors.
+        ids = np.array(model.tokenizer.encode(prompts[0], add_special_tokens=False).ids, dtype=np.int32)
+        np.clip(ids, 0, model.embedding.shape[0] - 1, out=ids)
+        if len(ids) == 0:
+            vectors = np.asarray(model.embed(list(prompts)), dtype=np.float32)
+        else:
+            vectors = np.asarray(model.avg_pool(model.embedding[ids][None, :, :], np.ones((1, len(ids)), np.float32)),
+                                 dtype=np.float32)
+    else:
+        vectors = np.asarray(model.embed(list(prompts)), dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+    return np.asarray(vectors / np.where(norms > 0, norms, np.float32(1.0)), dtype=np.float32)
 
 
 def cheap_features(prompts: Sequence[str]) -> NDArray[np.float64]:

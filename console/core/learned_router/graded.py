@@ -54,11 +54,6 @@ class GradedHistory:
     def __len__(self) -> int:
         return len(self.prompts)
 
-    def subset(self, rows: NDArray[np.int64]) -> "GradedHistory":
-        pick = [int(i) for i in rows]
-        return GradedHistory(self.source, self.models, tuple(self.case_ids[i] for i in pick),
-                             tuple(self.prompts[i] for i in pick), self.passed[pick], self.cost_usd[pick])
-
 
 def prompt_key(prompt: str) -> str:
     """A short digest of a prompt: the router file lists its training prompts by these, not by text."""
@@ -122,26 +117,33 @@ def from_pilot(db: "Engine", run_id: str, models: Sequence[str] | None = None) -
 
 
 def _pilot_prompts(db: "Engine", source: dict[str, object], case_ids: set[str]) -> dict[str, str]:
-    from console.core.pilot.cases import cases_from_dataset, cases_from_imported
+    """The prompt of each case: from the imported or shadow-collected cases in the log, the dataset
+    file the pilot read, or the logged request (``log:<request id>``) that kept its text."""
+    from sqlalchemy import select
 
-    if "imported" in source:
-        cases = cases_from_imported(db, str(source["imported"]))
-    elif "dataset" in source:
-        cases, _ = cases_from_dataset(str(source["dataset"]))
-    else:
-        from sqlalchemy import select
+    from console.core.ledger.pilots import HistoryCaseRow
+    from console.core.ledger.tables import request_table
 
-        from console.core.ledger.tables import request_table
-
+    cases_t = HistoryCaseRow.__table__  # type: ignore[attr-defined]
+    wanted = sorted(case_ids)
+    found: dict[str, str] = {}
+    with db.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            query = select(cases_t.c.case_id, cases_t.c.prompt, cases_t.c.system).where(
+                cases_t.c.case_id.in_(wanted[start:start + 500]))
+            found.update({cid: (prompt if not system else f"{system}\n{prompt}") for cid, prompt, system in conn.execute(query)})
         req = request_table()
-        wanted = [c[4:] for c in case_ids if c.startswith("log:")]
-        found: dict[str, str] = {}
-        with db.connect() as conn:
-            for start in range(0, len(wanted), 500):
-                query = select(req.c.request_id, req.c.prompt_text).where(req.c.request_id.in_(wanted[start:start + 500]))
-                found.update({f"log:{rid}": text for rid, text in conn.execute(query) if text})
-        return found
-    return {c.case_id: (c.prompt if not c.system else f"{c.system}\n{c.prompt}") for c in cases if c.case_id in case_ids}
+        logged = [c[4:] for c in wanted if c.startswith("log:") and c not in found]
+        for start in range(0, len(logged), 500):
+            query = select(req.c.request_id, req.c.prompt_text).where(req.c.request_id.in_(logged[start:start + 500]))
+            found.update({f"log:{rid}": text for rid, text in conn.execute(query) if text})
+    if "dataset" in source and len(found) < len(case_ids):
+        from console.core.pilot.cases import cases_from_dataset
+
+        cases, _ = cases_from_dataset(str(source["dataset"]))
+        found.update({c.case_id: (c.prompt if not c.system else f"{c.system}\n{c.prompt}")
+                      for c in cases if c.case_id in case_ids and c.case_id not in found})
+    return found
 
 
 def _matrix(rows: list[list[float]], width: int) -> NDArray[np.float64]:

@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING
 from console.core.learned_router.router_file import RouterFileError, TrainedRouter, load, resolve
 
 if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
     from console.core.policy.schema import Policy, RouterRef
     from console.core.routing.types import CandidateDecision
 
@@ -52,24 +55,35 @@ def cached_router(name: str) -> TrainedRouter | str:
 def order_by_router(decisions: list["CandidateDecision"], ref: "RouterRef", prompt: str,
                     policy: "Policy") -> tuple[list["CandidateDecision"], str | None, str | None]:
     """(decisions in the router's order, a note on how, a warning) - the static order and a warning on failure."""
+    if not prompt.strip():
+        return decisions, f"router {ref.file} not applied: no prompt text to predict from (static order)", None
     router = cached_router(ref.file)
     if isinstance(router, str):
         return decisions, None, f"router not used, static order kept: {router}"
-    index = {m: i for i, m in enumerate(router.models)}
-
-    def column(alias: str) -> int | None:
-        model = policy.models.get(alias)
-        return index.get(alias, index.get(model.model) if model is not None else None)
-
     try:
         probs = router.predict([prompt])[0]
     except Exception as err:  # noqa: BLE001 - whatever breaks in the router, the request goes on
         _log.warning("router %s failed on a prompt: %s", ref.file, err)
         return decisions, None, f"router not used, static order kept: {ref.file}: {type(err).__name__}: {err}"
+    return reorder(decisions, router, probs, ref, policy)
+
+
+def router_columns(router: TrainedRouter, policy: "Policy", aliases: list[str]) -> list[int | None]:
+    """Each alias's column in the router: by alias, else by the provider's model id; None when unknown."""
+    index = {m: i for i, m in enumerate(router.models)}
+    out: list[int | None] = []
+    for alias in aliases:
+        model = policy.models.get(alias)
+        out.append(index.get(alias, index.get(model.model) if model is not None else None))
+    return out
+
+
+def reorder(decisions: list["CandidateDecision"], router: TrainedRouter, probs: "NDArray[np.float64]",
+            ref: "RouterRef", policy: "Policy") -> tuple[list["CandidateDecision"], str, None]:
+    """The decisions ordered by the router's ``probs`` (one prompt's P(pass) per router model)."""
     lam, met = router.calibration.lam_for(ref.target)
     scored, rest = [], []
-    for d in decisions:
-        col = column(d.model)
+    for d, col in zip(decisions, router_columns(router, policy, [d.model for d in decisions])):
         if d.kept and col is not None:
             p, score = float(probs[col]), float(probs[col] - lam * router.rel_cost[col])
             why = (f"{d.reason}; router: P(pass) {p:.2f}, relative cost {router.rel_cost[col]:.2f}, "

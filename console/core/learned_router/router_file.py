@@ -39,12 +39,15 @@ class Calibration:
     cost_per_1k: list[float]
 
     def lam_for(self, target: float) -> tuple[float, bool]:
-        """The cheapest operating point reaching ``target``, and whether any does (else the best one)."""
+        """The cheapest operating point reaching ``target``, and whether any does (else the most accurate one)."""
         meeting = [i for i, r in enumerate(self.pass_ratio) if r >= target - 1e-12]
         if meeting:
             best = min(meeting, key=lambda i: (self.cost_per_1k[i], -self.lams[i]))
             return self.lams[best], True
-        return (min(self.lams) if self.lams else 0.0), False
+        if not self.lams:
+            return 0.0, False
+        best = max(range(len(self.lams)), key=lambda i: (self.pass_ratio[i], -self.cost_per_1k[i]))
+        return self.lams[best], False
 
 
 @dataclass
@@ -82,6 +85,7 @@ def save(router: TrainedRouter, path: Path) -> Path:
                              "cost_per_1k": router.calibration.cost_per_1k})
     arrays = {f"learner.{k}": v for k, v in router.learner.arrays.items()}
     arrays.update({"scaler.mean": router.scaler.mean, "scaler.scale": router.scaler.scale,
+                   "scaler.basis": router.scaler.basis, "scaler.centre": router.scaler.centre,
                    "train_keys": np.array(sorted(router.train_keys), dtype="S16"),
                    "test_keys": np.array(sorted(router.test_keys), dtype="S16"),
                    "meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode(), dtype=np.uint8)})
@@ -108,7 +112,7 @@ def load(path: Path) -> TrainedRouter:
         cal = meta["calibration"]
         return TrainedRouter(
             tuple(meta["models"]), np.asarray(meta["rel_cost"], dtype=np.float64), learner,
-            FeatureScaler(data["scaler.mean"], data["scaler.scale"]),
+            FeatureScaler(data["scaler.mean"], data["scaler.scale"], data["scaler.basis"], data["scaler.centre"]),
             Calibration([float(x) for x in cal["lams"]], [float(x) for x in cal["pass_ratio"]],
                         [float(x) for x in cal["cost_per_1k"]]),
             {k: v for k, v in meta.items() if k not in ("learner", "calibration", "models", "rel_cost")},

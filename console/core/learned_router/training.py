@@ -2,7 +2,8 @@
 
 1. The graded prompts are split once (``test_fraction``, ``seed``): the test part is never seen here;
    ``routedesk router eval`` measures on it.
-2. Each candidate learner (``learners.CANDIDATES``) predicts every training prompt from the other folds.
+2. Each candidate learner (``learners.candidates_for``: kNN only up to 4,000 training prompts, as its
+   per-request cost grows with them) predicts every training prompt from the other folds.
    The winner is the one whose out-of-fold curve reaches the target at the lowest cost (log loss breaks
    ties): chosen on held-out data, not by taste.
 3. The winner's out-of-fold curve is the calibration: for any target a policy names later, the
@@ -22,7 +23,7 @@ import numpy as np
 from console.core.learned_router.curve import relative_costs, sweep
 from console.core.learned_router.features import prompt_features
 from console.core.learned_router.graded import GradedHistory, GradedHistoryError, prompt_key
-from console.core.learned_router.learners import CANDIDATES, FeatureScaler, fit
+from console.core.learned_router.learners import FeatureScaler, Learner, candidates_for, fit, held_out_predictions
 from console.core.learned_router.router_file import Calibration, TrainedRouter
 
 if TYPE_CHECKING:
@@ -61,30 +62,33 @@ def train(history: GradedHistory, *, test_fraction: float = 0.3, seed: int = 0, 
     train_rows, test_rows = split(len(history), test_fraction, seed)
     if len(train_rows) < MIN_TRAIN:
         raise GradedHistoryError(f"{history.source}: {len(train_rows)} training prompts; at least {MIN_TRAIN} are needed")
-    total = 1 + len(CANDIDATES) * FOLDS + 1
+    total = 1 + FOLDS + 1
     tell(0, total, f"embedding {len(history)} prompts")
     emb_all, cheap_all = prompt_features(history.prompts)
     emb, cheap = emb_all[train_rows], cheap_all[train_rows]
     passed, cost = history.passed[train_rows], history.cost_usd[train_rows]
-    scaler = FeatureScaler.fit(cheap)
+    scaler = FeatureScaler.fit(cheap, emb)
     x = scaler.design(emb, cheap)
     rel_cost = relative_costs(cost)
     folds = np.random.default_rng(seed + 1).permutation(len(train_rows)) % FOLDS
-    done = 1
+    candidates = candidates_for(len(train_rows))
+    oof = {candidate: np.empty_like(passed) for candidate in candidates}
+    for k in range(FOLDS):
+        tell(1 + k, total, f"{len(candidates)} learners on fold {k + 1} of {FOLDS}")
+        inside, out = folds != k, folds == k
+        for candidate, probs in held_out_predictions(x[inside], emb[inside], passed[inside], x[out], emb[out],
+                                                     seed, candidates).items():
+            oof[candidate][out] = probs
     results: list[tuple[Selection, NDArray[np.float64], tuple[str, float]]] = []
-    for kind, param in CANDIDATES:
-        oof = np.empty_like(passed)
-        for k in range(FOLDS):
-            tell(done, total, f"{kind} {param:g}: fold {k + 1} of {FOLDS}")
-            inside, out = folds != k, folds == k
-            learner = fit(kind, param, x[inside], emb[inside], passed[inside], seed)
-            oof[out] = learner.predict(x[out], emb[out])
-            done += 1
-        curve = sweep(oof, passed, cost, history.models, rel_cost)
+    for kind, param in candidates:
+        curve = sweep(oof[(kind, param)], passed, cost, history.models, rel_cost)
         point = curve.operating_point(target)
         strongest_cost = curve.single_costs_per_1k[curve.strongest] or 1.0
         ratio = None if point is None else point.cost_per_1k / strongest_cost
-        results.append((Selection(learner.label, ratio, _log_loss(oof, passed)), oof, (kind, param)))
+        label = Learner(kind, param).label
+        results.append((Selection(label, ratio, _log_loss(oof[(kind, param)], passed)), oof[(kind, param)],
+                        (kind, param)))
+    done = 1 + FOLDS
     best_sel, best_oof, (kind, param) = min(
         results, key=lambda r: (r[0].cost_ratio_at_target if r[0].cost_ratio_at_target is not None else 9e9,
                                 r[0].log_loss))

@@ -13,6 +13,7 @@ from typing import Iterable
 from console.core.policy.check_graphs import check_budget_loops, check_escalation_loops, check_reachability
 from console.core.policy.check_report import CheckReport
 from console.core.policy.check_rollouts import check_rollouts
+from console.core.policy.check_router import check_routers
 from console.core.policy.check_shadow import check_shadows
 from console.core.policy.check_values import check_conditions, check_models, check_providers, check_routes
 from console.core.policy.diagnostics import Diagnostic, PathTuple, did_you_mean
@@ -32,6 +33,7 @@ def check_policy(policy: Policy, *, source: SourceMap | None = None, file: str =
     check_budgets(policy, report)
     check_residency(policy, report)
     check_shadows(policy, report)
+    check_routers(policy, report)
     check_reachability(policy, report)
     check_escalation_loops(policy, report)
     check_budget_loops(policy, report)

@@ -162,6 +162,10 @@ def simulate(policy: Policy, traffic: LoggedTraffic, *, progress: Progress | Non
     else:
         plan_of, runs_out = _spend_budgets(policy, traffic, tasks, key_index, plan_for, plans, att_draft, costs_for,
                                            report)
+    if any(route.router is not None for route in policy.routes.values()):  # learned routers order per prompt
+        from console.core.learned_router.replay import apply_routers
+
+        plans, plan_of, _ = apply_routers(policy, tasks, traffic.prompt, plans, plan_of)
     report("price", 0.9)
     first: list[str | None] = [p.kept[0].model if p.kept else None for p in plans]
     firsts = [first[k] for k in plan_of.tolist()]

@@ -98,9 +98,19 @@ def test_a_history_too_small_to_train_is_a_sentence() -> None:
         train(graded_history.history(12), seed=0)
 
 
-def test_curve_ends_are_the_cheapest_model_and_the_best_per_prompt() -> None:
+def test_curve_runs_from_the_cheapest_model_through_the_best_per_prompt_to_the_dearest() -> None:
     history = graded_history.history(60)
     rel = relative_costs(history.cost_usd)
     curve = sweep(history.passed, history.passed, history.cost_usd, history.models, rel)  # a perfect oracle
-    assert curve.points[0].shares[0] == 1.0
-    assert curve.points[-1].pass_rate == pytest.approx(history.passed.max(axis=1).mean())
+    assert curve.points[0].shares[0] == 1.0 and curve.points[-1].shares[2] == 1.0
+    at_zero = min(curve.points, key=lambda p: abs(p.lam))
+    assert at_zero.pass_rate == pytest.approx(history.passed.max(axis=1).mean())
+    assert at_zero.cost_per_1k < curve.single_costs_per_1k[2]  # the oracle passes as often for less
+
+
+def test_knn_is_left_out_where_its_decision_would_pass_the_latency_budget() -> None:
+    from console.core.learned_router.learners import KNN_MAX_TRAIN, candidates_for
+
+    assert any(kind == "knn" for kind, _ in candidates_for(KNN_MAX_TRAIN))
+    big = candidates_for(KNN_MAX_TRAIN + 1)
+    assert big and all(kind != "knn" for kind, _ in big)

@@ -74,3 +74,23 @@ def test_pilots_and_training_use_the_imported_grades(db: Engine, tmp_path: Path)
     piloted = from_pilot(db, "pilot-g")
     assert sorted(map(tuple, piloted.passed.tolist())) == sorted(map(tuple, direct.passed.tolist()))
     assert set(piloted.prompts) == set(direct.prompts)
+
+
+@pytest.mark.parametrize("source", ["dataset", "shadow"])
+def test_a_pilot_over_a_dataset_file_or_shadow_cases_gives_its_prompts_to_training(db: Engine, tmp_path: Path,
+                                                                                   source: str) -> None:
+    from console.core.pilot.cases import cases_from_dataset
+
+    path = write_csv(tmp_path / "g.csv")
+    if source == "dataset":
+        cases, _ = cases_from_dataset(path)
+        stored = {"dataset": str(path)}
+    else:  # a shadow's cases live in the log's history tables, as an import's do
+        import_history(db, read_history(path), dataset="shadow:chat", task="chat")
+        cases, stored = cases_from_imported(db, "shadow:chat"), {"shadow": "chat"}
+    cases = [c for c in cases if len(c.recorded) == 2]
+    bar = parse_bar("assertions: [{kind: numeric}]\n")
+    setup = PilotSetup(f"pilot-{source}", "qa", "gpt-x", ("mini",), bar.to_json_text(), stored)
+    asyncio.run(PilotRunner(db, setup, cases, bar).run())
+    graded = from_pilot(db, f"pilot-{source}")
+    assert sorted(graded.prompts) == sorted(c.prompt for c in cases) and graded.skipped == 0

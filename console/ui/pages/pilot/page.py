@@ -8,7 +8,8 @@ or with ``routedesk pilot``, continues the same run id.
 "Route's shadow (live)" grades what a route's ``shadow:`` collected from live traffic (the core's
 ``run_shadow_pilot``, as ``routedesk pilot --from-shadow``); with Live on it grades the new cases
 every few seconds, so the pilot fills up as traffic arrives.
-"Open in policy editor" emits the policy with the candidate first in the task's route.
+"Open in policy editor" emits the policy with the candidate first in the task's route; the Router
+tab trains a learned router from a finished pilot and emits the route with its ``router:`` entry.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from typing import Any, AsyncIterator
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from console.ui.layout import page_layout
 from console.ui.pages.pilot.charts import PilotCharts
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
+from console.ui.pages.pilot.router_section import RouterSection
 from console.ui.policy_in_use import PolicyInUse
 
 DEFAULT_BAR = """name: numeric answer
@@ -152,12 +154,18 @@ class PilotPage(QWidget):
         self.table.horizontalHeader().setStretchLastSection(False)
         self.charts = PilotCharts()
         self.charts.setMinimumHeight(200)
+        self.router = RouterSection(self._bridge)
+        self.router.sig_use_in_policy_requested.connect(self._on_router_use_in_policy_requested)
+        self.right = QTabWidget()
+        self.right.addTab(self.charts, "Pass rate and cost")
+        self.right.addTab(self.router, "Router")
+        self.router.train_button.clicked.connect(lambda: self.right.setCurrentWidget(self.router))
         lower = QSplitter(Qt.Orientation.Horizontal)
         self.table_area = HintOrContent(self.table, "Every case appears here with each model's answer and whether "
                                                     "it passed the bar, once a pilot has run; a stopped pilot resumes where "
                                                     "it stopped.")
         lower.addWidget(self.table_area)
-        lower.addWidget(self.charts)
+        lower.addWidget(self.right)
         lower.setSizes([640, 640])
         verdict_row = QHBoxLayout()
         verdict_row.addWidget(self.verdict, 1)
@@ -209,6 +217,7 @@ class PilotPage(QWidget):
             self.table_area.show_hint()
             self.resume_button.setEnabled(False)
             self.open_editor.setEnabled(False)
+            self.router.set_pilot(None, False)
             self.progress.reset()
             self.verdict.setText("Set the bar, then run.")
             self._use_policy(choice)
@@ -400,6 +409,7 @@ class PilotPage(QWidget):
                 self._live_timer.start(LIVE_EVERY_MS)
         self.verdict.setText("<br>".join(lines))
         self.open_editor.setEnabled(self._policy is not None)
+        self.router.set_pilot(report.setup.run_id, report.complete)
         self.sig_pilot_finished.emit(outcome)
 
     def _on_job_failed(self, message: str) -> None:
@@ -421,5 +431,20 @@ class PilotPage(QWidget):
             edited = candidate_first(self._policy, self.task.text().strip(), self.candidate.text().strip())
         except RouteEditError as err:
             self.verdict.setText(f"{self.verdict.text()}<br><span style='color:#c62828'>{err}</span>")
+            return
+        self.sig_open_policy_requested.emit(edited)
+
+    def _on_router_use_in_policy_requested(self, file: str, target: float) -> None:
+        """The route of this pilot's task gets ``router: {file, target}``, opened as a draft in the editor."""
+        from console.core.app.router import RouterError, policy_with_router
+
+        if self._policy is None or self.outcome is None:
+            self.router.summary.setText("Open a policy first: the router entry is written into its route.")
+            return
+        try:
+            edited = policy_with_router(self._policy, self.task.text().strip(), file, target,
+                                        self.outcome.report.models)
+        except RouterError as err:
+            self.router.summary.setText(f"<span style='color:#c62828'>{err}</span>")
             return
         self.sig_open_policy_requested.emit(edited)

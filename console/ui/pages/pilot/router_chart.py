@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from console.ui.plots import apply_palette, colour, format_axis, palette_text, still_plot, text_colour
@@ -57,7 +57,7 @@ class RouterCurveChart(QWidget):
         curve = report.curve
         plot = self.plot
         plot.clear()
-        text = text_colour(plot)
+        text = text_colour(self)  # the chart's own: on a theme switch it changes before the plot's
         self.legend.setLabelTextColor(text)
         costs = [p.cost_per_1k for p in curve.points]
         rates = [p.pass_rate * 100 for p in curve.points]
@@ -89,10 +89,18 @@ class RouterCurveChart(QWidget):
         self.handle.sigPositionChanged.connect(self._on_handle_moved)
         plot.addItem(self.handle)
         low, high = min(rates + [curve.single_pass_rates[weak] * 100]), max(rates + [goal])
-        plot.setYRange(max(0.0, low - 5), min(100.0, high + 5), padding=0)
+        plot.setYRange(max(0.0, low - 5), min(102.0, high + 7), padding=0)  # room for the models' names
         plot.setXRange(0, max(costs + list(curve.single_costs_per_1k)) * 1.05, padding=0)
         apply_palette(plot)
         self._settle(start.cost_per_1k, emit=False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self.report is not None:  # a theme switch: redraw
+            point = self.point
+            self.show_report(self.report)  # the legend and target label take the new text colour
+            if point is not None and self.handle is not None:
+                self.handle.setValue(point.cost_per_1k)
 
     def _on_handle_moved(self, line: pg.InfiniteLine) -> None:
         self._settle(float(line.value()), emit=True)
