@@ -76,7 +76,20 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         assert section.chart.point == cheap and moved.args[0] == cheap.lam
         target = cheap.pass_rate / report.curve.strongest_pass_rate
         assert abs(moved.args[1] - target) < 1e-9 and "Operating point" in section.chart.point_label.text()
+        # a policy with no route for the pilot's task: the click says so and what to do, the summary stays
+        other = tmp_path / "other.yaml"
+        other.write_text(POLICY.replace("name: router-pilot", "name: other").replace("math: {candidates: [gpt4, mixtral]}",
+                                                                                   "chat: {candidates: [gpt4]}")
+                         .replace("tasks: {math: {}}", "tasks: {chat: {}}").replace("default: math", "default: chat"))
+        summary = section.summary.text()
+        page.set_policy_path(other)
         section.use_button.click()
+        assert opened == [] and section.summary.text() == summary
+        assert not section.problem.isHidden() and "no route for task 'math'" in section.problem.text()
+        assert f"stays saved as {section.trained.path.name}" in section.problem.text()
+        page.set_policy_path(policy_file)
+        section.use_button.click()
+        assert section.problem.isHidden()
         [draft] = opened
         entry = draft.routes["math"].router
         assert entry is not None and entry.file == section.trained.path.name

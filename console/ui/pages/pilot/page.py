@@ -439,12 +439,15 @@ class PilotPage(QWidget):
         from console.core.app.router import RouterError, policy_with_router
 
         if self._policy is None or self.outcome is None:
-            self.router.summary.setText("Open a policy first: the router entry is written into its route.")
+            self.router.show_problem("Open a policy first: the router entry is written into its route.")
             return
+        task = self.task.text().strip()
         try:
-            edited = policy_with_router(self._policy, self.task.text().strip(), file, target,
-                                        self.outcome.report.models)
+            edited = policy_with_router(self._policy, task, file, target, self.outcome.report.models)
         except RouterError as err:
-            self.router.summary.setText(f"<span style='color:#c62828'>{err}</span>")
+            self.router.show_problem(f"<span style='color:#c62828'>{err}.</span> The router stays saved as {file}: "
+                                     f"give {self._policy.name} a route for '{task}' on the Policies page, or switch "
+                                     "to a policy that has one, then Use in policy again.")
             return
+        self.router.show_problem("")
         self.sig_open_policy_requested.emit(edited)

@@ -50,6 +50,10 @@ class RouterSection(QWidget):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem = QLabel("")  # why Use in policy could not: under the summary, never in its place
+        self.problem.setObjectName("router-problem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
         self.chart = RouterCurveChart()
         self.area = HintOrContent(self.chart, "When a pilot has finished, Train a router learns from its graded cases "
                                               "which model passes each prompt. Its pass rate against cost on cases it "
@@ -63,7 +67,13 @@ class RouterSection(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
+        layout.addWidget(self.problem)
         layout.addWidget(self.area, 1)
+
+    def show_problem(self, text: str) -> None:
+        """Say why the router could not be used (empty: nothing to say); the summary stays as it is."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
 
     def set_pilot(self, run_id: str | None, complete: bool) -> None:
         """The pilot the section trains from (a finished one enables training)."""
@@ -83,6 +93,7 @@ class RouterSection(QWidget):
         self.use_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.summary.setText(f"training a router on pilot {run_id}…")
+        self.show_problem("")
         job = self._bridge.stream(lambda: self._events(run_id), lambda event: None)
         job.sig_event_arrived.connect(self._on_job_event_arrived)
         job.sig_failed.connect(self._on_job_failed)
