@@ -181,7 +181,7 @@ def _recommendations(review: Review) -> list[Block]:
                                                          "recommend from.")]
     return [Heading("7. Recommendations"), Table(("task", "recommendation", "evidence", "next step"), tuple(
         (r.task, r.action, "\n".join(r.evidence), shell_lines(r.next_step)) for r in review.recommendations),
-        widths=(1.0, 1.8, 3.0, 3.4))]
+        widths=(1.1, 1.8, 2.9, 3.4))]
 
 
 def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str | None = None) -> list[Block]:
