@@ -301,7 +301,7 @@ class Tour:
         section.use_button.click()
         if len(window.policy_page.editors()) == editors:  # e.g. the policy has no route for the pilot's task
             self.shot(window, "router-use-in-policy")
-            self.notes.append(f"Use in policy opened no draft: {section.summary.text()[:160]}")
+            self.notes.append(f"Use in policy opened no draft: {getattr(section, 'problem', section.summary).text()[:160]}")
             return
         editor = window.policy_page.current
         editor.sections.setCurrentWidget(editor.routes)
