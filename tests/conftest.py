@@ -15,6 +15,8 @@ import pytest
 
 # Set before any test module imports Qt; a developer's explicit choice still wins.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A developer's team log (README "Team") must never receive the tests' traffic.
+os.environ.pop("ROUTEDESK_LOG_URL", None)
 
 from tests.support.keyring_daemon import keyring_session  # noqa: E402,F401 - fixtures re-exported by name
 from tests.support.llama_server import llama_server  # noqa: E402,F401

@@ -52,7 +52,7 @@ def open_team(settings: GatewaySettings, instance: str, engine: "Engine", worksp
     try:
         team = TeamGateway.open(settings.team, instance)
         team.on_policy = lambda line: print(line, flush=True)
-        team.attach(engine, workspace.spend_so_far(engine.policy))
+        team.attach(engine, workspace.spend_so_far)
         published = team.latest_published()
     except SharedStateError as err:
         print(f"error: the team store: {err}", file=sys.stderr)

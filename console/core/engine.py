@@ -330,9 +330,9 @@ class Engine:
             if classified.call is not None:  # the classifier model's call is billed too: counted and logged
                 result.classifier = classifier_attempt(classified.call, prices)
                 result.total_cost_usd = round(result.total_cost_usd + result.classifier.cost_usd, 12)
-                book.settle(Reservation((), 0.0, classified.task, team, result.classifier.provider,
-                                        result.classifier.model_alias), result.classifier.cost_usd)
-            self._settle(book, runner, result.attempts, team)
+                book.add(policy, result.classifier.cost_usd, task=classified.task, team=team,
+                         provider=result.classifier.provider, model=result.classifier.model_alias)
+            self._settle(book, policy, runner, result.attempts, team)
             durable = self._record(request, result, policy.name, policy_hash, classified, started_wall, stream, kind)
         if durable is not None:
             try:
@@ -372,15 +372,17 @@ class Engine:
         return self._shadows
 
     @staticmethod
-    def _settle(book: BudgetBook, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
+    def _settle(book: BudgetBook, policy: Policy, runner: ChainRunner, attempts: "list[Any]", team: str | None) -> None:
         """Replace each attempt's reservation by its real cost (this engine's budgets and, in a
         workspace, its other engines'; on a team gateway, every instance's)."""
         held = runner.reservations
         for index, (tried, attempt) in enumerate(zip(runner.tried, attempts)):
             reservation = held[index] if index < len(held) else None
-            if not isinstance(reservation, Reservation):  # no call was made (no key, no provider)
-                reservation = Reservation((), 0.0, tried.task, team, tried.binding.provider_name, tried.binding.alias)
-            book.settle(reservation, attempt.cost_usd)
+            if isinstance(reservation, Reservation):
+                book.settle(reservation, attempt.cost_usd)
+            else:  # no call was made (no key, no provider): nothing was held, nothing is likely owed
+                book.add(policy, attempt.cost_usd, task=tried.task, team=team,
+                         provider=tried.binding.provider_name, model=tried.binding.alias)
         for reservation in held[len(runner.tried):]:  # a call cancelled in flight: its hold goes
             if isinstance(reservation, Reservation):
                 book.settle(reservation, 0.0)

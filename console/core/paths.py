@@ -1,6 +1,7 @@
 """Where Routedesk keeps the user's things: the log, local models, settings, copies of the examples.
 
-``ROUTEDESK_HOME`` overrides the platform's data directory (tests and portable installs use it).
+``ROUTEDESK_HOME`` overrides the platform's data directory (tests and portable installs use it);
+``ROUTEDESK_LOG_URL`` names another routing log (a team's PostgreSQL one).
 Nothing is created at import time. The data directory is private (0700): the routing log in it may
 hold prompts.
 """
@@ -58,7 +59,10 @@ def models_dir() -> Path:
 
 
 def default_log_url() -> str:
-    return f"sqlite:///{data_dir() / 'routedesk-log.sqlite3'}"
+    """``$ROUTEDESK_LOG_URL`` when set (a team's shared PostgreSQL log: the window's dashboards,
+    replay and review then read the team's traffic), else the SQLite log in the data directory."""
+    shared = os.environ.get("ROUTEDESK_LOG_URL", "").strip()
+    return shared or f"sqlite:///{data_dir() / 'routedesk-log.sqlite3'}"
 
 
 def examples_dir() -> Path:

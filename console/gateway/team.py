@@ -22,6 +22,7 @@ from console.gateway.team_auth import KeyCache
 
 if TYPE_CHECKING:
     from console.core.engine import Engine
+    from console.core.policy.schema import Policy
     from console.core.team.api_keys import ApiKeyStore
     from console.core.team.published import PolicyPublisher, PublishedPolicy
 
@@ -45,6 +46,8 @@ class TeamGateway:
     publisher: "PolicyPublisher | None" = None
     policy_version: int | None = None
     on_policy: Callable[[str], None] = field(default=lambda line: log.info("%s", line))
+    #: each budget's spend this period from the log, for a policy (the workspace's ``spend_so_far``)
+    spend_in_log: Callable[["Policy"], dict[str, float]] = field(default=lambda policy: {})
 
     @classmethod
     def open(cls, settings: TeamSettings, instance: str) -> "TeamGateway":
@@ -79,9 +82,10 @@ class TeamGateway:
             gateway.publisher = PolicyPublisher(settings.postgres)
         return gateway
 
-    def attach(self, engine: "Engine", spend_seed: dict[str, float]) -> None:
+    def attach(self, engine: "Engine", spend_in_log: Callable[["Policy"], dict[str, float]]) -> None:
         """Route ``engine``'s budgets through the shared store (seeded from the log if first)."""
-        self.book.seed(engine.policy, spend_seed)
+        self.spend_in_log = spend_in_log
+        self.book.seed(engine.policy, spend_in_log(engine.policy))
         engine.book = self.book
 
     def latest_published(self) -> "PublishedPolicy | None":
@@ -122,6 +126,11 @@ class TeamGateway:
                            + "; ".join(d.format() for d in loaded.errors))
             self.policy_version = found.version  # do not retry it every poll
             return False
+        # A budget the new version adds starts from what the log already holds for its scope (a log
+        # query: only when there is such a budget, so a routine publish applies within the poll time).
+        known = {(b.name, b.period) for b in engine.policy.budgets}
+        if any((b.name, b.period) not in known for b in loaded.policy.budgets):
+            await asyncio.to_thread(lambda: self.book.seed(loaded.policy, self.spend_in_log(loaded.policy)))
         engine.set_policy(loaded.policy, engine.policy_path)
         self.policy_version = found.version
         self.on_policy(f"published policy v{found.version} applied; now serving {engine.policy_hash}")
@@ -132,7 +141,7 @@ class TeamGateway:
                 "budget_store_failures": self.book.failures}
 
     def close(self) -> None:
-        for part in (self.book.store, self.key_store, self.publisher):
+        for part in (self.book, self.key_store, self.publisher):
             if part is not None:
                 try:
                     part.close()

@@ -23,7 +23,7 @@ ACTION_ICONS = {
 PAGE_ICONS = {
     "Policies": "mdi6.routes", "Keys": "mdi6.key-outline", "Local models": "mdi6.chip",
     "Dashboards": "mdi6.chart-box-outline", "Side by side": "mdi6.compare-horizontal", "Pilot": "mdi6.flask-outline",
-    "Assessment": "mdi6.scale-balance", "Rollout": "mdi6.stairs-up",
+    "Assessment": "mdi6.scale-balance", "Rollout": "mdi6.stairs-up", "Team": "mdi6.account-group-outline",
 }
 
 

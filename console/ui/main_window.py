@@ -109,6 +109,12 @@ def _rollout_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
     return page
 
 
+def _team_page(bridge: EngineBridge, window: "MainWindow") -> QWidget:
+    from console.ui.pages.team.page import TeamPage
+
+    return TeamPage(bridge, active_policy=lambda: window.active_policy.current)
+
+
 PAGES: list[tuple[str, PageFactory]] = [
     ("Policies", _policy_page),
     ("Keys", _keys_page),
@@ -118,6 +124,7 @@ PAGES: list[tuple[str, PageFactory]] = [
     ("Pilot", _pilot_page),
     ("Assessment", _assessment_page),
     ("Rollout", _rollout_page),
+    ("Team", _team_page),
 ]
 
 

@@ -29,14 +29,14 @@ class GatewayProcess:
 
     It runs with ``-X importtime``: the import log on stderr shows whether Qt was ever imported."""
 
-    def __init__(self, config: Path, home: Path) -> None:
+    def __init__(self, config: Path, home: Path, extra: list[str] | None = None) -> None:
         self.config = config
         self.stdout = config.with_suffix(".out")
         self.stderr = config.with_suffix(".err")
         self.url = ""
         with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-X", "importtime", "-m", "console", "serve", "--config", str(config)],
+                [sys.executable, "-X", "importtime", "-m", "console", "serve", "--config", str(config), *(extra or [])],
                 cwd=ROOT, env=gateway_env(home), stdout=out, stderr=err)
 
     def wait_ready(self, timeout_s: float = 60) -> "GatewayProcess":

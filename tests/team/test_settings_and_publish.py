@@ -12,6 +12,7 @@ from console.core.team.published import PolicyPublisher, PublishRefused
 from console.core.team.settings import SettingsError, load_settings
 
 POLICY = Path(__file__).resolve().parents[2] / "policies" / "demo.yaml"
+WITH_BUDGETS = POLICY.with_name("support-desk.yaml")
 
 
 @pytest.mark.parametrize("text, says", [
@@ -46,23 +47,28 @@ def test_a_published_policy_reaches_a_gateway_and_a_broken_one_is_refused(postgr
     from console.gateway.team import TeamGateway
 
     publisher = PolicyPublisher(postgres_url)
-    text = POLICY.read_text()
     try:
         with pytest.raises(PublishRefused, match="not published"):
             publisher.publish("name: [", filename="broken.yaml")
         assert publisher.latest() is None
-        first = publisher.publish(text.replace("name: demo", "name: demo-v2", 1), by="ana")
+        first = publisher.publish(WITH_BUDGETS.read_text().replace("name: support-desk", "name: demo-v2", 1), by="ana")
         assert first.version >= 1 and publisher.latest() == first
         assert publisher.latest(newer_than=first.version) is None
 
         engine = Engine.from_file(POLICY)
-        team = TeamGateway("gw1", SharedBudgetBook(None), HealthSignals("gw1"), TeamSettings(),  # type: ignore[arg-type]
-                           publisher=publisher)
+        from console.core.budget.postgres_store import PostgresSpendStore
+
+        team = TeamGateway("gw1", SharedBudgetBook(PostgresSpendStore(postgres_url)), HealthSignals("gw1"),
+                           TeamSettings(), publisher=publisher)
+        team.spend_in_log = lambda policy: {budget.name: 0.75 for budget in policy.budgets}
         heard: list[str] = []
         team.on_policy = heard.append
         assert asyncio.run(team.check_published(engine))
         assert engine.policy.name == "demo-v2" and team.status()["policy_version"] == first.version
         assert not asyncio.run(team.check_published(engine))  # nothing newer
         assert heard == [f"published policy v{first.version} applied; now serving {engine.policy_hash}"]
+        assert engine.policy.budgets  # each budget of the new version starts from the log's figure
+        assert set(team.book.snapshot(engine.policy).values()) == {0.75}
+        team.book.close()
     finally:
         publisher.close()

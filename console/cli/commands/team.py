@@ -56,7 +56,7 @@ def _store_url(args: argparse.Namespace) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from console.core.budget.reservations import SharedStateError
+    from console.core.app.team import SharedStateError
 
     url = _store_url(args)
     if url is None:
@@ -69,46 +69,32 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _act(args: argparse.Namespace, url: str) -> int:
-    if args.action == "publish":
-        from console.core.team.published import PolicyPublisher, PublishRefused
+    from console.core.app import team
 
+    if args.action == "publish":
         try:
-            text = args.policy.read_text(encoding="utf-8")
-        except OSError as err:
-            print(f"error: cannot read {args.policy}: {err.strerror or err}", file=sys.stderr)
-            return 2
-        publisher = PolicyPublisher(url)
-        try:
-            done = publisher.publish(text, filename=str(args.policy), by=os.environ.get("USER", ""))
-        except PublishRefused as err:
+            done = team.publish_policy(url, args.policy, by=os.environ.get("USER", ""))
+        except team.PublishRefused as err:
             print(f"error: {err}", file=sys.stderr)
             return 1
-        finally:
-            publisher.close()
         print(f"published {done.name} ({done.policy_hash}) as version {done.version}")
         return 0
-    from console.core.team.api_keys import ApiKeyStore, KeyInputError
-
-    store = ApiKeyStore(url)
-    try:
-        if args.action == "key-create":
-            try:
-                key, plain = store.create(args.name, args.team)
-            except KeyInputError as err:
-                print(f"error: {err}", file=sys.stderr)
-                return 2
-            print(plain)
-            print(f"key {key.id} for {key.name} (team {key.team}); shown once, only its hash is stored", file=sys.stderr)
-            return 0
-        if args.action == "key-list":
-            for key in store.list(include_revoked=not args.active):
-                state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
-                print(f"{key.id}  {key.name:<24} {key.team:<16} {key.created_at:%Y-%m-%d %H:%M}  {state}")
-            return 0
-        if store.revoke(args.id):
-            print(f"revoked {args.id}; every gateway refuses it within its key cache time")
-            return 0
-        print(f"error: no active key with id '{args.id}'", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
+    if args.action == "key-create":
+        try:
+            key, plain = team.create_key(url, args.name, args.team)
+        except team.KeyInputError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        print(plain)
+        print(f"key {key.id} for {key.name} (team {key.team}); shown once, only its hash is stored", file=sys.stderr)
+        return 0
+    if args.action == "key-list":
+        for key in team.list_keys(url, include_revoked=not args.active):
+            state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "active"
+            print(f"{key.id}  {key.name:<24} {key.team:<16} {key.created_at:%Y-%m-%d %H:%M}  {state}")
+        return 0
+    if team.revoke_key(url, args.id):
+        print(f"revoked {args.id}; every gateway refuses it within its key cache time")
+        return 0
+    print(f"error: no active key with id '{args.id}'", file=sys.stderr)
+    return 1

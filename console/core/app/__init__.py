@@ -14,6 +14,7 @@ Each use case is written once, here, in a module named for it:
     replay    what-if replay of a draft over logged traffic; the assessment of where the money goes
     rollout   staged rollouts: status and guardrails, advance, roll back (imported as console.core.app.rollout)
     export    a LiteLLM config for team scale
+    team      the team gateway's API keys and published policy (imported as console.core.app.team)
 
 Front ends import this package, the policy schema and loader, and the plain result types; the
 import-linter contracts in pyproject.toml keep them out of providers, routing internals and the

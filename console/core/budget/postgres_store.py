@@ -3,8 +3,8 @@
 One row per store key: ``total`` (settled spend plus what is held) and ``held`` (reserved, not
 settled). A single upsert statement updates every covering budget's row atomically (PostgreSQL
 locks each row it updates until the statement's implicit transaction ends), so two instances
-reserving at once both count. Keys are sorted by the caller (``covering_keys``): every statement
-locks rows in the same order, so two reservations over the same budgets cannot deadlock.
+reserving at once both count. Keys are sorted: every statement locks rows in the same order, so
+two instances changing the same budgets cannot deadlock.
 
 psycopg is imported when a store is made. The table is created if missing; it lives apart from the
 routing log's tables and their migrations.
@@ -13,7 +13,7 @@ routing log's tables and their migrations.
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from console.core.budget.reservations import SharedStateError
 
@@ -25,8 +25,8 @@ _CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     held double precision NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now())"""
 
-_ADD = f"""INSERT INTO {TABLE} AS t (key, total, held)
-SELECT k, %(total)s, %(held)s FROM unnest(%(keys)s::text[]) AS k
+_CHANGE = f"""INSERT INTO {TABLE} AS t (key, total, held)
+SELECT * FROM unnest(%(keys)s::text[], %(totals)s::float8[], %(helds)s::float8[])
 ON CONFLICT (key) DO UPDATE SET total = t.total + EXCLUDED.total, held = t.held + EXCLUDED.held,
     updated_at = now()
 RETURNING key, total"""
@@ -41,6 +41,24 @@ def connect(url: str, timeout_s: float = 2.0) -> Any:
         return psycopg.connect(plain, autocommit=True, connect_timeout=max(1, int(timeout_s)))
     except psycopg.Error as err:
         raise SharedStateError(f"PostgreSQL at {_redacted(url)}: cannot connect: {err}") from err
+
+
+#: pg_advisory_xact_lock key for the team tables' DDL (any constant; "RtDt" in ASCII)
+_DDL_LOCK_KEY = 0x52744474
+
+
+def create_once(conn: Any, ddl: str, what: str) -> None:
+    """Run ``CREATE TABLE IF NOT EXISTS ...`` safely when several instances start at once: two
+    sessions running it together make the second fail on pg_type's unique index instead of seeing
+    the table, so one at a time, under a transaction-scoped advisory lock."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_DDL_LOCK_KEY,))
+            conn.execute(ddl)
+    except (psycopg.Error, OSError) as err:
+        raise SharedStateError(f"{what}: could not create the table: {err}") from err
 
 
 def _redacted(url: str) -> str:
@@ -58,7 +76,7 @@ class PostgresSpendStore:
         self.url = _redacted(url)
         self._conn = connect(url)
         self._lock = threading.Lock()
-        self._call("create the table", _CREATE)
+        create_once(self._conn, _CREATE, f"PostgreSQL at {self.url}")
 
     def _call(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:
@@ -80,12 +98,17 @@ class PostgresSpendStore:
         rows = self._call("read held", f"SELECT key, greatest(held, 0) FROM {TABLE} WHERE key = ANY(%s)", (list(keys),))
         return self._by_key(keys, rows)
 
+    def change(self, deltas: Mapping[str, tuple[float, float]], read: Sequence[str]) -> list[float]:
+        keys = sorted(deltas)  # one lock order for every statement: no deadlock between instances
+        rows = self._call("update totals", _CHANGE, {"keys": keys, "totals": [deltas[k][0] for k in keys],
+                                                     "helds": [deltas[k][1] for k in keys]})
+        return self._by_key(read, rows)
+
     def reserve(self, keys: Sequence[str], amount: float) -> list[float]:
-        rows = self._call("reserve", _ADD, {"keys": list(keys), "total": amount, "held": amount})
-        return self._by_key(keys, rows)
+        return self.change({key: (amount, amount) for key in keys}, keys)
 
     def settle(self, keys: Sequence[str], reserved: float, cost: float) -> None:
-        self._call("settle", _ADD, {"keys": list(keys), "total": cost - reserved, "held": -reserved})
+        self.change({key: (cost - reserved, -reserved) for key in keys}, ())
 
     def seed(self, key: str, value: float) -> None:
         self._call("seed", f"INSERT INTO {TABLE} (key, total) VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",

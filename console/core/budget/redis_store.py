@@ -1,9 +1,9 @@
 """Budget totals in Redis: reservations and settlements as Lua scripts of ``INCRBYFLOAT``s, one round trip each.
 
 Each store key has two Redis keys: ``<prefix><key>`` (settled spend plus what is held) and
-``<prefix><key>:held`` (what is reserved and not settled: the calls in flight). A Lua script runs
-atomically on the server, so a reservation on several budgets is never half-applied and no other
-client reads between its increments. Keys expire ``ttl_s`` after their last change (a period's
+``<prefix><key>:held`` (what is reserved and not settled: the calls in flight). One Lua script
+applies every change of a call (a reservation and the settlements riding with it) atomically on
+the server, so it is never half-applied and no other client reads between its increments. Keys expire ``ttl_s`` after their last change (a period's
 totals are not needed long after it ends; the log keeps the history).
 
 redis-py is imported when a store is made, not at import, so a single desk never needs it.
@@ -11,32 +11,23 @@ redis-py is imported when a store is made, not at import, so a single desk never
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from console.core.budget.reservations import SharedStateError
 
 #: 40 days: longer than a month's period, so a month's total outlives the month
 DEFAULT_TTL_S = 40 * 24 * 3600
 
-_RESERVE = """
+# KEYS: the keys to change; ARGV: ttl, then (total delta, held delta) per key. Returns the new totals.
+_CHANGE = """
 local out = {}
 for i, key in ipairs(KEYS) do
-  out[i] = redis.call('INCRBYFLOAT', key, ARGV[1])
-  redis.call('INCRBYFLOAT', key .. ':held', ARGV[1])
-  redis.call('EXPIRE', key, ARGV[2])
-  redis.call('EXPIRE', key .. ':held', ARGV[2])
+  out[i] = redis.call('INCRBYFLOAT', key, ARGV[2 * i])
+  redis.call('INCRBYFLOAT', key .. ':held', ARGV[2 * i + 1])
+  redis.call('EXPIRE', key, ARGV[1])
+  redis.call('EXPIRE', key .. ':held', ARGV[1])
 end
 return out
-"""
-
-_SETTLE = """
-for _, key in ipairs(KEYS) do
-  redis.call('INCRBYFLOAT', key, ARGV[2] - ARGV[1])
-  redis.call('INCRBYFLOAT', key .. ':held', -ARGV[1])
-  redis.call('EXPIRE', key, ARGV[3])
-  redis.call('EXPIRE', key .. ':held', ARGV[3])
-end
-return 1
 """
 
 
@@ -52,9 +43,11 @@ class RedisSpendStore:
         self.prefix = prefix
         self.ttl_s = ttl_s
         # Short timeouts: these calls sit on the request path; a dead server must not hold requests.
-        self._redis = client or redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
-        self._reserve = self._redis.register_script(_RESERVE)
-        self._settle = self._redis.register_script(_SETTLE)
+        # One connection (redis-py guards it with a lock) instead of the pool: taking and giving back
+        # a pooled connection costs ~15 us a command, a fifth of a loopback round trip.
+        self._redis = client or redis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s,
+                                                     single_connection_client=True)
+        self._change = self._redis.register_script(_CHANGE)  # EVALSHA, loaded again after a server restart
 
     def _keys(self, keys: Sequence[str]) -> list[str]:
         return [self.prefix + key for key in keys]
@@ -73,12 +66,20 @@ class RedisSpendStore:
         values = self._call("MGET", self._redis.mget, [k + ":held" for k in self._keys(keys)])
         return [max(0.0, float(v)) if v is not None else 0.0 for v in values]
 
+    def change(self, deltas: Mapping[str, tuple[float, float]], read: Sequence[str]) -> list[float]:
+        keys = sorted(deltas)
+        args: list[object] = [self.ttl_s]
+        for key in keys:
+            args += [repr(deltas[key][0]), repr(deltas[key][1])]
+        totals = self._call("update totals", self._change, keys=self._keys(keys), args=args)
+        found = {key: float(value) for key, value in zip(keys, totals)}
+        return [found.get(key, 0.0) for key in read]
+
     def reserve(self, keys: Sequence[str], amount: float) -> list[float]:
-        totals = self._call("reserve", self._reserve, keys=self._keys(keys), args=[repr(amount), self.ttl_s])
-        return [float(v) for v in totals]
+        return self.change({key: (amount, amount) for key in keys}, keys)
 
     def settle(self, keys: Sequence[str], reserved: float, cost: float) -> None:
-        self._call("settle", self._settle, keys=self._keys(keys), args=[repr(reserved), repr(cost), self.ttl_s])
+        self.change({key: (cost - reserved, -reserved) for key in keys}, ())
 
     def seed(self, key: str, value: float) -> None:
         self._call("seed", self._redis.set, self.prefix + key, repr(value), nx=True, ex=self.ttl_s)

@@ -21,11 +21,12 @@ by itself, and a policy that renames a budget starts a new one.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Mapping, Protocol, Sequence
 
-from console.core.budget.period import period_key
+from console.core.budget.period import period_bounds, period_key
 from console.core.budget.scope import scope_covers
 from console.core.budget.tracker import BudgetTracker, SpendFeed
 from console.core.policy.schema import Policy
@@ -64,6 +65,9 @@ class SpendStore(Protocol):
     def held(self, keys: Sequence[str]) -> list[float]:
         """What is reserved and not yet settled on each key (the calls in flight)."""
 
+    def change(self, deltas: Mapping[str, tuple[float, float]], read: Sequence[str]) -> list[float]:
+        """Add (total, held) deltas to their keys in one atomic step; the new totals of ``read``."""
+
     def seed(self, key: str, value: float) -> None:
         """Set a key's total unless it exists (the first instance of a period seeds it from the log)."""
 
@@ -81,6 +85,10 @@ class BudgetBook(Protocol):
                 model: str) -> Reservation: ...
 
     def settle(self, reservation: Reservation, cost_usd: float) -> None: ...
+
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        """Count a cost that had no reservation (a classifier call, a shadow copy)."""
 
 
 class LocalBudgetBook:
@@ -101,6 +109,19 @@ class LocalBudgetBook:
         self._feed.add(cost_usd, task=reservation.task, team=reservation.team, provider=reservation.provider,
                        model=reservation.model)
 
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        self._feed.add(cost_usd, task=task, team=team, provider=provider, model=model)
+
+
+def _merged(a: Mapping[str, tuple[float, float]], b: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    """Deltas (total, held) per key, added up: a statement may change each row once."""
+    out = dict(a)
+    for key, (total, held) in b.items():
+        was = out.get(key, (0.0, 0.0))
+        out[key] = (was[0] + total, was[1] + held)
+    return out
+
 
 def covering_keys(policy: Policy, stamp: datetime, *, task: str, team: str | None, provider: str,
                   model: str) -> tuple[str, ...]:
@@ -115,51 +136,177 @@ def covering_keys(policy: Policy, stamp: datetime, *, task: str, team: str | Non
 class SharedBudgetBook:
     """Spend that every gateway instance sees, in a ``SpendStore``.
 
+    Settlements wait in ``_pending`` (merged per key) and ride along with this instance's next
+    read or reservation, in its one round trip; when no request comes within ``linger_s`` a worker
+    thread sends them. Until one lands the store still counts the estimate, which is never less than the real
+    cost, so a late settlement only makes the others more careful. ``flush()`` sends what is
+    pending now; ``close()`` flushes, stops the worker and closes the store.
+
     A store that cannot be reached does not stop routing: the planner keeps the last totals it
     read, an attempt goes ahead unreserved, and each failure is logged (``failures`` counts them).
+    Settlements that failed to send are kept and sent again (a refused connection applied nothing).
     """
 
     store: SpendStore
     now: WallClock = field(default=lambda: datetime.now(timezone.utc))
+    linger_s: float = 0.05
     failures: int = 0
     _last: dict[str, float] = field(default_factory=dict)
+    _pending: dict[str, tuple[float, float]] = field(default_factory=dict)
+    _pending_lock: threading.Lock = field(default_factory=threading.Lock)
+    _send_lock: threading.Lock = field(default_factory=threading.Lock)  # one batch of settlements in flight
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _worker: threading.Thread | None = None
+    _worker_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Store keys only change when a period ends or the policy changes: worked out once per
+    # (policy, period), not per request (it is most of what the book costs besides the round trip).
+    _cached_for: tuple[Policy | None, float] = (None, 0.0)
+    _names: dict[str, str] = field(default_factory=dict)
+    _covering: dict[tuple[str, str | None, str, str], tuple[str, ...]] = field(default_factory=dict)
+
+    def _fresh(self, policy: Policy) -> datetime:
+        stamp = self.now()
+        held, until = self._cached_for
+        if held is not policy or stamp.timestamp() >= until:
+            at = stamp.timestamp()
+            ends = [period_bounds(b.period, at)[1] for b in policy.budgets]
+            self._names = {b.name: f"{b.name}@{period_key(b.period, stamp)}" for b in policy.budgets}
+            self._covering = {}
+            self._cached_for = (policy, min(ends, default=float("inf")))
+        return stamp
 
     def keys(self, policy: Policy) -> dict[str, str]:
-        stamp = self.now()
-        return {b.name: f"{b.name}@{period_key(b.period, stamp)}" for b in policy.budgets}
+        self._fresh(policy)
+        return self._names
 
     def snapshot(self, policy: Policy) -> dict[str, float]:
         if not policy.budgets:
             return {}
         names = self.keys(policy)
+        read = list(names.values())
+        # This instance's pending settlements go with the read, in its one round trip: a plan here
+        # never sees an estimate this instance already knows the real cost of.
+        riding = self._send_lock.acquire(blocking=False)
+        pending = self._take_pending() if riding else {}
         try:
-            totals = self.store.totals(list(names.values()))
+            totals = self.store.change(pending, read) if pending else self.store.totals(read)
         except SharedStateError as err:
             self._failed("read budget totals", err)
+            self._put_back(pending)
             return {name: self._last.get(key, 0.0) for name, key in names.items()}
-        view = dict(zip(names, totals))
-        self._last.update(zip(names.values(), totals))
-        return view
+        finally:
+            if riding:
+                self._send_lock.release()
+        self._last = dict(zip(read, totals))
+        return dict(zip(names, totals))
 
     def reserve(self, policy: Policy, estimate_usd: float, *, task: str, team: str | None, provider: str,
                 model: str) -> Reservation:
-        keys = covering_keys(policy, self.now(), task=task, team=team, provider=provider, model=model)
+        stamp = self._fresh(policy)
+        keys = self._covering.get((task, team, provider, model))
+        if keys is None:
+            keys = covering_keys(policy, stamp, task=task, team=team, provider=provider, model=model)
+            if len(self._covering) < 10_000:  # teams and tasks are few; made-up team names must not grow it forever
+                self._covering[(task, team, provider, model)] = keys
         amount = max(0.0, estimate_usd)
         if keys:
+            mine = {key: (amount, amount) for key in keys}
+            # Pending settlements ride along, unless a batch of them is being sent right now (the
+            # request never waits for the worker).
+            riding = self._send_lock.acquire(blocking=False)
             try:
-                self.store.reserve(keys, amount)
-            except SharedStateError as err:
-                self._failed("reserve", err)
-                amount = 0.0  # nothing held; settling still counts the real cost if the store is back
+                pending = self._take_pending() if riding else {}
+                try:
+                    self.store.change(_merged(pending, mine), keys)
+                except SharedStateError as err:
+                    self._failed("reserve", err)
+                    self._put_back(pending)
+                    amount = 0.0  # nothing held; settling still counts the real cost if the store is back
+            finally:
+                if riding:
+                    self._send_lock.release()
         return Reservation(keys, amount, task, team, provider, model)
 
     def settle(self, reservation: Reservation, cost_usd: float) -> None:
-        if not reservation.keys:
+        if reservation.keys:
+            cost = max(0.0, cost_usd)
+            self._defer({key: (cost - reservation.amount, -reservation.amount) for key in reservation.keys})
+
+    def add(self, policy: Policy, cost_usd: float, *, task: str, team: str | None, provider: str,
+            model: str) -> None:
+        if cost_usd <= 0:
+            return
+        self._fresh(policy)
+        keys = covering_keys(policy, self.now(), task=task, team=team, provider=provider, model=model)
+        if keys:
+            self._defer({key: (cost_usd, 0.0) for key in keys})
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Send every settlement handed in so far; True once none is left pending."""
+        if not self._send_lock.acquire(timeout=timeout_s):
+            return False
+        try:
+            self._send_pending()
+        finally:
+            self._send_lock.release()
+        with self._pending_lock:
+            return not self._pending
+
+    def close(self) -> None:
+        """Send what is pending, stop the worker, close the store."""
+        with self._worker_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            self._stop.set()
+            self._wake.set()
+            worker.join(30)
+        self.flush()
+        self.store.close()
+
+    def _defer(self, deltas: dict[str, tuple[float, float]]) -> None:
+        self._put_back(deltas)
+        self._ensure_worker()
+        self._wake.set()
+
+    def _take_pending(self) -> dict[str, tuple[float, float]]:
+        with self._pending_lock:
+            taken, self._pending = self._pending, {}
+        return taken
+
+    def _put_back(self, deltas: dict[str, tuple[float, float]]) -> None:
+        if deltas:
+            with self._pending_lock:
+                self._pending = _merged(self._pending, deltas)
+
+    def _send_pending(self) -> None:
+        """With ``_send_lock`` held: one round trip for everything pending."""
+        pending = self._take_pending()
+        if not pending:
             return
         try:
-            self.store.settle(reservation.keys, reservation.amount, max(0.0, cost_usd))
+            self.store.change(pending, ())
         except SharedStateError as err:
             self._failed("settle", err)
+            self._put_back(pending)
+
+    def _ensure_worker(self) -> None:
+        if self._worker is not None:
+            return
+        with self._worker_lock:
+            if self._worker is None and not self._stop.is_set():
+                self._worker = threading.Thread(target=self._settle_lingering, name="routedesk-budget-settle",
+                                                daemon=True)
+                self._worker.start()
+
+    def _settle_lingering(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            if self._stop.wait(self.linger_s):  # give the next reservation the chance to carry them
+                return
+            with self._send_lock:
+                self._send_pending()
 
     def seed(self, policy: Policy, spend: Mapping[str, float]) -> None:
         """Start each budget's period from the log's figure, unless another instance already did."""

@@ -20,8 +20,9 @@ import os
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -179,6 +180,32 @@ def _schema_lock(db: Engine) -> threading.Lock:
         return _SCHEMA_LOCKS.setdefault(key, threading.Lock())
 
 
+#: pg_advisory_lock key for schema creation (any constant; "RtDk" in ASCII)
+_PG_SCHEMA_LOCK_KEY = 0x5274446B
+
+
+@contextmanager
+def _server_schema_lock(db: Engine) -> Iterator[None]:
+    """On PostgreSQL, one process at a time creates or upgrades the schema (gateways of a team start
+    together on one database): a second concurrent CREATE TABLE of the same name fails with a
+    unique violation on the catalog's pg_type index, not with "already exists", and no lock in one
+    process can prevent that. A session-level advisory lock, released before its connection goes
+    back to the pool."""
+    if db.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with db.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_SCHEMA_LOCK_KEY})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _PG_SCHEMA_LOCK_KEY})
+            conn.commit()
+
+
 def _prepare_once_more_if_raced(db: Engine, prepare: Callable[..., int]) -> None:
     """Prepare the schema; when another process created it at the same moment (the lock above is
     per process), read what it made and go on from there."""
@@ -201,7 +228,7 @@ def open_ledger(url: str | None = None) -> Engine:
 
     db = create_db_engine(url)
     try:
-        with _schema_lock(db):
+        with _schema_lock(db), _server_schema_lock(db):
             _prepare_once_more_if_raced(db, prepare_schema)
     except DatabaseError as exc:
         db.dispose()

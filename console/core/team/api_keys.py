@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from console.core.budget.postgres_store import connect
+from console.core.budget.postgres_store import connect, create_once
 from console.core.budget.reservations import SharedStateError
 
 TABLE = "routedesk_api_keys"
@@ -73,7 +73,7 @@ class ApiKeyStore:
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, OSError)
         self._conn = connect(url)
         self._lock = threading.Lock()
-        self._run("create the key table", _CREATE)
+        create_once(self._conn, _CREATE, "API keys")
 
     def _run(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:

@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from console.core.budget.postgres_store import connect
+from console.core.budget.postgres_store import connect, create_once
 from console.core.budget.reservations import SharedStateError
 
 TABLE = "routedesk_published_policy"
@@ -51,7 +51,7 @@ class PolicyPublisher:
         self._errors: tuple[type[BaseException], ...] = (psycopg.Error, OSError)
         self._conn = connect(url)
         self._lock = threading.Lock()
-        self._run("create the table", _CREATE)
+        create_once(self._conn, _CREATE, "published policy")
 
     def _run(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         try:
