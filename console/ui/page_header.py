@@ -22,6 +22,7 @@ PAGE_PURPOSE = {
     "Pilot": "Run a candidate model against the baseline on real cases and read the verdict against a quality bar.",
     "Assessment": "Which tasks are over-served: each task's volume and spend, and what a cheaper model would save.",
     "Rollout": "Routes moving to another model in steps: where each stands, its guardrails, advance or roll back.",
+    "Team": "The team gateway: its API keys (create, revoke) and the policy it serves.",
 }
 
 
