@@ -337,7 +337,8 @@ class Tour:
             self.notes.append("File > Versions... opened no dialog")
             return
         dialog = dialogs[-1]
-        QTest.qWait(200)
+        if not wait_until(lambda: "reading what changed" not in dialog.list.item(0).text(), 30):
+            self.notes.append("the Versions dialog did not say what each version changed in 30 s")
         self.shot(window, "policy-versions", above=dialog)
         dialog.reject()
 

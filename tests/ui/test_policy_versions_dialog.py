@@ -32,7 +32,11 @@ def test_saves_are_listed_and_an_old_version_restores_into_the_editor(qtbot, pol
     newest = dialog.list.item(0).text()
     assert "models.gpt-big.prices.input: 2.0 → 2.5" in newest
     assert "first version" in dialog.list.item(1).text()
+    # the newest is the file as it is now: marked, and there is nothing to restore from it
+    assert "the file now" in newest and "the file now" not in dialog.list.item(1).text()
+    assert not dialog.restore_button.isEnabled()
     dialog.list.setCurrentRow(1)
+    assert dialog.restore_button.isEnabled()
     assert dialog.preview.toPlainText() == original
     dialog.restore_button.click()
 

@@ -222,7 +222,12 @@ class PolicyEditorPage(QWidget):
             return None
         name = str(editor.document.get(("name",), "untitled"))
         kept = versions(name)
-        dialog = versions_dialog.VersionsDialog(name, kept, self)
+        from console.core.policy.loader import text_hash
+        from console.ui.pages.policy_editor.disk_watch import read_text
+
+        on_disk = read_text(editor.document.path) if editor.document.path is not None else None
+        dialog = versions_dialog.VersionsDialog(name, kept, self,
+                                                current_hash=text_hash(on_disk) if on_disk is not None else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if self._bridge is None:  # a page on its own, without an engine thread
             dialog.show_rows(versions_dialog.version_rows(kept))

@@ -51,8 +51,10 @@ class VersionsDialog(QDialog):
 
     sig_restore_requested = Signal(object)
 
-    def __init__(self, policy_name: str, policy_versions: list[PolicyVersion], parent: Any = None) -> None:
+    def __init__(self, policy_name: str, policy_versions: list[PolicyVersion], parent: Any = None, *,
+                 current_hash: str | None = None) -> None:
         super().__init__(parent)
+        self.current_hash = current_hash  # the text hash of the file as it is now: that version is marked
         self.setWindowTitle(f"Versions of {policy_name}")
         self.resize(860, 520)
         self.list = QListWidget()
@@ -81,9 +83,9 @@ class VersionsDialog(QDialog):
         if self.list.count():
             self.list.setCurrentRow(0)
 
-    @staticmethod
-    def _head(version: PolicyVersion) -> str:
-        return f"{version.saved_at.astimezone().strftime('%Y-%m-%d %H:%M')}  ({version.policy_hash[:8]})"
+    def _head(self, version: PolicyVersion) -> str:
+        now = "  · the file now" if version.text_hash == self.current_hash else ""
+        return f"{version.saved_at.astimezone().strftime('%Y-%m-%d %H:%M')}  ({version.policy_hash[:8]}){now}"
 
     def show_rows(self, rows: list[tuple[PolicyVersion, list[str]]]) -> None:
         """What each version changed (``version_rows``' result, newest first), under its date."""
@@ -98,7 +100,9 @@ class VersionsDialog(QDialog):
 
     def _on_list_current_item_changed(self, *_args: Any) -> None:
         version = self.selected()
-        self.restore_button.setEnabled(version is not None)
+        is_now = version is not None and version.text_hash == self.current_hash
+        self.restore_button.setEnabled(version is not None and not is_now)
+        self.restore_button.setToolTip("This version is the file as it is now" if is_now else "")
         try:
             self.preview.setPlainText(version.text() if version else "")
         except OSError as error:
