@@ -15,13 +15,10 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from console.core.budget.postgres_store import connect, create_once
-from console.core.budget.reservations import SharedStateError
+from console.core.team.pg_table import TeamTable
 
 TABLE = "routedesk_api_keys"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -64,24 +61,11 @@ def _checked(label: str, value: str) -> str:
     return value
 
 
-class ApiKeyStore:
+class ApiKeyStore(TeamTable):
     """Create, list, revoke and check keys in one PostgreSQL database."""
 
     def __init__(self, url: str) -> None:
-        import psycopg
-
-        self._errors: tuple[type[BaseException], ...] = (psycopg.Error, OSError)
-        self._conn = connect(url)
-        self._lock = threading.Lock()
-        create_once(self._conn, _CREATE, "API keys")
-
-    def _run(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        try:
-            with self._lock:
-                cursor = self._conn.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-        except self._errors as err:
-            raise SharedStateError(f"API keys: could not {what}: {err}") from err
+        super().__init__(url, _CREATE, "API keys")
 
     def create(self, name: str, team: str) -> tuple[ApiKey, str]:
         """A new key for ``name`` in ``team``: the record and the plain key (shown once)."""
@@ -114,5 +98,3 @@ class ApiKeyStore:
                          "WHERE digest = %s AND revoked_at IS NULL", (key_digest,))
         return ApiKey(*rows[0]) if rows else None
 
-    def close(self) -> None:
-        self._conn.close()

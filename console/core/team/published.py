@@ -7,12 +7,9 @@ version as a hot reload (``gateway.team_watch``); each reports the version it ru
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
-from typing import Any
 
-from console.core.budget.postgres_store import connect, create_once
-from console.core.budget.reservations import SharedStateError
+from console.core.team.pg_table import TeamTable
 
 TABLE = "routedesk_published_policy"
 
@@ -42,24 +39,11 @@ class PublishedPolicy:
     published_by: str = ""
 
 
-class PolicyPublisher:
+class PolicyPublisher(TeamTable):
     """Publish and read policy versions in one PostgreSQL database."""
 
     def __init__(self, url: str) -> None:
-        import psycopg
-
-        self._errors: tuple[type[BaseException], ...] = (psycopg.Error, OSError)
-        self._conn = connect(url)
-        self._lock = threading.Lock()
-        create_once(self._conn, _CREATE, "published policy")
-
-    def _run(self, what: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        try:
-            with self._lock:
-                cursor = self._conn.execute(sql, params)
-                return cursor.fetchall() if cursor.description else []
-        except self._errors as err:
-            raise SharedStateError(f"published policy: could not {what}: {err}") from err
+        super().__init__(url, _CREATE, "published policy")
 
     def publish(self, text: str, *, filename: str = "<policy>", by: str = "") -> PublishedPolicy:
         from console.core.policy.loader import load_policy_text
@@ -78,5 +62,3 @@ class PolicyPublisher:
                          f"FROM {TABLE} WHERE version > %s ORDER BY version DESC LIMIT 1", (newer_than,))
         return PublishedPolicy(int(rows[0][0]), *rows[0][1:]) if rows else None
 
-    def close(self) -> None:
-        self._conn.close()

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget
 
 from console.ui.layout import page_layout
 from console.ui.progress_job import ProgressJob
 from console.ui.replay_period import PeriodBox
+from console.ui.result_table import result_table
 
 MAX_COLUMN_PX = 320
 HEADERS = ("task", "requests", "spend $", "share of spend", "served by", "flag", "cheaper model",
@@ -49,9 +50,7 @@ class AssessmentPage(QWidget):
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)
         self.pilot_button.clicked.connect(self._on_pilot_clicked)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table = result_table(HEADERS)
         self.table.currentCellChanged.connect(lambda row, *_: self.pilot_button.setEnabled(
             0 <= row < len(self._rows) and bool(self._rows[row][2])))
         self.job.sig_status_changed.connect(self.headline.setText)

@@ -11,14 +11,12 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 from console.core.app.keys import KeyVerification
 from console.ui.layout import page_layout
 from console.ui.pages.keys.key_status import ProviderKeyRow, provider_entries, status_rows
+from console.ui.result_table import result_table
 
 COLUMNS = ["Policy", "Provider", "Kind", "Key from", "Status"]
 
@@ -49,14 +48,8 @@ class KeysPage(QWidget):
         self.warning.setObjectName("banner")
         self.warning.setWordWrap(True)
         self.warning.hide()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("keys-table")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table = result_table(COLUMNS, "keys-table")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.message = QLabel("Keys are stored in the OS keyring, never in policy files or logs.")
         self.message.setWordWrap(True)
         buttons = QHBoxLayout()

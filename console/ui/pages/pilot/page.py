@@ -342,6 +342,7 @@ class PilotPage(QWidget):
     async def _events(self, run_id: str, request: Any) -> AsyncIterator[Any]:
         """Engine thread: the run's progress as events, then ("finished", outcome)."""
         from console.core.app import run_pilot
+        from console.ui.queued_events import queued_then_result
 
         queue: asyncio.Queue[Any] = asyncio.Queue()
         steps: list[int] = []
@@ -360,19 +361,8 @@ class PilotPage(QWidget):
         else:
             work = asyncio.ensure_future(run_pilot(self._bridge.workspace, self._policy, self._policy_path, request,
                                                    run_id=run_id, progress=progress))
-        try:
-            while not (work.done() and queue.empty()):
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
-                if getter.done():
-                    yield getter.result()
-                else:
-                    getter.cancel()
-            yield ("finished", work.result())
-        finally:
-            if not work.done():
-                work.cancel()
-                await asyncio.gather(work, return_exceptions=True)
+        async for event in queued_then_result(queue, work, "finished"):
+            yield event
 
     def _on_job_event_arrived(self, event: Any) -> None:
         if event[0] == "progress":

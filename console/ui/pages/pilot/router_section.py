@@ -103,6 +103,7 @@ class RouterSection(QWidget):
     async def _events(self, run_id: str) -> AsyncIterator[Any]:
         """Engine thread: progress events, then ("trained", PilotRouter); the fitting itself in a worker."""
         from console.core.app.router import train_from_pilot
+        from console.ui.queued_events import queued_then_result
 
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -112,14 +113,8 @@ class RouterSection(QWidget):
 
         work = asyncio.ensure_future(loop.run_in_executor(
             None, lambda: train_from_pilot(self._bridge.workspace, run_id, progress=progress)))
-        while not (work.done() and queue.empty()):
-            getter = asyncio.ensure_future(queue.get())
-            await asyncio.wait({getter, work}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield getter.result()
-            else:
-                getter.cancel()
-        yield ("trained", work.result())
+        async for event in queued_then_result(queue, work, "trained"):
+            yield event
 
     def _on_job_event_arrived(self, event: Any) -> None:
         if event[0] == "progress":

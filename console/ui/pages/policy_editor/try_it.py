@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from console.core.request import Request
 from console.ui.pages.policy_editor.prompt_history import PromptHistory, TriedPrompt
 from console.ui.pages.policy_editor.try_it_outcome import AttemptOutcomeView
+from console.ui.result_table import result_table
 
 EXPLAIN_DELAY_MS = 150
 TTFT_READ_DELAY_MS = 1000  # after the first paint: see set_policy
@@ -102,9 +102,7 @@ class TryItPanel(QWidget):
         self.keys_label = QLabel()
         self.keys_label.setObjectName("try-keys")
         self.keys_label.setWordWrap(True)
-        self.candidates = QTableWidget(0, 4)
-        self.candidates.setObjectName("try-plan")
-        self.candidates.setHorizontalHeaderLabels(["Model", "Kept", "Est. cost $", "Reason"])
+        self.candidates = result_table(["Model", "Kept", "Est. cost $", "Reason"], "try-plan")
         self.candidates.horizontalHeader().setStretchLastSection(True)
         self.candidates.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)

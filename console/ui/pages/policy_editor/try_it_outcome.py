@@ -16,12 +16,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QTableWidget,
     QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
+from console.ui.result_table import result_table
 
 from console.core.outcomes import Outcome
 
@@ -61,10 +61,7 @@ class AttemptOutcomeView(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.notes.hide()
-        self.attempts = QTableWidget(0, len(ATTEMPT_COLUMNS))
-        self.attempts.setObjectName("try-attempts")
-        self.attempts.setHorizontalHeaderLabels(ATTEMPT_COLUMNS)
-        self.attempts.verticalHeader().setVisible(False)
+        self.attempts = result_table(ATTEMPT_COLUMNS, "try-attempts")
         self.attempts.setWordWrap(True)
         header = self.attempts.horizontalHeader()
         for column in range(len(ATTEMPT_COLUMNS)):

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QS
 
 from console.ui.progress_job import ProgressJob
 from console.ui.replay_period import PeriodBox
+from console.ui.result_table import result_table
 
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
@@ -51,10 +52,8 @@ class WhatIfPanel(QWidget):
         self.legend: Any = None  # the chart's LegendStrip, made with it
         self._chart_holder = QVBoxLayout()
         self._chart_holder.setContentsMargins(0, 0, 0, 0)
-        self.changes = QTableWidget(0, len(CHANGE_HEADERS))
-        self.changes.setHorizontalHeaderLabels(list(CHANGE_HEADERS))
-        self.blocked = QTableWidget(0, len(BLOCK_HEADERS))
-        self.blocked.setHorizontalHeaderLabels(list(BLOCK_HEADERS))
+        self.changes = result_table(CHANGE_HEADERS)
+        self.blocked = result_table(BLOCK_HEADERS)
         self.untested = QListWidget()
         self.pilot_button = QPushButton("Pilot this swap")
         self.pilot_button.setEnabled(False)

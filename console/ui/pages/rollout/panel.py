@@ -10,12 +10,12 @@ import time
 
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from console.core.app.rollout import BREACH, ROLLED_BACK, RolloutEvent, RolloutStatus, share_over_time
 from console.ui.plots import GridAxis, GridDateAxis, colour, follow_palette, format_axis
 from console.ui.units import percent_ticks
+from console.ui.result_table import result_table
 
 HEADERS = ("guardrail", "verdict", "A", "B", "B − A", "interval", "margin", "n A / B")
 NAMES = {"failure_rate": "failure rate", "p95_latency": "p95 latency", "cost_per_request": "cost per request"}
@@ -83,11 +83,8 @@ class RolloutPanel(QGroupBox):
         self.curve = self.chart.plot([], [], pen=pg.mkPen(colour(0), width=2))
         self.breaches = pg.ScatterPlotItem(size=9, brush=pg.mkBrush(colour(2)), pen=None, symbol="x")
         self.chart.addItem(self.breaches)
-        self.table = QTableWidget(0, len(HEADERS))
-        self.table.setHorizontalHeaderLabels(list(HEADERS))
-        self.table.verticalHeader().setVisible(False)
+        self.table = result_table(HEADERS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setFixedHeight(220)
         buttons = QHBoxLayout()
         buttons.addWidget(self.where, 1)

@@ -11,13 +11,11 @@ import os
 from typing import Any, Callable
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from console.core.app import team
 from console.ui.layout import page_layout
+from console.ui.result_table import result_table
 
 COLUMNS = ["Id", "Name", "Team", "Created", "State"]
 
@@ -39,14 +38,8 @@ class TeamPage(QWidget):
         self.keys: list[team.ApiKey] = []
         self.store = QLineEdit(os.environ.get("ROUTEDESK_TEAM_STORE", ""))
         self.store.setPlaceholderText("postgresql://user@host/database (the team store)")
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setObjectName("team-keys-table")
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table = result_table(COLUMNS, "team-keys-table")
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.key_name, self.key_team = QLineEdit(), QLineEdit()
         self.key_name.setPlaceholderText("who the key is for")
         self.key_team.setPlaceholderText("team")
