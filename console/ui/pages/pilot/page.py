@@ -32,6 +32,7 @@ from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
 from console.ui.pages.pilot.router_section import RouterSection
 from console.ui.policy_in_use import PolicyInUse
+from console.ui.theme import outcome_colours
 
 DEFAULT_BAR = """name: numeric answer
 assertions:
@@ -239,7 +240,7 @@ class PilotPage(QWidget):
 
     def _on_bar_text_changed(self) -> None:
         bar, error = self.bar_or_error()
-        self.bar_state.setText(f"<span style='color:#c62828'>{error}</span>" if error else
+        self.bar_state.setText(f"<span style='color:{outcome_colours()[1]}'>{error}</span>" if error else
                                f"bar OK: {len(bar.assertions)} assertion(s){', judge' if bar.judge else ''}; "
                                f"{bar.rule.describe()}")
 
@@ -387,7 +388,7 @@ class PilotPage(QWidget):
         self.table.setColumnWidth(0, 300)
         self.charts.show_summaries(summaries)
         verdict = verdicts[0]
-        colour = "#2e7d32" if verdict.meets_bar else "#c62828"
+        colour = outcome_colours()[0 if verdict.meets_bar else 1]
         lines = [f"<b style='color:{colour}'>{verdict.lines[0]}</b>"] + verdict.lines[1:]
         if report.resumed_cells and shadow is None:
             lines.append(f"resumed run {report.setup.run_id}: {report.resumed_cells} cells were already done")
@@ -420,7 +421,7 @@ class PilotPage(QWidget):
         try:
             edited = candidate_first(self._policy, self.task.text().strip(), self.candidate.text().strip())
         except RouteEditError as err:
-            self.verdict.setText(f"{self.verdict.text()}<br><span style='color:#c62828'>{err}</span>")
+            self.verdict.setText(f"{self.verdict.text()}<br><span style='color:{outcome_colours()[1]}'>{err}</span>")
             return
         self.sig_open_policy_requested.emit(edited)
 
@@ -435,7 +436,7 @@ class PilotPage(QWidget):
         try:
             edited = policy_with_router(self._policy, task, file, target, self.outcome.report.models)
         except RouterError as err:
-            self.router.show_problem(f"<span style='color:#c62828'>{err}.</span> The router stays saved as {file}: "
+            self.router.show_problem(f"<span style='color:{outcome_colours()[1]}'>{err}.</span> The router stays saved as {file}: "
                                      f"give {self._policy.name} a route for '{task}' on the Policies page, or switch "
                                      "to a policy that has one, then Use in policy again.")
             return

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.router_chart import RouterCurveChart
+from console.ui.theme import outcome_colours
 
 
 class RouterSection(QWidget):
@@ -146,7 +147,7 @@ class RouterSection(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.train_button.setEnabled(bool(self.run_id))
-        self.summary.setText(f"<span style='color:#c62828'>no router: {message}</span>")
+        self.summary.setText(f"<span style='color:{outcome_colours()[1]}'>no router: {message}</span>")
 
     def _on_use_clicked(self) -> None:
         if self.trained is not None:
