@@ -16,11 +16,13 @@ import asyncio
 from typing import Any, AsyncIterator
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.router_chart import RouterCurveChart
 from console.ui.theme import outcome_colours
+
+CHART_MIN_HEIGHT = 260  # the curve chart and its operating-point line: room for its labels and legend
 
 
 class RouterSection(QWidget):
@@ -64,12 +66,23 @@ class RouterSection(QWidget):
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.use_button)
+        # Below its buttons the section scrolls rather than squeeze the chart: at 1440x900 with the
+        # first-run guide open, the words above it left the plot ~50 px, its labels on top of each other.
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.summary)
+        column.addWidget(self.problem)
+        column.addWidget(self.area, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.problem)
-        layout.addWidget(self.area, 1)
+        layout.addWidget(self.scroll, 1)
 
     def show_problem(self, text: str) -> None:
         """Say why the router could not be used (empty: nothing to say); the summary stays as it is."""
