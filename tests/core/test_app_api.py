@@ -30,7 +30,7 @@ def test_the_package_exports_a_small_curated_list_and_nothing_else() -> None:
 
 
 def test_every_use_case_module_lists_what_it_defines() -> None:
-    assert USE_CASES == ["compare", "export", "history", "keys", "log", "models", "pilot", "replay", "review", "rollout", "router", "routing", "shadow", "traffic"]
+    assert USE_CASES == ["compare", "export", "history", "keys", "log", "models", "pilot", "replay", "review", "rollout", "router", "routing", "shadow", "team", "traffic"]
     for name in USE_CASES:
         module = importlib.import_module(f"console.core.app.{name}")
         assert module.__doc__, f"{module.__name__} says what it is for"
