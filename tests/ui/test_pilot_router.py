@@ -103,6 +103,10 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         plan = plan_route(Request.from_prompt("Janet has 3 apples and buys 2 more. How many now?"), draft)
         assert plan.router_note and not plan.warnings
         assert {c.pass_probability is not None for c in plan.candidates} == {True}
+        # another pilot on the page: nothing of this router's stays (its problem line, the chart's room)
+        section.show_problem("the policy has no route for task 'math'")
+        section.set_pilot("pilot-another", True)
+        assert section.problem.isHidden() and section.area.showing_hint and section.chart.minimumHeight() == 0
     finally:
         bridge.shutdown()
 

@@ -68,7 +68,6 @@ class RouterSection(QWidget):
         buttons.addWidget(self.use_button)
         # Below its buttons the section scrolls rather than squeeze the chart: at 1440x900 with the
         # first-run guide open, the words above it left the plot ~50 px, its labels on top of each other.
-        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
         body = QWidget()
         column = QVBoxLayout(body)
         column.setContentsMargins(0, 0, 0, 0)
@@ -95,6 +94,8 @@ class RouterSection(QWidget):
             self.trained = None
             self.use_button.setEnabled(False)
             self.area.show_hint()
+            self.chart.setMinimumHeight(0)  # the hint needs no chart's room (a stack is as tall as its tallest page)
+            self.show_problem("")  # it was about the router of the pilot before
             self.summary.setText("")
         self.run_id = run_id
         self.train_button.setEnabled(bool(run_id) and complete and self._job is None)
@@ -146,6 +147,7 @@ class RouterSection(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.area.show_content()
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
         self.chart.show_report(report)
         strong = report.strongest.rsplit("/", 1)[-1]
         self.summary.setText(
