@@ -58,30 +58,28 @@ class RouterSection(QWidget):
         self.problem.setWordWrap(True)
         self.problem.setVisible(False)
         self.chart = RouterCurveChart()
-        self.area = HintOrContent(self.chart, "When a pilot has finished, Train a router learns from its graded cases "
-                                              "which model passes each prompt. Its pass rate against cost on cases it "
-                                              "did not train on is charted here; drag the operating point, then Use in "
-                                              "policy.")
+        # The chart scrolls rather than be squeezed: at 1440x900 with the first-run guide open, the words
+        # above it left the plot ~50 px, its labels and legend on top of each other. Only the chart is in
+        # the scroll area: a word-wrapped label in one asks for its height at its narrowest width.
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.body_scroll.setWidget(self.chart)
+        self.area = HintOrContent(self.body_scroll, "When a pilot has finished, Train a router learns from its graded "
+                                                    "cases which model passes each prompt. Its pass rate against cost "
+                                                    "on cases it did not train on is charted here; drag the operating "
+                                                    "point, then Use in policy.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.use_button)
-        # Below its buttons the section scrolls rather than squeeze the chart: at 1440x900 with the
-        # first-run guide open, the words above it left the plot ~50 px, its labels on top of each other.
-        body = QWidget()
-        column = QVBoxLayout(body)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.summary)
-        column.addWidget(self.problem)
-        column.addWidget(self.area, 1)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.scroll.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.area, 1)
 
     def show_problem(self, text: str) -> None:
         """Say why the router could not be used (empty: nothing to say); the summary stays as it is."""
@@ -94,8 +92,9 @@ class RouterSection(QWidget):
             self.trained = None
             self.use_button.setEnabled(False)
             self.area.show_hint()
-            self.chart.setMinimumHeight(0)  # the hint needs no chart's room (a stack is as tall as its tallest page)
             self.show_problem("")  # it was about the router of the pilot before
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)  # not the last training's 100 %
             self.summary.setText("")
         self.run_id = run_id
         self.train_button.setEnabled(bool(run_id) and complete and self._job is None)
@@ -147,7 +146,6 @@ class RouterSection(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
         self.area.show_content()
-        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
         self.chart.show_report(report)
         strong = report.strongest.rsplit("/", 1)[-1]
         self.summary.setText(
