@@ -10,9 +10,14 @@ the theme at run time (View > Theme), and through the window's own widgets:
   opens a copy of the support-desk policy, edits the routine route's cost ceiling, undoes and redoes,
   saves; explains a prompt in Try it; opens the command palette; runs two local models side by side
   (the bundled SmolLM2, when llama.cpp and the model are installed); reads the dashboards; runs the
-  pilot on the GSM8K history and trains a router from it; replays a draft of the demo traffic's policy
-  (two routes moved to cheaper models) in the What-if tab and assesses it on the Assessment page; visits
-  keys and local models.
+  pilot on the GSM8K history and trains a router on it (dragging the operating point, Use in policy);
+  replays a draft of the demo traffic's policy (two routes moved to cheaper models) in the What-if tab
+  and assesses it on the Assessment page; visits keys and local models; saves the policy a second time
+  and opens File > Versions...; opens File > Quarterly review... and generates it; grades a route's live
+  shadow on the Pilot page while traffic arrives; reads the Rollout page of two routes in staged rollout.
+
+The live traffic (the shadow's and the rollouts') is routed for real through the Engine to the
+project's loopback fault server (tests/support/fault_server.py), into the same throwaway log.
 
 Each step writes ``OUT_DIR/<size>-<theme>-<NN>-<step>.png``; the list is printed as it goes.
 """
@@ -34,6 +39,46 @@ sys.path.insert(0, str(ROOT))
 GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 SIZES = ("1440x900", "1920x1080")
 THEMES = ("light", "dark")
+STEPS = ("editor", "palette", "side-by-side", "dashboards", "pilot", "router", "what-if", "keys", "versions",
+         "review", "shadow", "rollout")
+SHADOW_REQUESTS = 60
+
+
+class Scenes:
+    """The policies with live traffic behind them: a route's shadow, two routes in staged rollout."""
+
+    def __init__(self, home: Path) -> None:
+        from tests.support.fault_server import FaultServer
+
+        self.server = FaultServer().start()
+        self.home = home
+        self.shadow_policy: Path | None = None
+        self.rollout_policy: Path | None = None
+        self.shadow_sent = 0
+
+    def prepare(self, log_url: str, steps: tuple[str, ...]) -> None:
+        """Route the traffic of the scenes the chosen steps visit."""
+        if "shadow" in steps:
+            from screenshot_shadow import write_policy  # packaging/, beside this file
+
+            self.shadow_policy = write_policy(self.home / "shadow", self.server.url)
+            self.more_shadow_traffic(SHADOW_REQUESTS)
+        if "rollout" in steps:
+            from tests.ui.rollout_scene import write_scene
+
+            (self.home / "rollout").mkdir(exist_ok=True)
+            self.rollout_policy, _ = write_scene(self.home / "rollout", self.server.url, log_url)
+
+    def more_shadow_traffic(self, count: int) -> None:
+        """Route ``count`` requests of the shadow policy for real (its shadow calls settle before it returns)."""
+        from screenshot_shadow import route
+
+        assert self.shadow_policy is not None
+        route(self.shadow_policy, self.shadow_sent, count, self.server)
+        self.shadow_sent += count
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 def prepare_log(requests: int) -> str:
@@ -71,8 +116,10 @@ def wait_until(condition: Callable[[], Any], timeout_s: float) -> bool:
 class Tour:
     """One window at one size and theme, and the pictures it takes."""
 
-    def __init__(self, out_dir: Path, size: str, theme: str, policy: Path) -> None:
+    def __init__(self, out_dir: Path, size: str, theme: str, policy: Path, scenes: Scenes | None = None,
+                 steps: tuple[str, ...] = STEPS) -> None:
         self.out_dir, self.size, self.theme, self.policy = out_dir, size, theme, policy
+        self.scenes, self.steps = scenes, steps
         self.written: list[Path] = []
         self.notes: list[str] = []
 
@@ -105,22 +152,31 @@ class Tour:
         window.open_first_policy(self.policy)
         window.apply_icons()
         QTest.qWait(600)  # background jobs (GPU check, key status) report back
+        steps: dict[str, Callable[[Any], None]] = {
+            "editor": self.policy_editor, "palette": self.palette, "side-by-side": self.side_by_side,
+            "dashboards": self.dashboards, "pilot": self.pilot, "router": self.router,
+            "what-if": self.what_if_and_assessment, "keys": self.keys,
+            "versions": self.versions, "review": self.review, "shadow": self.shadow, "rollout": self.rollout}
         try:
-            self.policy_editor(window)
-            self.palette(window)
-            self.side_by_side(window)
-            self.dashboards(window)
-            self.pilot(window)
-            self.what_if_and_assessment(window)
-            for row, step in ((1, "keys"), (2, "local-models")):
-                window.navigation.setCurrentRow(row)
-                QTest.qWait(500)
-                self.shot(window, step)
+            for name in STEPS:
+                if name in self.steps:
+                    steps[name](window)
         finally:
+            pilot = window.pages.get("Pilot")
+            if pilot is not None:
+                pilot.cancel()  # a live shadow pilot stops grading
             for editor in window.policy_page.editors():
                 editor.stack.setClean()
             window.set_theme("system")
             window.close()
+
+    def keys(self, window: Any) -> None:
+        from PySide6.QtTest import QTest
+
+        for row, step in ((1, "keys"), (2, "local-models")):
+            window.navigation.setCurrentRow(row)
+            QTest.qWait(500)
+            self.shot(window, step)
 
     def policy_editor(self, window: Any) -> None:
         from PySide6.QtCore import Qt
@@ -218,11 +274,138 @@ class Tour:
         page.start(resume=False)
         if not wait_until(lambda: page.outcome is not None or page.run_button.isEnabled(), 120):
             self.notes.append("the pilot gave no verdict in 120 s")
-        self.shot(window, "pilot-gsm8k")
-        page.router.train_button.click()  # the Router tab: a learned router from this pilot, its curve
-        if not wait_until(lambda: page.router.trained is not None or page.router.train_button.isEnabled(), 120):
-            self.notes.append("the router was not trained in 120 s")
-        self.shot(window, "pilot-router")
+        self.shot(window, "pilot-gsm8k")  # the router step trains a router from this pilot
+
+    def router(self, window: Any) -> None:
+        """Train a router on the GSM8K pilot, drag its operating point, use it in the policy."""
+        page = window.pages.get("Pilot")
+        section = getattr(page, "router", None)
+        if section is None:
+            self.notes.append("router not shown: the Pilot page has no router section, or the pilot step did not run")
+            return
+        window.navigation.setCurrentRow(5)
+        if not section.train_button.isEnabled():
+            self.notes.append("Train a router is disabled after the GSM8K pilot")
+            return
+        section.train_button.click()
+        if not wait_until(lambda: section.trained is not None or section.train_button.isEnabled(), 300):
+            self.notes.append("the router did not train in 300 s")
+        self.shot(window, "router-trained")
+        if section.trained is None:
+            return
+        handle = section.chart.handle
+        points = sorted(p.cost_per_1k for p in section.trained.report.curve.points)
+        handle.setValue(points[len(points) // 4])  # where a drag of the line leaves it: the signal is the drag's
+        self.shot(window, "router-point-moved")
+        editors = len(window.policy_page.editors())
+        section.use_button.click()
+        if len(window.policy_page.editors()) == editors:  # e.g. the policy has no route for the pilot's task
+            self.shot(window, "router-use-in-policy")
+            self.notes.append(f"Use in policy opened no draft: {getattr(section, 'problem', section.summary).text()[:160]}")
+            return
+        editor = window.policy_page.current
+        editor.sections.setCurrentWidget(editor.routes)
+        editor.routes.select_task(page.task.text().strip())
+        editor.side.setCurrentWidget(editor.yaml_view)
+        self.shot(window, "router-in-policy-draft")
+        window.policy_page.tabs.setCurrentIndex(0)  # back to the support-desk policy
+
+    def versions(self, window: Any) -> None:
+        """A second save of the policy, then File > Versions...: both saves, what each changed."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        from console.ui.pages.policy_editor.versions_dialog import VersionsDialog
+
+        window.navigation.setCurrentRow(0)
+        window.policy_page.tabs.setCurrentIndex(0)
+        editor = window.policy_page.current
+        editor.sections.setCurrentWidget(editor.routes)
+        editor.routes.select_task("routine")
+        field = editor.routes.binding.widget_for(("routes", "routine", "max_cost_usd"))
+        field.setFocus()
+        field.selectAll()
+        QTest.keyClicks(field, "0.05")
+        QTest.keyClick(field, Qt.Key.Key_Return)
+        editor.validate_now()
+        editor.show_diff_before_save = False
+        if not window.policy_page.save_current():
+            self.notes.append("the second save was refused")
+        window.policy_page.actions_by_name["versions"].trigger()
+        dialogs = window.findChildren(VersionsDialog)
+        if not dialogs:
+            self.notes.append("File > Versions... opened no dialog")
+            return
+        dialog = dialogs[-1]
+        if not wait_until(lambda: "reading what changed" not in dialog.list.item(0).text(), 30):
+            self.notes.append("the Versions dialog did not say what each version changed in 30 s")
+        self.shot(window, "policy-versions", above=dialog)
+        dialog.reject()
+
+    def review(self, window: Any) -> None:
+        """File > Quarterly review...: the dialog, then the review generated (the file name is the one hook)."""
+        from PySide6.QtTest import QTest
+
+        from console.ui.review.dialog import ReviewDialog
+
+        window.navigation.setCurrentRow(0)
+        window.window_actions["review"].trigger()
+        dialogs = window.findChildren(ReviewDialog)
+        if not dialogs:
+            self.notes.append("File > Quarterly review... opened no dialog")
+            return
+        dialog = dialogs[-1]
+        QTest.qWait(200)
+        self.shot(window, "review-dialog", above=dialog)
+        target = self.out_dir / f"{self.size}-{self.theme}-review.pdf"
+        dialog.ask_path = lambda: str(target)  # the save dialog is the platform's; the file is named here
+        dialog.generate.click()
+        if not wait_until(lambda: dialog.generate.isEnabled(), 240):
+            self.notes.append("the review was not written in 240 s")
+        self.shot(window, "review-written", above=dialog)
+        dialog.reject()
+
+    def shadow(self, window: Any) -> None:
+        """The Pilot page grading a route's live shadow, Live on, while more traffic arrives."""
+        from console.ui.pages.pilot import page as pilot_module
+
+        if self.scenes is None or self.scenes.shadow_policy is None:
+            return
+        window.policy_page.open_path(self.scenes.shadow_policy)
+        window.navigation.setCurrentRow(5)
+        page = window.pages["Pilot"]
+        if page.policy_row.offer.isVisible():
+            page.policy_row.offer.click()  # the page still shows the GSM8K pilot's policy: take the one in front
+        page.source.setCurrentIndex(pilot_module.SOURCE_KINDS.index("shadow"))
+        page.source_value.setText("support")
+        page.live.setChecked(True)
+        page.run_button.click()
+        if not wait_until(lambda: page.outcome is not None and page.run_button.isEnabled(), 120):
+            self.notes.append("the shadow pilot gave no verdict in 120 s")
+            return
+        first = len(page.outcome.report.cases)
+        self.scenes.more_shadow_traffic(SHADOW_REQUESTS // 2)
+        if not wait_until(lambda: len(page.outcome.report.cases) > first, 60):
+            self.notes.append("Live did not grade the new shadow cases in 60 s")
+        self.shot(window, "pilot-shadow-live")
+        page.cancel()
+
+    def rollout(self, window: Any) -> None:
+        """The Rollout page: one route advanced to 25 % on real traffic, one rolled back by its guardrail."""
+        from console.ui.main_window import PAGES
+
+        if self.scenes is None or self.scenes.rollout_policy is None:
+            return
+        window.policy_page.open_path(self.scenes.rollout_policy)
+        row = [title for title, _ in PAGES].index("Rollout")
+        window.navigation.setCurrentRow(row)
+        page = window.pages["Rollout"]
+        shown: list[Any] = []
+        page.sig_statuses_shown.connect(shown.append)
+        page.refresh()
+        if not wait_until(lambda: shown and page._job is None, 60):
+            self.notes.append("the Rollout page read nothing in 60 s")
+        self.shot(window, "rollout")
 
     def what_if_and_assessment(self, window: Any) -> None:
         """The demo traffic's own policy with code and analysis sent to cheaper models first, replayed over
@@ -263,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), help="window sizes, WIDTHxHEIGHT")
     parser.add_argument("--themes", nargs="+", default=list(THEMES), choices=THEMES)
     parser.add_argument("--requests", type=int, default=20_000, help="demo requests in the log")
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS,
+                        help="the steps to take (all by default; 'versions' after 'editor' shows two saves)")
     args = parser.parse_args(argv)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
@@ -277,18 +462,26 @@ def main(argv: list[str] | None = None) -> int:
     for scope_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(scope_format, QSettings.Scope.UserScope, str(home / "config"))
     started = time.time()
-    prepare_log(args.requests)
-    print(f"log ready in {time.time() - started:.0f} s", flush=True)
+    url = prepare_log(args.requests)
+    scenes = Scenes(home)
     notes: list[str] = []
-    for size in args.sizes:
-        for theme in args.themes:
-            policy = home / "work" / size / theme / "support-desk.yaml"
-            policy.parent.mkdir(parents=True)
-            shutil.copyfile(ROOT / "policies" / "support-desk.yaml", policy)
-            tour = Tour(args.out_dir, size, theme, policy)
-            tour.run()
-            QSettings().remove("guide/dismissed")  # each tour starts as a first run
-            notes += [f"{size} {theme}: {note}" for note in tour.notes]
+    try:
+        scenes.prepare(url, tuple(args.steps))
+        print(f"log ready in {time.time() - started:.0f} s", flush=True)
+        for size in args.sizes:
+            for theme in args.themes:
+                policy = home / "work" / size / theme / "support-desk.yaml"
+                policy.parent.mkdir(parents=True)
+                shutil.copyfile(ROOT / "policies" / "support-desk.yaml", policy)
+                shutil.rmtree(home / "policy-versions", ignore_errors=True)  # each tour's own saves only
+                tour = Tour(args.out_dir, size, theme, policy, scenes, tuple(args.steps))
+                tour.run()
+                from console.ui.main_window import settings
+
+                settings().remove("guide/dismissed")  # each tour starts as a first run (the window's own settings)
+                notes += [f"{size} {theme}: {note}" for note in tour.notes]
+    finally:
+        scenes.stop()
     for note in notes:
         print("NOTE:", note)
     app.processEvents()

@@ -45,7 +45,7 @@ def load_policy_arg(path: Path | None) -> tuple[Policy, Path] | None:
     for diagnostic in result.diagnostics:
         print(diagnostic.format(), file=sys.stderr)
     if result.policy is None:
-        print(f"{target}: the policy has errors; nothing was routed", file=sys.stderr)
+        print(f"{target}: the policy has errors, so nothing was done", file=sys.stderr)  # any command: not only route
         return None
     return result.policy, target
 

@@ -20,6 +20,9 @@ PAGE_PURPOSE = {
     "Dashboards": "Spend, rates and outcomes from the routing log.",
     "Side by side": "One prompt, several models, answers streaming next to each other with cost and latency.",
     "Pilot": "Run a candidate model against the baseline on real cases and read the verdict against a quality bar.",
+    "Assessment": "Which tasks are over-served: each task's volume and spend, and what a cheaper model would save.",
+    "Rollout": "Routes moving to another model in steps: where each stands, its guardrails, advance or roll back.",
+    "Team": "The team gateway: its API keys (create, revoke) and the policy it serves.",
 }
 
 

@@ -104,3 +104,15 @@ def follow_system_theme(app: QApplication, mode: Callable[[], str] = lambda: "sy
     """Re-theme when the system switches between light and dark (unless a fixed theme was chosen)."""
     QGuiApplication.styleHints().colorSchemeChanged.connect(
         lambda _scheme: apply_theme(app) if mode() == "system" else None)
+
+
+#: (good, bad) text colours: the light theme's green and red are under 3:1 against the dark
+#: window, so the dark theme takes lighter shades of the same hues (both over 4.5:1, WCAG AA).
+OUTCOME_COLOURS = {False: ("#1b5e20", "#c62828"), True: ("#81c784", "#ef9a9a")}
+
+
+def outcome_colours() -> tuple[str, str]:
+    """(good, bad) text colours for the theme now on screen, read from the application's palette."""
+    app = QGuiApplication.instance()
+    window = app.palette().color(QPalette.ColorRole.Window) if isinstance(app, QGuiApplication) else QColor("white")
+    return OUTCOME_COLOURS[window.lightness() < 128]

@@ -69,3 +69,13 @@ def test_python_dash_m_console_validate_in_a_subprocess(tmp_path: Path) -> None:
     clean = subprocess.run([sys.executable, "-m", "console", "validate", *SHIPPED], cwd=ROOT, env=env,
                            capture_output=True, text=True, timeout=120)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+
+
+@pytest.mark.parametrize("command", [["review", "-o", "review.pdf"], ["rollout", "status"], ["export", "litellm"]])
+def test_a_command_on_a_broken_policy_says_nothing_was_done(command: list[str], capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    # "nothing was routed" was said by every command that loads a policy, a review or a rollout too.
+    missing = str(tmp_path / "missing.yaml")
+    assert run([*command, "-p", missing]) != 0
+    err = capsys.readouterr().err
+    assert f"{missing}: the policy has errors, so nothing was done" in err and "routed" not in err

@@ -46,8 +46,9 @@ routes:
 """
 
 
-def write_scene(folder: Path, fault_url: str) -> tuple[Path, str]:
-    """The policy file and the log URL, with the traffic and the rollouts' history in the log."""
+def write_scene(folder: Path, fault_url: str, log_url: str | None = None) -> tuple[Path, str]:
+    """The policy file and the log URL (``log_url``, or a new log in ``folder``), with the traffic and the
+    rollouts' history in the log."""
     from console.core.app.rollout import advance_rollout, rollout_status
     from console.core.policy.loader import load_policy_or_raise
     from console.core.request import Request
@@ -55,7 +56,7 @@ def write_scene(folder: Path, fault_url: str) -> tuple[Path, str]:
 
     path = folder / "rollout-demo.yaml"
     path.write_text(POLICY.format(url=fault_url))
-    url = f"sqlite:///{folder / 'rollout-log.sqlite3'}"
+    url = log_url or f"sqlite:///{folder / 'rollout-log.sqlite3'}"
     policy = load_policy_or_raise(path)
 
     async def traffic() -> None:

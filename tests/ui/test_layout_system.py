@@ -85,6 +85,7 @@ def test_every_page_uses_the_shared_margins_and_type_scale(qtbot: Any, policy_fi
         header = frame.title.parentWidget().layout().contentsMargins()
         assert (header.left(), header.right()) == (PAGE_MARGIN, PAGE_MARGIN), title  # title above the page's edge
         assert _size(frame.title) == TYPE.title and frame.title.font().weight() >= 600, title
+        assert frame.subtitle.text().strip(), f"{title}: no line under the title saying what the page is for"
         problems += layout_problems(title, page)
         assert window.width() == 1440, f"{title} widens the window to {window.width()} px"  # larger titles must not
     guide = window.guide.layout().contentsMargins()

@@ -65,6 +65,11 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         assert not section.area.showing_hint and section.use_button.isEnabled()
         assert section.trained.path.is_file() and section.trained.path.parent.name == "routers"
         assert "chosen on held-out folds" in section.summary.text() and "random router" in section.summary.text()
+        # squeezed (a first run's guide above the page at 900 px): the section scrolls, the chart keeps its room
+        page.resize(1440, 560)
+        qtbot.waitUntil(lambda: section.body_scroll.verticalScrollBar().maximum() > 0, timeout=5000)
+        assert section.chart.plot.height() >= 200
+        page.resize(1440, 900)
         if os.environ.get("ROUTEDESK_SHOTS"):
             page.grab().save(str(Path(os.environ["ROUTEDESK_SHOTS"]) / "pilot-router.png"))
         # dragging the line moves the point to the curve's nearest point, and the target with it
@@ -76,7 +81,20 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         assert section.chart.point == cheap and moved.args[0] == cheap.lam
         target = cheap.pass_rate / report.curve.strongest_pass_rate
         assert abs(moved.args[1] - target) < 1e-9 and "Operating point" in section.chart.point_label.text()
+        # a policy with no route for the pilot's task: the click says so and what to do, the summary stays
+        other = tmp_path / "other.yaml"
+        other.write_text(POLICY.replace("name: router-pilot", "name: other").replace("math: {candidates: [gpt4, mixtral]}",
+                                                                                   "chat: {candidates: [gpt4]}")
+                         .replace("tasks: {math: {}}", "tasks: {chat: {}}").replace("default: math", "default: chat"))
+        summary = section.summary.text()
+        page.set_policy_path(other)
         section.use_button.click()
+        assert opened == [] and section.summary.text() == summary
+        assert not section.problem.isHidden() and "no route for task 'math'" in section.problem.text()
+        assert f"stays saved as {section.trained.path.name}" in section.problem.text()
+        page.set_policy_path(policy_file)
+        section.use_button.click()
+        assert section.problem.isHidden()
         [draft] = opened
         entry = draft.routes["math"].router
         assert entry is not None and entry.file == section.trained.path.name
@@ -85,6 +103,11 @@ def test_train_a_router_from_a_finished_pilot_and_use_it_in_the_policy(qtbot: Qt
         plan = plan_route(Request.from_prompt("Janet has 3 apples and buys 2 more. How many now?"), draft)
         assert plan.router_note and not plan.warnings
         assert {c.pass_probability is not None for c in plan.candidates} == {True}
+        # another pilot on the page: nothing of this router's stays (its problem line, the chart's room)
+        section.show_problem("the policy has no route for task 'math'")
+        section.set_pilot("pilot-another", True)
+        assert section.problem.isHidden() and section.area.showing_hint
+        assert section.progress.value() == 0  # not the last training's 100 %
     finally:
         bridge.shutdown()
 

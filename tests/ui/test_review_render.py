@@ -165,3 +165,70 @@ def test_the_readme_command_reviews_demo_history_without_touching_the_users_data
     assert (sorted(p.name for p in private_home.iterdir()) if private_home.exists() else []) == before
     (folder,) = tmp_path.glob("routedesk-review-demo-*")
     assert (folder / "demo-log.sqlite3").is_file() and (folder / "review-schedule.json").is_file()
+
+
+def test_a_recommended_command_reads_as_one_command_and_none_of_its_lines_wraps(qtbot, review: Review,
+                                                                                tmp_path: Path) -> None:
+    # Wrapped by the table after a hyphen ("--" / "baseline"), a command copied out of the PDF no longer runs.
+    from PySide6.QtCore import QMarginsF
+    from PySide6.QtGui import QPageLayout, QPageSize
+
+    from console.ui.review.document import review_blocks
+    from console.ui.review.pdf_writer import PAD, _Layout
+
+    table = next(b for b in review_blocks(review, {}) if isinstance(b, Table) and b.columns[-1] == "next step")
+    commands = [r.next_step for r in review.recommendations]
+    cells = [row[-1] for row in table.rows]
+    assert any(c.startswith("routedesk ") for c in commands) and any(" \\\n" in c for c in cells)
+    for cell, command in zip(cells, commands):
+        assert cell.replace(" \\\n", " ").split() == command.split()  # pasted into a shell: the same words
+    writer = QPdfWriter(str(tmp_path / "probe.pdf"))
+    writer.setResolution(DPI)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(16, 16, 16, 20), QPageLayout.Unit.Millimeter))
+    painter = QPainter(writer)
+    try:
+        layout = _Layout(painter, writer.pageLayout().paintRectPixels(DPI).width(), 1e6)
+        assert table.widths is not None
+        column = layout.width * table.widths[-1] / sum(table.widths) - 2 * PAD
+        one_line = layout.text_height(layout.body, "routedesk", column)
+        for cell in cells:
+            for line in cell.split("\n"):
+                if line.startswith(("routedesk", "  --")):
+                    assert layout.text_height(layout.body, line, column) == one_line, line
+    finally:
+        painter.end()
+
+
+def test_a_review_bar_chart_wraps_its_labels_between_words(qtbot) -> None:
+    # Filled before it was laid out, the chart wrapped "summarize/gemini-flash" to its minimum width:
+    # "summariz", "e/gemini", "-flash".
+    from console.ui.pages.dashboard.bar_chart import CategoryBars
+    from console.ui.plots import wrap_label
+    from console.ui.review.charts import _grab
+
+    labels = ["analysis/reasoner", "summarize/gemini-flash", "support/gpt-mini", "extract/local-smol"] * 2
+    chart = CategoryBars("Attempt failure rate by task and model", "", lambda v: f"{v:.1f}%")
+    png = _grab(chart, lambda: chart.show_bars(labels, [("rate", [1.0] * len(labels))], [None] * len(labels)))
+    assert png.startswith(b"\x89PNG")
+    for label in labels:
+        lines = wrap_label(label, chart._ticks[1]).split("\n")
+        assert all(line[-1] in "/-_ ." for line in lines[:-1]), lines
+
+
+def test_a_policy_with_no_traffic_of_its_own_gets_no_advice_about_other_policies_traffic(
+        qtbot, demo: ReviewDemo, tmp_path: Path) -> None:
+    # The log holds the demo policy's quarter; a review of another policy over the same period said
+    # "Spend $0.00" and then recommended on the demo's tasks ("code: keep, 54% of spend").
+    other = tmp_path / "other.yaml"
+    other.write_text(re.sub(r"(?m)^name: .*$", "name: other", demo.policy_file.read_text(encoding="utf-8")))
+    policy = load_policy_or_raise(other)
+    assert policy.name == "other"
+    review = quarterly_review(policy, parse_period(since="90d", now=NOW), url=demo.url, data_root=demo.folder,
+                              mark=False)
+    assert review.spend.counts.requests == 0 and review.recommendations == [] and review.new_models == []
+    target = tmp_path / "other.html"
+    render_review(review, target)
+    page = target.read_text(encoding="utf-8")
+    assert "None: the period has no traffic under this policy" in page
+    assert "<tbody></tbody>" not in page  # no table is a header on its own

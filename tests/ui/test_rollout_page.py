@@ -28,7 +28,7 @@ def test_the_page_shows_each_rollout_and_its_buttons_change_the_log(qtbot: QtBot
     policy = load_policy_or_raise(path)
     bridge = EngineBridge()
     bridge.log_url = url
-    page = RolloutPage(bridge)
+    page = RolloutPage(bridge, ask=lambda _title, _question: True)
     qtbot.addWidget(page)
     try:
         with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
@@ -58,13 +58,45 @@ def test_the_page_shows_each_rollout_and_its_buttons_change_the_log(qtbot: QtBot
         bridge.shutdown()
 
 
+def test_each_button_asks_first_and_a_no_changes_nothing(qtbot: QtBot, tmp_path: Path,
+                                                          fault_server: FaultServer) -> None:
+    # Both buttons move live traffic in every serving process at once: a stray click must not.
+    path, url = write_scene(tmp_path, fault_server.url)
+    policy = load_policy_or_raise(path)
+    bridge = EngineBridge()
+    bridge.log_url = url
+    asked: list[str] = []
+    answer = [False]
+    page = RolloutPage(bridge, ask=lambda _title, question: asked.append(question) or answer[0])
+    qtbot.addWidget(page)
+    try:
+        with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
+            page.follow(PolicyChoice(path, policy, path.name))
+        support = page.panels["support"]
+        support.advance_button.click()
+        support.rollback_button.click()
+        assert asked == ["Send 50% of route 'support' to cheap (in place of premium) now? Every serving process "
+                         "follows within a second.",
+                         "Send all of route 'support' back to premium now? The rollout stops until someone resumes it."]
+        _shown(qtbot, page)
+        assert "active, step 2 of 4: 25%" in panel_text(support)
+        with open_rollouts(url) as rollouts:  # the scene's start and advance, nothing since
+            assert [e.by for e in rollout_history(rollouts, policy, "support")] == ["policy", "window"]
+        answer[0] = True
+        with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
+            support.advance_button.click()
+        assert "active, step 3 of 4: 50%" in panel_text(support)
+    finally:
+        bridge.shutdown()
+
+
 def test_advance_on_a_state_another_process_moved_is_refused_with_a_sentence(qtbot: QtBot, tmp_path: Path,
                                                                             fault_server: FaultServer) -> None:
     path, url = write_scene(tmp_path, fault_server.url)
     policy = load_policy_or_raise(path)
     bridge = EngineBridge()
     bridge.log_url = url
-    page = RolloutPage(bridge)
+    page = RolloutPage(bridge, ask=lambda _title, _question: True)
     qtbot.addWidget(page)
     try:
         with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
@@ -84,7 +116,7 @@ def test_a_policy_without_rollouts_says_how_to_start_one(qtbot: QtBot) -> None:
     from tests.ui.conftest import SAMPLE_POLICY
 
     bridge = EngineBridge()
-    page = RolloutPage(bridge)
+    page = RolloutPage(bridge, ask=lambda _title, _question: True)
     qtbot.addWidget(page)
     try:
         page.follow(PolicyChoice(SAMPLE_POLICY, load_policy_or_raise(SAMPLE_POLICY), "sample"))

@@ -13,10 +13,12 @@ carry as much signal as the embedding (see the README's router section).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
@@ -50,10 +52,11 @@ class _Embedder:
     @staticmethod
     def _load() -> Any:
         try:
-            import wordllama
+            with _root_logging_kept():
+                import wordllama
+                from wordllama.inference import WordLlamaInference
             from safetensors import safe_open
             from tokenizers import Tokenizer
-            from wordllama.inference import WordLlamaInference
         except ImportError as err:
             raise EmbedderUnavailable(f"the embedding model's package is missing ({err.name}); reinstall Routedesk") from None
         root = Path(wordllama.__file__).parent
@@ -64,6 +67,24 @@ class _Embedder:
         with safe_open(str(weights), framework="np") as handle:
             table = handle.get_tensor("embedding.weight")
         return WordLlamaInference(table, Tokenizer.from_file(str(tokenizer_file)), binary=False)
+
+
+@contextmanager
+def _root_logging_kept() -> Iterator[None]:
+    """Undo what importing wordllama does to the root logger.
+
+    wordllama calls ``logging.basicConfig(level=logging.INFO)`` at import (``wordllama/__init__.py``
+    and ``inference.py``, 0.3.x): from the first router on, every INFO record of the process - one
+    per upstream request from httpx - was printed on the terminal of the window, ``routedesk route``
+    and ``routedesk serve``. The level and handlers are put back as they were."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def embed(prompts: Sequence[str]) -> NDArray[np.float32]:

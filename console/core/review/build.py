@@ -9,7 +9,7 @@ from typing import Callable
 from sqlalchemy import Engine
 
 from console.core.policy.schema import Policy
-from console.core.review.figures import Review
+from console.core.review.figures import NewModelLine, Recommendation, Review
 from console.core.review.period import ReviewPeriod
 
 Progress = Callable[[str, float], object]
@@ -45,12 +45,18 @@ def build_review(db: Engine, policy: Policy, period: ReviewPeriod, *, progress: 
     pilots = pilot_lines(db, period, policy.name)
     rollouts = rollout_lines(db, period, policy.name)
     prices = price_lines(period, last_reviewed(policy.name, root=data_root), folder=data_root)
-    step("assessment", 0.6)
-    assessment = assess_traffic(policy, db, since=period.since, until=period.until)
-    step("done", 1.0)
     notes = []
+    lines: list[NewModelLine] = []
+    advice: list[Recommendation] = []
     if spend.counts.requests == 0:
+        # The assessment replays every task the log holds: with none of it this policy's, its
+        # advice ("code: keep, $13.82, 54% of spend") would be about other policies' traffic.
         notes.append(f"the log has no production requests under policy '{policy.name}' in {period.label}")
+    else:
+        step("assessment", 0.6)
+        assessment = assess_traffic(policy, db, since=period.since, until=period.until)
+        lines = new_models(assessment, {p.model for p in prices if p.old == "(new)"})
+        advice = recommendations(assessment, reliability.drift, pilots)
+    step("done", 1.0)
     return Review(policy.name, period, time.time() if now is None else now, spend, reliability, latency, versions,
-                  pilots, rollouts, prices, new_models(assessment, {p.model for p in prices if p.old == "(new)"}),
-                  recommendations(assessment, reliability.drift, pilots), notes)
+                  pilots, rollouts, prices, lines, advice, notes)

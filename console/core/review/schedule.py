@@ -1,7 +1,9 @@
 """When each policy's next review is due: ``<data_dir>/review-schedule.json``, one entry per policy name.
 
 The article behind Routedesk asks for a review every quarter. A policy never reviewed is due a
-quarter after its first saved version (or now, when it has none); generating a review moves the
+quarter after its first saved version; one never saved here either, a quarter after ``first_seen``
+(the caller's date for it: the window passes the day its file last changed, so a policy just written
+or copied is not "due today"), or now when nothing says how old it is. Generating a review moves the
 date a quarter on. The file is small and written atomically; an unreadable one counts as empty.
 """
 
@@ -31,8 +33,8 @@ def _read(root: Path | None) -> dict[str, dict[str, str]]:
     return data if isinstance(data, dict) else {}
 
 
-def next_review_due(policy_name: str, *, root: Path | None = None,
-                    today: datetime.date | None = None) -> datetime.date:
+def next_review_due(policy_name: str, *, root: Path | None = None, today: datetime.date | None = None,
+                    first_seen: datetime.date | None = None) -> datetime.date:
     """The date the policy's next review is due (may be in the past: it is overdue)."""
     entry = _read(root).get(policy_name)
     if isinstance(entry, dict) and "next" in entry:
@@ -48,6 +50,8 @@ def next_review_due(policy_name: str, *, root: Path | None = None,
         kept = []
     if kept:
         return kept[0].saved_at.date() + QUARTER
+    if first_seen is not None:
+        return first_seen + QUARTER
     return today or datetime.date.today()
 
 

@@ -29,6 +29,10 @@ def _grab(panel: QWidget, fill: Callable[[], None], height: int = HEIGHT) -> byt
             button.hide()
     panel.resize(WIDTH, height)
     panel.ensurePolished()
+    # Laid out before it is filled: a bar chart wraps its category labels to the width its plot has
+    # then, and an unshown widget's plot is a few pixels wide ("summariz / e/gemini / -flash").
+    panel.show()  # not on screen (WA_DontShowOnScreen): only shown to the layout
+    QApplication.processEvents()
     fill()
     for _ in range(3):  # layout, then pyqtgraph's deferred range and tick updates
         QApplication.processEvents()

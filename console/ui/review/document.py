@@ -159,10 +159,29 @@ def _prices(review: Review) -> list[Block]:
     return out
 
 
+def shell_lines(step: str) -> str:
+    """A ``routedesk`` command as shell lines, one option a line, each but the last ending `` \\``.
+
+    A table cell wraps long text after a hyphen too ("--" then "baseline" on the next line), and a
+    command copied out of the PDF that way no longer runs; lines ended by a backslash paste as one
+    command. A closing remark in parentheses goes on a line of its own; anything else is left as is."""
+    if not step.startswith("routedesk "):
+        return step
+    command, remark = step, ""
+    if step.endswith(")") and " (" in step:
+        cut = step.index(" (")
+        command, remark = step[:cut], step[cut + 1:]
+    head, *options = command.split(" --")
+    return " \\\n".join([head, *(f"  --{option}" for option in options)]) + (f"\n{remark}" if remark else "")
+
+
 def _recommendations(review: Review) -> list[Block]:
+    if not review.recommendations:
+        return [Heading("7. Recommendations"), Paragraph("None: the period has no traffic under this policy to "
+                                                         "recommend from.")]
     return [Heading("7. Recommendations"), Table(("task", "recommendation", "evidence", "next step"), tuple(
-        (r.task, r.action, "\n".join(r.evidence), r.next_step) for r in review.recommendations),
-        widths=(1.2, 2.0, 3.2, 2.6))]
+        (r.task, r.action, "\n".join(r.evidence), shell_lines(r.next_step)) for r in review.recommendations),
+        widths=(1.1, 1.8, 2.9, 3.4))]
 
 
 def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str | None = None) -> list[Block]:
@@ -181,5 +200,7 @@ def review_blocks(review: Review, charts: Mapping[str, bytes], *, next_due: str 
     blocks: list[Block] = [Title(f"Quarterly review: {review.policy_name}", tuple(lines)),
                            Heading("Summary"), Bullets(tuple(summary))]
     blocks += [Paragraph(note, True) for note in review.notes]
-    return (blocks + _spend(review, charts) + _reliability(review, charts) + _latency(review, charts)
-            + _changes(review) + _pilots(review) + _prices(review) + _recommendations(review))
+    blocks += (_spend(review, charts) + _reliability(review, charts) + _latency(review, charts)
+               + _changes(review) + _pilots(review) + _prices(review) + _recommendations(review))
+    # a table with no rows is a header on its own: say there is nothing instead
+    return [Paragraph("None in the period.") if isinstance(b, Table) and not b.rows else b for b in blocks]

@@ -8,6 +8,7 @@ costs two small files, so it is read again whenever the policy in front changes.
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Signal
@@ -16,13 +17,23 @@ from PySide6.QtWidgets import QToolButton
 SOON = datetime.timedelta(days=14)
 
 
-def due_text(policy_name: str, *, today: datetime.date | None = None, short: bool = False) -> str:
-    """'2027-03-06 (in 90 days)', 'today', '2026-11-01 (overdue by 35 days)'; ``short``: the date only."""
+def file_date(path: Path | None) -> datetime.date | None:
+    """The day ``path`` last changed (local time), or None: how old a policy never saved here is."""
+    try:
+        return datetime.date.fromtimestamp(Path(path).stat().st_mtime) if path is not None else None
+    except OSError:
+        return None
+
+
+def due_text(policy_name: str, *, today: datetime.date | None = None, short: bool = False,
+             path: Path | None = None) -> str:
+    """'2027-03-06 (in 90 days)', 'today', '2026-11-01 (overdue by 35 days)'; ``short``: the date only.
+    ``path``: the policy's file, whose date stands in for a policy never saved or reviewed here."""
     from console.core.review.schedule import next_review_due
 
     today = today or datetime.date.today()
     try:
-        due = next_review_due(policy_name, today=today)
+        due = next_review_due(policy_name, today=today, first_seen=file_date(path))
     except OSError:
         return "unknown (the data directory cannot be read)"
     if short:
@@ -61,13 +72,14 @@ class ReviewReminder(QToolButton):
         from console.core.review.schedule import next_review_due
 
         today = self.today()
+        path = getattr(choice, "path", None)
         try:
-            self.due = next_review_due(policy.name, today=today)
+            self.due = next_review_due(policy.name, today=today, first_seen=file_date(path))
         except OSError:
             self.hide()
             return
         near = self.due - today <= SOON
-        self.setText(f"Review {'due' if near else 'next'}: {due_text(policy.name, today=today)}"
+        self.setText(f"Review {'due' if near else 'next'}: {due_text(policy.name, today=today, path=path)}"
                      + (" · generate…" if near else ""))
         self.setToolTip(f"The quarterly review of '{policy.name}'"
                         + (": click to generate it now" if near else "; File › Quarterly review… makes it any time"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
 
 from console.core.learned_router.features import CHEAP_NAMES, EMBEDDING_DIM, cheap_features, embed
@@ -25,3 +28,17 @@ def test_cheap_features_count_what_they_say() -> None:
     assert named[0]["log_numbers"] == np.log1p(2) and named[0]["questions"] == 1
     assert named[0]["log_largest_number"] == np.log1p(1000)
     assert named[1]["log_numbers"] == 0 and named[1]["log_largest_number"] == 0
+
+
+def test_loading_the_embedder_leaves_the_processs_logging_as_it_was() -> None:
+    # wordllama calls logging.basicConfig(level=INFO) when imported: every httpx request was then
+    # printed on the operator's terminal. A fresh interpreter, so the import really happens here.
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    code = ("import logging; from console.core.learned_router.features import embed; embed(['how many apples?']); "
+            "r = logging.getLogger(); print(r.level, len(r.handlers), 'wordllama' in __import__('sys').modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(logging.WARNING), "0", "True"]

@@ -46,9 +46,12 @@ def test_a_period_that_cannot_be_read_says_why(kwargs: dict[str, str], why: str)
 def test_the_next_review_is_a_quarter_after_the_last_or_the_first_version(tmp_path: Path) -> None:
     today = datetime.date(2026, 12, 6)
     assert next_review_due("demo", root=tmp_path, today=today) == today  # never reviewed, no versions: now
+    # ... unless the caller knows since when it has existed (the window: its file's date)
+    assert next_review_due("demo", root=tmp_path, today=today, first_seen=today) == datetime.date(2027, 3, 7)
     keep_version(DEMO.read_text(), tmp_path / "demo.yaml", root=tmp_path / "policy-versions",
                  now=datetime.datetime(2026, 9, 1, tzinfo=UTC))
     assert next_review_due("demo", root=tmp_path, today=today) == datetime.date(2026, 12, 1)
+    assert next_review_due("demo", root=tmp_path, today=today, first_seen=today) == datetime.date(2026, 12, 1)
     assert mark_reviewed("demo", on=today, root=tmp_path) == datetime.date(2027, 3, 7)
     assert next_review_due("demo", root=tmp_path) == datetime.date(2027, 3, 7)
     assert next_review_due("other", root=tmp_path, today=today) == today  # per policy

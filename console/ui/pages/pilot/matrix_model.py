@@ -11,8 +11,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
+from console.ui.theme import outcome_colours
+
 CHUNK = 256
-_PASS, _FAIL = QColor("#2e7d32"), QColor("#c62828")
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -86,7 +87,8 @@ class PilotMatrixModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return ("✓" if cell.passed else "✗") if is_pass else f"${cell.cost_usd:.5f}"
         if role == Qt.ItemDataRole.ForegroundRole and is_pass:
-            return _PASS if cell.passed else _FAIL
+            good, bad = outcome_colours()  # read when painted: a theme switch recolours the table
+            return QColor(good if cell.passed else bad)
         if role == Qt.ItemDataRole.ToolTipRole:
             why = "\n".join(cell.failures)
             return (f"{why}\n\n" if why else "") + cell.output[:2000]

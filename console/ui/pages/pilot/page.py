@@ -32,6 +32,7 @@ from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.matrix_model import PilotMatrixModel
 from console.ui.pages.pilot.router_section import RouterSection
 from console.ui.policy_in_use import PolicyInUse
+from console.ui.theme import outcome_colours
 
 DEFAULT_BAR = """name: numeric answer
 assertions:
@@ -103,6 +104,9 @@ class PilotPage(QWidget):
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.live = QCheckBox("Live")
         self.live.setToolTip("With a route's shadow: grade newly collected cases every few seconds")
+        self.live.setEnabled(False)  # only a route's shadow has cases arriving (see _on_source_changed)
+        self.live.toggled.connect(self._on_live_toggled)
+        self.source.currentIndexChanged.connect(self._on_source_changed)
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.timeout.connect(self._on_live_timer_timeout)
@@ -236,7 +240,7 @@ class PilotPage(QWidget):
 
     def _on_bar_text_changed(self) -> None:
         bar, error = self.bar_or_error()
-        self.bar_state.setText(f"<span style='color:#c62828'>{error}</span>" if error else
+        self.bar_state.setText(f"<span style='color:{outcome_colours()[1]}'>{error}</span>" if error else
                                f"bar OK: {len(bar.assertions)} assertion(s){', judge' if bar.judge else ''}; "
                                f"{bar.rule.describe()}")
 
@@ -290,8 +294,21 @@ class PilotPage(QWidget):
         """Grade the route's shadow now (and, with ``live``, again every few seconds)."""
         self.source.setCurrentIndex(SOURCE_KINDS.index("shadow"))
         self.source_value.setText(route)
-        self.live.setChecked(live)
         self.start(resume=False)
+        self.live.setChecked(live)  # after the start: ticked on an idle page, Live would start one itself
+
+    def _on_source_changed(self, index: int) -> None:
+        shadow = SOURCE_KINDS[index] == "shadow"
+        self.live.setEnabled(shadow)
+        if not shadow:
+            self.live.setChecked(False)
+
+    def _on_live_toggled(self, checked: bool) -> None:
+        """Ticked while no run is going: grade now and from then on (not only from the next Run)."""
+        if not checked:
+            self._live_timer.stop()
+        elif self.run_button.isEnabled() and self.source_value.text().strip():
+            self._live_timer.start(0)
 
     def _on_live_timer_timeout(self) -> None:
         if self.live.isChecked() and SOURCE_KINDS[self.source.currentIndex()] == "shadow" and self.run_button.isEnabled():
@@ -371,12 +388,14 @@ class PilotPage(QWidget):
         self.table.setColumnWidth(0, 300)
         self.charts.show_summaries(summaries)
         verdict = verdicts[0]
-        colour = "#2e7d32" if verdict.meets_bar else "#c62828"
+        colour = outcome_colours()[0 if verdict.meets_bar else 1]
         lines = [f"<b style='color:{colour}'>{verdict.lines[0]}</b>"] + verdict.lines[1:]
-        if report.resumed_cells:
+        if report.resumed_cells and shadow is None:
             lines.append(f"resumed run {report.setup.run_id}: {report.resumed_cells} cells were already done")
-        if shadow is not None:
-            lines.append(f"live shadow pilot: {len(report.cases)} cases collected from traffic so far; {shadow.spend_line}")
+        if shadow is not None:  # each grading resumes the route's one run: what is new is the news
+            graded_now = len(report.cases) - report.resumed_cells // max(len(report.models), 1)
+            lines.append(f"live shadow pilot: {len(report.cases)} cases collected from traffic so far "
+                         f"({graded_now} graded just now); {shadow.spend_line}")
             if self.live.isChecked():
                 self._live_timer.start(LIVE_EVERY_MS)
         self.verdict.setText("<br>".join(lines))
@@ -402,7 +421,7 @@ class PilotPage(QWidget):
         try:
             edited = candidate_first(self._policy, self.task.text().strip(), self.candidate.text().strip())
         except RouteEditError as err:
-            self.verdict.setText(f"{self.verdict.text()}<br><span style='color:#c62828'>{err}</span>")
+            self.verdict.setText(f"{self.verdict.text()}<br><span style='color:{outcome_colours()[1]}'>{err}</span>")
             return
         self.sig_open_policy_requested.emit(edited)
 
@@ -411,12 +430,15 @@ class PilotPage(QWidget):
         from console.core.app.router import RouterError, policy_with_router
 
         if self._policy is None or self.outcome is None:
-            self.router.summary.setText("Open a policy first: the router entry is written into its route.")
+            self.router.show_problem("Open a policy first: the router entry is written into its route.")
             return
+        task = self.task.text().strip()
         try:
-            edited = policy_with_router(self._policy, self.task.text().strip(), file, target,
-                                        self.outcome.report.models)
+            edited = policy_with_router(self._policy, task, file, target, self.outcome.report.models)
         except RouterError as err:
-            self.router.summary.setText(f"<span style='color:#c62828'>{err}</span>")
+            self.router.show_problem(f"<span style='color:{outcome_colours()[1]}'>{err}.</span> The router stays saved as {file}: "
+                                     f"give {self._policy.name} a route for '{task}' on the Policies page, or switch "
+                                     "to a policy that has one, then Use in policy again.")
             return
+        self.router.show_problem("")
         self.sig_open_policy_requested.emit(edited)

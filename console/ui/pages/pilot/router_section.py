@@ -16,10 +16,13 @@ import asyncio
 from typing import Any, AsyncIterator
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
 from console.ui.pages.pilot.router_chart import RouterCurveChart
+from console.ui.theme import outcome_colours
+
+CHART_MIN_HEIGHT = 260  # the curve chart and its operating-point line: room for its labels and legend
 
 
 class RouterSection(QWidget):
@@ -50,11 +53,23 @@ class RouterSection(QWidget):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.problem = QLabel("")  # why Use in policy could not: under the summary, never in its place
+        self.problem.setObjectName("router-problem")
+        self.problem.setWordWrap(True)
+        self.problem.setVisible(False)
         self.chart = RouterCurveChart()
-        self.area = HintOrContent(self.chart, "When a pilot has finished, Train a router learns from its graded cases "
-                                              "which model passes each prompt. Its pass rate against cost on cases it "
-                                              "did not train on is charted here; drag the operating point, then Use in "
-                                              "policy.")
+        # The chart scrolls rather than be squeezed: at 1440x900 with the first-run guide open, the words
+        # above it left the plot ~50 px, its labels and legend on top of each other. Only the chart is in
+        # the scroll area: a word-wrapped label in one asks for its height at its narrowest width.
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.body_scroll.setWidget(self.chart)
+        self.area = HintOrContent(self.body_scroll, "When a pilot has finished, Train a router learns from its graded "
+                                                    "cases which model passes each prompt. Its pass rate against cost "
+                                                    "on cases it did not train on is charted here; drag the operating "
+                                                    "point, then Use in policy.")
         buttons = QHBoxLayout()
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.progress, 1)
@@ -63,7 +78,13 @@ class RouterSection(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
+        layout.addWidget(self.problem)
         layout.addWidget(self.area, 1)
+
+    def show_problem(self, text: str) -> None:
+        """Say why the router could not be used (empty: nothing to say); the summary stays as it is."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
 
     def set_pilot(self, run_id: str | None, complete: bool) -> None:
         """The pilot the section trains from (a finished one enables training)."""
@@ -71,6 +92,9 @@ class RouterSection(QWidget):
             self.trained = None
             self.use_button.setEnabled(False)
             self.area.show_hint()
+            self.show_problem("")  # it was about the router of the pilot before
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)  # not the last training's 100 %
             self.summary.setText("")
         self.run_id = run_id
         self.train_button.setEnabled(bool(run_id) and complete and self._job is None)
@@ -83,6 +107,7 @@ class RouterSection(QWidget):
         self.use_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.summary.setText(f"training a router on pilot {run_id}…")
+        self.show_problem("")
         job = self._bridge.stream(lambda: self._events(run_id), lambda event: None)
         job.sig_event_arrived.connect(self._on_job_event_arrived)
         job.sig_failed.connect(self._on_job_failed)
@@ -135,7 +160,7 @@ class RouterSection(QWidget):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.train_button.setEnabled(bool(self.run_id))
-        self.summary.setText(f"<span style='color:#c62828'>no router: {message}</span>")
+        self.summary.setText(f"<span style='color:{outcome_colours()[1]}'>no router: {message}</span>")
 
     def _on_use_clicked(self) -> None:
         if self.trained is not None:

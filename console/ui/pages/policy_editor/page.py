@@ -215,14 +215,25 @@ class PolicyEditorPage(QWidget):
     def show_versions(self) -> Any:
         """The visible policy's saved versions (``versions_dialog``); choosing one restores it in the editor."""
         from console.core.policy.versions import versions
-        from console.ui.pages.policy_editor.versions_dialog import VersionsDialog
+        from console.ui.pages.policy_editor import versions_dialog
 
         editor = self.current
         if editor is None:
             return None
         name = str(editor.document.get(("name",), "untitled"))
-        dialog = VersionsDialog(name, versions(name), self)
+        kept = versions(name)
+        from console.core.policy.loader import text_hash
+        from console.ui.pages.policy_editor.disk_watch import read_text
+
+        on_disk = read_text(editor.document.path) if editor.document.path is not None else None
+        dialog = versions_dialog.VersionsDialog(name, kept, self,
+                                                current_hash=text_hash(on_disk) if on_disk is not None else None)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        if self._bridge is None:  # a page on its own, without an engine thread
+            dialog.show_rows(versions_dialog.version_rows(kept))
+        else:  # every version parsed and compared: off the GUI thread
+            dialog.job = self._bridge.run_blocking(versions_dialog.version_rows, kept)
+            dialog.job.sig_finished.connect(dialog.show_rows)
         dialog.sig_restore_requested.connect(lambda version, e=editor: e.restore_text(
             version.text(), f"Restore the version of {version.saved_at.astimezone():%Y-%m-%d %H:%M}"))
         dialog.open()

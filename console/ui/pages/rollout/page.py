@@ -4,16 +4,17 @@ The state is the routing log's (``console.core.app.rollout``), so this page show
 ``routedesk serve`` and ``routedesk rollout`` see and do. It reads it off the GUI thread through
 the bridge every few seconds while shown, and after each button; Advance is compare-and-set on
 the step the panel showed, so a rollout another process moved meanwhile is refused, not skipped.
+Both buttons move live traffic at once, in every serving process, so each asks first.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from console.ui.layout import page_layout
 from console.ui.pages.rollout.panel import RolloutPanel
@@ -36,9 +37,11 @@ class RolloutPage(QWidget):
 
     sig_statuses_shown = Signal(object)
 
-    def __init__(self, bridge: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: Any, parent: QWidget | None = None, *,
+                 ask: Callable[[str, str], bool] | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
+        self.ask = ask or self._ask_with_message_box  # (title, question) -> go ahead?
         self.policy: Any = None
         self.policy_path: Path | None = None
         self.panels: dict[str, RolloutPanel] = {}
@@ -120,15 +123,31 @@ class RolloutPage(QWidget):
             self.panels[route].show_error(message)
         self.refresh()
 
+    def _ask_with_message_box(self, title: str, question: str) -> bool:
+        return QMessageBox.question(self, title, question) == QMessageBox.StandardButton.Yes
+
     def _on_panel_advance_requested(self, route: str, step: int) -> None:
         from console.core.app.rollout import advance_rollout
 
+        status = self.panels[route].status
+        state = status.state if status is not None else None
+        share = state.next_share if state is not None else None
+        if state is not None and share is not None and not self.ask(
+                "Advance the rollout", f"Send {share:g}% of route '{route}' to {state.candidate} (in place of "
+                f"{state.replaces}) now? Every serving process follows within a second."):
+            return
         rollouts, policy = self.bridge.workspace.rollouts, self.policy
         self._act(route, lambda: advance_rollout(rollouts, policy, route, by="window", expected_step=step))
 
     def _on_panel_rollback_requested(self, route: str) -> None:
         from console.core.app.rollout import rollback_rollout
 
+        status = self.panels[route].status
+        state = status.state if status is not None else None
+        if state is not None and not self.ask(
+                "Roll back the rollout", f"Send all of route '{route}' back to {state.replaces} now? The rollout "
+                "stops until someone resumes it."):
+            return
         rollouts, policy = self.bridge.workspace.rollouts, self.policy
         self._act(route, lambda: rollback_rollout(rollouts, policy, route, by="window"))
 
