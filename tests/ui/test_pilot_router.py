@@ -135,3 +135,21 @@ def test_the_chart_keeps_its_point_and_takes_the_new_colours_on_a_theme_switch(q
     chart.setPalette(palette)
     assert chart.point == picked and chart.handle.value() == last.cost_per_1k
     assert chart.legend.opts["labelTextColor"].name() == "#fafafa"
+
+
+def test_only_the_live_chart_invites_a_drag(qtbot: QtBot) -> None:
+    """The window's chart says its line can be dragged; the picture ``router eval --chart`` saves does not."""
+    from console.core.learned_router.evaluation import evaluate
+    from console.core.learned_router.training import train
+    from console.ui.pages.pilot.router_chart import RouterCurveChart
+    from tests.support import graded_history
+
+    history = graded_history.history(120)
+    router, _ = train(history, seed=0)
+    report = evaluate(router, history, target=0.9)
+    live, still = RouterCurveChart(), RouterCurveChart(movable=False)
+    for chart in (live, still):
+        qtbot.addWidget(chart)
+        chart.show_report(report)
+    assert live.point_label.text().endswith("Drag the line to move it.")
+    assert still.point_label.text().startswith("Operating point: pass rate") and "Drag" not in still.point_label.text()

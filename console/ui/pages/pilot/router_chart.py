@@ -34,8 +34,9 @@ class RouterCurveChart(QWidget):
     sig_operating_point_moved = Signal(float, float)
     """The operator moved the operating point: its lam and pass rate / strongest model's pass rate."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: Any = None, *, movable: bool = True) -> None:
         super().__init__(parent)
+        self.movable = movable  # False for a saved picture: nothing there can be dragged
         self.plot = still_plot("Pass rate against cost (held-out prompts)", "pass rate", percent_ticks)
         self.plot.setLabel("bottom", "cost per 1,000 requests")
         format_axis(self.plot.getPlotItem().getAxis("bottom"), money_ticks)
@@ -115,7 +116,8 @@ class RouterCurveChart(QWidget):
         shares = ", ".join(f"{m.rsplit('/', 1)[-1]} {s:.0%}" for m, s in zip(curve.models, self.point.shares))
         self.point_label.setText(f"Operating point: pass rate {self.point.pass_rate:.1%} ({ratio:.0%} of "
                                  f"{curve.models[curve.strongest].rsplit('/', 1)[-1]}), calls: {shares}, "
-                                 f"{money(self.point.cost_per_1k)} per 1,000 requests. Drag the line to move it.")
+                                 f"{money(self.point.cost_per_1k)} per 1,000 requests."
+                                 + (" Drag the line to move it." if self.movable else ""))
         if emit:
             self.sig_operating_point_moved.emit(self.point.lam, ratio)
 
@@ -131,7 +133,7 @@ def save_chart_png(report: Any, path: Path, size: tuple[int, int] = (960, 600)) 
     if QApplication.instance() is None and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    chart = RouterCurveChart()
+    chart = RouterCurveChart(movable=False)
     chart.resize(*size)
     chart.show_report(report)
     chart.ensurePolished()
