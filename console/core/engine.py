@@ -366,6 +366,13 @@ class Engine:
                               bind),
             task, route.shadow, result)
 
+    def share_spend(self, book: BudgetBook, shadow_caps: "ShadowCaps") -> None:
+        """Spend budgets and shadow caps through shared ones (a team gateway's store, so that every
+        instance spends one budget and one daily shadow cap); shadows already running keep theirs."""
+        self.book, self._shadow_caps = book, shadow_caps
+        if self._shadows is not None:
+            self._shadows.book, self._shadows.caps = book, shadow_caps
+
     @property
     def shadows(self) -> "ShadowDispatcher | None":
         """The background shadow calls of this engine (None until a shadowed route first answers)."""

@@ -83,10 +83,12 @@ class TeamGateway:
         return gateway
 
     def attach(self, engine: "Engine", spend_in_log: Callable[["Policy"], dict[str, float]]) -> None:
-        """Route ``engine``'s budgets through the shared store (seeded from the log if first)."""
+        """Route ``engine``'s budgets and shadow caps through the shared store (seeded from the log if first)."""
+        from console.core.shadow.shared_cap import SharedShadowCaps
+
         self.spend_in_log = spend_in_log
         self.book.seed(engine.policy, spend_in_log(engine.policy))
-        engine.book = self.book
+        engine.share_spend(self.book, SharedShadowCaps(self.book.store))  # one daily shadow cap for the team too
 
     def latest_published(self) -> "PublishedPolicy | None":
         if self.publisher is None:
