@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QPushButton, QS
 from console.ui.progress_job import ProgressJob
 from console.ui.replay_period import PeriodBox
 from console.ui.result_table import result_table
+from console.ui.units import money
 
 CHANGE_HEADERS = ("task", "from", "to", "requests", "share", "actual $", "projected $", "evidence", "quality")
 BLOCK_HEADERS = ("task", "rule", "outcome", "requests", "reason")
@@ -138,12 +139,12 @@ class WhatIfPanel(QWidget):
         note = (f" {spend.estimated_output} requests priced with output tokens from the task's logged output."
                 if spend.estimated_output else "")
         self.headline.setText(
-            f"{report.requests} requests: spend ${spend.actual_usd:.4f} → ${spend.projected_usd:.4f} "
-            f"({change:+.4f}, {percent:+.1f}%). {report.changed_requests} change route.{note}")
+            f"{report.requests} requests: spend {money(spend.actual_usd)} → {money(spend.projected_usd)} "
+            f"({'+' if change >= 0 else ''}{money(change)}, {percent:+.1f}%). {report.changed_requests} change route.{note}")
         self._draw_days(report)
         self._fill(self.changes, [
-            (c.task, c.from_model, c.to_model, c.requests, f"{100 * c.share:.1f}%", f"{c.actual_usd:.6f}",
-             f"{c.projected_usd:.6f}", "" if c.exposure is None else c.exposure.evidence,
+            (c.task, c.from_model or "(none logged)", c.to_model, c.requests, f"{100 * c.share:.1f}%",
+             money(c.actual_usd), money(c.projected_usd), "" if c.exposure is None else c.exposure.evidence,
              "" if c.to_model == "(blocked)" else (c.pilot.summary if c.pilot else "untested swap"))
             for c in report.changes])
         self._fill(self.blocked, [(k.task, k.rule, k.outcome, k.requests, k.reason) for k in report.constraints])
