@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from screenshot_shadow import wait_until  # noqa: E402 - packaging/, beside this file
 GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 SIZES = ("1440x900", "1920x1080")
 THEMES = ("light", "dark")
@@ -100,17 +101,6 @@ def demo_gguf() -> Path | None:
         if candidate.is_file() and importlib.util.find_spec("llama_cpp") is not None:
             return candidate
     return None
-
-
-def wait_until(condition: Callable[[], Any], timeout_s: float) -> bool:
-    from PySide6.QtTest import QTest
-
-    deadline = time.time() + timeout_s
-    while not condition():
-        if time.time() > deadline:
-            return False
-        QTest.qWait(50)
-    return True
 
 
 class Tour:
