@@ -19,6 +19,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def wait_until(condition, timeout_s: float) -> bool:  # type: ignore[no-untyped-def]
+def wait_until(condition: Callable[[], Any], timeout_s: float) -> bool:
+    """Process Qt events until ``condition()`` holds (True) or ``timeout_s`` runs out (False)."""
     import time
 
     from PySide6.QtTest import QTest

@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from screenshot_shadow import wait_until  # noqa: E402 - packaging/, beside this file
 GSM8K = ROOT / "resources" / "datasets" / "gsm8k-routing" / "gsm8k_responses.csv"
 SIZES = ("1440x900", "1920x1080")
 THEMES = ("light", "dark")
@@ -102,15 +103,19 @@ def demo_gguf() -> Path | None:
     return None
 
 
-def wait_until(condition: Callable[[], Any], timeout_s: float) -> bool:
+def type_cost_ceiling(editor: Any, value: str) -> None:
+    """Type ``value`` into route routine's cost ceiling, as an operator would, and validate the policy."""
+    from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    deadline = time.time() + timeout_s
-    while not condition():
-        if time.time() > deadline:
-            return False
-        QTest.qWait(50)
-    return True
+    editor.sections.setCurrentWidget(editor.routes)
+    editor.routes.select_task("routine")
+    field = editor.routes.binding.widget_for(("routes", "routine", "max_cost_usd"))
+    field.setFocus()
+    field.selectAll()
+    QTest.keyClicks(field, value)
+    QTest.keyClick(field, Qt.Key.Key_Return)
+    editor.validate_now()
 
 
 class Tour:
@@ -179,7 +184,6 @@ class Tour:
             self.shot(window, step)
 
     def policy_editor(self, window: Any) -> None:
-        from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
 
         window.navigation.setCurrentRow(0)
@@ -192,14 +196,7 @@ class Tour:
             self.shot(window, "policy-" + "".join(c if c.isalnum() else "-" for c in
                                                   editor.sections.tabText(section).lower()).replace("----", "-and-"))
         window.guide.dismiss()
-        editor.sections.setCurrentWidget(editor.routes)
-        editor.routes.select_task("routine")
-        field = editor.routes.binding.widget_for(("routes", "routine", "max_cost_usd"))
-        field.setFocus()
-        field.selectAll()
-        QTest.keyClicks(field, "0.08")
-        QTest.keyClick(field, Qt.Key.Key_Return)
-        editor.validate_now()
+        type_cost_ceiling(editor, "0.08")
         editor.side.setCurrentWidget(editor.pending_diff)
         self.shot(window, "edited-cost-ceiling-pending-diff")
         actions = window.policy_page.actions_by_name
@@ -312,22 +309,12 @@ class Tour:
 
     def versions(self, window: Any) -> None:
         """A second save of the policy, then File > Versions...: both saves, what each changed."""
-        from PySide6.QtCore import Qt
-        from PySide6.QtTest import QTest
-
         from console.ui.pages.policy_editor.versions_dialog import VersionsDialog
 
         window.navigation.setCurrentRow(0)
         window.policy_page.tabs.setCurrentIndex(0)
         editor = window.policy_page.current
-        editor.sections.setCurrentWidget(editor.routes)
-        editor.routes.select_task("routine")
-        field = editor.routes.binding.widget_for(("routes", "routine", "max_cost_usd"))
-        field.setFocus()
-        field.selectAll()
-        QTest.keyClicks(field, "0.05")
-        QTest.keyClick(field, Qt.Key.Key_Return)
-        editor.validate_now()
+        type_cost_ceiling(editor, "0.05")
         editor.show_diff_before_save = False
         if not window.policy_page.save_current():
             self.notes.append("the second save was refused")

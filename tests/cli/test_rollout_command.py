@@ -37,15 +37,20 @@ routes:
 """
 
 
+def _policy_and_log(tmp_path: Path, fault_server: FaultServer) -> tuple[Path, str]:
+    """The rollout policy written to a file, and the URL of a new log beside it."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(POLICY.format(url=fault_server.url))
+    return policy, f"sqlite:///{tmp_path / 'log.sqlite3'}"
+
+
 def _cli(*args: str, policy: Path, db: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "console", *args, "--policy", str(policy), "--db", db],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 def test_status_advance_and_rollback_change_one_state_in_the_log(tmp_path: Path, fault_server: FaultServer) -> None:
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY.format(url=fault_server.url))
-    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    policy, db = _policy_and_log(tmp_path, fault_server)
     status = _cli("rollout", "status", policy=policy, db=db)
     assert status.returncode == 0, status.stderr
     assert "chat: active, step 1 of 2: 50% on cheap in place of premium" in status.stdout
@@ -67,9 +72,7 @@ def test_status_advance_and_rollback_change_one_state_in_the_log(tmp_path: Path,
 
 
 def test_a_route_without_rollout_or_a_missing_route_is_a_plain_error(tmp_path: Path, fault_server: FaultServer) -> None:
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY.format(url=fault_server.url))
-    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    policy, db = _policy_and_log(tmp_path, fault_server)
     other = _cli("rollout", "advance", "other", policy=policy, db=db)
     assert other.returncode == 1 and "route 'other' of policy 'rollout-cli' has no rollout; routes in rollout: chat" in other.stderr
     bare = _cli("rollout", "rollback", policy=policy, db=db)
@@ -77,9 +80,7 @@ def test_a_route_without_rollout_or_a_missing_route_is_a_plain_error(tmp_path: P
 
 
 def test_check_rolls_back_a_breached_rollout_with_the_numbers(tmp_path: Path, fault_server: FaultServer) -> None:
-    policy = tmp_path / "p.yaml"
-    policy.write_text(POLICY.format(url=fault_server.url))
-    db = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    policy, db = _policy_and_log(tmp_path, fault_server)
 
     async def traffic() -> None:  # B (cheap) answers 500 on the fault server: its arm fails every time
         workspace = Workspace(db)

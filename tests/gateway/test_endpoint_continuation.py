@@ -17,6 +17,7 @@ from console.core.outcomes import Outcome
 from console.core.policy.schema import Policy
 from tests.gateway.endpoint import LiveEndpoint, running_endpoint
 from tests.support.fault_server import FaultServer
+from tests.support.fault_server import module_fault_server as server  # noqa: F401 - fixture
 
 WORDS = "one two three four five six seven eight nine ten"
 PROMPT = [{"role": "user", "content": WORDS}]
@@ -62,15 +63,6 @@ def continuation_policy(server: FaultServer) -> Policy:
         "classification": {"default": "cut"},
         "routes": routes,
     })
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FaultServer]:
-    fault_server = FaultServer().start()
-    try:
-        yield fault_server
-    finally:
-        fault_server.stop()
 
 
 @pytest.fixture(scope="module")

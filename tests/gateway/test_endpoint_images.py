@@ -14,6 +14,7 @@ import pytest
 from console.core.policy.schema import Policy
 from tests.gateway.endpoint import LiveEndpoint, running_endpoint
 from tests.support.fault_server import CannedResponse, FaultServer
+from tests.support.fault_server import module_fault_server as server  # noqa: F401 - fixture
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "core" / "providers" / "transcripts"
 PIXEL = "data:image/png;base64,iVBORw0KGgo="
@@ -28,15 +29,6 @@ def canned(name: str) -> CannedResponse:
 def look(url: str) -> list[dict[str, Any]]:
     return [{"role": "user", "content": [{"type": "text", "text": "what is this?"},
                                          {"type": "image_url", "image_url": {"url": url, "detail": "low"}}]}]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FaultServer]:
-    fault_server = FaultServer().start()
-    try:
-        yield fault_server
-    finally:
-        fault_server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ import pytest
 from console.core.policy.schema import Policy
 from tests.gateway.endpoint import LiveEndpoint, running_endpoint
 from tests.support.fault_server import FaultServer
+from tests.support.fault_server import module_fault_server as server  # noqa: F401 - fixture
 
 
 class GetWeather(pydantic.BaseModel):
@@ -43,15 +44,6 @@ def tools_policy(server: FaultServer) -> Policy:
             "biased": {"candidates": ["claude", "agent"]},
         },
     })
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FaultServer]:
-    fault_server = FaultServer().start()
-    try:
-        yield fault_server
-    finally:
-        fault_server.stop()
 
 
 @pytest.fixture(scope="module")

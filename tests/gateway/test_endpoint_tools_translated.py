@@ -14,6 +14,7 @@ import pytest
 from console.core.policy.schema import Policy
 from tests.gateway.endpoint import LiveEndpoint, running_endpoint
 from tests.support.fault_server import CannedResponse, FaultServer
+from tests.support.fault_server import module_fault_server as server  # noqa: F401 - fixture
 
 TRANSCRIPTS = Path(__file__).resolve().parents[1] / "core" / "providers" / "transcripts"
 WEATHER = {"type": "function", "function": {
@@ -24,15 +25,6 @@ WEATHER = {"type": "function", "function": {
 def canned(name: str) -> CannedResponse:
     response = json.loads((TRANSCRIPTS / f"{name}.json").read_text())["response"]
     return CannedResponse(response["status"], response["body"], response.get("headers", {}), response.get("chunked", False))
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FaultServer]:
-    fault_server = FaultServer().start()
-    try:
-        yield fault_server
-    finally:
-        fault_server.stop()
 
 
 @pytest.fixture(scope="module")

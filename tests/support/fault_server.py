@@ -570,6 +570,16 @@ def fault_server() -> Iterator[FaultServer]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_fault_server() -> Iterator[FaultServer]:
+    """One fault server shared by every test of a module (import it as ``server``), stopped after the module."""
+    server = FaultServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Serve the Routedesk fault-injection server on loopback.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")

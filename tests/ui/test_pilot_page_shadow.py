@@ -15,16 +15,24 @@ from tests.core.shadow.policies import collect, write_policy
 from tests.support.fault_server import FaultServer, fault_server  # noqa: F401 - fixture
 
 
-def test_a_live_shadow_pilot_fills_up(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pilot_page, "LIVE_EVERY_MS", 100)
+def _shadow_page(qtbot: QtBot, tmp_path: Path, fault_server: FaultServer,
+                 cases: int) -> tuple[Path, str, EngineBridge, PilotPage]:
+    """The shadow policy, a log holding `cases` collected requests, and a Pilot page on them (the caller shuts the bridge)."""
     path = write_policy(tmp_path, fault_server.url)
     log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
-    collect(path, log, [f"order {n} is late" for n in range(3)])
+    if cases:
+        collect(path, log, [f"order {n} is late" for n in range(cases)])
     bridge = EngineBridge()
     bridge.log_url = log
     page = PilotPage(bridge, policy_path=path)
     qtbot.addWidget(page)
+    return path, log, bridge, page
+
+
+def test_a_live_shadow_pilot_fills_up(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pilot_page, "LIVE_EVERY_MS", 100)
+    path, log, bridge, page = _shadow_page(qtbot, tmp_path, fault_server, cases=3)
     try:
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000) as first:
             page.show_shadow("support")
@@ -48,11 +56,7 @@ def test_a_live_shadow_pilot_fills_up(qtbot: QtBot, fault_server: FaultServer, t
 
 
 def test_a_route_without_a_shadow_says_so(qtbot: QtBot, fault_server: FaultServer, tmp_path: Path) -> None:
-    path = write_policy(tmp_path, fault_server.url)
-    bridge = EngineBridge()
-    bridge.log_url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
-    page = PilotPage(bridge, policy_path=path)
-    qtbot.addWidget(page)
+    _path, _log, bridge, page = _shadow_page(qtbot, tmp_path, fault_server, cases=0)
     try:
         page.show_shadow("nosuch", live=False)
         assert "no route 'nosuch'" in page.verdict.text() and page.run_button.isEnabled()
@@ -64,13 +68,7 @@ def test_live_is_offered_for_a_shadow_only_and_ticking_it_grades_at_once(
         qtbot: QtBot, fault_server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Ticked after a finished shadow pilot, Live did nothing until the operator also pressed Run.
     monkeypatch.setattr(pilot_page, "LIVE_EVERY_MS", 100)
-    path = write_policy(tmp_path, fault_server.url)
-    log = f"sqlite:///{tmp_path / 'log.sqlite3'}"
-    collect(path, log, [f"order {n} is late" for n in range(2)])
-    bridge = EngineBridge()
-    bridge.log_url = log
-    page = PilotPage(bridge, policy_path=path)
-    qtbot.addWidget(page)
+    path, log, bridge, page = _shadow_page(qtbot, tmp_path, fault_server, cases=2)
     try:
         assert not page.live.isEnabled()  # imported history: no case arrives by itself
         with qtbot.waitSignal(page.sig_pilot_finished, timeout=30000):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -9,6 +10,7 @@ from pytestqt.qtbot import QtBot
 from console.core.active_policy import PolicyChoice
 from console.core.app.rollout import open_rollouts, rollout_history
 from console.core.policy.loader import load_policy_or_raise
+from console.core.policy.schema import Policy
 from console.ui.engine_bridge import EngineBridge
 from console.ui.pages.rollout.page import RolloutPage
 from console.ui.pages.rollout.panel import panel_text
@@ -22,17 +24,29 @@ def _shown(qtbot: QtBot, page: RolloutPage) -> list:
     return shown.args[0]
 
 
-def test_the_page_shows_each_rollout_and_its_buttons_change_the_log(qtbot: QtBot, tmp_path: Path,
-                                                                    fault_server: FaultServer) -> None:
+def _scene_page(qtbot: QtBot, tmp_path: Path, fault_server: FaultServer,
+                ask: Callable[[str, str], bool] = lambda _title, _question: True,
+                ) -> tuple[Path, Policy, str, EngineBridge, RolloutPage]:
+    """The rollout scene's policy and log, and a Rollout page on them that has shown it (the caller shuts the bridge)."""
     path, url = write_scene(tmp_path, fault_server.url)
     policy = load_policy_or_raise(path)
     bridge = EngineBridge()
     bridge.log_url = url
-    page = RolloutPage(bridge, ask=lambda _title, _question: True)
+    page = RolloutPage(bridge, ask=ask)
     qtbot.addWidget(page)
     try:
         with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
             page.follow(PolicyChoice(path, policy, path.name))
+    except BaseException:
+        bridge.shutdown()
+        raise
+    return path, policy, url, bridge, page
+
+
+def test_the_page_shows_each_rollout_and_its_buttons_change_the_log(qtbot: QtBot, tmp_path: Path,
+                                                                    fault_server: FaultServer) -> None:
+    _path, policy, url, bridge, page = _scene_page(qtbot, tmp_path, fault_server)
+    try:
         assert set(page.panels) == {"support", "code"}
         support, code = page.panels["support"], page.panels["code"]
         text = panel_text(support)
@@ -61,17 +75,11 @@ def test_the_page_shows_each_rollout_and_its_buttons_change_the_log(qtbot: QtBot
 def test_each_button_asks_first_and_a_no_changes_nothing(qtbot: QtBot, tmp_path: Path,
                                                           fault_server: FaultServer) -> None:
     # Both buttons move live traffic in every serving process at once: a stray click must not.
-    path, url = write_scene(tmp_path, fault_server.url)
-    policy = load_policy_or_raise(path)
-    bridge = EngineBridge()
-    bridge.log_url = url
     asked: list[str] = []
     answer = [False]
-    page = RolloutPage(bridge, ask=lambda _title, question: asked.append(question) or answer[0])
-    qtbot.addWidget(page)
+    _path, policy, url, bridge, page = _scene_page(
+        qtbot, tmp_path, fault_server, ask=lambda _title, question: asked.append(question) or answer[0])
     try:
-        with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
-            page.follow(PolicyChoice(path, policy, path.name))
         support = page.panels["support"]
         support.advance_button.click()
         support.rollback_button.click()
@@ -92,15 +100,8 @@ def test_each_button_asks_first_and_a_no_changes_nothing(qtbot: QtBot, tmp_path:
 
 def test_advance_on_a_state_another_process_moved_is_refused_with_a_sentence(qtbot: QtBot, tmp_path: Path,
                                                                             fault_server: FaultServer) -> None:
-    path, url = write_scene(tmp_path, fault_server.url)
-    policy = load_policy_or_raise(path)
-    bridge = EngineBridge()
-    bridge.log_url = url
-    page = RolloutPage(bridge, ask=lambda _title, _question: True)
-    qtbot.addWidget(page)
+    _path, policy, url, bridge, page = _scene_page(qtbot, tmp_path, fault_server)
     try:
-        with qtbot.waitSignal(page.sig_statuses_shown, timeout=30000):
-            page.follow(PolicyChoice(path, policy, path.name))
         with open_rollouts(url) as rollouts:  # the CLI advances it meanwhile: the panel still shows step 2
             rollouts.advance(policy, "support", by="cli")
         support = page.panels["support"]
