@@ -19,6 +19,7 @@ from starlette.requests import Request as HttpRequest
 from starlette.responses import Response, StreamingResponse
 
 from console.core.routing.events import Delta, RouteResult
+from console.gateway.body import read_call
 from console.gateway.keepalive import END, WAITING, PatientReader
 from console.gateway.messages_wire import MessagesCall, parse_messages_call
 from console.gateway.responses import dumps, result_error_body, routedesk_headers, usage_of
@@ -117,11 +118,8 @@ async def _stream(state: GatewayState, call: MessagesCall, task: str | None, pre
 
 async def messages(state: GatewayState, http: HttpRequest) -> Response:
     try:
-        body = json.loads(await http.body())
-    except ValueError as err:
-        return _respond(error_json(400, f"the request body is not valid JSON: {err}"), 400)
-    try:
-        call = parse_messages_call(body, http.headers)
+        call = await read_call(await http.body(), http.headers, parse_messages_call,
+                               offload_bytes=state.limits.offload_bytes)
     except WireError as err:
         return _respond(error_json(err.status, err.message), err.status)
     engine = state.engine

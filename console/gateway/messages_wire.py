@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from console.core.request import ImagePart, Message, Request, Sampling, Tool, ToolCall, ToolChoice
-from console.gateway.wire import WireError, metadata_of
+from console.gateway.wire import WireError, metadata_of, number_field
 
 _CHOICES = {"auto": "auto", "any": "required", "none": "none"}
 
@@ -113,15 +113,6 @@ def _tool_choice(raw: Any) -> ToolChoice | None:
     raise WireError("'tool_choice' must be {type: auto|any|none} or {type: tool, name}", param="tool_choice")
 
 
-def _number(body: dict[str, Any], field: str, high: float) -> float | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= high:
-        raise WireError(f"'{field}' must be a number from 0 to {high:g}", param=field)
-    return float(value)
-
-
 def parse_messages_call(body: Any, headers: Mapping[str, str]) -> MessagesCall:
     """The call an Anthropic Messages ``body`` describes; WireError otherwise."""
     if not isinstance(body, dict):
@@ -151,10 +142,10 @@ def parse_messages_call(body: Any, headers: Mapping[str, str]) -> MessagesCall:
         messages=tuple(messages),
         metadata=metadata_of({"user": user} if user else {}, headers),
         max_tokens=max_tokens,
-        temperature=_number(body, "temperature", 1),
+        temperature=number_field(body, "temperature", 0, 1),
         stream=stream,
         tools=_tools(body.get("tools")),
         tool_choice=_tool_choice(body.get("tool_choice")),
-        sampling=Sampling(stop=tuple(stop or ()), top_p=_number(body, "top_p", 1)),
+        sampling=Sampling(stop=tuple(stop or ()), top_p=number_field(body, "top_p", 0, 1)),
     )
     return MessagesCall(model.strip(), request, stream)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -102,7 +103,13 @@ class TeamGateway:
         def heard(signal: CircuitSignal) -> None:  # on the listener thread: the breakers live on the loop
             loop.call_soon_threadsafe(lambda: engine.health.trip(signal.alias, signal.cooldown_s))
 
-        engine.health.on_opened = self.signals.publish
+        def announce(alias: str, cooldown_s: float) -> None:
+            # A breaker opens on the loop, mid-request: the store round trip (up to its timeout when the
+            # store is failing too) goes to a thread of its own, not into every request's latency.
+            threading.Thread(target=self.signals.publish, args=(alias, cooldown_s), daemon=True,
+                             name="routedesk-circuit-publish").start()
+
+        engine.health.on_opened = announce
         await asyncio.to_thread(self.signals.start, heard)
         try:
             while True:

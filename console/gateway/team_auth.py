@@ -92,7 +92,7 @@ class TeamKeyAuth:
         if key is None:
             self.refusals.add()
             await refuse(send, "missing, unknown or revoked API key; ask your team's Routedesk admin "
-                               "(`routedesk keys-team create`)")
+                               "(`routedesk team key-create`)")
             return
         headers = [(n, v) for n, v in scope["headers"] if n not in _TEAM_HEADERS]
         headers.append((b"x-routedesk-team", key.team.encode()))

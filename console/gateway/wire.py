@@ -91,7 +91,7 @@ def parse_chat_call(body: Any, headers: Mapping[str, str]) -> ChatCall:
         json_schema=_json_schema(body.get("response_format")),
         schema_name=_schema_field(body.get("response_format"), "name", str),
         schema_strict=_schema_field(body.get("response_format"), "strict", bool),
-        temperature=_temperature(body.get("temperature")),
+        temperature=number_field(body, "temperature", 0, 2),
         stream=stream,
         tools=_tools(body.get("tools")),
         tool_choice=_tool_choice(body.get("tool_choice")),
@@ -175,7 +175,8 @@ def _tool_choice(raw: Any) -> ToolChoice | None:
     raise WireError("'tool_choice' must be auto, none, required or {type: function, function: {name}}", param="tool_choice")
 
 
-def _number(body: dict[str, Any], field: str, low: float, high: float) -> float | None:
+def number_field(body: dict[str, Any], field: str, low: float, high: float) -> float | None:
+    """``body[field]`` as a float from ``low`` to ``high``, None when absent; WireError otherwise."""
     value = body.get(field)
     if value is None:
         return None
@@ -198,9 +199,9 @@ def _sampling(body: dict[str, Any]) -> Sampling:
             isinstance(v, (int, float)) and not isinstance(v, bool) and -100 <= v <= 100 for v in bias.values())):
         raise WireError("'logit_bias' must map token ids to numbers from -100 to 100", param="logit_bias")
     return Sampling(
-        stop=tuple(stop or ()), seed=seed, top_p=_number(body, "top_p", 0, 1),
-        presence_penalty=_number(body, "presence_penalty", -2, 2),
-        frequency_penalty=_number(body, "frequency_penalty", -2, 2),
+        stop=tuple(stop or ()), seed=seed, top_p=number_field(body, "top_p", 0, 1),
+        presence_penalty=number_field(body, "presence_penalty", -2, 2),
+        frequency_penalty=number_field(body, "frequency_penalty", -2, 2),
         logit_bias={str(k): float(v) for k, v in bias.items()} if bias else None,
     )
 
@@ -224,14 +225,6 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
             raise WireError(f"'{field}' must be a positive integer", param=field)
         return value
     return None
-
-
-def _temperature(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 2:
-        raise WireError("'temperature' must be a number from 0 to 2", param="temperature")
-    return float(value)
 
 
 def _schema_field(value: Any, name: str, kind: type) -> Any:

@@ -25,11 +25,14 @@ _CREATE = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     held double precision NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now())"""
 
-_CHANGE = f"""INSERT INTO {TABLE} AS t (key, total, held)
+# The changed keys' new totals, and in the same statement the totals of the keys only read.
+_CHANGE = f"""WITH changed AS (INSERT INTO {TABLE} AS t (key, total, held)
 SELECT * FROM unnest(%(keys)s::text[], %(totals)s::float8[], %(helds)s::float8[])
 ON CONFLICT (key) DO UPDATE SET total = t.total + EXCLUDED.total, held = t.held + EXCLUDED.held,
     updated_at = now()
-RETURNING key, total"""
+RETURNING key, total)
+SELECT key, total FROM changed
+UNION ALL SELECT key, total FROM {TABLE} WHERE key = ANY(%(read)s::text[]) AND NOT key = ANY(%(keys)s::text[])"""
 
 
 def connect(url: str, timeout_s: float = 2.0) -> Any:
@@ -101,7 +104,8 @@ class PostgresSpendStore:
     def change(self, deltas: Mapping[str, tuple[float, float]], read: Sequence[str]) -> list[float]:
         keys = sorted(deltas)  # one lock order for every statement: no deadlock between instances
         rows = self._call("update totals", _CHANGE, {"keys": keys, "totals": [deltas[k][0] for k in keys],
-                                                     "helds": [deltas[k][1] for k in keys]})
+                                                     "helds": [deltas[k][1] for k in keys],
+                                                     "read": list(read)})
         return self._by_key(read, rows)
 
     def reserve(self, keys: Sequence[str], amount: float) -> list[float]:

@@ -18,14 +18,20 @@ from console.core.budget.reservations import SharedStateError
 #: 40 days: longer than a month's period, so a month's total outlives the month
 DEFAULT_TTL_S = 40 * 24 * 3600
 
-# KEYS: the keys to change; ARGV: ttl, then (total delta, held delta) per key. Returns the new totals.
+# KEYS: the keys to change, then the keys only read; ARGV: ttl, how many keys change, then (total
+# delta, held delta) per changed key. Returns the totals of every key (false where a read key is unset).
 _CHANGE = """
+local changed = tonumber(ARGV[2])
 local out = {}
-for i, key in ipairs(KEYS) do
-  out[i] = redis.call('INCRBYFLOAT', key, ARGV[2 * i])
-  redis.call('INCRBYFLOAT', key .. ':held', ARGV[2 * i + 1])
+for i = 1, changed do
+  local key = KEYS[i]
+  out[i] = redis.call('INCRBYFLOAT', key, ARGV[2 * i + 1])
+  redis.call('INCRBYFLOAT', key .. ':held', ARGV[2 * i + 2])
   redis.call('EXPIRE', key, ARGV[1])
   redis.call('EXPIRE', key .. ':held', ARGV[1])
+end
+for i = changed + 1, #KEYS do
+  out[i] = redis.call('GET', KEYS[i])
 end
 return out
 """
@@ -68,11 +74,12 @@ class RedisSpendStore:
 
     def change(self, deltas: Mapping[str, tuple[float, float]], read: Sequence[str]) -> list[float]:
         keys = sorted(deltas)
-        args: list[object] = [self.ttl_s]
+        only_read = [key for key in dict.fromkeys(read) if key not in deltas]  # read in the same step
+        args: list[object] = [self.ttl_s, len(keys)]
         for key in keys:
             args += [repr(deltas[key][0]), repr(deltas[key][1])]
-        totals = self._call("update totals", self._change, keys=self._keys(keys), args=args)
-        found = {key: float(value) for key, value in zip(keys, totals)}
+        totals = self._call("update totals", self._change, keys=self._keys(keys + only_read), args=args)
+        found = {key: float(value) for key, value in zip(keys + only_read, totals) if value is not None}
         return [found.get(key, 0.0) for key in read]
 
     def reserve(self, keys: Sequence[str], amount: float) -> list[float]:

@@ -176,6 +176,17 @@ class SharedBudgetBook:
             self._cached_for = (policy, min(ends, default=float("inf")))
         return stamp
 
+    def _covering_keys(self, policy: Policy, *, task: str, team: str | None, provider: str,
+                       model: str) -> tuple[str, ...]:
+        """``covering_keys`` for this period, from the per-(policy, period) cache."""
+        stamp = self._fresh(policy)
+        keys = self._covering.get((task, team, provider, model))
+        if keys is None:
+            keys = covering_keys(policy, stamp, task=task, team=team, provider=provider, model=model)
+            if len(self._covering) < 10_000:  # teams and tasks are few; made-up team names must not grow it forever
+                self._covering[(task, team, provider, model)] = keys
+        return keys
+
     def keys(self, policy: Policy) -> dict[str, str]:
         self._fresh(policy)
         return self._names
@@ -203,12 +214,7 @@ class SharedBudgetBook:
 
     def reserve(self, policy: Policy, estimate_usd: float, *, task: str, team: str | None, provider: str,
                 model: str) -> Reservation:
-        stamp = self._fresh(policy)
-        keys = self._covering.get((task, team, provider, model))
-        if keys is None:
-            keys = covering_keys(policy, stamp, task=task, team=team, provider=provider, model=model)
-            if len(self._covering) < 10_000:  # teams and tasks are few; made-up team names must not grow it forever
-                self._covering[(task, team, provider, model)] = keys
+        keys = self._covering_keys(policy, task=task, team=team, provider=provider, model=model)
         amount = max(0.0, estimate_usd)
         if keys:
             mine = {key: (amount, amount) for key in keys}
@@ -237,8 +243,7 @@ class SharedBudgetBook:
             model: str) -> None:
         if cost_usd <= 0:
             return
-        self._fresh(policy)
-        keys = covering_keys(policy, self.now(), task=task, team=team, provider=provider, model=model)
+        keys = self._covering_keys(policy, task=task, team=team, provider=provider, model=model)
         if keys:
             self._defer({key: (cost_usd, 0.0) for key in keys})
 
