@@ -223,3 +223,10 @@ def test_threads_sharing_one_book_lose_no_settlement(spend_store: SpendStore) ->
     assert book.snapshot(policy)["daily"] == pytest.approx(4 * 150 * 0.005)
     assert book.held(policy)["daily"] == pytest.approx(0.0, abs=1e-9)
     book.close()
+
+
+def test_a_change_reads_the_real_totals_of_keys_it_does_not_change(spend_store: SpendStore) -> None:
+    """The planner's snapshot rides on a settlement: budgets it reads but does not change must come
+    back with their totals, not as unspent (both stores returned 0.0 for them)."""
+    spend_store.change({"untouched-a": (5.0, 0.0), "untouched-b": (7.0, 0.0)}, ())
+    assert spend_store.change({"untouched-a": (1.0, 0.0)}, ["untouched-a", "untouched-b", "untouched-c"]) == [6.0, 7.0, 0.0]
