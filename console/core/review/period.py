@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from console.core.budget.period import period_end, period_start
+
 DAY = 86400.0
 
 
@@ -34,11 +36,9 @@ class ReviewPeriod:
     def months(self) -> list[tuple[str, float, float]]:
         """The calendar months (UTC) the period touches, each clipped to the period: (YYYY-MM, from, to)."""
         out = []
-        start = datetime.fromtimestamp(self.since, tz=timezone.utc).replace(day=1, hour=0, minute=0, second=0,
-                                                                             microsecond=0)
+        start = period_start("month", datetime.fromtimestamp(self.since, tz=timezone.utc))
         while start.timestamp() < self.until:
-            end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-                month=start.month + 1)
+            end = period_end("month", start)
             out.append((start.strftime("%Y-%m"), max(start.timestamp(), self.since), min(end.timestamp(), self.until)))
             start = end
         return out

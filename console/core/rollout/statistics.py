@@ -1,9 +1,10 @@
-"""The intervals the guardrails judge by: two proportions, a percentile, a mean. Standard library only.
+"""The intervals the guardrails judge by: two proportions, a percentile, a mean.
 
 * Failure rate: Newcombe's hybrid score interval for the difference of two proportions (Newcombe,
   "Interval estimation for the difference between independent proportions", Statistics in
   Medicine 17, 1998, method 10), built from Wilson score intervals. Unlike the textbook Wald
   interval it stays sound when failures are rare (0 of 300) — the usual case for a healthy arm.
+  The Wilson interval itself is ``console.core.ledger.stats.wilson_interval``.
 * p95 latency: a distribution-free interval for a percentile from order statistics (the ranks
   around n·q by the normal approximation to the binomial).
 * Cost per request: the mean ± z·s/√n.
@@ -15,19 +16,16 @@ import math
 from statistics import NormalDist
 from typing import Sequence
 
+from console.core.ledger.stats import wilson_interval
+
 
 def z_for(confidence: float) -> float:
     """The two-sided normal quantile: 1.96 for 0.95."""
     return NormalDist().inv_cdf((1 + confidence) / 2)
 
 
-def wilson(failures: int, n: int, z: float) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = failures / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+#: The Wilson score interval (failures, n, z) -> (lower, upper): the ledger's, not a second copy.
+wilson = wilson_interval
 
 
 def proportion_difference(x_a: int, n_a: int, x_b: int, n_b: int, confidence: float) -> tuple[float, float, float]:

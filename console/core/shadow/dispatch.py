@@ -218,9 +218,9 @@ def _spent_budget(book: "BudgetBook", policy: "Policy", *, task: str, team: str 
 def _logged_today(db: object, route: str, day_start: float) -> float:
     if db is None:
         return 0.0
-    from console.core.shadow.store import shadow_spend
+    from console.core.shadow.store import spent_today_usd
 
-    return shadow_spend(db, route, day_start=day_start, now=time.time() + 1).today_usd  # type: ignore[arg-type]
+    return spent_today_usd(db, route, day_start=day_start, now=time.time() + 1)  # type: ignore[arg-type]
 
 
 def _case(job: ShadowJob, record: RequestRecord, text: str, keep_prompt: bool) -> "ShadowCase":

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 
 from console.core.ledger.filters import Filters
 from console.core.ledger.pilots import HistoryAnswerRow, HistoryCaseRow
-from console.core.ledger.queries import counts
+from console.core.ledger.queries import Counts, counts
 from console.core.pilot.cases import PastAnswer, PilotCase
 
 #: The baseline's name in a shadow pilot: whatever the route answered with in production.
@@ -146,7 +146,16 @@ class ShadowSpend:
     calls_today: int
 
 
+def _spent_today(db: Engine, route: str | None, *, day_start: float, now: float) -> Counts:
+    return counts(db, Filters(since=day_start, until=now, task=route, kind=SHADOW_KIND))
+
+
+def spent_today_usd(db: Engine, route: str | None, *, day_start: float, now: float) -> float:
+    """Shadow calls' cost since ``day_start``: what a day's cap is seeded from (no 30-day read)."""
+    return _spent_today(db, route, day_start=day_start, now=now).cost_usd
+
+
 def shadow_spend(db: Engine, route: str | None, *, day_start: float, now: float) -> ShadowSpend:
-    today = counts(db, Filters(since=day_start, until=now, task=route, kind=SHADOW_KIND))
+    today = _spent_today(db, route, day_start=day_start, now=now)
     month = counts(db, Filters(since=now - 30 * 86400, until=now, task=route, kind=SHADOW_KIND))
     return ShadowSpend(route, today.cost_usd, month.cost_usd, today.requests)
