@@ -224,8 +224,11 @@ class EngineBridge(QObject):
             return
         self.start()
         assert self._loop is not None
-        workspace = self.workspace
-        self._rollout_watch = asyncio.run_coroutine_threadsafe(workspace.watch_rollouts(), self._loop)
+
+        async def watch() -> None:  # the workspace made (imports, the log opened) on the engine thread
+            await self.workspace.watch_rollouts()
+
+        self._rollout_watch = asyncio.run_coroutine_threadsafe(watch(), self._loop)
 
         async def stop() -> None:  # before the workspace closes under it
             self._rollout_watch.cancel()

@@ -98,7 +98,8 @@ class GatewaySwitch(QWidget):
             return
         self.toggle.setEnabled(False)
         self.label.setText("endpoint: starting…")
-        job = self._bridge.run_blocking(start_endpoint, Path(path), self.port, self._bridge.workspace)
+        bridge, port = self._bridge, self.port  # the workspace is reached in the job: making it opens the log
+        job = bridge.run_blocking(lambda: start_endpoint(Path(path), port, bridge.workspace))
         job.sig_finished.connect(self._on_started)
         job.sig_failed.connect(self._on_failed)
 

@@ -128,6 +128,11 @@ PAGES: list[tuple[str, PageFactory]] = [
 ]
 
 
+def page_row(title: str) -> int:
+    """Where the page called ``title`` sits in the navigation list."""
+    return [page_title for page_title, _factory in PAGES].index(title)
+
+
 def settings() -> QSettings:
     return QSettings("routedesk", "routedesk")
 
@@ -208,7 +213,7 @@ class MainWindow(QMainWindow):
 
     def pilot_swap(self, task: str, baseline: str, candidate: str, bar: str) -> None:
         """What-if's Pilot this swap: the Pilot page, pre-filled for the task's logged requests."""
-        row = [title for title, _ in PAGES].index("Pilot")
+        row = page_row("Pilot")
         page = self.ensure_page(row)
         page.prefill(task=task, baseline=baseline, candidate=candidate, bar=bar)  # type: ignore[attr-defined]
         self.navigation.setCurrentRow(row)
@@ -397,7 +402,8 @@ class MainWindow(QMainWindow):
         self.guide.reopen()
 
     def _on_guide_step_requested(self, step: str) -> None:
-        row = {"try": 0, "compare": 4, "traffic": 3, "dashboards": 3}[step]
+        row = page_row({"try": "Policies", "compare": "Side by side", "traffic": "Dashboards",
+                        "dashboards": "Dashboards"}[step])
         self.navigation.setCurrentRow(row)
         editor = self.policy_page.current
         if step == "try" and editor is not None:

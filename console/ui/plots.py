@@ -20,7 +20,7 @@ from typing import Any, Sequence
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from console.ui.units import TickFormat
 
@@ -93,6 +93,16 @@ def still_plot(title: str, unit: str, ticks: TickFormat | None = None, *, dates:
         format_axis(plot.getPlotItem().getAxis("left"), ticks)
     follow_palette(plot)
     return plot
+
+
+def side_by_side(*plots: QWidget) -> QWidget:
+    """``plots`` in one row, edge to edge (no margins of their own), as one widget."""
+    row_widget = QWidget()
+    row = QHBoxLayout(row_widget)
+    row.setContentsMargins(0, 0, 0, 0)
+    for plot in plots:
+        row.addWidget(plot)
+    return row_widget
 
 
 def format_axis(axis: pg.AxisItem, ticks: TickFormat) -> None:

@@ -1,7 +1,7 @@
 """Events a piece of work puts on a queue, yielded as they come, until the work is done.
 
-The pilot page and its router section both run core work that reports progress through a callback
-onto an ``asyncio.Queue`` on the engine thread; this drains the queue while the work runs, yields
+The pilot page, its router section and the side-by-side page run core work that reports progress
+through a callback onto an ``asyncio.Queue`` on the engine thread; this drains the queue while the work runs, yields
 the events left after it ends (the last progress event is never lost), and then the work's result.
 If the consumer stops early (the job is cancelled), the work is cancelled too.
 """

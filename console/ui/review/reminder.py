@@ -36,8 +36,11 @@ def due_text(policy_name: str, *, today: datetime.date | None = None, short: boo
         due = next_review_due(policy_name, today=today, first_seen=file_date(path))
     except OSError:
         return "unknown (the data directory cannot be read)"
-    if short:
-        return due.isoformat()
+    return due.isoformat() if short else due_words(due, today)
+
+
+def due_words(due: datetime.date, today: datetime.date) -> str:
+    """``due`` as due_text writes it, seen from ``today``."""
     days = (due - today).days
     if days == 0:
         return f"{due.isoformat()} (today)"
@@ -79,7 +82,7 @@ class ReviewReminder(QToolButton):
             self.hide()
             return
         near = self.due - today <= SOON
-        self.setText(f"Review {'due' if near else 'next'}: {due_text(policy.name, today=today, path=path)}"
+        self.setText(f"Review {'due' if near else 'next'}: {due_words(self.due, today)}"
                      + (" · generate…" if near else ""))
         self.setToolTip(f"The quarterly review of '{policy.name}'"
                         + (": click to generate it now" if near else "; File › Quarterly review… makes it any time"))

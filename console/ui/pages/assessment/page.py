@@ -36,6 +36,7 @@ class AssessmentPage(QWidget):
         super().__init__(parent)
         self.bridge = bridge
         self.policy_path: Path | None = None
+        self._policy: Any = None  # the active policy as the editor read it, when it came from there
         self._rows: list[tuple[str, str, str]] = []
         self.result: Any = None
         self.policy_label = QLabel("no policy")
@@ -64,23 +65,28 @@ class AssessmentPage(QWidget):
         """The active policy changed (a PolicyChoice): assess that one from the next run on."""
         if choice.usable:
             self.set_policy_path(choice.path)
+            self._policy = choice.policy  # read from that file already: run() need not parse it again
             self.policy_label.setText(choice.label)
 
     def set_policy_path(self, path: Path) -> None:
         self.policy_path = Path(path)
+        self._policy = None  # read from the file when the run starts
         self.policy_label.setText(self.policy_path.name)
 
     def run(self) -> None:
         if self.policy_path is None or self.job.busy:
             return
         from console.core.app.replay import assess
-        from console.core.policy.loader import load_policy
 
-        loaded = load_policy(self.policy_path)
-        if loaded.policy is None:
+        policy = self._policy
+        if policy is None:
+            from console.core.policy.loader import load_policy
+
+            policy = load_policy(self.policy_path).policy
+        if policy is None:
             self.headline.setText(f"{self.policy_path.name} has errors; fix them in the policy editor first.")
             return
-        policy, url = loaded.policy, getattr(self.bridge, "log_url", None)
+        url = getattr(self.bridge, "log_url", None)
         since, until = self.period.time_range()
         self.job.start(lambda progress: assess(policy, url=url, since=since, until=until, progress=progress))
 

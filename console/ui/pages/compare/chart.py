@@ -6,10 +6,10 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import apply_palette, palette_text, set_category_ticks, still_plot
+from console.ui.plots import apply_palette, palette_text, set_category_ticks, side_by_side, still_plot
 from console.ui.units import millis_ticks, money_ticks
 
 _BAR = "#5c6bc0"
@@ -26,11 +26,7 @@ class CostLatencyChart(QWidget):
         super().__init__(parent)
         self.cost_plot = still_plot("Cost per column", "", money_ticks)
         self.latency_plot = still_plot("Latency per column (TTFT inside)", "", millis_ticks)
-        plots = QWidget()
-        row = QHBoxLayout(plots)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.cost_plot)
-        row.addWidget(self.latency_plot)
+        plots = side_by_side(self.cost_plot, self.latency_plot)
         self.empty = HintOrContent(plots, "Cost and latency of each column are charted here once a comparison "
                                           "has run: tick the models, type a prompt and press Run side by side.")
         layout = QVBoxLayout(self)

@@ -268,24 +268,15 @@ class ComparePage(QWidget):
             self.columns_area.show_hint()
 
     async def _events_on_engine(self, specs: list[Any], params: Any) -> AsyncIterator[Any]:
-        """The run's column events as they happen, then the ComparisonResult last."""
+        """The run's column events as they happen, then ("finished", ComparisonResult) last."""
         import asyncio
+
+        from console.ui.queued_events import queued_then_result
 
         queue: asyncio.Queue[Any] = asyncio.Queue()
         task = asyncio.ensure_future(self._run_on_engine(specs, params, queue.put_nowait))
-        try:
-            while not (task.done() and queue.empty()):
-                getter = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter.done():
-                    yield getter.result()
-                else:
-                    getter.cancel()
-            yield task.result()
-        finally:
-            if not task.done():
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        async for event in queued_then_result(queue, task, "finished"):
+            yield event
 
     async def _run_on_engine(self, specs: list[Any], params: Any, sink: Any) -> Any:
         from console.core.app import Comparison
@@ -314,7 +305,8 @@ class ComparePage(QWidget):
         elif isinstance(event, ColumnFinished):
             view.show_result(event.result)
 
-    def _on_job_finished(self, result: Any) -> None:
+    def _on_job_finished(self, last_event: Any) -> None:
+        _finished, result = last_event
         self._show_result(result)
         self.status.setText(f"done in {result.wall_ms:.0f} ms" + "".join(f" · {n}" for n in result.notes))
         self.sig_comparison_finished.emit(result)

@@ -7,10 +7,11 @@ from typing import Any, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from console.ui.empty_hint import HintOrContent
-from console.ui.plots import SeriesColours, apply_palette, palette_text, set_category_ticks, still_plot, text_colour
+from console.ui.plots import (SeriesColours, apply_palette, palette_text, set_category_ticks, side_by_side, still_plot,
+                              text_colour)
 from console.ui.units import money, money_ticks, percent_ticks
 
 
@@ -24,11 +25,7 @@ class PilotCharts(QWidget):
         super().__init__(parent)
         self.pass_plot = still_plot("Pass rate (95% CI)", "of cases", percent_ticks)
         self.cost_plot = still_plot("Cost per 1,000 requests", "", money_ticks)
-        plots = QWidget()
-        row = QHBoxLayout(plots)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.pass_plot)
-        row.addWidget(self.cost_plot)
+        plots = side_by_side(self.pass_plot, self.cost_plot)
         self.empty = HintOrContent(plots, "When a pilot finishes, each model's pass rate (with its 95% interval) "
                                           "and its cost per 1,000 requests are charted here. Choose where the cases "
                                           "come from, a task, a baseline and a candidate, then Run pilot.")

@@ -108,7 +108,6 @@ class TryItPanel(QWidget):
         self.candidates.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.candidates.setWordWrap(True)
-        self.candidates.verticalHeader().setVisible(False)
         self.candidates.setMinimumHeight(120)  # room for a few candidates whatever the splitter says
         self.send = QPushButton("Send for real")
         self.send.setToolTip("Route this prompt through the policy for real (Ctrl+Enter)")

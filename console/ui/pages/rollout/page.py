@@ -95,8 +95,8 @@ class RolloutPage(QWidget):
     def refresh(self) -> None:
         if self.policy is None or not self.panels or self._job is not None:
             return
-        rollouts, policy = self.bridge.workspace.rollouts, self.policy
-        self._job = self.bridge.run_blocking(_read, rollouts, policy)
+        bridge, policy = self.bridge, self.policy  # the workspace is reached in the job: never made on the GUI thread
+        self._job = self.bridge.run_blocking(lambda: _read(bridge.workspace.rollouts, policy))
         self._job.sig_finished.connect(self._on_read)
         self._job.sig_failed.connect(self._on_read_failed)
 
@@ -136,8 +136,9 @@ class RolloutPage(QWidget):
                 "Advance the rollout", f"Send {share:g}% of route '{route}' to {state.candidate} (in place of "
                 f"{state.replaces}) now? Every serving process follows within a second."):
             return
-        rollouts, policy = self.bridge.workspace.rollouts, self.policy
-        self._act(route, lambda: advance_rollout(rollouts, policy, route, by="window", expected_step=step))
+        bridge, policy = self.bridge, self.policy
+        self._act(route, lambda: advance_rollout(bridge.workspace.rollouts, policy, route, by="window",
+                                                 expected_step=step))
 
     def _on_panel_rollback_requested(self, route: str) -> None:
         from console.core.app.rollout import rollback_rollout
@@ -148,8 +149,8 @@ class RolloutPage(QWidget):
                 "Roll back the rollout", f"Send all of route '{route}' back to {state.replaces} now? The rollout "
                 "stops until someone resumes it."):
             return
-        rollouts, policy = self.bridge.workspace.rollouts, self.policy
-        self._act(route, lambda: rollback_rollout(rollouts, policy, route, by="window"))
+        bridge, policy = self.bridge, self.policy
+        self._act(route, lambda: rollback_rollout(bridge.workspace.rollouts, policy, route, by="window"))
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
